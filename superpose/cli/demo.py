@@ -21,18 +21,31 @@ EXAMPLE_SETS = {
 class DemoArgs:
     """Run the main job on the embedded defaults.
 
-    Builds the default reference corpus (Wikipedia summaries, gensim's Wikipedia excerpt and
-    WordNet glosses; stopwords and words under three letters removed) into corpus/build/default,
-    prints its statistics and the NPMI coherence of a few example word sets.
+    1. Builds the default reference corpus (Wikipedia summaries, gensim's Wikipedia excerpt and
+       WordNet glosses; stopwords and words under three letters removed) and prints its
+       statistics and the NPMI of a few example word sets.
+    2. Mines the Hi-C topics of a slice of the default model (SmolLM2-135M): --neurons of
+       --layers, both polarities, the paper's parameters.
+    3. Mines random pools of the same sizes and prints the mined-versus-random summary.
+    4. Writes the HTML report (opens from disk) and prints its path.
     """
 
     corpus_out: str = option("where to build the default corpus", "corpus/build/default", metavar="DIR")
+    out: str = option("where to write the topics", "results/demo", metavar="DIR")
+    layers: str = option("layers to mine", "3,15,27", metavar="RANGE")
+    neurons: str = option("neurons of each layer to mine", "0-99", metavar="RANGE")
+    workers: int = option("worker processes", 2, metavar="N")
 
 
 def run_demo(args: DemoArgs) -> int:
     from superpose.cli.corpus import format_info
     from superpose.corpus.build import CorpusParams, build_corpus
     from superpose.corpus.npmi import coherence
+    from superpose.mining.baseline import baseline
+    from superpose.mining.export import read_bulk
+    from superpose.mining.run import mine
+    from superpose.mining.summary import write_summary
+    from superpose.report import build_report
 
     params = CorpusParams(window=10, windowing="filtered", min_count=10, stopwords=True, min_length=3)
     counts = build_corpus(["default"], Path(args.corpus_out), params, progress=True)
@@ -44,6 +57,22 @@ def run_demo(args: DemoArgs) -> int:
         never = len(result.never_cooccur)
         unknown = f"; unknown: {' '.join(result.unknown)}" if result.unknown else ""
         print(f"  {name:<13} {score:>9}  ({result.n_pairs} pairs, {never} never co-occur{unknown})  {words}")
+    print(f"\nMining Hi-C topics of layers {args.layers}, neurons {args.neurons} of smollm2-135m ...")
+    folder = mine("smollm2-135m", args.corpus_out, args.out, mode="hi-c", layers=args.layers,
+                  neurons=args.neurons, workers=args.workers)
+    print("Mining random pools of the same sizes ...")
+    baseline(str(folder), workers=args.workers)
+    _, markdown = write_summary(folder)
+    print("\n" + markdown)
+    best = sorted(read_bulk(folder / "topics.csv.gz"), key=lambda t: -float(t["score"]))[:8]
+    print("Best topics:")
+    for t in best:
+        print(f"  layer {t['layer']:>2} neuron {t['neuron']:>4} {t['polarity']}  {float(t['score']):+.3f}  {t['words']}")
+    print(f"Topics (all units): {folder / 'topics.csv.gz'}")
+    print(f"Per unit and polarity: {folder}/LAYER_NEURON_POLARITY_topics.csv (and _isets.csv, _pool.txt)")
+    print(f"Mined versus random: {folder / 'summary.md'}")
+    report = build_report(folder, Path(args.out) / "report")
+    print(f"Report: {report / 'index.html'}")
     return 0
 
 

@@ -1,5 +1,170 @@
-"""CLI commands: llm (filled in by its stage)."""
+"""CLI: the LLM path (activation records, explanations, simulated scoring)."""
 
-from superpose.cli.args import Command
+from __future__ import annotations
 
-COMMANDS: list[Command] = []
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from superpose.cli.args import Command, option
+
+
+@dataclass(kw_only=True)
+class ActivationsArgs:
+    """Collect per-neuron activation records of chosen layers over corpus text.
+
+    The text is cut into sequences of --seq-len tokens. For every MLP neuron (activation = the
+    input of the MLP down/out projection) the records keep the top-k sequences, a shared random
+    sample, samples by quantile of the sequence maximum ([0,0.5], [0.5,0.9], [0.9,0.99],
+    [0.99,0.999]; a second pass), and mean, variance and maximum. Output: DIR/MODEL/
+    (docs/formats/llm.md). Layers already in the folder are skipped.
+    """
+
+    out: str = option("output folder; records go to DIR/MODEL/", metavar="DIR")
+    model: str = option("model: smollm2-135m, qwen2.5-coder-0.5b, a folder or a hub id",
+                        "smollm2-135m")
+    corpus_source: list[str] = option("corpus source name or path; repeat for several",
+                                      default_factory=lambda: ["default"], metavar="SRC")
+    layers: str = option("layers, e.g. 3 or 0-5,9 or all", metavar="LIST")
+    seq_len: int = option("tokens per sequence", 64)
+    max_tokens: int = option("corpus tokens to read", 200_000)
+    top_k: int = option("top-activating sequences kept per neuron", 40)
+    random: int = option("random sequences kept (shared by all neurons)", 40)
+    per_quantile: int = option("sequences per quantile bucket and neuron (0: one pass only)", 10)
+    batch_size: int = option("sequences per forward pass", 16)
+    seed: int = option("random seed of the samples", 0)
+    threads: int | None = option("torch CPU threads", None)
+    progress: bool = option("show progress bars", True)
+
+
+def run_activations(args: ActivationsArgs) -> int:
+    from superpose.llm.jobs import RecordParams
+    from superpose.llm.jobs import run_activations as run
+
+    params = RecordParams(seq_len=args.seq_len, max_tokens=args.max_tokens, top_k=args.top_k,
+                          n_random=args.random, per_quantile=args.per_quantile,
+                          batch_size=args.batch_size, seed=args.seed)
+    folder = run(args.model, args.corpus_source, args.layers, args.out, params,
+                 threads=args.threads, progress=args.progress)
+    print(f"records in {folder}")
+    return 0
+
+
+@dataclass(kw_only=True)
+class _BackendArgs:
+    backend: Literal["local", "openai"] = option(
+        "local: a transformers model on this CPU; openai: any OpenAI-compatible server "
+        "(key from OPENAI_API_KEY only)", "local")
+    model: str = option("local model (smollm2-135m, qwen2.5-coder-0.5b, folder) or the "
+                        "server's model id", "smollm2-135m")
+    base_url: str | None = option("server URL, e.g. http://127.0.0.1:8000/v1 (openai back-end)",
+                                  None, metavar="URL")
+    concurrency: int = option("parallel requests to the server", 4)
+    timeout: float = option("seconds before a request times out", 60.0)
+    retries: int = option("retries of transient server errors, with exponential backoff", 4)
+    cache: str | None = option("request/response cache folder (default: RECORDS/llm-cache)",
+                               None, metavar="DIR")
+    threads: int | None = option("torch CPU threads for local models", None)
+    progress: bool = option("show progress bars", True)
+
+
+def _backend(args: _BackendArgs, records: str) -> object:
+    from superpose.llm.jobs import Backend
+
+    return Backend(kind=args.backend, model=args.model, base_url=args.base_url,
+                   concurrency=args.concurrency, timeout=args.timeout, retries=args.retries,
+                   cache=args.cache or str(Path(records) / "llm-cache"), threads=args.threads)
+
+
+@dataclass(kw_only=True)
+class ExplainArgs(_BackendArgs):
+    """Explain chosen neurons from their top activation records, one JSON line per neuron.
+
+    Resumable: neurons already explained in --out are skipped; failed ones are retried.
+    """
+
+    records: str = option("records folder (DIR/MODEL written by `superpose activations`)",
+                          metavar="DIR")
+    layer: int = option("layer of the neurons")
+    neurons: str = option("neurons, e.g. 0-9,42 or all", metavar="LIST")
+    out: str | None = option("JSON-lines output (default: RECORDS/explanations.jsonl)", None,
+                             metavar="FILE")
+    max_records: int = option("top records shown to the explainer", 10)
+
+
+def run_explain(args: ExplainArgs) -> int:
+    from superpose.llm.jobs import run_explain as run
+
+    out = args.out or str(Path(args.records) / "explanations.jsonl")
+    run(args.records, args.layer, args.neurons, out, _backend(args, args.records),
+        max_records=args.max_records, progress=args.progress)
+    print(f"explanations in {out}")
+    return 0
+
+
+@dataclass(kw_only=True)
+class ScoreArgs(_BackendArgs):
+    """Score explanations by simulation (pooled correlation, calibrated R^2, absolute deviation
+    explained) and embedding AUC, on held-out records; one JSON line per neuron.
+
+    The local back-end simulates "all at once" from next-token probabilities of numerals; the
+    openai back-end uses the labelled fallback that asks the model to write the numbers.
+    Resumable: (neuron, explanation) pairs already scored in --out are skipped.
+    """
+
+    records: str = option("records folder (DIR/MODEL written by `superpose activations`)",
+                          metavar="DIR")
+    explanations: str | None = option("JSON lines from `superpose explain` to score", None,
+                                      metavar="FILE")
+    explanation: str | None = option("an explanation text to score on --layer/--neurons", None,
+                                     metavar="TEXT")
+    layer: int | None = option("layer, with --explanation", None)
+    neurons: str | None = option("neurons, with --explanation", None, metavar="LIST")
+    out: str | None = option("JSON-lines output (default: RECORDS/scores.jsonl)", None,
+                             metavar="FILE")
+    embedding: bool = option("also score with all-MiniLM-L6-v2 embeddings (AUC)", True)
+    batch_size: int = option("sequences per simulator forward pass", 4)
+    contrast: bool = option("local simulator variant: subtract its predictions under a neutral "
+                            "explanation (helps small models; not OpenAI's method)", False)
+
+
+def run_score(args: ScoreArgs) -> int:
+    from superpose.errors import SuperposeError
+    from superpose.llm.formats import RecordStore
+    from superpose.llm.jobs import make_client, parse_indices
+    from superpose.llm.jobs import run_score as run
+
+    given = []
+    if args.explanation is not None:
+        if args.layer is None or args.neurons is None:
+            raise SuperposeError("--explanation needs --layer and --neurons")
+        count = RecordStore(args.records).meta["n_neurons"]
+        given = [(args.layer, n, args.explanation)
+                 for n in parse_indices(args.neurons, count, "neuron")]
+    backend = _backend(args, args.records)
+    if args.backend == "local":
+        from superpose.llm.local_models import load_local_model
+        from superpose.llm.simulate import AllAtOnceSimulator
+
+        lm = load_local_model(args.model, threads=args.threads)
+        simulator: object = AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name, args.batch_size)
+        if args.contrast:
+            from superpose.llm.simulate import ContrastSimulator
+
+            simulator = ContrastSimulator(simulator)  # type: ignore[arg-type]
+    else:
+        from superpose.llm.simulate import ChatNumbersSimulator
+
+        simulator = ChatNumbersSimulator(make_client(backend))
+    out = args.out or str(Path(args.records) / "scores.jsonl")
+    run(args.records, out, simulator=simulator, explanations=given,
+        explanations_file=args.explanations, embedding=args.embedding, progress=args.progress)
+    print(f"scores in {out}")
+    return 0
+
+
+COMMANDS: list[Command] = [
+    Command(("activations",), ActivationsArgs, run_activations),
+    Command(("explain",), ExplainArgs, run_explain),
+    Command(("score",), ScoreArgs, run_score),
+]

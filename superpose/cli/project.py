@@ -1,5 +1,70 @@
-"""CLI commands: project (filled in by its stage)."""
+"""CLI: project neurons onto the vocabulary and save their top/bottom tokens and word pools."""
 
-from superpose.cli.args import Command
+from __future__ import annotations
 
-COMMANDS: list[Command] = []
+import sys
+from dataclasses import dataclass
+from typing import Literal
+
+from superpose.cli.args import Command, option
+
+
+@dataclass
+class ProjectArgs:
+    """Project every neuron of chosen layers onto the vocabulary (Hi-C, Hi-I, Lo-C, Lo-I).
+
+    Keeps each unit's top and bottom --tau tokens and logits in one file per layer,
+    {out}/{model}/{mode}/layer_{LL}.npz (format: docs/formats/projection.md). With --corpus,
+    the tokens are also mapped to corpus words: the positive and negative word pools.
+    Units are MLP neurons in hi-* modes and residual-stream dimensions in lo-* modes.
+    Layer files that already exist with the same parameters are kept, so a stopped run resumes.
+    """
+
+    out: str = option("output folder", metavar="DIR")
+    mode: Literal["hi-c", "hi-i", "lo-c", "lo-i"] = option(
+        "hi-c: neuron through the later blocks; hi-i: neuron straight to the unembedding; "
+        "lo-c: residual dimension through this and later blocks; lo-i: through this block only",
+        "hi-c")
+    model: str = option("embedded model (smollm2-135m, gemma3-270m), model folder or hub id",
+                        "smollm2-135m", metavar="NAME")
+    layers: str | None = option("layers, e.g. 0-29 or 3,15,27 (default: all)", None,
+                                metavar="RANGE")
+    neurons: str | None = option("units of each layer, same syntax (default: all)", None,
+                                 metavar="RANGE")
+    tau: int = option("tokens kept at each end of a unit's logits (pool size)", 900)
+    corpus: str | None = option("corpus folder: also store word pools", None, metavar="DIR")
+    batch_size: int | None = option("units projected together (default: as many as keep one "
+                                    "batch of logits near 128 MB)", None, metavar="N")
+    threads: int | None = option("torch threads (default: torch's choice)", None, metavar="N")
+    cache_dir: str | None = option("cache of converted embedded models (default: "
+                                   "$SUPERPOSE_CACHE or ~/.cache/superpose)", None, metavar="DIR")
+    overwrite: bool = option("recompute layer files that already exist", False)
+    progress: bool = option("show a progress bar", True)
+
+
+def run_project(args: ProjectArgs) -> int:
+    from tqdm import tqdm
+
+    from superpose.models import load_model
+    from superpose.projection import check_mode, n_units
+    from superpose.projection_runner import CorpusWords, project_to_files
+    from superpose.ranges import parse_range
+
+    check_mode(args.mode)
+    corpus = CorpusWords.load(args.corpus) if args.corpus else None
+    lm = load_model(args.model, cache_dir=args.cache_dir, threads=args.threads)
+    layers = parse_range(args.layers, lm.n_layers, "layer")
+    width = n_units(lm, args.mode)
+    units = parse_range(args.neurons, width, "neuron" if args.mode.startswith("hi") else
+                        "residual dimension")
+    with tqdm(total=len(layers) * len(units), unit="unit", disable=not args.progress,
+              desc=f"{lm.name} {args.mode}", file=sys.stderr) as bar:
+        paths = project_to_files(lm, args.mode, layers, args.out, neurons=units, tau=args.tau,
+                                 corpus=corpus, batch_size=args.batch_size,
+                                 overwrite=args.overwrite, on_units=bar.update)
+    print(f"{len(paths)} layer file(s) of {len(units)} units in "
+          f"{paths[0].parent if paths else args.out}")
+    return 0
+
+
+COMMANDS: list[Command] = [Command(("project",), ProjectArgs, run_project)]

@@ -151,12 +151,13 @@ def count_stream(stream: _Stream, remap: np.ndarray, n_vocab: int, params: Corpu
     return n_windows, word_windows, pairs
 
 
-def build_corpus(sources: list[str], out: str | Path, params: CorpusParams | None = None, *,
+def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusParams | None = None, *,
                  overwrite: bool = False, progress: bool = False,
                  batch_tokens: int = 1 << 20) -> CorpusCounts:
     """Build (or reuse) the corpus folder ``out`` from source names or paths.
 
-    ``batch_tokens`` bounds the tokens counted at once (memory); it does not change the counts.
+    ``sources`` are names, paths, or :class:`Source` objects (for custom readers). ``batch_tokens``
+    bounds the tokens counted at once (memory); it does not change the counts.
     """
     params = params or CorpusParams()
     params.check()

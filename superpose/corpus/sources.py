@@ -316,17 +316,21 @@ def _path_source(spec: str) -> Source:
     return Source(str(path), "path", str(path.resolve()), None, None, reader)
 
 
-def resolve_sources(specs: list[str] | tuple[str, ...]) -> list[Source]:
-    """Turn names and paths into sources; ``default`` expands to the three default built-ins."""
+def resolve_sources(specs: list[str | Source] | tuple[str | Source, ...]) -> list[Source]:
+    """Turn names and paths into sources (Source objects pass through); ``default`` expands to the
+    three default built-ins; a source named twice is read once."""
     if not specs:
         raise SuperposeError("no corpus source given: pass --source default (or a name or path)")
-    expanded: list[str] = []
+    expanded: list[str | Source] = []
     for spec in specs:
         expanded.extend(DEFAULT_SOURCES if spec == "default" else [spec])
-    sources = []
-    for spec in dict.fromkeys(expanded):  # keep order, drop repeats
-        sources.append(BUILTIN_SOURCES[spec]() if spec in BUILTIN_SOURCES else _path_source(spec))
-    return sources
+    sources: dict[str, Source] = {}
+    for spec in expanded:
+        if isinstance(spec, Source):
+            sources.setdefault(spec.name, spec)
+        elif spec not in sources:
+            sources[spec] = BUILTIN_SOURCES[spec]() if spec in BUILTIN_SOURCES else _path_source(spec)
+    return list(sources.values())
 
 
 def iter_documents(spec: str | list[str]) -> Iterator[str]:

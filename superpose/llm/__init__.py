@@ -1,0 +1,15 @@
+"""The LLM path: activation records, an LLM explainer, a simulator and scorers.
+
+Modules (imported on use, since several need torch):
+
+* :mod:`~superpose.llm.records` / :mod:`~superpose.llm.activations` - streaming per-neuron
+  records of a model run over corpus text;
+* :mod:`~superpose.llm.formats` - on-disk formats and the explain/calibration/held-out split;
+* :mod:`~superpose.llm.prompts`, :mod:`~superpose.llm.explain` - the explainer;
+* :mod:`~superpose.llm.clients` - local and OpenAI-compatible chat clients, response cache;
+* :mod:`~superpose.llm.simulate` - the all-at-once simulator and the labelled fallback;
+* :mod:`~superpose.llm.scoring`, :mod:`~superpose.llm.embedding`,
+  :mod:`~superpose.llm.evaluate` - scores; ``evaluate.score_explanation`` is the entry point;
+* :mod:`~superpose.llm.jobs` - the resumable jobs behind ``superpose activations``,
+  ``explain`` and ``score``.
+"""

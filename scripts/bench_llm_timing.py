@@ -1,0 +1,86 @@
+"""Time the LLM path: activation records for one layer, and explain + score of one neuron.
+
+    python scripts/bench_llm_timing.py --tokens 20000 --layer 15 --explainer qwen2.5-coder-0.5b
+
+Measures ``--tokens`` corpus tokens (both passes) and extrapolates linearly to 200k tokens;
+then explains and scores one neuron of those records with the explainer model as simulator.
+Writes results/bench_llm_timing.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--layer", type=int, default=15)
+    parser.add_argument("--tokens", type=int, default=20_000)
+    parser.add_argument("--corpus-source", default="default")
+    parser.add_argument("--explainer", default="qwen2.5-coder-0.5b")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default="results/bench_llm_timing.json")
+    args = parser.parse_args()
+
+    import torch
+
+    from superpose.corpus.sources import iter_documents
+    from superpose.llm.activations import collect_records, cut_sequences
+    from superpose.llm.clients import LocalChatClient
+    from superpose.llm.evaluate import score_explanation
+    from superpose.llm.explain import explain_records
+    from superpose.llm.formats import ActivationRecord, NeuronRecords
+    from superpose.llm.local_models import load_local_model
+    from superpose.llm.simulate import AllAtOnceSimulator
+
+    torch.set_num_threads(args.threads)
+    result: dict = {"settings": vars(args)}
+    lm = load_local_model(args.model)
+    sequences = cut_sequences(lm.tokenizer, iter_documents(args.corpus_source), 64, args.tokens)
+    module = lm.adapter.mlp_out_proj(lm.adapter.blocks(lm.model)[args.layer])
+    start = time.monotonic()
+    layer = collect_records(lm.model, {args.layer: module}, sequences)[args.layer]
+    seconds = time.monotonic() - start
+    result["records"] = {"tokens": int(sequences.size), "seconds": round(seconds, 1),
+                         "extrapolated_200k_seconds": round(seconds * 200_000 / sequences.size)}
+    print(result["records"], flush=True)
+
+    neuron = int(np.argmax(layer.max))
+    table = {int(i): lm.tokenizer.decode([int(i)]) for i in np.unique(sequences)}
+
+    def rec(seq: int, acts: np.ndarray, kind: str) -> ActivationRecord:
+        return ActivationRecord([table[int(t)] for t in sequences[seq]], acts, int(seq), kind)
+
+    records = NeuronRecords(
+        lm.name, args.layer, neuron,
+        [rec(s, layer.top_acts[i, :, neuron], "top")
+         for i, s in enumerate(layer.top_ids[:, neuron]) if s >= 0],
+        [rec(s, layer.random_acts[i, :, neuron], "random") for i, s in enumerate(layer.random_ids)])
+    del lm
+    explainer = load_local_model(args.explainer)
+    client = LocalChatClient(explainer.model, explainer.tokenizer, explainer.name)
+    start = time.monotonic()
+    split = records.split()
+    text = explain_records(split.explain, client)
+    explain_s = time.monotonic() - start
+    sim = AllAtOnceSimulator(explainer.model, explainer.tokenizer, explainer.name)
+    scores = score_explanation(text, split, sim)
+    total = time.monotonic() - start
+    result["explain_and_score"] = {
+        "neuron": neuron, "explanation": text, "explain_seconds": round(explain_s, 1),
+        "total_seconds": round(total, 1), "holdout_records": len(split.holdout),
+        "calibration_records": len(split.calibration), "scores": scores.to_json()}
+    print(result["explain_and_score"], flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

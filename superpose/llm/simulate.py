@@ -1,0 +1,255 @@
+"""Simulators: predicted 0-10 activations of every token of a sequence, given an explanation.
+
+:class:`AllAtOnceSimulator` (the default, local) follows the "all at once" idea: one prompt
+lists every token followed by a tab and ``unknown``; one forward pass gives, right after each
+tab, the model's next-token distribution, and the expected value over the numeral tokens is the
+prediction. Numerals must be single tokens. Tokenizers that split numbers into digits (SmolLM2,
+Qwen2.5, LLaMA) have no single token for "10", so the prompt then uses the scale 0-9 and the
+expected value is rescaled by 10/9; with a single-token "10" the scale is 0-10.
+
+:class:`ChatNumbersSimulator` is the clearly labelled fallback for servers that cannot return
+prompt logprobs: the model is asked to write one number per token, which is cruder (no
+probabilities, one integer per token) and costs one generation per sequence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from superpose.llm.clients import ChatClient, LLMError
+from superpose.llm.prompts import number_list_messages, parse_number_list, simulation_layout
+
+
+class Simulator(Protocol):
+    name: str
+    method: str
+
+    def simulate(self, explanation: str, sequences: Sequence[Sequence[str]]
+                 ) -> list[np.ndarray]:
+        """Predicted activations on the 0-10 scale, one array per sequence of token texts."""
+        ...
+
+
+class SimulationError(ValueError):
+    """The simulator could not produce predictions for a sequence."""
+
+
+def expected_values(numeral_logits: np.ndarray, scale_top: int) -> np.ndarray:
+    """Expected numeral under the softmax restricted to the numerals, on the 0-10 scale.
+
+    ``numeral_logits`` is (positions, scale_top + 1), column i the logit of numeral i.
+    Restricting the softmax to the numerals is the same as renormalising their probabilities.
+    """
+    z = np.asarray(numeral_logits, dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    return p @ np.arange(scale_top + 1) * (10.0 / scale_top)
+
+
+def numeral_token_ids(tokenizer: Any) -> list[int]:
+    """Ids of "0", "1", ... as single tokens: 0-10 when "10" is one token, else 0-9."""
+    ids = []
+    for i in range(11):
+        enc = tokenizer.encode(str(i), add_special_tokens=False)
+        if len(enc) != 1:
+            if i < 10:
+                raise ValueError(f"the simulator's tokenizer splits the numeral {i!r}; "
+                                 "choose a model with single-token digits")
+            break
+        ids.append(enc[0])
+    return ids
+
+
+class AllAtOnceSimulator:
+    """Local causal LM; one forward pass per sequence, batched, logits only where read."""
+
+    method = "all-at-once (local next-token probabilities of numerals)"
+
+    def __init__(self, model: Any, tokenizer: Any, name: str, batch_size: int = 4,
+                 reuse_prefix: bool = True, chat: bool = False) -> None:
+        self.model, self.tokenizer, self.name = model, tokenizer, name
+        self.batch_size = max(1, batch_size)
+        self.numerals = numeral_token_ids(tokenizer)
+        self.top = len(self.numerals) - 1
+        self._start = list(tokenizer("", add_special_tokens=True)["input_ids"])
+        self._tab = self._encode("\t")
+        self.reuse_prefix = reuse_prefix
+        self.chat = chat and getattr(tokenizer, "chat_template", None) is not None
+        if self.chat:
+            self.method = self.method.replace("(local", "(local, chat template,")
+        self._prefix: tuple[list[int], Any] | None = None
+        self._memo: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+
+    def _encode(self, text: str) -> list[int]:
+        return list(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def prompt_ids(self, explanation: str, tokens: Sequence[str]) -> tuple[list[int], list[int]]:
+        """Token ids of the prompt and the positions whose next-token distribution is read.
+
+        Pieces are tokenised separately so that every tab is its own token sequence and the
+        read position is exactly the last token of a tab.
+        """
+        layout = simulation_layout(explanation, tokens, self.top)
+        intro = layout.query_intro.lstrip("\n") if self.chat else layout.query_intro
+        ids = self._fixed_ids(layout) + self._encode(intro)
+        positions = []
+        for token in layout.query_tokens:
+            ids += self._encode(token) + self._tab
+            positions.append(len(ids) - 1)
+            ids += self._encode(layout.unknown + "\n")
+        return ids, positions
+
+    def _fixed_ids(self, layout: Any) -> list[int]:
+        """Ids of the part shared by every prompt: instructions and the worked examples.
+
+        With ``chat`` they form the user turn of the model's chat template and the listing is
+        the start of the assistant's reply.
+        """
+        if self.chat:
+            text = layout.header + "\n".join(
+                intro + "".join(f"{t}\t{v}\n" for t, v in rows) for intro, rows in layout.examples)
+            rendered = self.tokenizer.apply_chat_template(
+                [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True)
+            return self._encode(rendered)
+        ids = self._start + self._encode(layout.header)
+        for i, (intro, rows) in enumerate(layout.examples):
+            ids += self._encode(("\n" if i else "") + intro)
+            for token, value in rows:
+                ids += self._encode(token) + self._tab + self._encode(value + "\n")
+        return ids
+
+    def simulate(self, explanation: str, sequences: Sequence[Sequence[str]]
+                 ) -> list[np.ndarray]:
+        """Predictions per sequence; repeated (explanation, sequence) pairs are remembered."""
+        keys = [(explanation, tuple(s)) for s in sequences]
+        missing = [s for k, s in zip(keys, sequences, strict=True) if k not in self._memo]
+        for seq, values in zip(missing, self._simulate(explanation, missing), strict=True):
+            self._memo[(explanation, tuple(seq))] = values
+        return [self._memo[k] for k in keys]
+
+    def _simulate(self, explanation: str, sequences: Sequence[Sequence[str]]
+                  ) -> list[np.ndarray]:
+        if not sequences:
+            return []
+        if self.reuse_prefix:
+            return [self._forward_after_prefix(*self.prompt_ids(explanation, s))
+                    for s in sequences]
+        out: list[np.ndarray] = []
+        for start in range(0, len(sequences), self.batch_size):
+            batch = [self.prompt_ids(explanation, s)
+                     for s in sequences[start:start + self.batch_size]]
+            out.extend(self._forward(batch))
+        return out
+
+    def _forward(self, batch: list[tuple[list[int], list[int]]]) -> list[np.ndarray]:
+        import torch
+
+        length = max(len(ids) for ids, _ in batch)
+        input_ids = torch.zeros(len(batch), length, dtype=torch.long)
+        mask = torch.zeros(len(batch), length, dtype=torch.long)
+        keep = torch.zeros(len(batch), length, dtype=torch.bool)
+        for i, (ids, positions) in enumerate(batch):  # right padding: positions stay valid
+            input_ids[i, :len(ids)] = torch.tensor(ids)
+            mask[i, :len(ids)] = 1
+            keep[i, positions] = True
+        numerals = torch.tensor(self.numerals)
+        with torch.inference_mode():
+            try:
+                logits = self.model(input_ids=input_ids, attention_mask=mask,
+                                    logits_to_keep=keep).logits
+                logits = logits.reshape(-1, logits.shape[-1])[:, numerals]
+            except TypeError:  # models without logits_to_keep: full logits, then select
+                full = self.model(input_ids=input_ids, attention_mask=mask).logits
+                logits = full[keep][:, numerals]
+        values = expected_values(logits.float().numpy(), self.top)
+        out, at = [], 0
+        for _, positions in batch:  # boolean selection is row-major: sample by sample
+            out.append(values[at:at + len(positions)])
+            at += len(positions)
+        return out
+
+
+    def _forward_after_prefix(self, ids: list[int], positions: list[int]) -> np.ndarray:
+        """One sequence, reusing the cached keys and values of the shared prefix.
+
+        The instructions and example are the same in every prompt, so they are computed once;
+        each sequence then costs only its explanation line and token listing.
+        """
+        import copy
+        import inspect
+
+        import torch
+
+        fixed = self._fixed_ids(simulation_layout("", [], self.top))
+        # transformers 5 renamed past_key_values to cache; accept either.
+        cache_arg = "cache" if "cache" in inspect.signature(self.model.forward).parameters \
+            else "past_key_values"
+        if self._prefix is None or self._prefix[0] != fixed:
+            with torch.inference_mode():
+                out = self.model(input_ids=torch.tensor([fixed]), use_cache=True)
+            self._prefix = (fixed, getattr(out, cache_arg))
+        n = len(fixed)
+        if ids[:n] != fixed or min(positions) < n:
+            return self._forward([(ids, positions)])[0]
+        keep = torch.zeros(1, len(ids) - n, dtype=torch.bool)
+        keep[0, [p - n for p in positions]] = True
+        with torch.inference_mode():
+            logits = self.model(input_ids=torch.tensor([ids[n:]]),
+                                use_cache=True, logits_to_keep=keep,
+                                **{cache_arg: copy.deepcopy(self._prefix[1])}).logits
+        logits = logits.reshape(-1, logits.shape[-1])[:, torch.tensor(self.numerals)]
+        return expected_values(logits.float().numpy(), self.top)
+
+
+class ContrastSimulator:
+    """A variant (not OpenAI's method): predictions minus those for a neutral explanation.
+
+    Small local models give each token a prior value that hardly depends on the explanation
+    (some tokens always get high numbers). Subtracting the prediction under a neutral
+    explanation keeps only what the explanation changes. The baseline is simulated once per
+    sequence (the base simulator remembers it), so scoring several explanations on the same
+    records costs one extra pass per sequence. Values are differences, not on the 0-10 scale;
+    correlation is unaffected by that and R^2 uses a fitted calibration anyway.
+    """
+
+    def __init__(self, base: AllAtOnceSimulator, baseline: str = "no particular pattern") -> None:
+        self.base, self.baseline = base, baseline
+        self.name = base.name
+        self.method = f"{base.method} minus baseline explanation {baseline!r} (contrast variant)"
+
+    def simulate(self, explanation: str, sequences: Sequence[Sequence[str]]
+                 ) -> list[np.ndarray]:
+        values = self.base.simulate(explanation, sequences)
+        neutral = self.base.simulate(self.baseline, sequences)
+        return [v - b for v, b in zip(values, neutral, strict=True)]
+
+
+class ChatNumbersSimulator:
+    """Fallback without logprobs: the chat model writes an integer 0-10 for each token."""
+
+    method = "chat-numbers (FALLBACK: no logprobs; the model writes one integer per token)"
+
+    def __init__(self, client: ChatClient) -> None:
+        self.client = client
+        self.name = client.name
+
+    def simulate(self, explanation: str, sequences: Sequence[Sequence[str]]
+                 ) -> list[np.ndarray]:
+        conversations = [number_list_messages(explanation, s) for s in sequences]
+        budget = max(8 * max((len(s) for s in sequences), default=1), 32)
+        replies = self.client.complete_many(conversations, max_tokens=budget)
+        out = []
+        for reply, tokens in zip(replies, sequences, strict=True):
+            if isinstance(reply, Exception):
+                if isinstance(reply, LLMError):
+                    raise SimulationError(str(reply)) from None
+                raise reply
+            try:
+                out.append(parse_number_list(reply, len(tokens)))
+            except ValueError as err:
+                raise SimulationError(f"unparseable simulation reply: {err}") from None
+        return out

@@ -1,0 +1,72 @@
+"""Random baseline (DESIGN.md step 7): topics mined the same way from random pools.
+
+Each mined unit-polarity gets a random pool of the same size, drawn without replacement from the
+corpus words that some token of the model maps to (the words a real pool could hold), seeded by
+``(seed, layer, neuron, polarity)`` so every pool is reproducible on its own. Results use the
+mined run's layout under ``{run}/random/``, so the same readers and the summary apply.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from superpose.corpus.store import load_corpus
+from superpose.errors import SuperposeError
+from superpose.fileio import write_json_atomic
+from superpose.mining.export import POLARITIES, is_done, read_bulk, write_bulk, write_unit
+from superpose.mining.job import MineParams
+from superpose.mining.run import Task, run_results
+from superpose.provenance import timestamp, versions
+
+
+def random_pool(universe: np.ndarray, size: int, seed: int, layer: int, neuron: int, polarity: str) -> np.ndarray:
+    rng = np.random.default_rng([seed, layer, neuron, POLARITIES.index(polarity)])
+    return rng.choice(universe, size=min(size, len(universe)), replace=False)
+
+
+def baseline(run_folder: str, *, seed: int = 0, workers: int = 2, cache_dir: str | None = None,
+             progress: bool = True) -> Path:
+    """Mine random pools matching every pool of the mined run in ``run_folder``."""
+    from superpose.models import load_model
+    from superpose.pools import TokenWords
+
+    folder = Path(run_folder)
+    run_path = folder / "run.json"
+    if not run_path.is_file() or not (folder / "pools.csv.gz").is_file():
+        raise SuperposeError(f"{folder} holds no finished mining run (run.json, pools.csv.gz): "
+                             "run `superpose mine` first and pass its {out}/{model}/{mode} folder")
+    request = json.loads(run_path.read_text(encoding="utf-8"))["request"]
+    corpus_dir = request["corpus"]["path"]
+    counts = load_corpus(corpus_dir, mmap=True)
+    params = MineParams(**request["params"])
+    lm = load_model(request["model_source"], cache_dir=cache_dir)
+    universe = np.unique(TokenWords.build(lm.tokenizer, counts.index, lm.vocab_size).word_ids)
+    universe = universe[universe >= 0]
+    out = folder / "random"
+    meta_path = out / "baseline.json"
+    wanted = {"seed": seed, "run": request}
+    if meta_path.is_file() and json.loads(meta_path.read_text())["request"] != wanted:
+        raise SuperposeError(f"{out} holds a baseline with other parameters: delete it to redo it")
+    write_json_atomic(meta_path, {"request": wanted, "universe_words": int(len(universe)),
+                                  "versions": versions(), "created": timestamp()})
+    rows = read_bulk(folder / "pools.csv.gz")
+    tasks = [Task(int(r["layer"]), int(r["neuron"]), r["polarity"],
+                  random_pool(universe, int(r["pool_size"]), seed, int(r["layer"]), int(r["neuron"]), r["polarity"]))
+             for r in rows if not is_done(out, int(r["layer"]), int(r["neuron"]), r["polarity"])]
+    found = 0
+    with tqdm(total=len(rows), initial=len(rows) - len(tasks), desc="random pools", unit="pool",
+              disable=not progress, file=sys.stderr) as bar:
+        for task, result in run_results(tasks, corpus_dir, counts, params, workers):
+            write_unit(out, task.layer, task.neuron, task.polarity, [counts.vocab[w] for w in task.pool.tolist()],
+                       result, counts.vocab)
+            found += len(result.topics)
+            bar.update(1)
+            bar.set_postfix(topics=found, refresh=False)
+    units = list(dict.fromkeys((int(r["layer"]), int(r["neuron"])) for r in rows))
+    write_bulk(out, request["model"], request["mode"] + "-random", units)
+    return out

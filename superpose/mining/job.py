@@ -1,0 +1,77 @@
+"""The per-pool mining job: coherence graph, star shortlist, exact k-clique per iset.
+
+``mine_pool`` is a pure function of its inputs (a pool of corpus word ids, the corpus counts and
+the parameters), so local worker processes run it today and a distributed engine can run it
+unchanged later. It returns word ids; turning them into words is the export stage's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from superpose.corpus.npmi import npmi_matrix
+from superpose.corpus.store import CorpusCounts
+from superpose.mining.mekc import solve_mekc
+from superpose.mining.shortlist import star_heuristic
+
+
+@dataclass(frozen=True)
+class MineParams:
+    """Parameters of DESIGN.md steps 3-5 (defaults: the paper's)."""
+
+    theta_l: float = 0.1
+    theta_u: float = 1.0
+    kappa_l: int = 10
+    kappa_u: int = 24
+    k: int = 10
+    backend: str = "bnb"
+    formulation: str = "strong"
+    time_limit: float = 120.0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One mined topic: ``k`` corpus word ids, mean pairwise NPMI and the solver's proof."""
+
+    words: tuple[int, ...]
+    score: float
+    status: str
+    gap: float
+    never_cooccur: int  # pairs of the topic that share no window in the corpus
+
+
+@dataclass(frozen=True)
+class PoolResult:
+    """What one pool yields: its shortlisted isets (word ids) and topics, best score first."""
+
+    isets: list[list[int]] = field(default_factory=list)
+    topics: list[Topic] = field(default_factory=list)
+
+
+def mine_pool(pool: np.ndarray, counts: CorpusCounts, params: MineParams) -> PoolResult:
+    """Mine the topics of one pool of corpus word ids (steps 3-5 of DESIGN.md)."""
+    pool = np.asarray(pool, dtype=np.int64)
+    if len(pool) < max(params.kappa_l, params.k):
+        return PoolResult()
+    weights = npmi_matrix(counts, pool)
+    groups = star_heuristic(weights, (params.theta_l, params.theta_u), (params.kappa_l, params.kappa_u))
+    isets, topics = [], []
+    for group in groups:
+        members = np.asarray(group, dtype=np.int64)
+        isets.append(pool[members].tolist())
+        result = solve_mekc(weights[np.ix_(members, members)], params.k, backend=params.backend,
+                            formulation=params.formulation, time_limit=params.time_limit)
+        if not result.indices:
+            continue
+        chosen = members[list(result.indices)]
+        pair_counts = counts.pair_counts(pool[chosen])
+        never = int((pair_counts[np.triu_indices(len(chosen), k=1)] == 0).sum())
+        topics.append(Topic(tuple(sorted(pool[chosen].tolist())), float(result.score), result.status,
+                            float(result.gap), never))
+    topics.sort(key=lambda t: (-t.score, t.words))
+    return PoolResult(isets, topics)

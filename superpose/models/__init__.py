@@ -1,0 +1,150 @@
+"""Load a decoder-only language model, float32 and frozen, with the adapter of its family.
+
+``load_model`` accepts an embedded model name (``smollm2-135m``, the default, or
+``gemma3-270m``; see :mod:`superpose.models.embedded`), a local folder saved with
+``save_pretrained``, a Hugging Face hub id, or an already loaded ``PreTrainedModel``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from superpose.errors import SuperposeError
+from superpose.models.adapters import Adapter, adapter_for
+from superpose.models.embedded import DEFAULT_MODEL, EMBEDDED, cache_root, embedded_folder
+
+__all__ = ["DEFAULT_MODEL", "EMBEDDED", "LoadedModel", "as_loaded", "cache_root", "load_model"]
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for projection: eval mode, float32, gradients off.
+
+    ``name`` is a short filesystem-safe id used in output paths; ``n_neurons`` counts the MLP
+    units of one block; ``vocab_size`` is the width of the logits (the unembedding's rows).
+    """
+
+    model: nn.Module
+    tokenizer: Any
+    name: str
+    adapter: Adapter
+    n_layers: int
+    n_neurons: int
+    hidden_size: int
+    vocab_size: int
+    source: str = ""
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "model"
+
+
+def _looks_like_path(spec: str) -> bool:
+    """Hub ids are ``name`` or ``org/name``; anything else with a slash is meant as a folder."""
+    return spec.startswith((".", "/", "~")) or spec.count("/") > 1 or spec.endswith("/") \
+        or os.sep != "/" and os.sep in spec
+
+
+def _wrap(model: nn.Module, tokenizer: Any, name: str, source: str) -> LoadedModel:
+    adapter = adapter_for(getattr(getattr(model, "config", None), "model_type", None))
+    model = model.float().eval()
+    model.requires_grad_(False)
+    blocks = adapter.blocks(model)
+    unembedding = adapter.unembedding(model)
+    return LoadedModel(model=model, tokenizer=tokenizer, name=name, adapter=adapter,
+                       n_layers=len(blocks), n_neurons=adapter.n_neurons(model),
+                       hidden_size=int(unembedding.weight.shape[1]),
+                       vocab_size=int(unembedding.weight.shape[0]), source=source)
+
+
+@contextlib.contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """No per-tensor progress bar for a load that takes a second; restore the setting after."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def _from_folder_or_hub(location: str, name: str, source: str) -> LoadedModel:
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        config = AutoConfig.from_pretrained(location)
+    except (OSError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise SuperposeError(
+            f"cannot load model {source!r} ({first}); give an embedded model "
+            f"({', '.join(EMBEDDED)}), a local folder, or a reachable Hugging Face hub id") from err
+    adapter_for(getattr(config, "model_type", None))  # fail before loading weights
+    with _quiet_loading():
+        model = AutoModelForCausalLM.from_pretrained(location, dtype=torch.float32)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(location)
+    except (OSError, ValueError, TypeError):
+        tokenizer = None  # pools need one; projection does not
+    return _wrap(model, tokenizer, name, source)
+
+
+def load_model(spec: str | os.PathLike | nn.Module = DEFAULT_MODEL, *,
+               cache_dir: str | os.PathLike | None = None, threads: int | None = None,
+               tokenizer: Any = None) -> LoadedModel:
+    """Load ``spec`` (embedded name, folder, hub id or loaded model) for projection.
+
+    ``threads`` sets torch's intra-op thread count for the whole process; ``cache_dir``
+    overrides ``$SUPERPOSE_CACHE`` for embedded models; ``tokenizer`` goes with a loaded model.
+    """
+    if threads is not None:
+        if threads < 1:
+            raise SuperposeError(f"threads must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
+    if isinstance(spec, LoadedModel):
+        return spec
+    if isinstance(spec, nn.Module):
+        config = getattr(spec, "config", None)
+        label = getattr(config, "name_or_path", "") or getattr(config, "model_type", "model")
+        return _wrap(spec, tokenizer, _safe_name(Path(str(label)).name), str(label))
+    text = str(spec)
+    if text in EMBEDDED:
+        folder = embedded_folder(text, cache_dir)
+        return _from_folder_or_hub(str(folder), text, text)
+    path = Path(text).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise SuperposeError(f"model path {text} is not a folder: give a folder made by "
+                                 "save_pretrained, or an embedded model name")
+        return _from_folder_or_hub(str(path), _safe_name(path.resolve().name), text)
+    if isinstance(spec, os.PathLike) or _looks_like_path(text):
+        raise SuperposeError(f"model folder {text} does not exist; embedded models: "
+                             f"{', '.join(EMBEDDED)}")
+    return _from_folder_or_hub(text, _safe_name(text.replace("/", "--")), text)
+
+
+_LAST: dict[str, LoadedModel] = {}
+
+
+def as_loaded(model: Any, **kwargs: Any) -> LoadedModel:
+    """``model`` as a LoadedModel; the last model loaded by name or path is kept for reuse."""
+    if isinstance(model, LoadedModel):
+        return model
+    if isinstance(model, nn.Module):
+        return load_model(model, **kwargs)
+    key = f"{model}|{kwargs.get('cache_dir')}"
+    if key not in _LAST:
+        _LAST.clear()
+        _LAST[key] = load_model(model, **kwargs)
+    return _LAST[key]

@@ -1,0 +1,181 @@
+"""Project neurons onto the vocabulary (DESIGN.md step 1): the "betas" of each unit.
+
+Four modes; a *unit* is an MLP neuron of block ``l`` in the Hi modes and a residual-stream
+dimension entering block ``l`` in the Lo modes:
+
+- ``hi-c``: the neuron's output direction (down-projection column, plus bias, plus any post-MLP
+  norm; see the adapters) through blocks ``l+1 .. L-1``, the final norm and the unembedding.
+- ``hi-i``: the same vector straight to the final norm and the unembedding.
+- ``lo-c``: the one-hot of dimension ``d`` through blocks ``l .. L-1``, final norm, unembedding.
+- ``lo-i``: the one-hot through block ``l`` alone, final norm, unembedding.
+
+The blocks are the model's own modules run on a one-position sequence: the batch dimension
+holds many units, so a layer goes through in a few large matrix products. Only one batch of
+``batch x vocabulary`` float32 logits exists at a time; :func:`project_layer` keeps the top and
+bottom ``tau`` token ids and logits of each unit. On-disk format: :mod:`superpose.projection_io`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from superpose.errors import SuperposeError
+from superpose.models import LoadedModel, as_loaded
+
+MODES = ("hi-c", "hi-i", "lo-c", "lo-i")
+DEFAULT_TAU = 900
+DEFAULT_BATCH: int | None = None  # None: as many units as keep one batch of logits near 128 MB
+_BATCH_LOGITS = 1 << 25
+
+__all__ = ["DEFAULT_BATCH", "DEFAULT_TAU", "MODES", "LayerProjection", "auto_batch", "check_layer",
+           "check_mode", "check_tau", "check_units", "iter_logits", "n_units", "neuron_logits",
+           "project_layer"]
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise SuperposeError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
+    return mode
+
+
+def n_units(lm: LoadedModel, mode: str) -> int:
+    """Units per layer: MLP neurons in the Hi modes, residual dimensions in the Lo modes."""
+    return lm.n_neurons if check_mode(mode).startswith("hi") else lm.hidden_size
+
+
+def check_layer(lm: LoadedModel, layer: int) -> int:
+    if not 0 <= int(layer) < lm.n_layers:
+        raise SuperposeError(f"layer {layer} is out of range for {lm.name}: valid layers are "
+                             f"0-{lm.n_layers - 1}")
+    return int(layer)
+
+
+def check_units(lm: LoadedModel, mode: str, units: Sequence[int] | np.ndarray | None) -> np.ndarray:
+    """The unit indices as int64, all of the layer's units when ``units`` is None."""
+    size = n_units(lm, mode)
+    if units is None:
+        return np.arange(size, dtype=np.int64)
+    arr = np.asarray(units, dtype=np.int64).reshape(-1)
+    bad = arr[(arr < 0) | (arr >= size)]
+    if bad.size:
+        what = "neurons" if mode.startswith("hi") else "residual dimensions"
+        raise SuperposeError(f"unit {int(bad[0])} is out of range for {lm.name} in {mode}: valid "
+                             f"{what} are 0-{size - 1}")
+    return arr
+
+
+def check_tau(lm: LoadedModel, tau: int) -> int:
+    if not 1 <= tau <= lm.vocab_size:
+        raise SuperposeError(f"tau {tau} is out of range for {lm.name}: choose 1-{lm.vocab_size} "
+                             "(the vocabulary size)")
+    return tau
+
+
+def _start_vectors(lm: LoadedModel, mode: str, layer: int, units: torch.Tensor) -> torch.Tensor:
+    if mode.startswith("hi"):
+        block = lm.adapter.blocks(lm.model)[layer]
+        return lm.adapter.out_directions(block, units).to(torch.float32)
+    device = lm.adapter.unembedding(lm.model).weight.device
+    vectors = torch.zeros((len(units), lm.hidden_size), dtype=torch.float32, device=device)
+    vectors[torch.arange(len(units), device=device), units] = 1.0
+    return vectors
+
+
+def _block_indices(lm: LoadedModel, mode: str, layer: int) -> range:
+    return {"hi-c": range(layer + 1, lm.n_layers), "hi-i": range(0),
+            "lo-c": range(layer, lm.n_layers), "lo-i": range(layer, layer + 1)}[mode]
+
+
+def auto_batch(lm: LoadedModel, batch_size: int | None) -> int:
+    """``batch_size``, or for None the largest batch (16-1024) whose logits fit in 128 MB:
+    512-680 units for 50k-token vocabularies, 128 for Gemma's 262k."""
+    if batch_size is None:
+        return max(16, min(1024, _BATCH_LOGITS // lm.vocab_size))
+    if batch_size < 1:
+        raise SuperposeError(f"batch size must be at least 1, got {batch_size}")
+    return batch_size
+
+
+def iter_logits(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
+                batch_size: int | None = DEFAULT_BATCH) -> Iterator[tuple[slice, torch.Tensor]]:
+    """Yield (positions in ``units``, float32 logits of shape (batch, vocab)) batch by batch."""
+    check_mode(mode)
+    check_layer(lm, layer)
+    batch_size = auto_batch(lm, batch_size)
+    blocks = _block_indices(lm, mode, layer)
+    device = lm.adapter.unembedding(lm.model).weight.device
+    with torch.inference_mode():
+        for start in range(0, len(units), batch_size):
+            part = slice(start, min(start + batch_size, len(units)))
+            index = torch.as_tensor(units[part], dtype=torch.long, device=device)
+            hidden = _start_vectors(lm, mode, layer, index)[:, None, :]
+            for b in blocks:
+                hidden = lm.adapter.run_block(lm.model, b, hidden)
+            yield part, lm.adapter.unembed(lm.model, hidden[:, 0, :]).to(torch.float32)
+
+
+def neuron_logits(model: Any, mode: str, layer: int, neurons: Sequence[int] | None = None, *,
+                  batch_size: int | None = DEFAULT_BATCH) -> np.ndarray:
+    """Full logits, float32 (len(neurons), vocabulary), of units of ``layer`` in ``mode``.
+
+    ``model`` is an embedded name, a folder, a hub id, a LoadedModel or a PreTrainedModel;
+    ``neurons`` defaults to all of the layer's units (hidden-size many in the Lo modes).
+    """
+    check_mode(mode)
+    lm = as_loaded(model)
+    check_layer(lm, layer)
+    units = check_units(lm, mode, neurons)
+    out = np.empty((len(units), lm.vocab_size), dtype=np.float32)
+    for part, logits in iter_logits(lm, mode, layer, units, batch_size):
+        out[part] = logits.cpu().numpy()
+    return out
+
+
+@dataclass
+class LayerProjection:
+    """Top and bottom ``tau`` tokens of each unit of one layer, best first.
+
+    ``top_ids[i]`` are token ids by decreasing logit, ``bottom_ids[i]`` by increasing logit;
+    row ``i`` belongs to unit ``neurons[i]``.
+    """
+
+    model: str
+    mode: str
+    layer: int
+    tau: int
+    neurons: np.ndarray
+    top_ids: np.ndarray
+    top_logits: np.ndarray
+    bottom_ids: np.ndarray
+    bottom_logits: np.ndarray
+
+
+def project_layer(lm: LoadedModel, mode: str, layer: int, neurons: Sequence[int] | None = None, *,
+                  tau: int = DEFAULT_TAU, batch_size: int | None = DEFAULT_BATCH,
+                  on_batch: Callable[[int], None] | None = None) -> LayerProjection:
+    """Project one layer keeping, per unit, the top-tau and bottom-tau ids and logits.
+
+    ``on_batch(n)`` is called after each batch of ``n`` units (progress bars).
+    """
+    check_mode(mode)
+    check_layer(lm, layer)
+    check_tau(lm, tau)
+    units = check_units(lm, mode, neurons)
+    shape = (len(units), tau)
+    top_ids, bottom_ids = np.empty(shape, np.int32), np.empty(shape, np.int32)
+    top_logits, bottom_logits = np.empty(shape, np.float32), np.empty(shape, np.float32)
+    for part, logits in iter_logits(lm, mode, layer, units, batch_size):
+        top = torch.topk(logits, tau, dim=1, largest=True, sorted=True)
+        bottom = torch.topk(logits, tau, dim=1, largest=False, sorted=True)
+        top_ids[part], top_logits[part] = top.indices.cpu().numpy(), top.values.cpu().numpy()
+        bottom_ids[part] = bottom.indices.cpu().numpy()
+        bottom_logits[part] = bottom.values.cpu().numpy()
+        if on_batch is not None:
+            on_batch(part.stop - part.start)
+    return LayerProjection(lm.name, mode, layer, tau, units, top_ids, top_logits, bottom_ids,
+                           bottom_logits)

@@ -1,0 +1,119 @@
+"""Project whole layers to files, resumably: what ``superpose project`` runs.
+
+A layer whose file already exists with the same model, mode, tau, units and corpus is skipped,
+so an interrupted run continues where it stopped (layer files are written atomically).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from superpose.errors import SuperposeError
+from superpose.models import LoadedModel
+from superpose.pools import TokenWords, vocab_fingerprint
+from superpose.projection import (
+    DEFAULT_BATCH,
+    DEFAULT_TAU,
+    check_layer,
+    check_mode,
+    check_tau,
+    check_units,
+    project_layer,
+)
+from superpose.projection_io import layer_path, neurons_sha256, read_meta, save_layer
+from superpose.provenance import timestamp, versions
+
+
+@dataclass
+class CorpusWords:
+    """What pools need from a corpus: its word index and its identity for the metadata."""
+
+    index: dict[str, int]
+    identity: dict[str, Any]
+
+    @classmethod
+    def from_vocab(cls, vocab: Sequence[str], path: str = "") -> CorpusWords:
+        return cls({w: i for i, w in enumerate(vocab)},
+                   {"path": path, "vocab_size": len(vocab), "vocab_sha256": vocab_fingerprint(vocab)})
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> CorpusWords:
+        from superpose.corpus import load_corpus
+
+        return cls.from_vocab(load_corpus(folder, mmap=True).vocab, str(Path(folder).resolve()))
+
+
+def layer_meta(lm: LoadedModel, mode: str, layer: int, tau: int, neurons: np.ndarray,
+               corpus: dict[str, Any] | None) -> dict[str, Any]:
+    """The metadata stored with a layer (see :mod:`superpose.projection_io`)."""
+    unit_count = lm.n_neurons if mode.startswith("hi") else lm.hidden_size
+    return {"model": lm.name, "model_source": lm.source,
+            "model_type": getattr(lm.model.config, "model_type", None),
+            "family": lm.adapter.family, "mode": mode, "layer": layer, "tau": tau,
+            "n_units": unit_count, "n_neurons": int(len(neurons)),
+            "neurons_sha256": neurons_sha256(neurons), "vocab_size": lm.vocab_size,
+            "hidden_size": lm.hidden_size, "n_layers": lm.n_layers, "dtype": "float32",
+            "corpus": corpus, "versions": versions(), "created": timestamp()}
+
+
+_SAME = ("model", "mode", "layer", "tau", "neurons_sha256", "vocab_size")
+
+
+def is_complete(path: Path, wanted: dict[str, Any]) -> bool:
+    """True when ``path`` holds a readable layer made with the parameters of ``wanted``."""
+    if not path.is_file():
+        return False
+    try:
+        meta = read_meta(path)
+    except SuperposeError:
+        return False
+    if any(meta.get(key) != wanted[key] for key in _SAME):
+        return False
+    have, want = meta.get("corpus") or {}, wanted["corpus"] or {}
+    return have.get("vocab_sha256") == want.get("vocab_sha256")
+
+
+def project_to_files(lm: LoadedModel, mode: str, layers: Sequence[int], out: str | os.PathLike,
+                     *, neurons: Sequence[int] | None = None, tau: int = DEFAULT_TAU,
+                     corpus: CorpusWords | None = None, batch_size: int | None = DEFAULT_BATCH,
+                     overwrite: bool = False, on_units: Callable[[int], None] | None = None,
+                     ) -> list[Path]:
+    """Project ``layers`` of ``lm`` in ``mode`` into ``out``; returns the layer files.
+
+    ``on_units(n)`` reports progress in units (skipped layers count at once).
+    """
+    check_mode(mode)
+    check_tau(lm, tau)
+    for layer in layers:
+        check_layer(lm, layer)
+    units = check_units(lm, mode, neurons)
+    token_words = corpus_meta = None
+    if corpus is not None:
+        token_words = TokenWords.build(lm.tokenizer, corpus.index, lm.vocab_size)
+        corpus_meta = dict(corpus.identity, mapped_tokens=token_words.n_mapped,
+                           mapped_words=token_words.n_words)
+    paths = []
+    for layer in layers:
+        path = layer_path(out, lm.name, mode, layer)
+        meta = layer_meta(lm, mode, layer, tau, units, corpus_meta)
+        paths.append(path)
+        if not overwrite and is_complete(path, meta):
+            if on_units is not None:
+                on_units(len(units))
+            continue
+        projection = project_layer(lm, mode, layer, units, tau=tau, batch_size=batch_size,
+                                   on_batch=on_units)
+        pools = None
+        if token_words is not None:
+            pos_words, pos_offsets = token_words.pools(projection.top_ids)
+            neg_words, neg_offsets = token_words.pools(projection.bottom_ids)
+            pools = {"pos_words": pos_words, "pos_offsets": pos_offsets,
+                     "neg_words": neg_words, "neg_offsets": neg_offsets}
+        save_layer(path, projection, meta, pools)
+    return paths

@@ -1,0 +1,143 @@
+"""End to end on a tiny random model saved to a folder: activations, explain, score, errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from superpose.cli import main
+from superpose.llm.formats import RecordStore, read_jsonl
+
+TEXT = ("On Monday the shop opened at 9. On Tuesday it rained (a lot). The cat sat on the mat. "
+        "France and Spain are countries. She walked, talked and laughed. ") * 3
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<eos>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator([TEXT], trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<eos>")
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(fast), hidden_size=16, intermediate_size=24,
+                         num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,
+                         eos_token_id=fast.eos_token_id)
+    folder = tmp_path_factory.mktemp("tiny") / "tiny-llama"
+    LlamaForCausalLM(config).save_pretrained(folder)
+    fast.save_pretrained(folder)
+    corpus = tmp_path_factory.mktemp("corpus") / "text.txt"
+    corpus.write_text("\n".join([TEXT] * 8))
+    return folder, corpus
+
+
+def test_activations_explain_score_and_resume(tiny_model, tmp_path, monkeypatch):
+    folder, corpus = tiny_model
+    out = tmp_path / "records"
+    args = ["activations", "--model", str(folder), "--corpus-source", str(corpus),
+            "--layers", "0-1", "--out", str(out), "--seq-len", "16", "--max-tokens", "2000",
+            "--top-k", "8", "--random", "6", "--per-quantile", "2", "--no-progress"]
+    assert main(args) == 0
+    records = out / "tiny-llama"
+    store = RecordStore(records)
+    assert store.layers == [0, 1] and store.meta["n_neurons"] == 24
+    neuron = store.neuron(1, 3)
+    assert len(neuron.top) == 8 and len(neuron.random) == 6
+    assert all(len(r.tokens) == 16 for r in neuron.top)
+    assert set(neuron.quantile) == {"q0-0.5", "q0.5-0.9", "q0.9-0.99", "q0.99-0.999"}
+    assert "".join(neuron.top[0].tokens) in TEXT * 2
+    assert main(args) == 0  # resumable: nothing left to do
+
+    # explanations from a scripted OpenAI-compatible server on loopback
+    from tests.test_llm_clients import FakeServer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    server = FakeServer()
+    try:
+        expl = tmp_path / "expl.jsonl"
+        base = ["explain", "--records", str(records), "--layer", "1", "--neurons", "0-3",
+                "--backend", "openai", "--model", "m", "--base-url", server.url,
+                "--retries", "0", "--out", str(expl), "--no-progress"]
+        server.script = ["ok", "401", "ok", "ok"]
+        assert main(base) == 0
+        rows = read_jsonl(expl)
+        assert [r["status"] for r in rows].count("ok") + \
+            [r["status"] for r in rows].count("dead") == 3
+        assert any(r["status"] == "error" for r in rows)
+        assert all(r["explanation"].startswith("echo:") for r in rows if r["status"] == "ok")
+        n_requests = len(server.requests)
+        assert main(base) == 0  # only the failed neuron is retried (ok ones are cached anyway)
+        assert len(server.requests) == n_requests + 1
+        done = {r["neuron"] for r in read_jsonl(expl) if r["status"] in ("ok", "dead")}
+        assert done == {0, 1, 2, 3}
+    finally:
+        server.httpd.shutdown()
+
+    # scores with the tiny model itself as the local all-at-once simulator
+    scores = tmp_path / "scores.jsonl"
+    score = ["score", "--records", str(records), "--explanations", str(expl),
+             "--explanation", "words after the", "--layer", "0", "--neurons", "2",
+             "--model", str(folder), "--out", str(scores), "--no-progress", "--no-embedding"]
+    assert main(score) == 0
+    rows = read_jsonl(scores)
+    assert len(rows) == 5
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert ok
+    for row in ok:
+        corr = row["scores"]["correlation"]
+        assert isinstance(corr, float) or "undefined" in corr
+        assert "all-at-once" in row["scores"]["simulator_method"]
+    assert main(score) == 0 and len(read_jsonl(scores)) == 5
+
+
+def test_bad_inputs_give_one_line_errors(tiny_model, tmp_path, capsys, monkeypatch):
+    folder, corpus = tiny_model
+    assert main(["explain", "--records", str(tmp_path), "--layer", "0", "--neurons", "0"]) == 2
+    assert "no activation records" in capsys.readouterr().err
+    out = tmp_path / "r"
+    base = ["activations", "--model", str(folder), "--corpus-source", str(corpus),
+            "--out", str(out), "--seq-len", "16", "--max-tokens", "600", "--per-quantile", "0",
+            "--no-progress"]
+    assert main(base + ["--layers", "5"]) == 2
+    assert "out of range" in capsys.readouterr().err
+    assert main(base + ["--layers", "0"]) == 0
+    assert main(base + ["--layers", "1", "--seq-len", "8"]) == 2  # other settings, same folder
+    assert "another run" in capsys.readouterr().err
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    records = str(out / "tiny-llama")
+    assert main(["explain", "--records", records, "--layer", "0", "--neurons", "0",
+                 "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1",
+                 "--no-progress"]) == 2
+    assert "OPENAI_API_KEY" in capsys.readouterr().err
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"layer": 0, "neuron": 0, "status": "ok", "explanation": "x",
+                                 "records_model": "gpt2"}) + "\n")
+    assert main(["score", "--records", records, "--explanations", str(other),
+                 "--model", str(folder), "--no-progress", "--no-embedding"]) == 2
+    assert "records of 'tiny-llama'" in capsys.readouterr().err
+
+
+def test_dead_neuron_gets_a_status(tiny_model, tmp_path):
+    from superpose.llm.formats import load_layer, save_layer
+    from superpose.llm.jobs import run_score
+
+    folder, corpus = tiny_model
+    out = tmp_path / "r"
+    assert main(["activations", "--model", str(folder), "--corpus-source", str(corpus),
+                 "--out", str(out), "--layers", "0", "--seq-len", "16", "--max-tokens", "600",
+                 "--per-quantile", "0", "--no-progress"]) == 0
+    records = out / "tiny-llama"
+    layer = load_layer(records, 0)
+    layer.top_acts[:, :, 5] = np.minimum(layer.top_acts[:, :, 5], 0)
+    layer.max[5] = 0.0
+    save_layer(records, 0, layer)
+    scores = tmp_path / "s.jsonl"
+    run_score(records, scores, simulator=None, explanations=[(0, 5, "anything")],
+              embedding=False, progress=False)
+    assert read_jsonl(scores)[0]["status"] == "dead"

@@ -1,0 +1,73 @@
+"""The dedicated branch and bound: exact on brute-forceable graphs, honest when it runs out."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from superpose.mining import mekc_backends
+from superpose.mining.mekc import solve_mekc
+from superpose.mining.mekc_bnb import branch_and_bound, order_words
+from superpose.mining.mekc_model import build_milp, local_search
+
+
+def _random_weights(rng: np.random.Generator, n: int, integer: bool) -> np.ndarray:
+    w = rng.normal(size=(n, n))
+    if integer:
+        w = np.round(w * 2)  # many ties
+    w = (w + w.T) / 2
+    np.fill_diagonal(w, 0.0)
+    return w
+
+
+def _brute_force(w: np.ndarray, k: int) -> float:
+    return max(sum(w[a, b] for a, b in itertools.combinations(c, 2)) for c in itertools.combinations(range(len(w)), k))
+
+
+@pytest.mark.parametrize("with_start", [False, True])
+def test_equals_brute_force(with_start):
+    rng = np.random.default_rng(11)
+    for trial in range(150):
+        n = int(rng.integers(3, 12))
+        k = int(rng.integers(2, min(n, 7) + 1))
+        w = _random_weights(rng, n, integer=trial % 2 == 0)
+        start = local_search(w, k) if with_start else None
+        indices, total, proven, nodes = branch_and_bound(w, k, start)
+        assert proven and nodes >= 1
+        assert len(indices) == k and len(set(indices.tolist())) == k
+        assert total == pytest.approx(_brute_force(w, k), abs=1e-9)
+        assert total == pytest.approx(np.triu(w[np.ix_(indices, indices)], 1).sum(), abs=1e-12)
+
+
+def test_order_puts_high_potential_words_first():
+    w = np.zeros((4, 4))
+    w[2, 3] = w[3, 2] = 1.0
+    w[0, 1] = w[1, 0] = 0.5
+    assert order_words(w, 2).tolist() == [2, 3, 0, 1]
+
+
+def test_node_budget_is_reported_not_proven():
+    rng = np.random.default_rng(5)
+    w = _random_weights(rng, 24, integer=False) * 0.05  # flat: no clear best set
+    indices, _total, proven, nodes = branch_and_bound(w, 10, None, max_nodes=50)
+    assert not proven and nodes == 51 and len(indices) == 10
+
+
+def test_backend_falls_back_to_highs_when_the_budget_runs_out(monkeypatch):
+    rng = np.random.default_rng(6)
+    w = _random_weights(rng, 14, integer=False)
+    real = mekc_backends.solve_highs
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mekc_backends, "solve_highs", spy)
+    monkeypatch.setattr("superpose.mining.mekc_bnb.branch_and_bound.__defaults__", (1,))
+    outcome = mekc_backends.solve_bnb(build_milp(w, 5, "strong"), 30.0, None, 0)
+    assert calls and outcome.status == "optimal"
+    result = solve_mekc(w, 5, backend="highs")
+    assert outcome.bound == pytest.approx(result.score * 10, abs=1e-9)
