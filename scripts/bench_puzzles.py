@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from superpose.llm.formats import ActivationRecord, NeuronRecords
+from superpose.llm.formats import ActivationRecord, NeuronRecords, RecordSplit
 
 WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august",
@@ -124,6 +124,12 @@ def puzzle_records(puzzle: Puzzle, sequences: list[list[str]], n_top: int, n_ran
     return NeuronRecords("synthetic", 0, 0, top, random)
 
 
+def _split(records: NeuronRecords, calibration: bool) -> RecordSplit:
+    """The usual split; without calibration records (half the cost) R^2 is undefined."""
+    split = records.split()
+    return split if calibration else RecordSplit(split.explain, [], split.holdout)
+
+
 def _value(score) -> float | None:
     return None if score is None or score.value is None else float(score.value)
 
@@ -165,7 +171,7 @@ def run(args: argparse.Namespace) -> dict:
             for config, sim in configs.items():
                 rows = []
                 for text in candidates:
-                    sc = score_explanation(text, recs, sim, encoder)
+                    sc = score_explanation(text, _split(recs, args.calibration), sim, encoder)
                     rows.append({"explanation": text,
                                  **{s: _value(getattr(sc, s)) for s in scorers}})
                 for s in scorers:
@@ -233,6 +239,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--random", type=int, default=8)
     parser.add_argument("--puzzles", type=int, default=len(PUZZLES))
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--calibration", action=argparse.BooleanOptionalAction, default=True,
+                        help="simulate the calibration records too (needed for R^2; doubles "
+                             "the cost)")
     parser.add_argument("--chat", action=argparse.BooleanOptionalAction, default=False,
                         help="wrap the simulator prompt in the model's chat template")
     parser.add_argument("--out", default="results/bench_puzzles")

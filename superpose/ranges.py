@@ -1,4 +1,4 @@
-"""Index lists written as ranges (``0-29``, ``3,15,27``, ``0-5,10``, ``all``) for the CLI."""
+"""Index lists written as ranges (``0-29``, ``3,15,27``, ``0-5,10``, ``0-1535/8``, ``all``) for the CLI."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 from superpose.errors import SuperposeError
 
-_PART = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+_PART = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*(?:/\s*(\d+)\s*)?)?$")
 
 
 def parse_range(text: str | None, size: int, what: str = "index") -> list[int]:
@@ -21,8 +21,8 @@ def parse_range(text: str | None, size: int, what: str = "index") -> list[int]:
     for part in text.split(","):
         match = _PART.match(part)
         if match is None:
-            raise SuperposeError(f"bad {what} range {text!r}: use forms like 0-29, 3,15,27 or all "
-                                 f"({valid})")
+            raise SuperposeError(f"bad {what} range {text!r}: use forms like 0-29, 3,15,27, 0-99/10 (every "
+                                 f"tenth) or all ({valid})")
         low = int(match.group(1))
         high = int(match.group(2)) if match.group(2) is not None else low
         if low > high:
@@ -30,7 +30,10 @@ def parse_range(text: str | None, size: int, what: str = "index") -> list[int]:
                                  f"({valid})")
         if high >= size:
             raise SuperposeError(f"{what} {high} is out of range: {valid}")
-        chosen.update(range(low, high + 1))
+        step = int(match.group(3)) if match.group(3) is not None else 1
+        if step < 1:
+            raise SuperposeError(f"bad {what} range {part.strip()!r}: the step must be at least 1 ({valid})")
+        chosen.update(range(low, high + 1, step))
     return sorted(chosen)
 
 

@@ -51,6 +51,7 @@ def test_parse_explanation_takes_first_line_without_preamble():
     assert parse_explanation('Explanation: "days of the week".\nmore') == "days of the week"
     assert parse_explanation("\n  The neuron fires on numbers.") == "numbers"
     assert parse_explanation("Neuron responds to: weekdays") == "weekdays"
+    assert parse_explanation("The token or text that the neuron responds to is a noun") == "a noun"
     for bad in ("", "   \n\n", None):
         with pytest.raises(ExplanationParseError):
             parse_explanation(bad)

@@ -7,10 +7,10 @@ import itertools
 import numpy as np
 import pytest
 
-from superpose.mining import mekc_backends
+from superpose.mining import mekc
 from superpose.mining.mekc import solve_mekc
 from superpose.mining.mekc_bnb import branch_and_bound, order_words
-from superpose.mining.mekc_model import build_milp, local_search
+from superpose.mining.mekc_model import local_search
 
 
 def _random_weights(rng: np.random.Generator, n: int, integer: bool) -> np.ndarray:
@@ -55,19 +55,14 @@ def test_node_budget_is_reported_not_proven():
     assert not proven and nodes == 51 and len(indices) == 10
 
 
-def test_backend_falls_back_to_highs_when_the_budget_runs_out(monkeypatch):
+def test_exhausted_budget_falls_back_to_highs_and_says_so(monkeypatch):
     rng = np.random.default_rng(6)
     w = _random_weights(rng, 14, integer=False)
-    real = mekc_backends.solve_highs
-    calls = []
 
-    def spy(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
+    def budget_of_one(weights, k, start):
+        return branch_and_bound(weights, k, start, max_nodes=1)
 
-    monkeypatch.setattr(mekc_backends, "solve_highs", spy)
-    monkeypatch.setattr("superpose.mining.mekc_bnb.branch_and_bound.__defaults__", (1,))
-    outcome = mekc_backends.solve_bnb(build_milp(w, 5, "strong"), 30.0, None, 0)
-    assert calls and outcome.status == "optimal"
-    result = solve_mekc(w, 5, backend="highs")
-    assert outcome.bound == pytest.approx(result.score * 10, abs=1e-9)
+    monkeypatch.setattr(mekc, "branch_and_bound", budget_of_one)
+    result = solve_mekc(w, 5)
+    assert result.backend == "highs" and result.status == "optimal"
+    assert result.score == pytest.approx(_brute_force(w, 5) / 10, abs=1e-9)

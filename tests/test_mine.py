@@ -143,3 +143,11 @@ def test_cli_mine_baseline_summary(inputs, tmp_path, capsys):
         assert fh.readline().startswith("model,mode,layer,neuron,polarity,rank,words,score,status")
     assert main(["mine", *args, "--tau", "30"]) == 2
     assert "different parameters" in capsys.readouterr().err
+
+
+def test_baseline_on_every_nth_neuron(inputs, tmp_path):
+    from superpose.mining.baseline import baseline
+
+    folder = _mine(inputs, tmp_path / "out", layers="0", neurons="0-11")
+    out = baseline(str(folder), neurons="0-11/4", workers=1, progress=False)
+    assert sorted({int(r["neuron"]) for r in read_bulk(out / "pools.csv.gz")}) == [0, 4, 8]

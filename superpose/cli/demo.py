@@ -67,7 +67,8 @@ def run_demo(args: DemoArgs) -> int:
     best = sorted(read_bulk(folder / "topics.csv.gz"), key=lambda t: -float(t["score"]))[:8]
     print("Best topics:")
     for t in best:
-        print(f"  layer {t['layer']:>2} neuron {t['neuron']:>4} {t['polarity']}  {float(t['score']):+.3f}  {t['words']}")
+        where = f"layer {t['layer']:>2} neuron {t['neuron']:>4} {t['polarity']}"
+        print(f"  {where}  {float(t['score']):+.3f}  {t['words']}")
     print(f"Topics (all units): {folder / 'topics.csv.gz'}")
     print(f"Per unit and polarity: {folder}/LAYER_NEURON_POLARITY_topics.csv (and _isets.csv, _pool.txt)")
     print(f"Mined versus random: {folder / 'summary.md'}")

@@ -72,6 +72,8 @@ class BaselineArgs:
 
     run: str = option("a finished run folder, {out}/{model}/{mode}", metavar="DIR")
     seed: int = option("random seed", 0)
+    neurons: str | None = option("only these units of each layer, e.g. 0-1535/8 for every eighth (default: all)",
+                                 None, metavar="RANGE")
     workers: int = option("worker processes", 2, metavar="N")
     cache_dir: str | None = option("cache of converted embedded models", None, metavar="DIR")
     progress: bool = option("show progress bars", True)
@@ -80,7 +82,8 @@ class BaselineArgs:
 def run_baseline(args: BaselineArgs) -> int:
     from superpose.mining.baseline import baseline
 
-    out = baseline(args.run, seed=args.seed, workers=args.workers, cache_dir=args.cache_dir, progress=args.progress)
+    out = baseline(args.run, seed=args.seed, neurons=args.neurons, workers=args.workers, cache_dir=args.cache_dir,
+                   progress=args.progress)
     print(f"random baseline: {out / 'topics.csv.gz'}")
     return 0
 

@@ -27,10 +27,13 @@ def npmi_from_counts(pair: np.ndarray, word_a: np.ndarray, word_b: np.ndarray, n
     return np.where(np.isfinite(value), value, 1.0)
 
 
-def npmi_matrix(counts: CorpusCounts, ids: np.ndarray | list[int]) -> np.ndarray:
-    """Dense symmetric NPMI matrix over vocabulary ids (float64; diagonal set to 0, unused)."""
+def npmi_matrix(counts: CorpusCounts, ids: np.ndarray | list[int], pair: np.ndarray | None = None) -> np.ndarray:
+    """Dense symmetric NPMI matrix over vocabulary ids (float64; diagonal set to 0, unused).
+
+    ``pair`` may pass ``counts.pair_counts(ids)`` when the caller needs it too.
+    """
     ids = np.asarray(ids, dtype=np.int64)
-    pair = counts.pair_counts(ids)
+    pair = counts.pair_counts(ids) if pair is None else pair
     single = np.asarray(counts.word_windows, dtype=np.float64)[ids]
     matrix = npmi_from_counts(pair, single[:, None], single[None, :], counts.n_windows)
     np.fill_diagonal(matrix, 0.0)
@@ -77,7 +80,7 @@ def coherence(counts: CorpusCounts, words: list[str]) -> Coherence:
     seen = list(dict.fromkeys(w.lower() for w in words))
     ids, unknown = counts.ids(seen)
     known = [counts.vocab[i] for i in ids]
-    matrix = npmi_matrix(counts, ids)
     pair = counts.pair_counts(ids)
+    matrix = npmi_matrix(counts, ids, pair)
     never = [(known[i], known[j]) for i in range(len(ids)) for j in range(i + 1, len(ids)) if pair[i, j] == 0]
     return Coherence(known, unknown, matrix, never)

@@ -263,7 +263,8 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
                              "--explanations FILE with rows of status ok")
     done = {(int(r["layer"]), int(r["neuron"]), r.get("explanation_id"))
             for r in read_jsonl(out) if r.get("status") in ("ok", "dead")}
-    todo = [it for it in items if (it[0], it[1], explanation_id(it[2])) not in done]
+    todo = [it for it in dict.fromkeys(items)
+            if (it[0], it[1], explanation_id(it[2])) not in done]
     writer = JsonlWriter(out)
     encoder = None
     if embedding and todo:

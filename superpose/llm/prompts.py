@@ -87,7 +87,9 @@ def explanation_messages(records: Sequence[ActivationRecord], max_records: int =
 
 _PREAMBLES = re.compile(
     r"^(?:explanation|answer|category|(?:the |this )?neuron (?:fires|responds|activates|reacts)"
-    r"(?: on| to)?|it (?:fires|responds)(?: on| to)?)\s*[:\-]?\s*", re.IGNORECASE)
+    r"(?: on| to)?|it (?:fires|responds)(?: on| to)?|"
+    r"the (?:tokens?|text)(?: or text)? (?:that )?the neuron responds to (?:is|are))"
+    r"\s*[:\-]?\s*", re.IGNORECASE)
 
 
 class ExplanationParseError(ValueError):

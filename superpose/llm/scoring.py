@@ -53,7 +53,11 @@ def pooled_correlation(true: Sequence[np.ndarray], simulated: Sequence[np.ndarra
         return undefined("true activations are constant")
     if np.ptp(s) == 0:
         return undefined("simulated activations are constant")
-    return Score(float(np.corrcoef(t, s)[0, 1]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = float(np.corrcoef(t, s)[0, 1])
+    if not np.isfinite(r):  # variance too small for floating point (e.g. subnormal spread)
+        return undefined("activations vary too little to compute a correlation")
+    return Score(r)
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,8 @@ def calibrated_scores(cal_true: Sequence[np.ndarray], cal_sim: Sequence[np.ndarr
     """
     cal = fit_calibration(cal_true, cal_sim)
     if cal is None:
-        reason = "simulated activations are constant on the calibration set"
+        reason = ("no calibration records" if _pool(cal_sim).size == 0
+                  else "simulated activations are constant on the calibration set")
         return {"r2": undefined(reason), "abs_dev_explained": undefined(reason)}
     predicted = [cal.apply(s) for s in test_sim]
     return {"r2": r_squared(test_true, predicted),

@@ -29,9 +29,13 @@ def random_pool(universe: np.ndarray, size: int, seed: int, layer: int, neuron: 
     return rng.choice(universe, size=min(size, len(universe)), replace=False)
 
 
-def baseline(run_folder: str, *, seed: int = 0, workers: int = 2, cache_dir: str | None = None,
-             progress: bool = True) -> Path:
-    """Mine random pools matching every pool of the mined run in ``run_folder``."""
+def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, workers: int = 2,
+             cache_dir: str | None = None, progress: bool = True) -> Path:
+    """Mine random pools matching the pools of the mined run in ``run_folder``.
+
+    ``neurons`` (range syntax, e.g. ``0-1535/8`` for every eighth unit) restricts the baseline to
+    those units of every layer, for a cheaper estimate on a large run.
+    """
     from superpose.models import load_model
     from superpose.pools import TokenWords
 
@@ -49,12 +53,17 @@ def baseline(run_folder: str, *, seed: int = 0, workers: int = 2, cache_dir: str
     universe = universe[universe >= 0]
     out = folder / "random"
     meta_path = out / "baseline.json"
-    wanted = {"seed": seed, "run": request}
+    wanted = {"seed": seed, "neurons": neurons, "run": request}
     if meta_path.is_file() and json.loads(meta_path.read_text())["request"] != wanted:
         raise SuperposeError(f"{out} holds a baseline with other parameters: delete it to redo it")
     write_json_atomic(meta_path, {"request": wanted, "universe_words": int(len(universe)),
                                   "versions": versions(), "created": timestamp()})
     rows = read_bulk(folder / "pools.csv.gz")
+    if neurons is not None:
+        from superpose.ranges import parse_range
+
+        keep = set(parse_range(neurons, max(int(r["neuron"]) for r in rows) + 1, "neuron"))
+        rows = [r for r in rows if int(r["neuron"]) in keep]
     tasks = [Task(int(r["layer"]), int(r["neuron"]), r["polarity"],
                   random_pool(universe, int(r["pool_size"]), seed, int(r["layer"]), int(r["neuron"]), r["polarity"]))
              for r in rows if not is_done(out, int(r["layer"]), int(r["neuron"]), r["polarity"])]

@@ -58,7 +58,8 @@ def mine_pool(pool: np.ndarray, counts: CorpusCounts, params: MineParams) -> Poo
     pool = np.asarray(pool, dtype=np.int64)
     if len(pool) < max(params.kappa_l, params.k):
         return PoolResult()
-    weights = npmi_matrix(counts, pool)
+    pair_counts = counts.pair_counts(pool)
+    weights = npmi_matrix(counts, pool, pair_counts)
     groups = star_heuristic(weights, (params.theta_l, params.theta_u), (params.kappa_l, params.kappa_u))
     isets, topics = [], []
     for group in groups:
@@ -69,8 +70,7 @@ def mine_pool(pool: np.ndarray, counts: CorpusCounts, params: MineParams) -> Poo
         if not result.indices:
             continue
         chosen = members[list(result.indices)]
-        pair_counts = counts.pair_counts(pool[chosen])
-        never = int((pair_counts[np.triu_indices(len(chosen), k=1)] == 0).sum())
+        never = int((pair_counts[np.ix_(chosen, chosen)][np.triu_indices(len(chosen), k=1)] == 0).sum())
         topics.append(Topic(tuple(sorted(pool[chosen].tolist())), float(result.score), result.status,
                             float(result.gap), never))
     topics.sort(key=lambda t: (-t.score, t.words))

@@ -169,31 +169,9 @@ def solve_highs(
     return Outcome(status, values, bound)
 
 
-def solve_bnb(
-    milp: Milp, time_limit: float, start: np.ndarray | None, seed: int
-) -> Outcome:
-    """The dedicated branch and bound of :mod:`superpose.mining.mekc_bnb` on the program's weights.
-
-    It works on the weight matrix, not the rows: the formulation does not matter to it. Should it
-    exhaust its node budget (never seen on real isets), HiGHS takes over with the same time limit.
-    """
-    from superpose.mining.mekc_bnb import branch_and_bound
-
-    weights = np.zeros((milp.n, milp.n))
-    weights[milp.rows, milp.cols] = milp.c[milp.n:]
-    weights += weights.T
-    k = int(round(milp.b_eq[0]))
-    chosen = None if start is None else milp.words(start)
-    indices, total, proven, _nodes = branch_and_bound(weights, k, chosen)
-    if not proven:
-        return solve_highs(milp, time_limit, start, seed)
-    return Outcome("optimal", milp.point(indices), total)
-
-
 Backend = Callable[[Milp, float, "np.ndarray | None", int], Outcome]
 
 BACKENDS: dict[str, Backend] = {
-    "bnb": solve_bnb,
     "scip": solve_scip,
     "highs": solve_highs,
     "cvxpy-scip": solve_cvxpy_scip,
