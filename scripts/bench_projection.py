@@ -116,7 +116,8 @@ def main() -> None:
     parser.add_argument("--modes", default="hi-c,hi-i,lo-c,lo-i", help="comma-separated modes")
     parser.add_argument("--layers", default=None, help="layer range (default: all)")
     parser.add_argument("--tau", type=int, default=900)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (1 was fastest on the shared 2-core machine)")
     parser.add_argument("--batch-size", type=int, default=None, help="default: automatic")
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS) if DEFAULT_CORPUS.is_dir() else None,
                         help="corpus folder for pools (default: corpus/build/default if built)")

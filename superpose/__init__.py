@@ -19,6 +19,8 @@ _LAZY = {
     "npmi_matrix": "superpose.corpus.npmi",
     "load_model": "superpose.models",
     "neuron_logits": "superpose.projection",
+    "project_layer": "superpose.projection",
+    "load_layer": "superpose.projection_io",
     "star_heuristic": "superpose.mining.shortlist",
     "solve_mekc": "superpose.mining.mekc",
 }

@@ -173,11 +173,13 @@ def test_project_layer_keeps_sorted_extremes(tiny):
     _, lm = tiny
     full = neuron_logits(lm, "lo-c", 1)
     proj = project_layer(lm, "lo-c", 1, tau=10, batch_size=7)
-    order = np.argsort(-full, axis=1, kind="stable")
-    np.testing.assert_array_equal(proj.top_ids, order[:, :10])
-    np.testing.assert_array_equal(proj.bottom_ids, order[:, ::-1][:, :10])
-    np.testing.assert_allclose(proj.top_logits, np.take_along_axis(full, order[:, :10], 1),
-                               rtol=1e-6)
+    ranked = np.sort(full, axis=1)
+    # Values, not ids: batches of other sizes may swap near-ties at the last float bit.
+    assert_close(proj.top_logits, ranked[:, ::-1][:, :10])
+    assert_close(proj.bottom_logits, ranked[:, :10])
+    assert_close(np.take_along_axis(full, proj.top_ids, 1), proj.top_logits)
+    assert_close(np.take_along_axis(full, proj.bottom_ids, 1), proj.bottom_logits)
+    assert all(len(set(row)) == 10 for row in proj.top_ids.tolist())
     assert proj.top_ids.dtype == np.int32 and proj.top_logits.dtype == np.float32
     np.testing.assert_array_equal(proj.neurons, np.arange(HIDDEN))
 

@@ -51,9 +51,11 @@ def test_files_round_trip_with_pools(lm, tmp_path):
     assert json.loads(paths[1].with_suffix(".json").read_text()) == meta
     np.testing.assert_array_equal(layer.neurons, [1, 4, 9])
     full = neuron_logits(lm, "hi-c", 2, [1, 4, 9])
-    order = np.argsort(-full, axis=1)
-    np.testing.assert_array_equal(layer.top_ids, order[:, :30])
-    np.testing.assert_array_equal(layer.bottom_ids, order[:, ::-1][:, :30])
+    ranked = np.sort(full, axis=1)
+    np.testing.assert_allclose(layer.top_logits, ranked[:, ::-1][:, :30], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(layer.bottom_logits, ranked[:, :30], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.take_along_axis(full, layer.top_ids, 1), layer.top_logits,
+                               rtol=1e-5, atol=1e-6)
     mapping = TokenWords.build(lm.tokenizer, corpus.index, lm.vocab_size)
     for row in range(3):
         np.testing.assert_array_equal(layer.pool(row, "pos"), mapping.pool(layer.top_ids[row]))
