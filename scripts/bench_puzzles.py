@@ -206,18 +206,33 @@ def write_markdown(results: dict, path: Path) -> None:
     lines = ["# Puzzle benchmark", "",
              "Share of synthetic neurons whose true explanation scores strictly highest among "
              "four candidates (the true one and three other puzzles' explanations). Chance: 25%.",
-             "The embedding AUC does not depend on the simulator (same encoder every row).", "",
+             "The embedding AUC does not depend on the simulator (same encoder every row); with "
+             "few held-out records it often ties between candidates, and a tie is not a win.",
+             "`contrast` rows subtract the prediction for a neutral explanation (a variant, not "
+             "OpenAI's method). Seconds: wall time of the model's whole run so far, shared by "
+             "its plain and contrast rows, on a shared, heavily loaded 2-core machine.", "",
              "| simulator | puzzles | " + " | ".join(scorers) + " | seconds |",
              "|---|---|" + "---|" * len(scorers) + "---|"]
+    def cell(name: str, row: dict, scorer: str) -> str:
+        defined = any(c[scorer] is not None for p in results["puzzles"]
+                      if p["simulator"] == name for c in p["candidates"])
+        return f"{100 * row[f'true_first_{scorer}']:.0f}%" if defined else "n/a"
+
     for name, row in results["summary"].items():
         lines.append(f"| {name} | {row['puzzles']} | "
-                     + " | ".join(f"{100 * row[f'true_first_{s}']:.0f}%" for s in scorers)
+                     + " | ".join(cell(name, row, s) for s in scorers)
                      + f" | {row['seconds']:.0f} |")
     s = results["settings"]
+    calibration = "" if s.get("calibration", True) else " (no calibration records: R^2 undefined)"
+    for run_settings in results.get("runs", [s]):
+        if not run_settings.get("calibration", True):
+            calibration = (f"; {', '.join(run_settings['simulators'])} ran without calibration "
+                           "records to halve its cost, so its R^2 columns are n/a")
     lines += ["", f"Settings: corpus `{s['corpus_source']}`, {s['corpus_tokens']} tokens in "
               f"sequences of {s['seq_len']}; per puzzle {s['top']} top and {s['random']} random "
               "records, split into explain / calibration / held-out sets as for real neurons; "
-              f"{s['threads']} torch thread(s).", "", "## Correlation per puzzle", "",
+              f"{s['threads']} torch thread(s){calibration}.", "", "## Correlation per puzzle",
+              "",
               "| simulator | puzzle | true | false (max) |", "|---|---|---|---|"]
     for p in results["puzzles"]:
         true = p["candidates"][0]["correlation"]
@@ -245,8 +260,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--chat", action=argparse.BooleanOptionalAction, default=False,
                         help="wrap the simulator prompt in the model's chat template")
     parser.add_argument("--out", default="results/bench_puzzles")
+    parser.add_argument("--merge", nargs="+", metavar="JSON",
+                        help="only combine earlier result files into --out")
     args = parser.parse_args(argv)
-    run(args)
+    if args.merge:
+        parts = [json.loads(Path(p).read_text()) for p in args.merge]
+        merged = {"settings": parts[0]["settings"], "runs": [p["settings"] for p in parts],
+                  "summary": {k: v for p in parts for k, v in p["summary"].items()},
+                  "puzzles": [row for p in parts for row in p["puzzles"]]}
+        save(merged, Path(args.out))
+    else:
+        run(args)
     print(Path(args.out).with_suffix(".md").read_text())
     return 0
 

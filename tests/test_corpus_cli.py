@@ -93,3 +93,15 @@ def test_other_format_version_is_refused(tmp_path, text_file, capsys):
     (out / "meta.json").write_text(json.dumps(meta))
     assert main(["corpus", "info", str(out)]) == 2
     assert "format version 99" in capsys.readouterr().err
+
+
+def test_outputs_get_ordinary_permissions(tmp_path, text_file):
+    import os
+    import stat
+
+    out = tmp_path / "corpus"
+    assert _build(text_file, out) == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~mask
+    assert stat.S_IMODE((out / "meta.json").stat().st_mode) == 0o666 & ~mask

@@ -126,6 +126,8 @@ class AllAtOnceSimulator:
                  ) -> list[np.ndarray]:
         """Predictions per sequence; repeated (explanation, sequence) pairs are remembered."""
         keys = [(explanation, tuple(s)) for s in sequences]
+        if len(self._memo) > 8192:  # bounded: scoring many neurons must not grow without end
+            self._memo.clear()
         missing = [s for k, s in zip(keys, sequences, strict=True) if k not in self._memo]
         for seq, values in zip(missing, self._simulate(explanation, missing), strict=True):
             self._memo[(explanation, tuple(seq))] = values

@@ -1,0 +1,43 @@
+"""Copy a finished mining run's shareable outputs into results/: bulk tables, summaries, a slice.
+
+A full run holds six files per unit (276k for SmolLM2); the repository keeps the bulk tables,
+run.json, the mined-versus-random summary, the random baseline's bulk tables, and the per-unit
+files of the paper's layout for one small slice of units only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("run", type=Path, help="a mining run folder {out}/{model}/{mode}")
+    parser.add_argument("--dest", type=Path, required=True)
+    parser.add_argument("--slice-layer", type=int, default=15)
+    parser.add_argument("--slice-neurons", default="0-9", help="first-last units of the slice")
+    args = parser.parse_args()
+    first, last = (int(x) for x in args.slice_neurons.split("-"))
+    args.dest.mkdir(parents=True, exist_ok=True)
+    for name in ("topics.csv.gz", "pools.csv.gz", "run.json", "summary.csv", "summary.md"):
+        if (args.run / name).is_file():
+            shutil.copy2(args.run / name, args.dest / name)
+    random_dest = args.dest / "random"
+    if (args.run / "random").is_dir():
+        random_dest.mkdir(exist_ok=True)
+        for name in ("topics.csv.gz", "pools.csv.gz", "baseline.json"):
+            shutil.copy2(args.run / "random" / name, random_dest / name)
+    slice_dest = args.dest / "per-unit-slice"
+    slice_dest.mkdir(exist_ok=True)
+    copied = 0
+    for neuron in range(first, last + 1):
+        for path in args.run.glob(f"{args.slice_layer}_{neuron}_*"):
+            shutil.copy2(path, slice_dest / path.name)
+            copied += 1
+    print(f"published {args.run} -> {args.dest} ({copied} per-unit files of layer {args.slice_layer})")
+
+
+if __name__ == "__main__":
+    main()
