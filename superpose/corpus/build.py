@@ -3,7 +3,7 @@
 Pass 1 reads every document once, tokenises it, and appends the word ids to a temporary
 ``uint32`` file beside the output (so the text is never held in memory), counting word
 frequencies on the way. The vocabulary is then chosen (minimum count, optional stopwords,
-minimum length, optional maximum size). Pass 2 memory-maps the id stream and counts windows in
+minimum length, optional maximum size). Pass 2 reads the id stream back and counts windows in
 batches of whole documents, so memory is bounded by one batch plus the count matrix.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from array import array
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -70,7 +71,7 @@ class _Stream:
 def _write_stream(sources: list[Source], path: Path, progress: bool) -> _Stream:
     index: dict[str, int] = {}
     frequency = np.zeros(0, dtype=np.int64)
-    lengths: list[int] = []
+    lengths = array("q")  # 8 bytes per document, not a Python int object
     per_source = []
     with open(path, "wb") as out, tqdm(desc="reading", unit=" docs", disable=not progress) as bar:
         for source in sources:
@@ -93,7 +94,7 @@ def _write_stream(sources: list[Source], path: Path, progress: bool) -> _Stream:
             if docs == 0:
                 raise SuperposeError(f"source '{source.name}' has no words: check the file is not empty or corrupt")
             per_source.append(dict(source.describe(), documents=docs, tokens=tokens))
-    return _Stream(path, list(index), frequency, np.asarray(lengths, dtype=np.int64), per_source)
+    return _Stream(path, list(index), frequency, np.frombuffer(lengths, dtype=np.int64).copy(), per_source)
 
 
 def _flush(out, batch: list[int], frequency: np.ndarray, n_words: int) -> np.ndarray:
@@ -130,14 +131,16 @@ def _batches(lengths: np.ndarray, target: int) -> Iterable[tuple[int, int, int, 
 def count_stream(stream: _Stream, remap: np.ndarray, n_vocab: int, params: CorpusParams,
                  batch_tokens: int = 1 << 20, progress: bool = False) -> tuple[int, np.ndarray, sp.csr_matrix]:
     """Pass 2: window counts over the on-disk id stream, batch by batch."""
-    ids = np.memmap(stream.path, dtype=np.uint32, mode="r") if stream.doc_lengths.sum() else np.zeros(0, np.uint32)
     n_windows = 0
     word_windows = np.zeros(n_vocab, dtype=np.int64)
     pairs = sp.csr_matrix((n_vocab, n_vocab), dtype=np.int64)
     total = int(stream.doc_lengths.sum())
-    with tqdm(total=total, desc="counting", unit=" tok", unit_scale=True, disable=not progress) as bar:
+    # Batches are read from the file, not memory-mapped: mapped pages would count in the
+    # process's memory and grow with the corpus.
+    with open(stream.path, "rb") as ids, \
+            tqdm(total=total, desc="counting", unit=" tok", unit_scale=True, disable=not progress) as bar:
         for doc0, doc1, tok0, tok1 in _batches(stream.doc_lengths, batch_tokens):
-            tokens = remap[np.asarray(ids[tok0:tok1], dtype=np.int64)]
+            tokens = remap[np.fromfile(ids, dtype=np.uint32, count=tok1 - tok0).astype(np.int64)]
             offsets = np.concatenate([[0], np.cumsum(stream.doc_lengths[doc0:doc1])])
             if params.windowing == "filtered":
                 tokens, offsets = drop_unknown(tokens, offsets)
