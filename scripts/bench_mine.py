@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--layer", type=int, default=15)
     parser.add_argument("--neurons", default=None, help="default: the whole layer")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--solver", default="highs")
+    parser.add_argument("--solver", default="bnb")
     parser.add_argument("--out", default="results/bench_mine.json")
     args = parser.parse_args()
     params = MineParams(backend=args.solver)
