@@ -131,8 +131,9 @@ class ScoreArgs(_BackendArgs):
 def run_score(args: ScoreArgs) -> int:
     from superpose.errors import SuperposeError
     from superpose.llm.formats import RecordStore
-    from superpose.llm.jobs import make_client, parse_indices
+    from superpose.llm.jobs import make_client
     from superpose.llm.jobs import run_score as run
+    from superpose.ranges import parse_range
 
     given = []
     if args.explanation is not None:
@@ -140,7 +141,7 @@ def run_score(args: ScoreArgs) -> int:
             raise SuperposeError("--explanation needs --layer and --neurons")
         count = RecordStore(args.records).meta["n_neurons"]
         given = [(args.layer, n, args.explanation)
-                 for n in parse_indices(args.neurons, count, "neuron")]
+                 for n in parse_range(args.neurons, count, "neuron")]
     backend = _backend(args, args.records)
     if args.backend == "local":
         from superpose.llm.local_models import load_local_model

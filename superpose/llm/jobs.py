@@ -31,30 +31,7 @@ from superpose.llm.formats import (
 )
 from superpose.llm.prompts import DeadNeuronError, ExplanationParseError
 from superpose.provenance import timestamp, versions
-
-
-def parse_indices(spec: str, count: int | None = None, what: str = "index") -> list[int]:
-    """``"3"``, ``"0-4,9"`` or ``"all"`` (needs ``count``) as a sorted list of integers."""
-    spec = spec.strip()
-    if spec == "all":
-        if count is None:
-            raise SuperposeError(f"'all' is not allowed here; list each {what}")
-        return list(range(count))
-    out: set[int] = set()
-    try:
-        for part in spec.split(","):
-            if "-" in part.strip()[1:]:
-                a, b = part.split("-", 1)
-                out.update(range(int(a), int(b) + 1))
-            elif part.strip():
-                out.add(int(part))
-    except ValueError:
-        raise SuperposeError(f"cannot read {what} list {spec!r}; use e.g. 0-4,9 or all") from None
-    if not out:
-        raise SuperposeError(f"empty {what} list {spec!r}")
-    if count is not None and (min(out) < 0 or max(out) >= count):
-        raise SuperposeError(f"{what} out of range in {spec!r}: valid 0-{count - 1}")
-    return sorted(out)
+from superpose.ranges import parse_range
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:
@@ -85,7 +62,7 @@ def run_activations(model: str, sources: Sequence[str], layers: str, out: str | 
     from superpose.llm.local_models import load_local_model
 
     lm = load_local_model(model, cache_dir=cache_dir, threads=threads)
-    chosen = parse_indices(layers, lm.n_layers, "layer")
+    chosen = parse_range(layers, lm.n_layers, "layer")
     folder = Path(out) / lm.name
     corpus = {"sources": list(sources), "seq_len": params.seq_len,
               "max_tokens": params.max_tokens, "seed": params.seed}
@@ -199,7 +176,7 @@ def run_explain(records_dir: str | Path, layer: int, neurons: str, out: str | Pa
     from superpose.llm.explain import explain_records
 
     store = RecordStore(records_dir)
-    chosen = parse_indices(neurons, store.meta["n_neurons"], "neuron")
+    chosen = parse_range(neurons, store.meta["n_neurons"], "neuron")
     done = {(int(r["layer"]), int(r["neuron"])) for r in read_jsonl(out)
             if r.get("status") in ("ok", "dead")}
     todo = [n for n in chosen if (layer, n) not in done]
