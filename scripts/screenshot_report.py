@@ -1,7 +1,7 @@
 """Build the report of a real mining run and screenshot its index and one neuron page for the README.
 
     .venv/bin/python scripts/screenshot_report.py --run OUT/smollm2-135m/hi-c [--records DIR]
-        [--explanations FILE] [--neuron 3_1] [--out results]
+        [--explanations FILE] [--compare FILE] [--neuron 3_1] [--out results]
 
 The run folder is copied to a temporary folder first, so the run itself is never touched. Without
 --neuron the page shown is the neuron whose best topic has the highest NPMI among those with
@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", required=True, help="mining run folder {out}/{model}/{mode}")
     parser.add_argument("--records", help="activation-records folder of the same model")
     parser.add_argument("--explanations", help="explanations JSON lines")
+    parser.add_argument("--compare", help="compare.csv of `superpose compare`")
     parser.add_argument("--neuron", help="neuron page to show, LAYER_NEURON (default: the best topic)")
     parser.add_argument("--out", default="results", help="folder for report_index.png and report_neuron.png")
     args = parser.parse_args(argv)
@@ -49,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copytree(source, run)
         slug = ("L{}_N{}".format(*args.neuron.split("_")) if args.neuron
                 else pick_neuron(run, args.records, args.explanations))
-        report = build_report(run, Path(tmp) / "report", explanations=args.explanations, records=args.records)
+        report = build_report(run, Path(tmp) / "report", explanations=args.explanations, records=args.records,
+                              compare=args.compare)
         with chromium(WIDTH, 900) as driver:
             for page, name, height in ((report / "index.html", "report_index.png", INDEX_HEIGHT),
                                        (report / "neurons" / f"{slug}.html", "report_neuron.png", NEURON_HEIGHT)):

@@ -104,8 +104,10 @@ def run_explain(args: ExplainArgs) -> int:
 
 @dataclass(kw_only=True)
 class ScoreArgs(_BackendArgs):
-    """Score explanations by simulation (pooled correlation, calibrated R^2, absolute deviation
-    explained) and embedding AUC, on held-out records; one JSON line per neuron.
+    """Score explanations by simulation and embeddings on held-out records.
+
+    Pooled correlation, calibrated R^2, absolute deviation explained and embedding AUC; one JSON
+    line per neuron.
 
     The local back-end simulates "all at once" from next-token probabilities of numerals; the
     openai back-end uses the labelled fallback that asks the model to write the numbers.

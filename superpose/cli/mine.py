@@ -90,8 +90,11 @@ def run_baseline(args: BaselineArgs) -> int:
 
 @dataclass
 class SummaryArgs:
-    """Compare mined and random topics per layer and polarity: share of pools with a topic,
-    topics per pool, mean and quantiles of topic NPMI. Writes RUN/summary.csv and summary.md."""
+    """Compare mined and random topics per layer and polarity.
+
+    Share of pools with a topic, topics per pool, mean and quantiles of topic NPMI, for the run
+    and its random baseline. Writes RUN/summary.csv and RUN/summary.md.
+    """
 
     run: str = option("a finished run folder, {out}/{model}/{mode}", metavar="DIR")
 
