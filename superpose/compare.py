@@ -138,10 +138,10 @@ def compare(run_folder: str | Path, explanations: str | Path, records: str | Pat
         texts = labels.get((layer, neuron), {})
         units = {p: read_unit(run, layer, neuron, p)["topics"] if (layer, neuron) in labels else [] for p in POLARITIES}
         singles = {label: _value(score_of(layer, neuron, text)) for label, text in texts.items() if ":" in label}
-        best_single = max(singles, key=lambda k: (-math.inf if math.isnan(singles[k]) else singles[k]), default="")
+        best_single = max(singles, key=lambda k: _nan_to(singles[k]), default="")
         pol = {p: _value(score_of(layer, neuron, texts[p])) if p in texts else math.nan for p in POLARITIES}
         topic_score = max((v for v in pol.values() if not math.isnan(v)), default=math.nan)
-        best_pol = max(texts.keys() & set(POLARITIES), key=lambda p: pol[p], default=None)
+        best_pol = max(sorted(texts.keys() & set(POLARITIES)), key=lambda p: _nan_to(pol[p]), default=None)
         llm_scores = score_of(layer, neuron, row["explanation"]) if row.get("status") == "ok" else None
         llm_score = _value(llm_scores)
         table.append({
