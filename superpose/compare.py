@@ -68,16 +68,10 @@ def _value(score: dict | None, name: str = "correlation") -> float:
     return math.nan if value is None else float(value)
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def compare(run_folder: str | Path, explanations: str | Path, records: str | Path, out: str | Path, *,
             simulator: Any, max_topics: int = 3, embedding: bool = True, progress: bool = True) -> Path:
     """Score topics and LLM explanations alike; write ``compare.csv(.gz)``, ``layers.csv``, ``summary.md``."""
-    from superpose.llm.formats import RecordStore
+    from superpose.llm.formats import RecordStore, read_jsonl
     from superpose.llm.jobs import explanation_id, run_score
 
     run, out = Path(run_folder), Path(out)
@@ -90,7 +84,7 @@ def compare(run_folder: str | Path, explanations: str | Path, records: str | Pat
     if store.model != request["model"]:
         raise SuperposeError(f"the mining run is of model {request['model']!r} but the records are of "
                              f"{store.model!r}: use records and results of the same model")
-    rows = [r for r in _read_jsonl(Path(explanations)) if r.get("status") in ("ok", "dead", "error")]
+    rows = [r for r in read_jsonl(explanations) if r.get("status") in ("ok", "dead", "error")]
     if not rows:
         raise SuperposeError(f"{explanations} holds no explanations: run `superpose explain` first")
     for row in rows:
@@ -120,7 +114,7 @@ def compare(run_folder: str | Path, explanations: str | Path, records: str | Pat
     if items:
         run_score(records, scores_path, simulator=simulator, explanations=items, embedding=embedding,
                   progress=progress)
-    scored = {(int(r["layer"]), int(r["neuron"]), r.get("explanation_id")): r for r in _read_jsonl(scores_path)}
+    scored = {(int(r["layer"]), int(r["neuron"]), r.get("explanation_id")): r for r in read_jsonl(scores_path)}
 
     def score_of(layer: int, neuron: int, text: str) -> dict | None:
         row = scored.get((layer, neuron, explanation_id(text)))
