@@ -9,18 +9,16 @@ mined run's layout under ``{run}/random/``, so the same readers and the summary 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from superpose.corpus.store import load_corpus
 from superpose.errors import SuperposeError
 from superpose.fileio import write_json_atomic
-from superpose.mining.export import POLARITIES, is_done, read_bulk, write_bulk, write_unit
+from superpose.mining.export import POLARITIES, is_done, read_bulk, write_bulk
 from superpose.mining.job import MineParams
-from superpose.mining.run import Task, run_results
+from superpose.mining.run import Task, mine_to_files
 from superpose.provenance import timestamp, versions
 
 
@@ -67,15 +65,8 @@ def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, work
     tasks = [Task(int(r["layer"]), int(r["neuron"]), r["polarity"],
                   random_pool(universe, int(r["pool_size"]), seed, int(r["layer"]), int(r["neuron"]), r["polarity"]))
              for r in rows if not is_done(out, int(r["layer"]), int(r["neuron"]), r["polarity"])]
-    found = 0
-    with tqdm(total=len(rows), initial=len(rows) - len(tasks), desc="random pools", unit="pool",
-              disable=not progress, file=sys.stderr) as bar:
-        for task, result in run_results(tasks, corpus_dir, counts, params, workers):
-            write_unit(out, task.layer, task.neuron, task.polarity, [counts.vocab[w] for w in task.pool.tolist()],
-                       result, counts.vocab)
-            found += len(result.topics)
-            bar.update(1)
-            bar.set_postfix(topics=found, refresh=False)
+    mine_to_files(tasks, out, corpus_dir, counts, params, workers, total=len(rows), desc="random pools",
+                  progress=progress)
     units = list(dict.fromkeys((int(r["layer"]), int(r["neuron"])) for r in rows))
     write_bulk(out, request["model"], request["mode"] + "-random", units)
     return out

@@ -70,6 +70,21 @@ def run_results(tasks: Sequence[Task], corpus_dir: str, counts: CorpusCounts, pa
         yield from pool.imap_unordered(_work, tasks, chunksize=4)
 
 
+def mine_to_files(tasks: Sequence[Task], folder: Path, corpus_dir: str, counts: CorpusCounts, params: MineParams,
+                  workers: int, *, total: int, desc: str, progress: bool) -> None:
+    """Mine ``tasks`` and write each unit-polarity's files as it finishes, with a progress bar
+    (``total`` counts finished units too) that shows the topics found so far."""
+    found = 0
+    with tqdm(total=total, initial=total - len(tasks), desc=desc, unit="pool", disable=not progress,
+              file=sys.stderr) as bar:
+        for task, result in run_results(tasks, corpus_dir, counts, params, workers):
+            write_unit(folder, task.layer, task.neuron, task.polarity, [counts.vocab[w] for w in task.pool.tolist()],
+                       result, counts.vocab)
+            found += len(result.topics)
+            bar.update(1)
+            bar.set_postfix(topics=found, refresh=False)
+
+
 def check_run_folder(folder: Path, request: dict, overwrite: bool) -> None:
     """Refuse a folder holding a run with different parameters (unless ``overwrite``)."""
     path = folder / "run.json"
@@ -126,16 +141,8 @@ def mine(model: str, corpus_dir: str, out: str, *, mode: str = "hi-c", layers: s
                     tasks.append(Task(layer_file.meta["layer"], neuron, polarity,
                                       np.asarray(layer_file.pool(row, polarity))))
     total = len(layer_list) * len(unit_list) * len(POLARITIES)
-    found = 0
     started = time.perf_counter()
-    with tqdm(total=total, initial=total - len(tasks), desc="mining", unit="pool", disable=not progress,
-              file=sys.stderr) as bar:
-        for task, result in run_results(tasks, corpus_dir, counts, params, workers):
-            write_unit(folder, task.layer, task.neuron, task.polarity,
-                       [counts.vocab[w] for w in task.pool.tolist()], result, counts.vocab)
-            found += len(result.topics)
-            bar.update(1)
-            bar.set_postfix(topics=found, refresh=False)
+    mine_to_files(tasks, folder, corpus_dir, counts, params, workers, total=total, desc="mining", progress=progress)
     seconds = time.perf_counter() - started
     units = [(layer, neuron) for layer in layer_list for neuron in unit_list]
     totals = write_bulk(folder, lm.name, mode, units)
@@ -152,4 +159,4 @@ def _remove_unit_files(folder: Path) -> None:
             path.unlink()
 
 
-__all__ = ["MineParams", "Task", "mine", "run_results"]
+__all__ = ["MineParams", "Task", "mine", "mine_to_files", "run_results"]

@@ -72,9 +72,9 @@ def write_summary(run_folder: str | Path) -> tuple[Path, str]:
     writer.writeheader()
     writer.writerows({k: _fmt(v) for k, v in row.items()} for row in rows)
     write_text_atomic(folder / "summary.csv", buffer.getvalue())
-    header = ["pools", "source", "layer", "polarity", "share with a topic", "topics/pool", "mean NPMI", "median NPMI",
-              "max NPMI"]
-    lines = ["| " + " | ".join(header[1:]) + " | pools |", "|" + "---|" * len(header)]
+    header = ["source", "layer", "polarity", "share with a topic", "topics/pool", "mean NPMI", "median NPMI",
+              "max NPMI", "pools"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows:
         cells = [r["source"], r["layer"], r["polarity"], _fmt(r["with_topic"]), _fmt(r["topics_per_pool"]),
                  _fmt(r["mean_npmi"]), _fmt(r["npmi_median"]), _fmt(r["npmi_max"]), str(r["pools"])]
