@@ -1,5 +1,6 @@
 """The all-at-once simulator's expected values on tiny models with a known next-token law."""
 
+import functools
 import math
 
 import numpy as np
@@ -104,6 +105,7 @@ def test_batched_and_prefix_cached_runs_match_a_full_forward_on_a_tiny_llama():
             full = model(input_ids=torch.tensor([ids])).logits[0, positions]
         want = expected_values(full[:, batched.numerals].numpy(), batched.top)
         assert values == pytest.approx(want, abs=1e-4)
+    assert batched._readout, "a LLaMA's numerals are read off its body and output rows"
 
 
 def test_score_explanation_end_to_end_with_the_toy_model():
@@ -167,3 +169,59 @@ def test_contrast_variant_subtracts_the_neutral_explanation_and_reuses_predictio
     base.simulate("days", seqs)
     contrast.simulate("numbers", seqs)
     assert len(calls) == 3  # only "numbers" was new
+
+
+def _tiny_llama(**extra):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=256, hidden_size=32, intermediate_size=64,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, **extra)
+    return LlamaForCausalLM(config).eval()
+
+
+def _full_forward_values(sim, model, explanation, seq):
+    ids, positions = sim.prompt_ids(explanation, seq)
+    with torch.no_grad():
+        full = model(input_ids=torch.tensor([ids])).logits[0, positions]
+    return expected_values(full[:, sim.numerals].numpy(), sim.top)
+
+
+def test_numeral_readout_matches_the_full_unembedding_with_softcap():
+    from transformers import Gemma2Config, Gemma2ForCausalLM
+
+    from superpose.llm.simulate import NumeralReadout, numeral_readout
+
+    torch.manual_seed(0)
+    config = Gemma2Config(vocab_size=256, hidden_size=32, intermediate_size=64,
+                          num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                          head_dim=8, final_logit_softcapping=0.5)
+    model = Gemma2ForCausalLM(config).eval()
+    readout = numeral_readout(model, numeral_token_ids(CharTokenizer()))
+    assert isinstance(readout, NumeralReadout) and readout.softcap == 0.5
+    sim = AllAtOnceSimulator(model, CharTokenizer(), "tiny-gemma2")
+    (values,) = sim.simulate("cats", [[" sat", " on", " a", " mat"]])
+    assert sim._readout is not False
+    want = _full_forward_values(sim, model, "cats", [" sat", " on", " a", " mat"])
+    assert values == pytest.approx(want, abs=1e-4)
+
+
+def test_unknown_logit_scaling_falls_back_to_the_full_forward():
+    from superpose.llm.simulate import numeral_readout
+
+    model = _tiny_llama()
+    plain_forward = model.forward
+
+    @functools.wraps(plain_forward)
+    def scaled_forward(*args, **kwargs):  # an output layer the readout does not know about
+        out = plain_forward(*args, **kwargs)
+        out.logits = out.logits * 3.0
+        return out
+
+    model.forward = scaled_forward
+    assert numeral_readout(model, numeral_token_ids(CharTokenizer())) is None
+    sim = AllAtOnceSimulator(model, CharTokenizer(), "scaled")
+    seq = ["The", " cat"]
+    (values,) = sim.simulate("cats", [seq])
+    assert sim._readout is False
+    assert values == pytest.approx(_full_forward_values(sim, model, "cats", seq), abs=1e-4)

@@ -33,17 +33,27 @@ class ActivationsArgs:
     per_quantile: int = option("sequences per quantile bucket and neuron (0: one pass only)", 10)
     batch_size: int = option("sequences per forward pass", 16)
     seed: int = option("random seed of the samples", 0)
+    spill_limit: float = option(
+        "GiB of activations the quantile pass may re-read from a temporary file instead of "
+        "running the model again (same records, about half the time; 0: always rerun)", 8.0,
+        metavar="GB")
+    spill_dir: str | None = option("folder for that temporary file (default: the system's "
+                                   "temporary folder, e.g. $TMPDIR)", None, metavar="DIR")
     threads: int | None = option("torch CPU threads", None)
     progress: bool = option("show progress bars", True)
 
 
 def run_activations(args: ActivationsArgs) -> int:
+    from superpose.errors import SuperposeError
     from superpose.llm.jobs import RecordParams
     from superpose.llm.jobs import run_activations as run
 
+    if args.spill_limit < 0:
+        raise SuperposeError(f"--spill-limit must be 0 or more GiB, not {args.spill_limit}")
     params = RecordParams(seq_len=args.seq_len, max_tokens=args.max_tokens, top_k=args.top_k,
                           n_random=args.random, per_quantile=args.per_quantile,
-                          batch_size=args.batch_size, seed=args.seed)
+                          batch_size=args.batch_size, seed=args.seed,
+                          spill_limit_gb=args.spill_limit, spill_dir=args.spill_dir)
     folder = run(args.model, args.corpus_source, args.layers, args.out, params,
                  threads=args.threads, progress=args.progress)
     print(f"records in {folder}")

@@ -51,6 +51,8 @@ class RecordParams:
     per_quantile: int = 10
     batch_size: int = 16
     seed: int = 0
+    spill_limit_gb: float = 8.0  # spill the second pass's input up to this size (0: never)
+    spill_dir: str | None = None  # where the spill goes (default: the system's temp folder)
 
 
 def run_activations(model: str, sources: Sequence[str], layers: str, out: str | Path,
@@ -85,12 +87,15 @@ def run_activations(model: str, sources: Sequence[str], layers: str, out: str | 
                for layer in todo}
     passes = 2 if params.per_quantile > 0 else 1
     start = time.monotonic()
+    how: dict[str, Any] = {}
     with _progress(passes * len(sequences), f"records {lm.name} layers {layers}",
                    progress) as bar:
         result = collect_records(lm.model, modules, sequences, top_k=params.top_k,
                                  n_random=params.n_random, per_quantile=params.per_quantile,
                                  batch_size=params.batch_size, seed=params.seed,
-                                 progress=bar.update)
+                                 progress=bar.update,
+                                 spill_limit=int(params.spill_limit_gb * (1 << 30)),
+                                 spill_dir=params.spill_dir, report=how)
     folder.mkdir(parents=True, exist_ok=True)
     if not meta_path.exists():
         _write_sequences(folder, sequences, lm.tokenizer)
@@ -103,7 +108,8 @@ def run_activations(model: str, sources: Sequence[str], layers: str, out: str | 
         "top_k": params.top_k, "n_random": params.n_random,
         "per_quantile": params.per_quantile, "activation": "input of the MLP out projection",
         "quantile_method": "two passes: fixed asinh histogram of per-sequence maxima, then "
-                           "per-bucket uniform samples", "created": timestamp(),
+                           "per-bucket uniform samples",
+        "second_pass_last_run": how.get("second_pass"), "created": timestamp(),
         "seconds_last_run": round(time.monotonic() - start, 1), "versions": versions()})
     return folder
 

@@ -64,6 +64,59 @@ def numeral_token_ids(tokenizer: Any) -> list[int]:
     return ids
 
 
+class NumeralReadout:
+    """The logits of a few tokens only: the model's body, then those rows of its output layer.
+
+    Built by :func:`numeral_readout` only after it reproduced the model's own logits on a
+    probe input, so output layers that scale or cap logits in ways it does not know about
+    fall back to the full forward instead of giving wrong values.
+    """
+
+    def __init__(self, body: Any, weight: Any, bias: Any, softcap: float | None) -> None:
+        self.body, self.weight, self.bias, self.softcap = body, weight, bias, softcap
+
+    def __call__(self, keep: Any, **inputs: Any) -> Any:
+        import torch
+
+        hidden = self.body(**inputs).last_hidden_state[keep]
+        logits = hidden @ self.weight.T
+        if self.bias is not None:
+            logits = logits + self.bias
+        if self.softcap:
+            logits = torch.tanh(logits / self.softcap) * self.softcap
+        return logits
+
+
+def numeral_readout(model: Any, numerals: Sequence[int]) -> NumeralReadout | None:
+    """A :class:`NumeralReadout` of a transformers causal LM, or None when it has none.
+
+    Checked once against the full forward on a short probe (relative 1e-4).
+    """
+    import torch
+
+    get_head = getattr(model, "get_output_embeddings", None)
+    body = getattr(model, "base_model", None)
+    head = get_head() if callable(get_head) else None
+    if body is None or body is model or not isinstance(head, torch.nn.Linear):
+        return None
+    idx = torch.tensor(list(numerals))
+    bias = head.bias.detach()[idx] if head.bias is not None else None
+    config = getattr(model, "config", None)
+    readout = NumeralReadout(body, head.weight.detach()[idx], bias,
+                             getattr(config, "final_logit_softcapping", None))
+    probe = torch.tensor([[int(i) for i in numerals[:4]] * 2])
+    keep = torch.ones_like(probe, dtype=torch.bool)
+    try:
+        with torch.inference_mode():
+            want = model(input_ids=probe).logits[0][:, idx]
+            got = readout(keep, input_ids=probe)
+    except Exception:  # noqa: BLE001 - any surprise means: use the full forward
+        return None
+    if got.shape != want.shape or not torch.allclose(got, want, rtol=1e-4, atol=1e-4):
+        return None
+    return readout
+
+
 class AllAtOnceSimulator:
     """Local causal LM; one forward pass per sequence, batched, logits only where read."""
 
@@ -82,6 +135,7 @@ class AllAtOnceSimulator:
         if self.chat:
             self.method = self.method.replace("(local", "(local, chat template,")
         self._prefix: tuple[list[int], Any] | None = None
+        self._readout: Any = None  # None: not tried yet; False: the model has none
         self._memo: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 
     def _encode(self, text: str) -> list[int]:
@@ -158,15 +212,8 @@ class AllAtOnceSimulator:
             input_ids[i, :len(ids)] = torch.tensor(ids)
             mask[i, :len(ids)] = 1
             keep[i, positions] = True
-        numerals = torch.tensor(self.numerals)
         with torch.inference_mode():
-            try:
-                logits = self.model(input_ids=input_ids, attention_mask=mask,
-                                    logits_to_keep=keep).logits
-                logits = logits.reshape(-1, logits.shape[-1])[:, numerals]
-            except TypeError:  # models without logits_to_keep: full logits, then select
-                full = self.model(input_ids=input_ids, attention_mask=mask).logits
-                logits = full[keep][:, numerals]
+            logits = self._numeral_logits(keep, input_ids=input_ids, attention_mask=mask)
         values = expected_values(logits.float().numpy(), self.top)
         out, at = [], 0
         for _, positions in batch:  # boolean selection is row-major: sample by sample
@@ -200,11 +247,30 @@ class AllAtOnceSimulator:
         keep = torch.zeros(1, len(ids) - n, dtype=torch.bool)
         keep[0, [p - n for p in positions]] = True
         with torch.inference_mode():
-            logits = self.model(input_ids=torch.tensor([ids[n:]]),
-                                use_cache=True, logits_to_keep=keep,
-                                **{cache_arg: copy.deepcopy(self._prefix[1])}).logits
-        logits = logits.reshape(-1, logits.shape[-1])[:, torch.tensor(self.numerals)]
+            logits = self._numeral_logits(keep, input_ids=torch.tensor([ids[n:]]),
+                                          use_cache=True,
+                                          **{cache_arg: copy.deepcopy(self._prefix[1])})
         return expected_values(logits.float().numpy(), self.top)
+
+    def _numeral_logits(self, keep: Any, **inputs: Any) -> Any:
+        """(kept positions, numerals) logits, in row-major order of the boolean ``keep``.
+
+        Only the numerals' rows of the output layer are applied to the final hidden states
+        (see :func:`numeral_readout`), which skips nearly all of the unembedding's cost; models
+        without such a readout get their full logits, restricted to ``keep`` when they can.
+        """
+        import torch
+
+        if self._readout is None:
+            self._readout = numeral_readout(self.model, self.numerals) or False
+        if self._readout:
+            return self._readout(keep, **inputs)
+        numerals = torch.tensor(self.numerals)
+        try:
+            logits = self.model(logits_to_keep=keep, **inputs).logits
+            return logits.reshape(-1, logits.shape[-1])[:, numerals]
+        except TypeError:  # models without logits_to_keep: full logits, then select
+            return self.model(**inputs).logits[keep][:, numerals]
 
 
 class ContrastSimulator:
