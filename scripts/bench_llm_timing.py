@@ -27,13 +27,15 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--score-records", type=int, default=0,
                         help="score on at most K top and K random records per set (0: all)")
+    parser.add_argument("--no-spill", action="store_true",
+                        help="run the model again for the quantile pass (the old way)")
     parser.add_argument("--out", default="results/bench_llm_timing.json")
     args = parser.parse_args()
 
     import torch
 
     from superpose.corpus.sources import iter_documents
-    from superpose.llm.activations import collect_records, cut_sequences
+    from superpose.llm.activations import SPILL_LIMIT, collect_records, cut_sequences
     from superpose.llm.clients import LocalChatClient
     from superpose.llm.evaluate import score_explanation
     from superpose.llm.explain import explain_records
@@ -47,9 +49,13 @@ def main() -> int:
     sequences = cut_sequences(lm.tokenizer, iter_documents(args.corpus_source), 64, args.tokens)
     module = lm.adapter.mlp_out_proj(lm.adapter.blocks(lm.model)[args.layer])
     start = time.monotonic()
-    layer = collect_records(lm.model, {args.layer: module}, sequences)[args.layer]
+    how: dict = {}
+    layer = collect_records(lm.model, {args.layer: module}, sequences,
+                            spill_limit=0 if args.no_spill else SPILL_LIMIT,
+                            report=how)[args.layer]
     seconds = time.monotonic() - start
     result["records"] = {"tokens": int(sequences.size), "seconds": round(seconds, 1),
+                         "second_pass": how["second_pass"],
                          "extrapolated_200k_seconds": round(seconds * 200_000 / sequences.size)}
     print(result["records"], flush=True)
 
@@ -78,11 +84,15 @@ def main() -> int:
     text = explain_records(split.explain, client)
     explain_s = time.monotonic() - start
     sim = AllAtOnceSimulator(explainer.model, explainer.tokenizer, explainer.name)
+    sim_start = time.monotonic()
     scores = score_explanation(text, split, sim)
     total = time.monotonic() - start
+    n_sim = len(split.holdout) + len(split.calibration)
     result["explain_and_score"] = {
         "neuron": neuron, "explanation": text, "explain_seconds": round(explain_s, 1),
-        "total_seconds": round(total, 1), "holdout_records": len(split.holdout),
+        "total_seconds": round(total, 1),
+        "seconds_per_simulated_record": round((time.monotonic() - sim_start) / n_sim, 2),
+        "holdout_records": len(split.holdout),
         "calibration_records": len(split.calibration), "scores": scores.to_json()}
     print(result["explain_and_score"], flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from superpose.errors import SuperposeError
-from superpose.fileio import write_text_atomic
+from superpose.fileio import write_json_atomic, write_text_atomic
 from superpose.mining.export import POLARITIES, is_done, read_unit
+from superpose.provenance import timestamp, versions
 
 COLUMNS = ["model", "mode", "corpus", "layer", "neuron", "topics_pos", "topics_neg", "best_npmi_pos",
            "best_npmi_neg", "topic_score_pos", "topic_score_neg", "topic_score", "best_single_topic",
@@ -69,7 +70,8 @@ def _value(score: dict | None, name: str = "correlation") -> float:
 
 
 def compare(run_folder: str | Path, explanations: str | Path, records: str | Path, out: str | Path, *,
-            simulator: Any, max_topics: int = 3, embedding: bool = True, progress: bool = True) -> Path:
+            simulator: Any, max_topics: int = 3, embedding: bool = True, score_records: int = 0,
+            progress: bool = True) -> Path:
     """Score topics and LLM explanations alike; write ``compare.csv(.gz)``, ``layers.csv``, ``summary.md``."""
     from superpose.llm.formats import RecordStore, read_jsonl
     from superpose.llm.jobs import explanation_id, run_score
@@ -113,7 +115,7 @@ def compare(run_folder: str | Path, explanations: str | Path, records: str | Pat
     scores_path = out / "scores.jsonl"
     if items:
         run_score(records, scores_path, simulator=simulator, explanations=items, embedding=embedding,
-                  progress=progress)
+                  score_records=score_records, progress=progress)
     scored = {(int(r["layer"]), int(r["neuron"]), r.get("explanation_id")): r for r in read_jsonl(scores_path)}
 
     def score_of(layer: int, neuron: int, text: str) -> dict | None:
@@ -152,6 +154,12 @@ def compare(run_folder: str | Path, explanations: str | Path, records: str | Pat
             "missing": "; ".join(missing.get((layer, neuron), [])),
         })
     _write_outputs(out, table, request)
+    write_json_atomic(out / "compare.json", {
+        "format": "superpose.compare", "model": request["model"], "mode": request["mode"],
+        "results": str(run), "explanations": str(explanations), "records": str(records),
+        "simulator": getattr(simulator, "name", None), "simulator_method": getattr(simulator, "method", None),
+        "max_topics": max_topics, "score_records": score_records, "embedding": embedding,
+        "neurons": len(table), "created": timestamp(), "versions": versions()})
     return out
 
 
@@ -215,15 +223,12 @@ def _csv(columns: list[str], rows: list[dict]) -> str:
 
 
 def _write_outputs(out: Path, table: list[dict], request: dict) -> None:
-    import gzip
-
-    from superpose.fileio import atomic_path
+    from superpose.fileio import atomic_gzip_text
 
     text = _csv(COLUMNS, table)
     write_text_atomic(out / "compare.csv", text)
-    with atomic_path(out / "compare.csv.gz") as tmp, open(tmp, "wb") as raw:
-        with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
-            gz.write(text.encode("utf-8"))
+    with atomic_gzip_text(out / "compare.csv.gz") as gz:
+        gz.write(text)
     layers = layer_aggregates(table)
     write_text_atomic(out / "layers.csv", _csv(LAYER_COLUMNS, layers))
     lines = [f"# Topics versus LLM explanations: {request['model']} {request['mode']}", "",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
+import io
 import json
 import os
 import shutil
@@ -46,6 +48,18 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+@contextlib.contextmanager
+def atomic_gzip_text(path: str | os.PathLike) -> Iterator[io.TextIOWrapper]:
+    """A UTF-8 text stream into a gzip file written atomically.
+
+    No file name and mtime 0 in the gzip header, so identical text gives identical bytes.
+    """
+    with atomic_path(path) as tmp, open(tmp, "wb") as raw, \
+            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz, \
+            io.TextIOWrapper(gz, encoding="utf-8", newline="") as text:
+        yield text
 
 
 @contextlib.contextmanager

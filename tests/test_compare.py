@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 
 import numpy as np
@@ -88,6 +89,11 @@ def test_compare_table(setting, tmp_path):
         layers = {r["layer"]: r for r in csv.DictReader(fh)}
     assert layers["all"]["neurons"] == "4" and "0" in layers
     assert "lack an input" in (out / "summary.md").read_text()
+    meta = json.loads((out / "compare.json").read_text())
+    assert meta["max_topics"] == 2 and meta["score_records"] == 0 and meta["neurons"] == 4
+    assert meta["simulator"] == FakeSimulator().name and "torch" in meta["versions"]
+    with gzip.open(out / "compare.csv.gz", "rt", encoding="utf-8") as fh:
+        assert fh.read() == (out / "compare.csv").read_text()
     # rerun: every score is reused from scores.jsonl
     before = (out / "scores.jsonl").read_text()
     compare(run, tmp_path / "e.jsonl", records, out, simulator=FakeSimulator(), max_topics=2, embedding=False,

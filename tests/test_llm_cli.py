@@ -37,7 +37,7 @@ def tiny_model(tmp_path_factory):
     return folder, corpus
 
 
-def test_activations_explain_score_and_resume(tiny_model, tmp_path, monkeypatch):
+def test_activations_explain_score_and_resume(tiny_model, tmp_path, monkeypatch, capsys):
     folder, corpus = tiny_model
     out = tmp_path / "records"
     args = ["activations", "--model", str(folder), "--corpus-source", str(corpus),
@@ -47,6 +47,7 @@ def test_activations_explain_score_and_resume(tiny_model, tmp_path, monkeypatch)
     records = out / "tiny-llama"
     store = RecordStore(records)
     assert store.layers == [0, 1] and store.meta["n_neurons"] == 24
+    assert store.meta["second_pass_last_run"] == "spilled"
     neuron = store.neuron(1, 3)
     assert len(neuron.top) == 8 and len(neuron.random) == 6
     assert all(len(r.tokens) == 16 for r in neuron.top)
@@ -94,6 +95,16 @@ def test_activations_explain_score_and_resume(tiny_model, tmp_path, monkeypatch)
         assert isinstance(corr, float) or "undefined" in corr
         assert "all-at-once" in row["scores"]["simulator_method"]
     assert main(score) == 0 and len(read_jsonl(scores)) == 5
+
+    # --score-records K: at most K top and K random records per set; never mixed in one file
+    assert main([*score, "--score-records", "1"]) == 2
+    assert "--score-records 0, not 1" in capsys.readouterr().err
+    few = tmp_path / "few.jsonl"
+    assert main([*score[:-4], "--out", str(few), "--no-progress", "--no-embedding",
+                 "--score-records", "1"]) == 0
+    rows = [r for r in read_jsonl(few) if r["status"] == "ok"]
+    assert rows and all(r["score_records"] == 1 for r in rows)
+    assert all(r["scores"]["n_holdout_tokens"] <= 2 * 16 for r in rows)
 
 
 def test_bad_inputs_give_one_line_errors(tiny_model, tmp_path, capsys, monkeypatch):

@@ -99,3 +99,19 @@ def test_layer_file_round_trip(tmp_path):
     assert back.n_tokens == rec.n_tokens
     for name in ("top_ids", "top_acts", "random_ids", "quantile_ids", "quantile_acts", "mean"):
         assert np.array_equal(getattr(back, name), getattr(rec, name))
+
+
+def test_limited_split_keeps_the_first_records_of_each_kind():
+    from superpose.llm.formats import ActivationRecord, RecordSplit
+
+    def recs(kind, n, start):
+        return [ActivationRecord(["a"], np.zeros(1), start + i, kind) for i in range(n)]
+
+    split = RecordSplit(recs("top", 5, 0), recs("top", 4, 10) + recs("random", 6, 20),
+                        recs("top", 3, 30) + recs("random", 7, 40))
+    cut = split.limited(2)
+    assert [r.sequence for r in cut.calibration] == [10, 11, 20, 21]
+    assert [r.sequence for r in cut.holdout] == [30, 31, 40, 41]
+    assert cut.explain == split.explain
+    assert split.limited(0) is split
+    assert len(split.limited(100).holdout) == 10

@@ -30,6 +30,8 @@ class CompareArgs:
     max_topics: int = option("topics per polarity turned into explanations", 3, metavar="N")
     embedding: bool = option("also score with all-MiniLM-L6-v2 embeddings (AUC)", True)
     batch_size: int = option("sequences per simulator forward pass", 4, metavar="N")
+    score_records: int = option("score on at most K top and K random records of each of the calibration and "
+                                "held-out sets (0: all); fewer is faster and noisier", 0, metavar="K")
     threads: int | None = option("torch CPU threads", None, metavar="N")
     progress: bool = option("show progress bars", True)
 
@@ -48,7 +50,7 @@ def run_compare(args: CompareArgs) -> int:
     lm = load_local_model(args.simulator, threads=args.threads)
     simulator = AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name, args.batch_size)
     out = compare(args.results, file, records, args.out, simulator=simulator, max_topics=args.max_topics,
-                  embedding=args.embedding, progress=args.progress)
+                  embedding=args.embedding, score_records=args.score_records, progress=args.progress)
     print((out / "summary.md").read_text(encoding="utf-8"))
     print(f"table: {out / 'compare.csv'}")
     return 0

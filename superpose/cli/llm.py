@@ -138,6 +138,10 @@ class ScoreArgs(_BackendArgs):
     batch_size: int = option("sequences per simulator forward pass", 4)
     contrast: bool = option("local simulator variant: subtract its predictions under a neutral "
                             "explanation (helps small models; not OpenAI's method)", False)
+    score_records: int = option(
+        "score on at most K top and K random records of each of the calibration and held-out "
+        "sets (0: all; with 40 top and 40 random records that is 30 + 30 sequences); fewer is "
+        "faster and noisier", 0, metavar="K")
 
 
 def run_score(args: ScoreArgs) -> int:
@@ -171,7 +175,8 @@ def run_score(args: ScoreArgs) -> int:
         simulator = ChatNumbersSimulator(make_client(backend))
     out = args.out or str(Path(args.records) / "scores.jsonl")
     run(args.records, out, simulator=simulator, explanations=given,
-        explanations_file=args.explanations, embedding=args.embedding, progress=args.progress)
+        explanations_file=args.explanations, embedding=args.embedding,
+        score_records=args.score_records, progress=args.progress)
     print(f"scores in {out}")
     return 0
 

@@ -68,6 +68,21 @@ class RecordSplit:
     calibration: list[ActivationRecord]
     holdout: list[ActivationRecord]
 
+    def limited(self, per_kind: int) -> RecordSplit:
+        """At most ``per_kind`` top and ``per_kind`` random records in the calibration and
+        held-out sets (first ones, so by rank for top records); 0 keeps everything.
+
+        Simulation cost grows with the records scored; fewer make scores noisier.
+        """
+        if per_kind <= 0:
+            return self
+
+        def cut(records: list[ActivationRecord]) -> list[ActivationRecord]:
+            return ([r for r in records if r.kind == "top"][:per_kind]
+                    + [r for r in records if r.kind != "top"][:per_kind])
+
+        return RecordSplit(self.explain, cut(self.calibration), cut(self.holdout))
+
 
 @dataclass
 class NeuronRecords:

@@ -226,8 +226,13 @@ def explanation_id(text: str) -> str:
 def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
               explanations: Sequence[tuple[int, int, str]] = (),
               explanations_file: str | Path | None = None, embedding: bool = True,
-              progress: bool = True) -> Path:
-    """Score given ``(layer, neuron, text)`` explanations and/or those stored in a JSONL file."""
+              score_records: int = 0, progress: bool = True) -> Path:
+    """Score given ``(layer, neuron, text)`` explanations and/or those stored in a JSONL file.
+
+    ``score_records`` > 0 scores on at most that many top and random records of each of the
+    calibration and held-out sets (:meth:`RecordSplit.limited`); an output file holding scores
+    made with another limit is refused, so one file never mixes the two.
+    """
     from superpose.llm.evaluate import score_explanation
     from superpose.llm.simulate import SimulationError
 
@@ -244,8 +249,13 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
     if not items:
         raise SuperposeError("nothing to score: give --explanation with --neurons, or "
                              "--explanations FILE with rows of status ok")
+    previous = read_jsonl(out)
+    limits = {int(r.get("score_records", 0)) for r in previous} - {score_records}
+    if limits:
+        raise SuperposeError(f"{out} holds scores made with --score-records {min(limits)}, not "
+                             f"{score_records}; choose another output file")
     done = {(int(r["layer"]), int(r["neuron"]), r.get("explanation_id"))
-            for r in read_jsonl(out) if r.get("status") in ("ok", "dead")}
+            for r in previous if r.get("status") in ("ok", "dead")}
     todo = [it for it in dict.fromkeys(items)
             if (it[0], it[1], explanation_id(it[2])) not in done]
     writer = JsonlWriter(out)
@@ -258,10 +268,12 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
         for layer, neuron, text in sorted(todo):
             start = time.monotonic()
             records, row = _neuron_or_status(store, layer, neuron)
-            row.update(explanation=text, explanation_id=explanation_id(text))
+            row.update(explanation=text, explanation_id=explanation_id(text),
+                       score_records=score_records)
             if records is not None:
                 try:
-                    scores = score_explanation(text, records, simulator, encoder)
+                    split = records.split().limited(score_records)
+                    scores = score_explanation(text, split, simulator, encoder)
                     row.update(status="ok", scores=scores.to_json())
                 except (SimulationError, ExplanationParseError, LLMError, ValueError) as err:
                     row.update(status="error", error=str(err))

@@ -64,6 +64,16 @@ def numeral_token_ids(tokenizer: Any) -> list[int]:
     return ids
 
 
+def _per_prompt(values: np.ndarray, batch: list[tuple[list[int], list[int]]]
+                ) -> list[np.ndarray]:
+    """Cut values read at the kept positions (row-major: prompt by prompt) back per prompt."""
+    out, at = [], 0
+    for _, positions in batch:
+        out.append(values[at:at + len(positions)])
+        at += len(positions)
+    return out
+
+
 class NumeralReadout:
     """The logits of a few tokens only: the model's body, then those rows of its output layer.
 
@@ -189,16 +199,12 @@ class AllAtOnceSimulator:
 
     def _simulate(self, explanation: str, sequences: Sequence[Sequence[str]]
                   ) -> list[np.ndarray]:
-        if not sequences:
-            return []
-        if self.reuse_prefix:
-            return [self._forward_after_prefix(*self.prompt_ids(explanation, s))
-                    for s in sequences]
+        forward = self._forward_after_prefix if self.reuse_prefix else self._forward
         out: list[np.ndarray] = []
         for start in range(0, len(sequences), self.batch_size):
             batch = [self.prompt_ids(explanation, s)
                      for s in sequences[start:start + self.batch_size]]
-            out.extend(self._forward(batch))
+            out.extend(forward(batch))
         return out
 
     def _forward(self, batch: list[tuple[list[int], list[int]]]) -> list[np.ndarray]:
@@ -214,19 +220,17 @@ class AllAtOnceSimulator:
             keep[i, positions] = True
         with torch.inference_mode():
             logits = self._numeral_logits(keep, input_ids=input_ids, attention_mask=mask)
-        values = expected_values(logits.float().numpy(), self.top)
-        out, at = [], 0
-        for _, positions in batch:  # boolean selection is row-major: sample by sample
-            out.append(values[at:at + len(positions)])
-            at += len(positions)
-        return out
+        return _per_prompt(expected_values(logits.float().numpy(), self.top), batch)
 
 
-    def _forward_after_prefix(self, ids: list[int], positions: list[int]) -> np.ndarray:
-        """One sequence, reusing the cached keys and values of the shared prefix.
+    def _forward_after_prefix(self, batch: list[tuple[list[int], list[int]]]
+                              ) -> list[np.ndarray]:
+        """A batch of prompts, reusing the cached keys and values of their shared prefix.
 
-        The instructions and example are the same in every prompt, so they are computed once;
-        each sequence then costs only its explanation line and token listing.
+        The instructions and examples are the same in every prompt, so they are computed once;
+        each sequence then costs only its explanation line and token listing. The batch's
+        rows are right-padded after the prefix (padding is masked, and later positions never
+        change earlier ones), which uses the CPU better than one row at a time.
         """
         import copy
         import inspect
@@ -242,15 +246,26 @@ class AllAtOnceSimulator:
                 out = self.model(input_ids=torch.tensor([fixed]), use_cache=True)
             self._prefix = (fixed, getattr(out, cache_arg))
         n = len(fixed)
-        if ids[:n] != fixed or min(positions) < n:
-            return self._forward([(ids, positions)])[0]
-        keep = torch.zeros(1, len(ids) - n, dtype=torch.bool)
-        keep[0, [p - n for p in positions]] = True
+        if any(ids[:n] != fixed or min(positions) < n for ids, positions in batch):
+            return self._forward(batch)
+        cache = copy.deepcopy(self._prefix[1])
+        if len(batch) > 1:
+            if not hasattr(cache, "batch_repeat_interleave"):
+                return [v for item in batch for v in self._forward_after_prefix([item])]
+            cache.batch_repeat_interleave(len(batch))
+        length = max(len(ids) for ids, _ in batch) - n
+        input_ids = torch.zeros(len(batch), length, dtype=torch.long)
+        mask = torch.zeros(len(batch), n + length, dtype=torch.long)
+        mask[:, :n] = 1
+        keep = torch.zeros(len(batch), length, dtype=torch.bool)
+        for i, (ids, positions) in enumerate(batch):
+            input_ids[i, :len(ids) - n] = torch.tensor(ids[n:])
+            mask[i, n:len(ids)] = 1
+            keep[i, [p - n for p in positions]] = True
         with torch.inference_mode():
-            logits = self._numeral_logits(keep, input_ids=torch.tensor([ids[n:]]),
-                                          use_cache=True,
-                                          **{cache_arg: copy.deepcopy(self._prefix[1])})
-        return expected_values(logits.float().numpy(), self.top)
+            logits = self._numeral_logits(keep, input_ids=input_ids, attention_mask=mask,
+                                          use_cache=True, **{cache_arg: cache})
+        return _per_prompt(expected_values(logits.float().numpy(), self.top), batch)
 
     def _numeral_logits(self, keep: Any, **inputs: Any) -> Any:
         """(kept positions, numerals) logits, in row-major order of the boolean ``keep``.

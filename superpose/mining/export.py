@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-from superpose.fileio import atomic_path, write_text_atomic
+from superpose.fileio import atomic_gzip_text, atomic_path, write_text_atomic
 from superpose.mining.job import PoolResult
 
 TOPIC_COLUMNS = ["rank", "score", "status", "gap", "never_cooccur", "words"]
@@ -106,13 +106,10 @@ def write_bulk(folder: Path, model: str, mode: str, units: Iterable[tuple[int, i
 
 
 def _write_gz_csv(path: Path, header: list[str], rows: list[list]) -> None:
-    with atomic_path(path) as tmp:
-        # no name, mtime=0: the gzip bytes are identical between identical runs
-        with open(tmp, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
-            with io.TextIOWrapper(gz, encoding="utf-8", newline="") as text:
-                writer = csv.writer(text, lineterminator="\n")
-                writer.writerow(header)
-                writer.writerows(rows)
+    with atomic_gzip_text(path) as text:
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def _write_parquet(path: Path, header: list[str], rows: list[list]) -> None:
