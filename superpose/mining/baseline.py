@@ -65,8 +65,8 @@ def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, work
     tasks = [Task(int(r["layer"]), int(r["neuron"]), r["polarity"],
                   random_pool(universe, int(r["pool_size"]), seed, int(r["layer"]), int(r["neuron"]), r["polarity"]))
              for r in rows if not is_done(out, int(r["layer"]), int(r["neuron"]), r["polarity"])]
-    mine_to_files(tasks, out, corpus_dir, counts, params, workers, total=len(rows), desc="random pools",
-                  progress=progress)
+    mine_to_files(tasks, out, corpus_dir, counts, params, workers, total=len(rows), pending=len(tasks),
+                  desc="random pools", progress=progress)
     units = list(dict.fromkeys((int(r["layer"]), int(r["neuron"])) for r in rows))
     write_bulk(out, request["model"], request["mode"] + "-random", units)
     return out

@@ -19,7 +19,7 @@ import json
 import multiprocessing as mp
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +58,7 @@ def _work(task: Task) -> tuple[Task, PoolResult]:
     return task, mine_pool(task.pool, _WORKER_STATE["counts"], _WORKER_STATE["params"])
 
 
-def run_results(tasks: Sequence[Task], corpus_dir: str, counts: CorpusCounts, params: MineParams,
+def run_results(tasks: Iterable[Task], corpus_dir: str, counts: CorpusCounts, params: MineParams,
                 workers: int) -> Iterator[tuple[Task, PoolResult]]:
     """Mine tasks in ``workers`` processes (in this process when ``workers <= 1``)."""
     if workers <= 1:
@@ -70,12 +70,15 @@ def run_results(tasks: Sequence[Task], corpus_dir: str, counts: CorpusCounts, pa
         yield from pool.imap_unordered(_work, tasks, chunksize=4)
 
 
-def mine_to_files(tasks: Sequence[Task], folder: Path, corpus_dir: str, counts: CorpusCounts, params: MineParams,
-                  workers: int, *, total: int, desc: str, progress: bool) -> None:
+def mine_to_files(tasks: Iterable[Task], folder: Path, corpus_dir: str, counts: CorpusCounts, params: MineParams,
+                  workers: int, *, total: int, pending: int, desc: str, progress: bool) -> None:
     """Mine ``tasks`` and write each unit-polarity's files as it finishes, with a progress bar
-    (``total`` counts finished units too) that shows the topics found so far."""
+    (``total`` units, of which ``pending`` are in ``tasks``) that shows the topics found so far.
+
+    ``tasks`` may be a generator: it is consumed as the workers need it.
+    """
     found = 0
-    with tqdm(total=total, initial=total - len(tasks), desc=desc, unit="pool", disable=not progress,
+    with tqdm(total=total, initial=total - pending, desc=desc, unit="pool", disable=not progress,
               file=sys.stderr) as bar:
         for task, result in run_results(tasks, corpus_dir, counts, params, workers):
             write_unit(folder, task.layer, task.neuron, task.polarity, [counts.vocab[w] for w in task.pool.tolist()],
@@ -132,23 +135,29 @@ def mine(model: str, corpus_dir: str, out: str, *, mode: str = "hi-c", layers: s
               file=sys.stderr) as bar:
         paths = project_to_files(lm, mode, layer_list, out, neurons=unit_list, tau=tau, corpus=corpus_words,
                                  overwrite=overwrite, on_units=bar.update)
-    tasks = []
-    for path in paths:
-        layer_file = load_layer(path)
-        for row, neuron in enumerate(layer_file.neurons.tolist()):
-            for polarity in POLARITIES:
-                if not is_done(folder, layer_file.meta["layer"], neuron, polarity):
-                    tasks.append(Task(layer_file.meta["layer"], neuron, polarity,
-                                      np.asarray(layer_file.pool(row, polarity))))
+    pending = sum(not is_done(folder, layer, neuron, polarity)
+                  for layer in layer_list for neuron in unit_list for polarity in POLARITIES)
+
+    def tasks() -> Iterator[Task]:
+        """Unfinished unit-polarities, one layer file in memory at a time."""
+        for path in paths:
+            layer_file = load_layer(path)
+            for row, neuron in enumerate(layer_file.neurons.tolist()):
+                for polarity in POLARITIES:
+                    if not is_done(folder, layer_file.meta["layer"], neuron, polarity):
+                        yield Task(layer_file.meta["layer"], neuron, polarity,
+                                   np.asarray(layer_file.pool(row, polarity)))
+
     total = len(layer_list) * len(unit_list) * len(POLARITIES)
     started = time.perf_counter()
-    mine_to_files(tasks, folder, corpus_dir, counts, params, workers, total=total, desc="mining", progress=progress)
+    mine_to_files(tasks(), folder, corpus_dir, counts, params, workers, total=total, pending=pending, desc="mining",
+                  progress=progress)
     seconds = time.perf_counter() - started
     units = [(layer, neuron) for layer in layer_list for neuron in unit_list]
     totals = write_bulk(folder, lm.name, mode, units)
     write_json_atomic(folder / "run.json", {"format": RUN_FORMAT, "format_version": RUN_FORMAT_VERSION,
                                             "request": request, "versions": versions(), "finished": timestamp(),
-                                            "totals": totals, "mined_now": len(tasks),
+                                            "totals": totals, "mined_now": pending,
                                             "mining_seconds_now": round(seconds, 2)})
     return folder
 
