@@ -63,3 +63,37 @@ def test_one_pass_without_quantiles(tiny, tmp_path):
                           report=report)
     assert report["second_pass"] == "none" and out[0].quantile_ids.size == 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_spill_write_falls_back_to_running_the_model(tiny, tmp_path, monkeypatch):
+    import errno
+
+    from superpose.llm import activations
+
+    class FullDisk:
+        def __init__(self, path, mode):
+            self.calls = 0
+
+        def write(self, data):
+            self.calls += 1
+            if self.calls > 1:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self):
+            pass
+
+    real_init = activations._Spill.__init__
+
+    def init(self, folder, layers):
+        real_init(self, folder, layers)
+        self.close()
+        self.writers = {layer: FullDisk(path, "wb") for layer, path in self.paths.items()}
+
+    monkeypatch.setattr(activations._Spill, "__init__", init)
+    fallback, how = _collect(tiny, spill_dir=tmp_path)
+    monkeypatch.undo()
+    rerun, _ = _collect(tiny, spill_limit=0)
+    assert how == {"second_pass": "model"}
+    assert list(tmp_path.iterdir()) == []
+    np.testing.assert_array_equal(fallback[2].quantile_acts, rerun[2].quantile_acts)
+    np.testing.assert_array_equal(fallback[2].quantile_ids, rerun[2].quantile_ids)

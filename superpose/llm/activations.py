@@ -104,16 +104,28 @@ class _Spill:
     def __init__(self, folder: Path, layers: Iterable[int]) -> None:
         self.paths = {layer: folder / f"layer{layer}.f32" for layer in layers}
         self.writers = {layer: open(path, "wb") for layer, path in self.paths.items()}
+        self.failed = False  # a write failed (disk full, ...): the second pass runs the model
 
     def write(self, layer: int, acts: torch.Tensor) -> None:
-        self.writers[layer].write(acts.contiguous().numpy().tobytes())
+        if self.failed:
+            return
+        try:
+            self.writers[layer].write(acts.contiguous().numpy().tobytes())
+        except OSError:
+            self.failed = True
+            self.close()
+            for path in self.paths.values():
+                path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
 
     def replay(self, n_sequences: int, batch_size: int, shapes: Mapping[int, tuple[int, int]],
                consume: Callable[[int, torch.Tensor, torch.Tensor], None],
                progress: Callable[[int], None] | None) -> None:
         """``consume`` the stored batches exactly as the model pass gave them."""
-        for writer in self.writers.values():
-            writer.close()
+        self.close()
         readers = {layer: open(path, "rb") for layer, path in self.paths.items()}
         try:
             for start in range(0, n_sequences, batch_size):
@@ -184,18 +196,17 @@ def collect_records(model: torch.nn.Module, modules: Mapping[int, torch.nn.Modul
             def consume_second(layer: int, acts: torch.Tensor, seq_ids: torch.Tensor) -> None:
                 second[layer].update(acts, seq_ids)
 
-            if spill is not None:
+            if spill is not None and not spill.failed:
                 shapes = {layer: (seq_len, fp.n_neurons) for layer, fp in first.items()}
                 spill.replay(len(sequences), batch_size, shapes, consume_second, progress)
             else:
                 _run(model, modules, sequences, batch_size, consume_second, progress)
         if report is not None:
-            report["second_pass"] = ("none" if per_quantile <= 0
-                                     else "spilled" if spill is not None else "model")
+            report["second_pass"] = ("none" if per_quantile <= 0 else "spilled"
+                                     if spill is not None and not spill.failed else "model")
     finally:
         if spill is not None:
-            for writer in spill.writers.values():
-                writer.close()
+            spill.close()
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
     return {layer: finish(first[layer], second.get(layer)) for layer in modules}
