@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from superpose.corpus.build import CorpusParams, build_corpus
-from superpose.corpus.counting import count_windows, drop_unknown
+from superpose.corpus.counting import count_windows, drop_unknown, symmetrize
 from tests.corpus_helpers import brute_force_counts
 
 documents = st.lists(st.lists(st.integers(-1, 5), max_size=25), min_size=1, max_size=6)
@@ -31,6 +31,9 @@ def test_counts_equal_brute_force(docs, window, windowing):
     assert n == bn
     np.testing.assert_array_equal(words, bwords)
     np.testing.assert_array_equal(pairs.toarray(), bpairs)
+    _, _, upper = count_windows(tokens, offsets, window, 6, symmetric=False)
+    np.testing.assert_array_equal(upper.toarray(), np.triu(bpairs))
+    np.testing.assert_array_equal(symmetrize(upper).toarray(), bpairs)
 
 
 def test_repeats_inside_a_window_count_once():

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from tqdm.auto import tqdm
 
-from superpose.corpus.counting import count_windows, drop_unknown
+from superpose.corpus.counting import count_windows, drop_unknown, symmetrize
 from superpose.corpus.sources import Source, resolve_sources
 from superpose.corpus.store import CorpusCounts, load_corpus, save_counts
 from superpose.corpus.tokenize import stopwords as english_stopwords
@@ -144,14 +144,15 @@ def count_stream(stream: _Stream, remap: np.ndarray, n_vocab: int, params: Corpu
             offsets = np.concatenate([[0], np.cumsum(stream.doc_lengths[doc0:doc1])])
             if params.windowing == "filtered":
                 tokens, offsets = drop_unknown(tokens, offsets)
-            n, words, pair = count_windows(tokens, offsets, params.window, n_vocab)
+            # Upper triangles only while summing: half the memory of symmetric matrices.
+            n, words, pair = count_windows(tokens, offsets, params.window, n_vocab, symmetric=False)
+            del tokens, offsets
             n_windows += n
             word_windows += words
             pairs = pairs + pair
+            del pair
             bar.update(tok1 - tok0)
-    pairs = pairs.tocsr()
-    pairs.sort_indices()
-    return n_windows, word_windows, pairs
+    return n_windows, word_windows, symmetrize(pairs.tocsr())
 
 
 def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusParams | None = None, *,

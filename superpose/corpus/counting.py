@@ -44,11 +44,12 @@ def window_intervals(tokens: np.ndarray, offsets: np.ndarray, window: int) -> tu
 
 
 def count_windows(tokens: np.ndarray, offsets: np.ndarray, window: int,
-                  n_words: int) -> tuple[int, np.ndarray, sp.csr_matrix]:
+                  n_words: int, symmetric: bool = True) -> tuple[int, np.ndarray, sp.csr_matrix]:
     """Window counts of one batch of documents.
 
     Returns the number of windows, windows per word (int64, length ``n_words``) and windows per
-    pair as a symmetric CSR matrix (int64, zero diagonal).
+    pair as a CSR matrix (int64, zero diagonal): symmetric, or with ``symmetric=False`` only its
+    upper triangle (half the memory while batches are summed; symmetrise once at the end).
     """
     if window < 1:
         raise ValueError("window must be at least 1")
@@ -58,23 +59,39 @@ def count_windows(tokens: np.ndarray, offsets: np.ndarray, window: int,
     span = np.maximum(hi - lo + 1, 0)
     known = tokens >= 0
     word_windows = np.bincount(tokens[known], weights=span[known], minlength=n_words)
+    # The pair triplets are the batch's largest arrays, so they are kept narrow: word ids fit
+    # int32 (``n_words`` < 2**31) and an overlap is at most ``window``; a pair's sum over one
+    # batch is at most the batch's number of windows, so int32 holds it while it has fewer
+    # than 2**31 tokens. The returned matrix is int64, ready to accumulate over batches.
+    small = np.int32
     rows, cols, vals = [], [], []
     for d in range(1, min(window, len(tokens))):
         a, b = tokens[:-d], tokens[d:]
         overlap = np.minimum(hi[:-d], hi[d:]) - np.maximum(lo[:-d], lo[d:]) + 1
         keep = (overlap > 0) & (a != b) & (a >= 0) & (b >= 0)
         a, b, overlap = a[keep], b[keep], overlap[keep]
-        rows.append(np.minimum(a, b))
-        cols.append(np.maximum(a, b))
-        vals.append(overlap)
+        rows.append(np.minimum(a, b).astype(small))
+        cols.append(np.maximum(a, b).astype(small))
+        vals.append(overlap.astype(small))
+        del a, b, overlap, keep
     if rows:
         r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
     else:
-        r = c = v = np.zeros(0, dtype=np.int64)
-    upper = sp.coo_matrix((v, (r, c)), shape=(n_words, n_words), dtype=np.int64).tocsr()
-    pairs = (upper + upper.T).tocsr()
+        r = c = v = np.zeros(0, dtype=small)
+    del rows, cols, vals
+    upper = sp.coo_matrix((v, (r, c)), shape=(n_words, n_words), dtype=small).tocsr()
+    del r, c, v
+    pairs = (upper + upper.T).tocsr() if symmetric else upper
+    pairs = pairs.astype(np.int64)
     pairs.sort_indices()
     return n_windows, np.rint(word_windows).astype(np.int64), pairs
+
+
+def symmetrize(upper: sp.csr_matrix) -> sp.csr_matrix:
+    """The symmetric matrix of an upper-triangular one (zero diagonal), indices sorted."""
+    pairs = (upper + upper.T).tocsr()
+    pairs.sort_indices()
+    return pairs
 
 
 def drop_unknown(tokens: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
