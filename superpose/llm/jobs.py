@@ -249,6 +249,8 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
     if not items:
         raise SuperposeError("nothing to score: give --explanation with --neurons, or "
                              "--explanations FILE with rows of status ok")
+    if score_records < 0:
+        raise SuperposeError(f"--score-records must be 0 (all records) or more, not {score_records}")
     previous = read_jsonl(out)
     limits = {int(r.get("score_records", 0)) for r in previous} - {score_records}
     if limits:
