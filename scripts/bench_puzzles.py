@@ -210,7 +210,8 @@ def write_markdown(results: dict, path: Path) -> None:
              "few held-out records it often ties between candidates, and a tie is not a win.",
              "`contrast` rows subtract the prediction for a neutral explanation (a variant, not "
              "OpenAI's method). Seconds: wall time of the model's whole run so far, shared by "
-             "its plain and contrast rows, on a shared, heavily loaded 2-core machine.", "",
+             "its plain and contrast rows, on a 2-core machine that other jobs sometimes shared.",
+             "",
              "| simulator | puzzles | " + " | ".join(scorers) + " | seconds |",
              "|---|---|" + "---|" * len(scorers) + "---|"]
     def cell(name: str, row: dict, scorer: str) -> str:
