@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import tempfile
 import time
 from pathlib import Path
@@ -24,13 +23,17 @@ import numpy as np
 
 
 def _summary(results: list) -> dict:
-    """Share of pools with a topic, topics per pool, mean and median topic NPMI."""
+    """Share of pools with a topic, topics per pool, mean and median topic NPMI (None: no topic)."""
     scores = [t.score for r in results for t in r.topics]
     return {"pools": len(results),
             "share_with_topic": sum(bool(r.topics) for r in results) / max(len(results), 1),
             "topics_per_pool": len(scores) / max(len(results), 1),
-            "mean_topic_npmi": float(np.mean(scores)) if scores else math.nan,
-            "median_topic_npmi": float(np.median(scores)) if scores else math.nan}
+            "mean_topic_npmi": float(np.mean(scores)) if scores else None,
+            "median_topic_npmi": float(np.median(scores)) if scores else None}
+
+
+def _npmi(value: float | None) -> str:
+    return "n/a (no topic)" if value is None else f"{value:.3f}"
 
 
 def main() -> int:
@@ -105,8 +108,8 @@ def main() -> int:
         m, x = r["mined"], r["random"]
         lines.append(f"| {r['theta_l']:.2f} | {100 * m['share_with_topic']:.1f}% | "
                      f"{100 * x['share_with_topic']:.1f}% | {m['topics_per_pool']:.2f} | "
-                     f"{x['topics_per_pool']:.2f} | {m['mean_topic_npmi']:.3f} | "
-                     f"{x['mean_topic_npmi']:.3f} |")
+                     f"{x['topics_per_pool']:.2f} | {_npmi(m['mean_topic_npmi'])} | "
+                     f"{_npmi(x['mean_topic_npmi'])} |")
     path.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
