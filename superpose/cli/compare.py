@@ -16,7 +16,7 @@ class CompareArgs:
     topics; and each of those topics alone) and are scored like the LLM's explanation: correlation
     of simulated and true activations pooled over held-out tokens, calibrated R^2, embedding AUC.
     Writes OUT/compare.csv (and .csv.gz), OUT/layers.csv (per-layer aggregates), OUT/summary.md,
-    and OUT/scores.jsonl (every score; resumable).
+    OUT/scores.jsonl (every score; resumable) and OUT/compare.json (parameters and versions).
     """
 
     results: str = option("mining run folder, {out}/{model}/{mode} of `superpose mine`", metavar="DIR")
