@@ -39,7 +39,7 @@ def main() -> int:
     from superpose.llm.clients import LocalChatClient
     from superpose.llm.evaluate import score_explanation
     from superpose.llm.explain import explain_records
-    from superpose.llm.formats import ActivationRecord, NeuronRecords, RecordSplit
+    from superpose.llm.formats import ActivationRecord, NeuronRecords
     from superpose.llm.local_models import load_local_model
     from superpose.llm.simulate import AllAtOnceSimulator
 
@@ -74,13 +74,7 @@ def main() -> int:
     explainer = load_local_model(args.explainer)
     client = LocalChatClient(explainer.model, explainer.tokenizer, explainer.name)
     start = time.monotonic()
-    split = records.split()
-    if args.score_records:
-        def cut(recs: list) -> list:
-            k = args.score_records
-            return ([r for r in recs if r.kind == "top"][:k]
-                    + [r for r in recs if r.kind == "random"][:k])
-        split = RecordSplit(split.explain, cut(split.calibration), cut(split.holdout))
+    split = records.split().limited(args.score_records)
     text = explain_records(split.explain, client)
     explain_s = time.monotonic() - start
     sim = AllAtOnceSimulator(explainer.model, explainer.tokenizer, explainer.name)

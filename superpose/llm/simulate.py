@@ -64,6 +64,23 @@ def numeral_token_ids(tokenizer: Any) -> list[int]:
     return ids
 
 
+def _right_padded(batch: list[tuple[list[int], list[int]]], skip: int = 0) -> tuple[Any, Any, Any]:
+    """Input ids, attention mask and read-position mask of prompts, right-padded, each prompt's
+    first ``skip`` tokens left out (they are in a cache). Right padding keeps positions valid.
+    """
+    import torch
+
+    length = max(len(ids) for ids, _ in batch) - skip
+    input_ids = torch.zeros(len(batch), length, dtype=torch.long)
+    mask = torch.zeros(len(batch), length, dtype=torch.long)
+    keep = torch.zeros(len(batch), length, dtype=torch.bool)
+    for i, (ids, positions) in enumerate(batch):
+        input_ids[i, :len(ids) - skip] = torch.tensor(ids[skip:])
+        mask[i, :len(ids) - skip] = 1
+        keep[i, [p - skip for p in positions]] = True
+    return input_ids, mask, keep
+
+
 def _per_prompt(values: np.ndarray, batch: list[tuple[list[int], list[int]]]
                 ) -> list[np.ndarray]:
     """Cut values read at the kept positions (row-major: prompt by prompt) back per prompt."""
@@ -144,7 +161,7 @@ class AllAtOnceSimulator:
         self.chat = chat and getattr(tokenizer, "chat_template", None) is not None
         if self.chat:
             self.method = self.method.replace("(local", "(local, chat template,")
-        self._prefix: tuple[list[int], Any] | None = None
+        self._prefix: tuple[list[int], str, Any] | None = None
         self._readout: Any = None  # None: not tried yet; False: the model has none
         self._memo: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 
@@ -210,18 +227,29 @@ class AllAtOnceSimulator:
     def _forward(self, batch: list[tuple[list[int], list[int]]]) -> list[np.ndarray]:
         import torch
 
-        length = max(len(ids) for ids, _ in batch)
-        input_ids = torch.zeros(len(batch), length, dtype=torch.long)
-        mask = torch.zeros(len(batch), length, dtype=torch.long)
-        keep = torch.zeros(len(batch), length, dtype=torch.bool)
-        for i, (ids, positions) in enumerate(batch):  # right padding: positions stay valid
-            input_ids[i, :len(ids)] = torch.tensor(ids)
-            mask[i, :len(ids)] = 1
-            keep[i, positions] = True
+        input_ids, mask, keep = _right_padded(batch)
         with torch.inference_mode():
             logits = self._numeral_logits(keep, input_ids=input_ids, attention_mask=mask)
         return _per_prompt(expected_values(logits.float().numpy(), self.top), batch)
 
+    def _prefix_cache(self) -> tuple[list[int], str, Any]:
+        """Ids of the shared prefix, the model's name for the cache argument, and the cache.
+
+        Computed once per simulator: the prefix depends only on the scale and the chat flag.
+        """
+        if self._prefix is None:
+            import inspect
+
+            import torch
+
+            fixed = self._fixed_ids(simulation_layout("", [], self.top))
+            # transformers 5 renamed past_key_values to cache; accept either.
+            cache_arg = "cache" if "cache" in inspect.signature(self.model.forward).parameters \
+                else "past_key_values"
+            with torch.inference_mode():
+                out = self.model(input_ids=torch.tensor([fixed]), use_cache=True)
+            self._prefix = (fixed, cache_arg, getattr(out, cache_arg))
+        return self._prefix
 
     def _forward_after_prefix(self, batch: list[tuple[list[int], list[int]]]
                               ) -> list[np.ndarray]:
@@ -233,35 +261,20 @@ class AllAtOnceSimulator:
         change earlier ones), which uses the CPU better than one row at a time.
         """
         import copy
-        import inspect
 
         import torch
 
-        fixed = self._fixed_ids(simulation_layout("", [], self.top))
-        # transformers 5 renamed past_key_values to cache; accept either.
-        cache_arg = "cache" if "cache" in inspect.signature(self.model.forward).parameters \
-            else "past_key_values"
-        if self._prefix is None or self._prefix[0] != fixed:
-            with torch.inference_mode():
-                out = self.model(input_ids=torch.tensor([fixed]), use_cache=True)
-            self._prefix = (fixed, getattr(out, cache_arg))
+        fixed, cache_arg, prefix = self._prefix_cache()
         n = len(fixed)
         if any(ids[:n] != fixed or min(positions) < n for ids, positions in batch):
             return self._forward(batch)
-        cache = copy.deepcopy(self._prefix[1])
+        cache = copy.deepcopy(prefix)
         if len(batch) > 1:
             if not hasattr(cache, "batch_repeat_interleave"):
                 return [v for item in batch for v in self._forward_after_prefix([item])]
             cache.batch_repeat_interleave(len(batch))
-        length = max(len(ids) for ids, _ in batch) - n
-        input_ids = torch.zeros(len(batch), length, dtype=torch.long)
-        mask = torch.zeros(len(batch), n + length, dtype=torch.long)
-        mask[:, :n] = 1
-        keep = torch.zeros(len(batch), length, dtype=torch.bool)
-        for i, (ids, positions) in enumerate(batch):
-            input_ids[i, :len(ids) - n] = torch.tensor(ids[n:])
-            mask[i, n:len(ids)] = 1
-            keep[i, [p - n for p in positions]] = True
+        input_ids, mask, keep = _right_padded(batch, skip=n)
+        mask = torch.cat([torch.ones(len(batch), n, dtype=mask.dtype), mask], dim=1)
         with torch.inference_mode():
             logits = self._numeral_logits(keep, input_ids=input_ids, attention_mask=mask,
                                           use_cache=True, **{cache_arg: cache})
