@@ -97,3 +97,12 @@ def test_a_failed_spill_write_falls_back_to_running_the_model(tiny, tmp_path, mo
     assert list(tmp_path.iterdir()) == []
     np.testing.assert_array_equal(fallback[2].quantile_acts, rerun[2].quantile_acts)
     np.testing.assert_array_equal(fallback[2].quantile_ids, rerun[2].quantile_ids)
+
+
+def test_an_unusable_spill_folder_is_a_clear_error(tiny, tmp_path):
+    from superpose.errors import SuperposeError
+
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    with pytest.raises(SuperposeError, match="--spill-dir"):
+        _collect(tiny, spill_dir=not_a_folder)

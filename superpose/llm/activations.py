@@ -147,10 +147,14 @@ def _spill_folder(spill_dir: str | os.PathLike | None, needed: int, limit: int) 
     if needed > limit:
         return None
     parent = Path(spill_dir) if spill_dir is not None else Path(tempfile.gettempdir())
-    parent.mkdir(parents=True, exist_ok=True)
-    if shutil.disk_usage(parent).free < needed + (1 << 30):
-        return None
-    return Path(tempfile.mkdtemp(prefix="superpose-spill-", dir=parent))
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        if shutil.disk_usage(parent).free < needed + (1 << 30):
+            return None
+        return Path(tempfile.mkdtemp(prefix="superpose-spill-", dir=parent))
+    except OSError as err:
+        raise SuperposeError(f"cannot use {parent} for the spill file ({err.strerror}): pass a "
+                             "writable folder as --spill-dir, or --spill-limit 0") from None
 
 
 def collect_records(model: torch.nn.Module, modules: Mapping[int, torch.nn.Module],
