@@ -123,7 +123,7 @@ def main() -> None:
     if args.child == "gensim":
         print(json.dumps(child_versus_gensim(args.gensim_tokens)))
         return
-    from superpose.provenance import timestamp, versions
+    from superpose.core.provenance import timestamp, versions
 
     results = {"params": PARAMS, "versions": versions(), "created": timestamp(),
                "build_x1": run_child(["--child", "build", "--repeat", "1"]),

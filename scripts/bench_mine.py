@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from superpose.mining.export import read_bulk
-from superpose.mining.job import MineParams
+from superpose.core.provenance import timestamp, versions
+from superpose.mining.pool import MineParams
 from superpose.mining.run import mine
-from superpose.provenance import timestamp, versions
+from superpose.mining.store import read_bulk
 
 
 def main() -> None:

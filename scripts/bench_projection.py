@@ -52,9 +52,9 @@ def _setup(args: argparse.Namespace):
 def child_mode(args: argparse.Namespace) -> dict:
     """Project every chosen layer of one mode, as the CLI does; report time and peak memory."""
     lm, load_s = _setup(args)
-    from superpose.projection import auto_batch, n_units
-    from superpose.projection_runner import CorpusWords, project_to_files
-    from superpose.ranges import parse_range
+    from superpose.core.ranges import parse_range
+    from superpose.projection.project import auto_batch, n_units
+    from superpose.projection.run import CorpusWords, project_to_files
 
     layers = parse_range(args.layers, lm.n_layers, "layer")
     corpus = CorpusWords.load(args.corpus) if args.corpus else None
@@ -76,7 +76,7 @@ def child_mode(args: argparse.Namespace) -> dict:
 def child_loop(args: argparse.Namespace) -> dict:
     """Batched versus one neuron at a time, Hi-C, on layer ``--loop-layer``, same process."""
     lm, _ = _setup(args)
-    from superpose.projection import auto_batch, project_layer
+    from superpose.projection.project import auto_batch, project_layer
 
     layer, batch = args.loop_layer, auto_batch(lm, args.batch_size)
     sample_batched = list(range(min(lm.n_neurons, 2 * batch)))

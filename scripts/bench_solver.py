@@ -30,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from superpose.fileio import write_json_atomic
-from superpose.mining.mekc import DEFAULT_BACKEND, solve_mekc
+from superpose.core.fileio import write_json_atomic
+from superpose.mining.clique import DEFAULT_SOLVER
+from superpose.mining.clique.solve import solve_mekc
 
 CONFIGS = {
     "paper": {"formulation": "paper", "backend": "cvxpy-scip", "warm_start": False},
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{i + 1}/{len(mats)} instances", file=sys.stderr, flush=True)
 
     summary = summarise(rows, args.k)
-    summary.update(source=source_desc, time_limit_s=args.time_limit, default_backend=DEFAULT_BACKEND)
+    summary.update(source=source_desc, time_limit_s=args.time_limit, default_backend=DEFAULT_SOLVER)
     for name, s in summary["configs"].items():
         print(
             f"{name:>13}: median {s['median_s']:.3f} s, mean {s['mean_s']:.3f} s, worst {s['worst_s']:.3f} s, "

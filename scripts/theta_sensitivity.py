@@ -49,16 +49,16 @@ def main() -> int:
     parser.add_argument("--out", default="results/theta_sensitivity")
     args = parser.parse_args()
 
+    from superpose.core.provenance import timestamp, versions
     from superpose.corpus.store import load_corpus
     from superpose.mining.baseline import random_pool
-    from superpose.mining.export import POLARITIES
-    from superpose.mining.job import MineParams
+    from superpose.mining.pool import MineParams
     from superpose.mining.run import Task, run_results
+    from superpose.mining.store import POLARITIES
     from superpose.models import load_model
-    from superpose.pools import TokenWords
-    from superpose.projection_io import load_layer
-    from superpose.projection_runner import CorpusWords, project_to_files
-    from superpose.provenance import timestamp, versions
+    from superpose.projection.pools import TokenWords
+    from superpose.projection.run import CorpusWords, project_to_files
+    from superpose.projection.store import load_layer
 
     counts = load_corpus(args.corpus, mmap=True)
     lm = load_model(args.model)

@@ -18,11 +18,11 @@ _LAZY = {
     "coherence": "superpose.corpus.npmi",
     "npmi_matrix": "superpose.corpus.npmi",
     "load_model": "superpose.models",
-    "neuron_logits": "superpose.projection",
-    "project_layer": "superpose.projection",
-    "load_layer": "superpose.projection_io",
+    "neuron_logits": "superpose.projection.project",
+    "project_layer": "superpose.projection.project",
+    "load_layer": "superpose.projection.store",
     "star_heuristic": "superpose.mining.shortlist",
-    "solve_mekc": "superpose.mining.mekc",
+    "solve_mekc": "superpose.mining.clique.solve",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

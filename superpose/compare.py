@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from superpose.errors import SuperposeError
-from superpose.fileio import write_json_atomic, write_text_atomic
-from superpose.mining.export import POLARITIES, is_done, read_unit
-from superpose.provenance import timestamp, versions
+from superpose.core.errors import SuperposeError
+from superpose.core.fileio import write_json_atomic, write_text_atomic
+from superpose.core.provenance import timestamp, versions
+from superpose.mining.store import POLARITIES, is_done, read_unit
 
 COLUMNS = ["model", "mode", "corpus", "layer", "neuron", "topics_pos", "topics_neg", "best_npmi_pos",
            "best_npmi_neg", "topic_score_pos", "topic_score_neg", "topic_score", "best_single_topic",
@@ -223,7 +223,7 @@ def _csv(columns: list[str], rows: list[dict]) -> str:
 
 
 def _write_outputs(out: Path, table: list[dict], request: dict) -> None:
-    from superpose.fileio import atomic_gzip_text
+    from superpose.core.fileio import atomic_gzip_text
 
     text = _csv(COLUMNS, table)
     write_text_atomic(out / "compare.csv", text)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from superpose.mining.export import write_bulk, write_unit
-from superpose.mining.job import PoolResult, Topic
+from superpose.mining.pool import PoolResult, Topic
+from superpose.mining.store import write_bulk, write_unit
 
 MODEL = "tiny-model"
 SOURCES = ["ovos-wiki"]

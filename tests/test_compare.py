@@ -11,12 +11,12 @@ import pytest
 
 from superpose.cli import main
 from superpose.compare import compare, polarity_text, topic_text
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.llm.evaluate import score_explanation
 from superpose.llm.formats import RecordStore
-from superpose.mining.export import read_unit
-from superpose.mining.job import MineParams
+from superpose.mining.pool import MineParams
 from superpose.mining.run import mine
+from superpose.mining.store import read_unit
 from tests.mining_helpers import PARAMS, make_corpus, make_model
 
 

@@ -100,7 +100,7 @@ def test_a_failed_spill_write_falls_back_to_running_the_model(tiny, tmp_path, mo
 
 
 def test_an_unusable_spill_folder_is_a_clear_error(tiny, tmp_path):
-    from superpose.errors import SuperposeError
+    from superpose.core.errors import SuperposeError
 
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("x")

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.llm.clients import ChatClient, DiskCache, LLMError, OpenAICompatibleClient
 
 KEY = "sk-test-secret-key-123"

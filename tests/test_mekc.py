@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from superpose import solve_mekc
-from superpose.errors import SuperposeError
-from superpose.mining.mekc import BACKEND_NAMES
-from superpose.mining.mekc_model import FORMULATIONS, build_milp, local_search
+from superpose.core.errors import SuperposeError
+from superpose.mining.clique import solver_names
+from superpose.mining.clique.milp import FORMULATIONS, build_milp, local_search
 
 
 def brute_force(w: np.ndarray, k: int) -> float:
@@ -45,7 +45,7 @@ def check_against_brute_force(w: np.ndarray, k: int, **opts: object) -> None:
     assert res.score == pytest.approx(brute_force(w, k), abs=1e-9)
 
 
-@pytest.mark.parametrize("backend", sorted(BACKEND_NAMES))
+@pytest.mark.parametrize("backend", sorted(solver_names()))
 @pytest.mark.parametrize("formulation", FORMULATIONS)
 def test_matches_brute_force(backend: str, formulation: str) -> None:
     rng = np.random.default_rng(7)

@@ -7,10 +7,10 @@ import itertools
 import numpy as np
 import pytest
 
-from superpose.mining import mekc
-from superpose.mining.mekc import solve_mekc
-from superpose.mining.mekc_bnb import branch_and_bound, order_words
-from superpose.mining.mekc_model import local_search
+from superpose.mining.clique import bnb
+from superpose.mining.clique.bnb import branch_and_bound, order_words
+from superpose.mining.clique.milp import local_search
+from superpose.mining.clique.solve import solve_mekc
 
 
 def _random_weights(rng: np.random.Generator, n: int, integer: bool) -> np.ndarray:
@@ -62,7 +62,7 @@ def test_exhausted_budget_falls_back_to_highs_and_says_so(monkeypatch):
     def budget_of_one(weights, k, start):
         return branch_and_bound(weights, k, start, max_nodes=1)
 
-    monkeypatch.setattr(mekc, "branch_and_bound", budget_of_one)
+    monkeypatch.setattr(bnb, "branch_and_bound", budget_of_one)
     result = solve_mekc(w, 5)
     assert result.backend == "highs" and result.status == "optimal"
     assert result.score == pytest.approx(_brute_force(w, 5) / 10, abs=1e-9)

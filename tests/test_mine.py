@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from superpose.cli import main
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.mining import run as run_module
-from superpose.mining.export import read_bulk, read_unit, write_unit
-from superpose.mining.job import MineParams, PoolResult, Topic, mine_pool
+from superpose.mining.pool import MineParams, PoolResult, Topic, mine_pool
 from superpose.mining.run import mine
+from superpose.mining.store import read_bulk, read_unit, write_unit
 from tests.mining_helpers import PARAMS, make_corpus, make_model
 
 

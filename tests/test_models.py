@@ -11,7 +11,7 @@ import pytest
 import torch
 from transformers import OPTConfig, OPTForCausalLM
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.models import EMBEDDED, LoadedModel, as_loaded, cache_root, load_model
 from superpose.models import embedded as embedded_mod
 from superpose.models.adapters import adapter_for, registry, supported_families
@@ -156,7 +156,7 @@ def test_real_default_model_loads_from_cache():
 @pytest.mark.slow
 def test_real_hi_i_matches_weights():
     """Hi-I of a few neurons equals final RMSNorm of the down_proj column times the unembedding."""
-    from superpose.projection import neuron_logits
+    from superpose.projection.project import neuron_logits
     from tests.model_helpers import real_model
 
     lm = real_model()
@@ -175,8 +175,8 @@ def test_real_hi_i_matches_weights():
 def test_real_gemma3_hi_i_includes_post_feedforward_norm():
     """Gemma 3 (first conversion about 90 s): Hi-I equals final norm of the post-FFN-normed
     down_proj column, times the unembedding; the tokenizer uses SentencePiece markers."""
-    from superpose.pools import TokenWords
-    from superpose.projection import neuron_logits
+    from superpose.projection.pools import TokenWords
+    from superpose.projection.project import neuron_logits
 
     lm = load_model("gemma3-270m", threads=2)
     assert lm.adapter.family == "gemma3"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from superpose.errors import SuperposeError
-from superpose.pools import TokenWords, token_to_word, vocab_fingerprint
+from superpose.core.errors import SuperposeError
+from superpose.projection.pools import TokenWords, token_to_word, vocab_fingerprint
 from tests.model_helpers import byte_level_tokenizer, sentencepiece_tokenizer
 
 INDEX = {"cat": 0, "dog": 1, "paris": 2, "the": 3, "ing": 4}

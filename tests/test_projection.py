@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.models import load_model
-from superpose.projection import neuron_logits, project_layer
+from superpose.projection.project import neuron_logits, project_layer
 from tests.model_helpers import BUILDERS, HIDDEN, INTER, LAYERS, VOCAB, save_tiny
 
 torch.set_num_threads(1)

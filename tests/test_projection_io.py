@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from superpose.cli import main
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.models import load_model
-from superpose.pools import TokenWords
-from superpose.projection import neuron_logits
-from superpose.projection_io import FORMAT_VERSION, layer_path, load_layer
-from superpose.projection_runner import CorpusWords, project_to_files
+from superpose.projection.pools import TokenWords
+from superpose.projection.project import neuron_logits
+from superpose.projection.run import CorpusWords, project_to_files
+from superpose.projection.store import FORMAT_VERSION, layer_path, load_layer
 from tests.model_helpers import INTER, LAYERS, VOCAB, byte_level_tokenizer, save_tiny
 
 torch.set_num_threads(1)

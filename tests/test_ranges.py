@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from superpose.errors import SuperposeError
-from superpose.ranges import format_range, parse_range
+from superpose.core.errors import SuperposeError
+from superpose.core.ranges import format_range, parse_range
 
 
 @pytest.mark.parametrize("text,expected", [

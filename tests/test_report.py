@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from superpose import cli
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.report import build_report
 from superpose.report.data import collect
 from superpose.report.html import heatmap

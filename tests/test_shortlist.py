@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from superpose import star_heuristic
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.mining.shortlist import kept_edges, star_order
 
 

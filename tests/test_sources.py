@@ -10,9 +10,9 @@ import zipfile
 
 import pytest
 
+from superpose.core.errors import SuperposeError
 from superpose.corpus import sources
 from superpose.corpus.sources import iter_documents, resolve_sources
-from superpose.errors import SuperposeError
 
 WIKI_XML = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10">
   <page><title>Cats</title><ns>0</ns><id>1</id>

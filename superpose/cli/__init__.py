@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from superpose.cli.args import Command, add_dataclass_arguments, namespace_to_dataclass
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 
 # Command modules, each exposing COMMANDS: list[Command]. Adding a command is adding a module here.
 COMMAND_MODULES = [

@@ -38,7 +38,7 @@ class CompareArgs:
 
 def run_compare(args: CompareArgs) -> int:
     from superpose.compare import compare
-    from superpose.errors import SuperposeError
+    from superpose.core.errors import SuperposeError
     from superpose.llm.local_models import load_local_model
     from superpose.llm.simulate import AllAtOnceSimulator
 

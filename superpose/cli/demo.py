@@ -42,8 +42,8 @@ def run_demo(args: DemoArgs) -> int:
     from superpose.corpus.build import CorpusParams, build_corpus
     from superpose.corpus.npmi import coherence
     from superpose.mining.baseline import baseline
-    from superpose.mining.export import read_bulk
     from superpose.mining.run import mine
+    from superpose.mining.store import read_bulk
     from superpose.mining.summary import write_summary
     from superpose.report import build_report
 

@@ -44,7 +44,7 @@ class ActivationsArgs:
 
 
 def run_activations(args: ActivationsArgs) -> int:
-    from superpose.errors import SuperposeError
+    from superpose.core.errors import SuperposeError
     from superpose.llm.jobs import RecordParams
     from superpose.llm.jobs import run_activations as run
 
@@ -145,11 +145,11 @@ class ScoreArgs(_BackendArgs):
 
 
 def run_score(args: ScoreArgs) -> int:
-    from superpose.errors import SuperposeError
+    from superpose.core.errors import SuperposeError
+    from superpose.core.ranges import parse_range
     from superpose.llm.formats import RecordStore
     from superpose.llm.jobs import make_client
     from superpose.llm.jobs import run_score as run
-    from superpose.ranges import parse_range
 
     given = []
     if args.explanation is not None:

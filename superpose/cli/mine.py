@@ -51,7 +51,7 @@ class MineArgs:
 
 
 def run_mine(args: MineArgs) -> int:
-    from superpose.mining.job import MineParams
+    from superpose.mining.pool import MineParams
     from superpose.mining.run import mine
 
     params = MineParams(theta_l=args.theta_l, theta_u=args.theta_u, kappa_l=args.kappa_l, kappa_u=args.kappa_u,

@@ -45,10 +45,10 @@ class ProjectArgs:
 def run_project(args: ProjectArgs) -> int:
     from tqdm import tqdm
 
+    from superpose.core.ranges import parse_range
     from superpose.models import load_model
-    from superpose.projection import check_mode, n_units
-    from superpose.projection_runner import CorpusWords, project_to_files
-    from superpose.ranges import parse_range
+    from superpose.projection.project import check_mode, n_units
+    from superpose.projection.run import CorpusWords, project_to_files
 
     check_mode(args.mode)
     corpus = CorpusWords.load(args.corpus) if args.corpus else None

@@ -21,14 +21,14 @@ import numpy as np
 import scipy.sparse as sp
 from tqdm.auto import tqdm
 
+from superpose.core.errors import SuperposeError
+from superpose.core.fileio import atomic_dir
+from superpose.core.provenance import timestamp, versions
 from superpose.corpus.counting import count_windows, drop_unknown, symmetrize
 from superpose.corpus.sources import Source, resolve_sources
 from superpose.corpus.store import CorpusCounts, load_corpus, save_counts
 from superpose.corpus.tokenize import stopwords as english_stopwords
 from superpose.corpus.tokenize import tokenize
-from superpose.errors import SuperposeError
-from superpose.fileio import atomic_dir
-from superpose.provenance import timestamp, versions
 
 Windowing = Literal["filtered", "raw"]
 

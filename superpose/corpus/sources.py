@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from superpose.errors import SuperposeError
-from superpose.provenance import package_version
+from superpose.core.errors import SuperposeError
+from superpose.core.provenance import package_version
 
 
 @dataclass(frozen=True)

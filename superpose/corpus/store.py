@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 
 FORMAT_NAME = "superpose-corpus"
 FORMAT_VERSION = 1

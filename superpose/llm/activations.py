@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.llm.records import FirstPass, LayerRecords, QuantilePass, finish
 
 

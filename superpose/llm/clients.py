@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from superpose.errors import SuperposeError
-from superpose.fileio import write_json_atomic
+from superpose.core.errors import SuperposeError
+from superpose.core.fileio import write_json_atomic
 
 Message = dict[str, str]
 

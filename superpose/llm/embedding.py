@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.llm.formats import ActivationRecord
 from superpose.llm.scoring import Score, auc
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from superpose.errors import SuperposeError
-from superpose.fileio import atomic_path, write_json_atomic
+from superpose.core.errors import SuperposeError
+from superpose.core.fileio import atomic_path, write_json_atomic
 from superpose.llm.records import LayerRecords
 
 FORMAT_VERSION = 1

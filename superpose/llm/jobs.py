@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
+from superpose.core.provenance import timestamp, versions
+from superpose.core.ranges import parse_range
 from superpose.llm.clients import ChatClient, DiskCache, LLMError, LocalChatClient
 from superpose.llm.formats import (
     JsonlWriter,
@@ -30,8 +32,6 @@ from superpose.llm.formats import (
     write_meta,
 )
 from superpose.llm.prompts import DeadNeuronError, ExplanationParseError
-from superpose.provenance import timestamp, versions
-from superpose.ranges import parse_range
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:
@@ -121,7 +121,7 @@ def _documents(iter_documents: Callable[[str], Iterator[str]], sources: Sequence
 
 
 def _write_sequences(folder: Path, sequences: np.ndarray, tokenizer: Any) -> None:
-    from superpose.fileio import atomic_path, write_json_atomic
+    from superpose.core.fileio import atomic_path, write_json_atomic
 
     with atomic_path(folder / "sequences.npy") as tmp, open(tmp, "wb") as fh:
         np.save(fh, sequences)

@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.models import LoadedModel, load_model
 from superpose.models import embedded as _embedded
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from superpose.core.errors import SuperposeError
+from superpose.core.fileio import write_json_atomic
+from superpose.core.provenance import timestamp, versions
 from superpose.corpus.store import load_corpus
-from superpose.errors import SuperposeError
-from superpose.fileio import write_json_atomic
-from superpose.mining.export import POLARITIES, is_done, read_bulk, write_bulk
-from superpose.mining.job import MineParams
+from superpose.mining.pool import MineParams
 from superpose.mining.run import Task, mine_to_files
-from superpose.provenance import timestamp, versions
+from superpose.mining.store import POLARITIES, is_done, read_bulk, write_bulk
 
 
 def random_pool(universe: np.ndarray, size: int, seed: int, layer: int, neuron: int, polarity: str) -> np.ndarray:
@@ -35,7 +35,7 @@ def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, work
     those units of every layer, for a cheaper estimate on a large run.
     """
     from superpose.models import load_model
-    from superpose.pools import TokenWords
+    from superpose.projection.pools import TokenWords
 
     folder = Path(run_folder)
     run_path = folder / "run.json"
@@ -58,7 +58,7 @@ def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, work
                                   "versions": versions(), "created": timestamp()})
     rows = read_bulk(folder / "pools.csv.gz")
     if neurons is not None:
-        from superpose.ranges import parse_range
+        from superpose.core.ranges import parse_range
 
         keep = set(parse_range(neurons, max(int(r["neuron"]) for r in rows) + 1, "neuron"))
         rows = [r for r in rows if int(r["neuron"]) in keep]

@@ -4,7 +4,7 @@ Stages and their files, all under ``{out}/{model}/{mode}/``:
 
 1. ``layer_{LL}.npz``: projection with pools (see docs/formats/projection.md); reused when it
    exists with the same parameters.
-2. per unit and polarity, the paper's three files (see :mod:`superpose.mining.export`), written
+2. per unit and polarity, the paper's three files (see :mod:`superpose.mining.store`), written
    atomically, topics last; a unit-polarity whose topics file exists is skipped on resume.
 3. ``topics.csv.gz`` and ``pools.csv.gz``, rebuilt from the per-unit files at the end, and
    ``run.json`` with every parameter and version.
@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from superpose.core.errors import SuperposeError
+from superpose.core.fileio import write_json_atomic
+from superpose.core.provenance import timestamp, versions
 from superpose.corpus.store import CorpusCounts, load_corpus
-from superpose.errors import SuperposeError
-from superpose.fileio import write_json_atomic
-from superpose.mining.export import POLARITIES, is_done, write_bulk, write_unit
-from superpose.mining.job import MineParams, PoolResult, mine_pool
-from superpose.provenance import timestamp, versions
+from superpose.mining.pool import MineParams, PoolResult, mine_pool
+from superpose.mining.store import POLARITIES, is_done, write_bulk, write_unit
 
 RUN_FORMAT = "superpose-mine"
 RUN_FORMAT_VERSION = 1
@@ -106,11 +106,11 @@ def mine(model: str, corpus_dir: str, out: str, *, mode: str = "hi-c", layers: s
          threads: int | None = None, cache_dir: str | None = None, overwrite: bool = False,
          progress: bool = True) -> Path:
     """Run the whole mining job; returns the run folder ``{out}/{model}/{mode}``."""
+    from superpose.core.ranges import format_range, parse_range
     from superpose.models import load_model
-    from superpose.projection import check_mode, n_units
-    from superpose.projection_io import load_layer
-    from superpose.projection_runner import CorpusWords, project_to_files
-    from superpose.ranges import format_range, parse_range
+    from superpose.projection.project import check_mode, n_units
+    from superpose.projection.run import CorpusWords, project_to_files
+    from superpose.projection.store import load_layer
 
     params = params or MineParams()
     check_mode(mode)

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from superpose.errors import SuperposeError
-from superpose.mining.weights import check_weights
+from superpose.core.errors import SuperposeError
+from superpose.mining.clique.weights import check_weights
 
 
 def _check_params(theta: Sequence[float], kappa: Sequence[int]) -> tuple[float, float, int, int]:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from superpose.errors import SuperposeError
-from superpose.fileio import write_text_atomic
-from superpose.mining.export import read_bulk
+from superpose.core.errors import SuperposeError
+from superpose.core.fileio import write_text_atomic
+from superpose.mining.store import read_bulk
 
 COLUMNS = ["source", "layer", "polarity", "pools", "with_topic", "topics", "topics_per_pool", "mean_npmi",
            "npmi_p25", "npmi_median", "npmi_p75", "npmi_max"]

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.models.adapters import Adapter, adapter_for
 from superpose.models.embedded import DEFAULT_MODEL, EMBEDDED, cache_root, embedded_folder
 

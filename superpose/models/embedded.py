@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from superpose.errors import SuperposeError
-from superpose.fileio import atomic_dir
-from superpose.provenance import package_version, timestamp, versions
+from superpose.core.errors import SuperposeError
+from superpose.core.fileio import atomic_dir
+from superpose.core.provenance import package_version, timestamp, versions
 
 MARKER = "superpose-source.json"
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 
 CHROMIUM = os.environ.get("SUPERPOSE_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("SUPERPOSE_CHROMEDRIVER", "/usr/bin/chromedriver")

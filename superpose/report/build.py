@@ -1,6 +1,6 @@
 """Build the static report: read and check every input, then write pages, figures and assets at once.
 
-The output folder is written through :func:`superpose.fileio.atomic_dir`: a report that fails
+The output folder is written through :func:`superpose.core.fileio.atomic_dir`: a report that fails
 (a refused input, a crash) leaves the previous report, or nothing, never half a report. As the
 folder is replaced whole, an existing folder that is not a report is refused.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.report.assets import CSS, JS
 from superpose.report.data import collect
 from superpose.report.html import index_page, neuron_page
@@ -21,7 +21,7 @@ def build_report(results: str | Path, out: str | Path, *, explanations: str | Pa
                  records: str | Path | None = None, compare: str | Path | None = None,
                  max_neurons: int | None = None) -> Path:
     """Write ``out/index.html``, ``out/neurons/L{layer}_N{neuron}.html`` and ``out/assets/``; returns ``out``."""
-    from superpose.fileio import atomic_dir
+    from superpose.core.fileio import atomic_dir
 
     target = Path(out)
     if target.exists() and not (target / "report.json").is_file() and any(target.iterdir()):

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from superpose.errors import SuperposeError
-from superpose.mining.export import POLARITIES, read_bulk, read_unit
+from superpose.core.errors import SuperposeError
+from superpose.core.ranges import parse_range
+from superpose.mining.store import POLARITIES, read_bulk, read_unit
 from superpose.mining.summary import summarize
-from superpose.ranges import parse_range
 from superpose.report.inputs import (
     CompareTable,
     Explanation,

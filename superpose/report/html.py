@@ -10,7 +10,7 @@ import html
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from superpose.mining.export import POLARITIES
+from superpose.mining.store import POLARITIES
 from superpose.report.data import NeuronView, ReportData
 from superpose.report.inputs import Record
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 
 SCORE_KEYS = ("correlation", "r2", "abs_dev_explained", "embedding_auc")
 

@@ -10,7 +10,7 @@ import importlib
 import pkgutil
 from functools import cache
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.models.adapters.base import Adapter
 
 __all__ = ["Adapter", "adapter_for", "registry", "supported_families"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 
 SYMMETRY_ATOL = 1e-9
 

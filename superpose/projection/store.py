@@ -41,9 +41,9 @@ from typing import Any
 
 import numpy as np
 
-from superpose.errors import SuperposeError
-from superpose.fileio import atomic_path, write_json_atomic
-from superpose.projection import LayerProjection
+from superpose.core.errors import SuperposeError
+from superpose.core.fileio import atomic_path, write_json_atomic
+from superpose.projection.project import LayerProjection
 
 FORMAT_NAME = "superpose-projection"
 FORMAT_VERSION = 1
@@ -85,7 +85,7 @@ class LayerFile:
             raise SuperposeError(f"unknown polarity {polarity!r}: choose pos or neg")
         if not self.pools:
             raise SuperposeError(f"{self.path} has no pools: project with --corpus, or build the "
-                                 "pools from the ids with superpose.pools.TokenWords")
+                                 "pools from the ids with superpose.projection.pools.TokenWords")
         offsets = self.pools[f"{polarity}_offsets"]
         return self.pools[f"{polarity}_words"][offsets[row]:offsets[row + 1]]
 

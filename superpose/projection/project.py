@@ -12,7 +12,7 @@ dimension entering block ``l`` in the Lo modes:
 The blocks are the model's own modules run on a one-position sequence: the batch dimension
 holds many units, so a layer goes through in a few large matrix products. Only one batch of
 ``batch x vocabulary`` float32 logits exists at a time; :func:`project_layer` keeps the top and
-bottom ``tau`` token ids and logits of each unit. On-disk format: :mod:`superpose.projection_io`.
+bottom ``tau`` token ids and logits of each unit. On-disk format: :mod:`superpose.projection.store`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 from superpose.models import LoadedModel, as_loaded
 
 MODES = ("hi-c", "hi-i", "lo-c", "lo-i")

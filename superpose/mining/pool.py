@@ -13,7 +13,7 @@ import numpy as np
 
 from superpose.corpus.npmi import npmi_matrix
 from superpose.corpus.store import CorpusCounts
-from superpose.mining.mekc import solve_mekc
+from superpose.mining.clique.solve import solve_mekc
 from superpose.mining.shortlist import star_heuristic
 
 

@@ -16,8 +16,12 @@ to that tolerance. The search stops after ``max_nodes`` nodes and then reports w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit
+
+from superpose.mining.clique.base import Solution
 
 PRUNE_TOLERANCE = 1e-12
 
@@ -128,3 +132,28 @@ def branch_and_bound(weights: np.ndarray, k: int, start: np.ndarray | None, max_
         chosen = np.arange(k)
     indices = np.sort(order[np.asarray(chosen, dtype=np.int64)])
     return indices, float(np.triu(w[np.ix_(indices, indices)], 1).sum()), bool(finished), int(nodes)
+
+
+@dataclass(frozen=True)
+class BranchAndBound:
+    """The default back-end: works on the weight matrix directly (no formulation applies).
+
+    It takes no local-search start: on real isets the search needs ~50 nodes (under a millisecond)
+    and its first dive finds the incumbent; the local search would cost ten times more. If its node
+    budget runs out (never seen on real isets), HiGHS proves the instance, and the answer says so.
+    """
+
+    name: str = "bnb"
+
+    def solve(self, weights: np.ndarray, k: int, *, formulation: str, time_limit: float,
+              warm_start: bool, seed: int) -> Solution:
+        indices, total, proven, _nodes = branch_and_bound(weights, k, None)
+        if proven:
+            return Solution(indices, "optimal", total, self.name)
+        from superpose.mining.clique import get_solver
+
+        return get_solver("highs").solve(weights, k, formulation=formulation, time_limit=time_limit,
+                                         warm_start=warm_start, seed=seed)
+
+
+SOLVER = BranchAndBound()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 
 _PART = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*(?:/\s*(\d+)\s*)?)?$")
 

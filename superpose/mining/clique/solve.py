@@ -18,15 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from superpose.errors import SuperposeError
-from superpose.mining.mekc_backends import BACKENDS
-from superpose.mining.mekc_bnb import branch_and_bound
-from superpose.mining.mekc_model import FORMULATIONS, build_milp, clique_weight, local_search
-from superpose.mining.weights import check_weights
-
-# "bnb" works on the weight matrix directly; the others solve one of the 0-1 programs.
-BACKEND_NAMES = ("bnb", *BACKENDS)
-DEFAULT_BACKEND = "bnb"
+from superpose.core.errors import SuperposeError
+from superpose.mining.clique import DEFAULT_SOLVER, get_solver
+from superpose.mining.clique.milp import FORMULATIONS, clique_weight
+from superpose.mining.clique.weights import check_weights
 
 
 @dataclass(frozen=True)
@@ -62,7 +57,7 @@ def solve_mekc(
     k: int = 10,
     *,
     formulation: str = "strong",
-    backend: str = DEFAULT_BACKEND,
+    backend: str = DEFAULT_SOLVER,
     time_limit: float = 120.0,
     warm_start: bool = True,
     seed: int = 0,
@@ -78,8 +73,7 @@ def solve_mekc(
     """
     if formulation not in FORMULATIONS:
         raise SuperposeError(f"unknown formulation {formulation!r}; choose from {FORMULATIONS}")
-    if backend not in BACKEND_NAMES:
-        raise SuperposeError(f"unknown backend {backend!r}; choose from {BACKEND_NAMES}")
+    solver = get_solver(backend)
     if isinstance(k, bool) or int(k) != k or k < 2:
         raise SuperposeError(f"k must be an integer of at least 2, got {k!r}")
     if not time_limit > 0:
@@ -104,17 +98,8 @@ def solve_mekc(
         everything = np.arange(n)
         return result(everything, "optimal", clique_weight(w, everything) / pairs)
 
-    if backend == "bnb":
-        # No local-search start: on real isets the search needs ~50 nodes (under a millisecond)
-        # and its first dive finds the incumbent; the local search would cost ten times more.
-        indices, total, proven, _nodes = branch_and_bound(w, k, None)
-        if proven:
-            return result(indices, "optimal", total / pairs)
-        backend = "highs"  # node budget exhausted (never seen on real isets): HiGHS proves it
-    start = local_search(w, k) if warm_start else None
-    milp = build_milp(w, k, formulation)
-    out = BACKENDS[backend](milp, time_limit, None if start is None else milp.point(start), seed)
-    found = None if out.z is None else milp.words(out.z)
+    out = solver.solve(w, k, formulation=formulation, time_limit=time_limit, warm_start=warm_start, seed=seed)
+    backend, start, found = out.backend, out.start, out.indices
     if found is not None and found.size != k:
         found = None  # not a k-set (numerical trouble): never report it
     status = out.status

@@ -26,8 +26,8 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-from superpose.fileio import atomic_gzip_text, atomic_path, write_text_atomic
-from superpose.mining.job import PoolResult
+from superpose.core.fileio import atomic_gzip_text, atomic_path, write_text_atomic
+from superpose.mining.pool import PoolResult
 
 TOPIC_COLUMNS = ["rank", "score", "status", "gap", "never_cooccur", "words"]
 ISET_COLUMNS = ["iset", "size", "words"]

@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
+from superpose.core.provenance import timestamp, versions
 from superpose.models import LoadedModel
-from superpose.pools import TokenWords, vocab_fingerprint
-from superpose.projection import (
+from superpose.projection.pools import TokenWords, vocab_fingerprint
+from superpose.projection.project import (
     DEFAULT_BATCH,
     DEFAULT_TAU,
     check_layer,
@@ -26,8 +27,7 @@ from superpose.projection import (
     check_units,
     project_layer,
 )
-from superpose.projection_io import layer_path, neurons_sha256, read_meta, save_layer
-from superpose.provenance import timestamp, versions
+from superpose.projection.store import layer_path, neurons_sha256, read_meta, save_layer
 
 
 @dataclass
@@ -51,7 +51,7 @@ class CorpusWords:
 
 def layer_meta(lm: LoadedModel, mode: str, layer: int, tau: int, neurons: np.ndarray,
                corpus: dict[str, Any] | None) -> dict[str, Any]:
-    """The metadata stored with a layer (see :mod:`superpose.projection_io`)."""
+    """The metadata stored with a layer (see :mod:`superpose.projection.store`)."""
     unit_count = lm.n_neurons if mode.startswith("hi") else lm.hidden_size
     return {"model": lm.name, "model_source": lm.source,
             "model_type": getattr(lm.model.config, "model_type", None),

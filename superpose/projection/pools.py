@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from superpose.errors import SuperposeError
+from superpose.core.errors import SuperposeError
 
 SPACE_MARKERS = ("Ġ", "▁")
 
