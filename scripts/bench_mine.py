@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from superpose.config import ExecutionConfig, MiningConfig
 from superpose.core.provenance import timestamp, versions
-from superpose.mining.pool import MineParams
-from superpose.mining.run import mine
 from superpose.mining.store import read_bulk
+from superpose.pipeline import mine
 
 
 def main() -> None:
@@ -30,11 +30,11 @@ def main() -> None:
     parser.add_argument("--solver", default="bnb")
     parser.add_argument("--out", default="results/bench_mine.json")
     args = parser.parse_args()
-    params = MineParams(backend=args.solver)
+    params = MiningConfig(backend=args.solver)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        folder = mine(args.model, args.corpus, tmp, layers=str(args.layer), neurons=args.neurons, params=params,
-                      workers=args.workers, progress=True)
+        folder = mine(args.model, args.corpus, tmp, layers=str(args.layer), neurons=args.neurons, mining=params,
+                      execution=ExecutionConfig(workers=args.workers), progress=True)
         wall = time.perf_counter() - started
         run = json.loads((folder / "run.json").read_text())
         pools = read_bulk(folder / "pools.csv.gz")

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -49,11 +50,12 @@ def main() -> int:
     parser.add_argument("--out", default="results/theta_sensitivity")
     args = parser.parse_args()
 
+    from superpose.config import ExecutionConfig, MiningConfig
     from superpose.core.provenance import timestamp, versions
     from superpose.corpus.store import load_corpus
+    from superpose.execution import make_executor
     from superpose.mining.baseline import random_pool
-    from superpose.mining.pool import MineParams
-    from superpose.mining.run import Task, run_results
+    from superpose.mining.run import Task, mine_task, mining_setup
     from superpose.mining.store import POLARITIES
     from superpose.models import load_model
     from superpose.projection.pools import TokenWords
@@ -83,16 +85,18 @@ def main() -> int:
               for t in mined]
     rows = []
     for theta in args.thetas:
-        params = dataclasses.replace(MineParams(), theta_l=theta)
+        params = dataclasses.replace(MiningConfig(), theta_l=theta)
         row: dict = {"theta_l": theta}
         for kind, tasks in (("mined", mined), ("random", random)):
             t0 = time.monotonic()
-            results = [r for _, r in run_results(tasks, args.corpus, counts, params, args.workers)]
+            executor = make_executor(ExecutionConfig(workers=args.workers))
+            setup = partial(mining_setup, args.corpus, params)
+            results = [r for _, r in executor.map_unordered(mine_task, setup, tasks)]
             row[kind] = {**_summary(results), "seconds": round(time.monotonic() - t0, 1)}
         rows.append(row)
         print(json.dumps(row), flush=True)
     out = {"settings": {**vars(args), "neurons_per_layer": len(neurons), "layers": len(layers),
-                        "params": MineParams().to_json(), "projection_seconds": round(projection_s, 1)},
+                        "params": MiningConfig().to_json(), "projection_seconds": round(projection_s, 1)},
            "rows": rows, "created": timestamp(), "versions": versions()}
     path = Path(args.out)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,18 +11,34 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+# name -> module; one documented function (or type) per stage, imported on first use.
 _LAZY = {
+    # corpus (docs/method.md step 3)
     "build_corpus": "superpose.corpus.build",
     "load_corpus": "superpose.corpus.store",
     "CorpusCounts": "superpose.corpus.store",
     "coherence": "superpose.corpus.npmi",
     "npmi_matrix": "superpose.corpus.npmi",
+    # models and projection (steps 1-2)
     "load_model": "superpose.models",
     "neuron_logits": "superpose.projection.project",
     "project_layer": "superpose.projection.project",
+    "project_to_files": "superpose.projection.run",
     "load_layer": "superpose.projection.store",
+    # mining (steps 3-5), one unit at a time or whole runs
+    "mine_unit": "superpose.api",
+    "unit_pool": "superpose.api",
+    "UnitTopics": "superpose.api",
     "star_heuristic": "superpose.mining.shortlist",
     "solve_mekc": "superpose.mining.clique.solve",
+    "mine": "superpose.pipeline",
+    "baseline": "superpose.mining.baseline",
+    "summarize": "superpose.mining.summary",
+    "read_unit": "superpose.mining.store",
+    # configs: every parameter's default and check
+    "ProjectionConfig": "superpose.config",
+    "MiningConfig": "superpose.config",
+    "ExecutionConfig": "superpose.config",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -11,12 +11,12 @@ import pytest
 
 from superpose.cli import main
 from superpose.compare import compare, polarity_text, topic_text
+from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
 from superpose.core.errors import SuperposeError
 from superpose.llm.evaluate import score_explanation
 from superpose.llm.formats import RecordStore
-from superpose.mining.pool import MineParams
-from superpose.mining.run import mine
 from superpose.mining.store import read_unit
+from superpose.pipeline import mine
 from tests.mining_helpers import PARAMS, make_corpus, make_model
 
 
@@ -35,8 +35,9 @@ class FakeSimulator:
 def setting(tmp_path_factory):
     folder = tmp_path_factory.mktemp("compare")
     model, corpus = make_model(folder), make_corpus(folder)
-    run = mine(str(model), str(corpus), str(folder / "mined"), layers="0", neurons="0-5", tau=40,
-               params=MineParams(**PARAMS), workers=1, progress=False)
+    run = mine(str(model), str(corpus), str(folder / "mined"), layers="0", neurons="0-5",
+               projection=ProjectionConfig(tau=40), mining=MiningConfig(**PARAMS),
+               execution=ExecutionConfig(workers=1), progress=False)
     assert main(["activations", "--model", str(model), "--corpus-source", str(folder / "clusters.txt"),
                  "--layers", "0", "--out", str(folder / "records"), "--seq-len", "16", "--max-tokens", "3000",
                  "--top-k", "8", "--random", "8", "--per-quantile", "0", "--no-progress"]) == 0

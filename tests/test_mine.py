@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from superpose.cli import main
+from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
 from superpose.core.errors import SuperposeError
 from superpose.mining import run as run_module
-from superpose.mining.pool import MineParams, PoolResult, Topic, mine_pool
-from superpose.mining.run import mine
+from superpose.mining.pool import PoolResult, Topic, mine_pool
 from superpose.mining.store import read_bulk, read_unit, write_unit
+from superpose.pipeline import mine
 from tests.mining_helpers import PARAMS, make_corpus, make_model
 
 
@@ -24,9 +25,10 @@ def inputs(tmp_path_factory):
     return make_model(folder), make_corpus(folder)
 
 
-def _mine(inputs, out, **kwargs):
+def _mine(inputs, out, *, tau=40, workers=1, **kwargs):
     model, corpus = inputs
-    options = dict(layers="0-2", tau=40, params=MineParams(**PARAMS), workers=1, progress=False)
+    options = dict(layers="0-2", projection=ProjectionConfig(tau=tau), mining=MiningConfig(**PARAMS),
+                   execution=ExecutionConfig(workers=workers), progress=False)
     options.update(kwargs)
     return mine(str(model), str(corpus), str(out), **options)
 
@@ -117,7 +119,7 @@ def test_mine_pool_is_pure_and_scores_are_mean_npmi(inputs):
 
     counts = load_corpus(inputs[1])
     pool = np.array([counts.index[w] for w in "apple banana cherry grape boat coral crab fish comet".split()])
-    params = MineParams(**PARAMS)
+    params = MiningConfig(**PARAMS)
     first, second = mine_pool(pool, counts, params), mine_pool(pool, counts, params)
     assert first == second and first.topics
     for topic in first.topics:
@@ -149,5 +151,5 @@ def test_baseline_on_every_nth_neuron(inputs, tmp_path):
     from superpose.mining.baseline import baseline
 
     folder = _mine(inputs, tmp_path / "out", layers="0", neurons="0-11")
-    out = baseline(str(folder), neurons="0-11/4", workers=1, progress=False)
+    out = baseline(str(folder), neurons="0-11/4", execution=ExecutionConfig(workers=1), progress=False)
     assert sorted({int(r["neuron"]) for r in read_bulk(out / "pools.csv.gz")}) == [0, 4, 8]

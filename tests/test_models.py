@@ -56,9 +56,13 @@ def test_loaded_model_object_and_dtype(tmp_path):
     assert as_loaded(model).n_neurons == INTER
 
 
-def test_as_loaded_reuses_the_last_model(tmp_path):
+def test_as_loaded_reuses_only_what_the_caller_passes(tmp_path):
+    # The module-level "last model" cache was removed (library code keeps no hidden state):
+    # reuse is the caller's choice, by passing the LoadedModel.
     folder = save_tiny("gpt2", tmp_path / "g")
-    assert as_loaded(str(folder)) is as_loaded(str(folder))
+    lm = as_loaded(str(folder))
+    assert as_loaded(lm) is lm
+    assert as_loaded(str(folder)) is not lm
 
 
 def test_registry_covers_required_families():

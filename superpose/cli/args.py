@@ -2,6 +2,8 @@
 
 A command is a dataclass whose docstring is the command's help and whose fields carry their
 help text in ``field(metadata=...)``; :func:`option` and :func:`positional` build those fields.
+A field whose type is itself a dataclass (a stage config of :mod:`superpose.config`) contributes
+all of its fields as options and is rebuilt, and so validated, before the command runs.
 Keeping the arguments as plain dataclasses makes each command callable from Python too.
 """
 
@@ -15,23 +17,9 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass
 from typing import Any, Literal, get_args, get_origin
 
+from superpose.core.fields import option, positional
 
-def option(help: str, default: Any = MISSING, *, flag: str | None = None, metavar: str | None = None,
-           default_factory: Any = MISSING, short: str | None = None) -> Any:
-    """A ``--name`` option; required when it has no default."""
-    meta = {"help": help, "flag": flag, "metavar": metavar, "short": short, "positional": False}
-    if default_factory is not MISSING:
-        return dataclasses.field(default_factory=default_factory, metadata=meta)
-    return dataclasses.field(default=default, metadata=meta)
-
-
-def positional(help: str, default: Any = MISSING, *, metavar: str | None = None,
-               default_factory: Any = MISSING) -> Any:
-    """A positional argument; a ``list`` type takes one or more values."""
-    meta = {"help": help, "metavar": metavar, "positional": True}
-    if default_factory is not MISSING:
-        return dataclasses.field(default_factory=default_factory, metadata=meta)
-    return dataclasses.field(default=default, metadata=meta)
+__all__ = ["Command", "add_dataclass_arguments", "namespace_to_dataclass", "option", "positional"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +45,9 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
     for f in dataclasses.fields(cls):
         meta = f.metadata
         tp, _ = _unwrap_optional(hints[f.name])
+        if dataclasses.is_dataclass(tp):
+            add_dataclass_arguments(parser, tp)
+            continue
         has_default = f.default is not MISSING or f.default_factory is not MISSING
         default = f.default if f.default is not MISSING else (
             f.default_factory() if f.default_factory is not MISSING else None)
@@ -69,6 +60,11 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         if get_origin(elem) is Literal:
             kwargs["choices"] = list(get_args(elem))
             elem = type(get_args(elem)[0])
+        if meta.get("choices"):
+            choices = meta["choices"]
+            kwargs["choices"] = list(choices() if callable(choices) else choices)
+        if meta.get("parse"):
+            elem = meta["parse"]
         if meta.get("positional"):
             if is_list:
                 kwargs["nargs"] = "*" if has_default else "+"
@@ -90,17 +86,26 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
                 kwargs["action"] = "append"
             if has_default:
                 kwargs["default"] = None if is_list else default
-                if default not in (None, [], False) and "help" in kwargs:
+                if default is not None and default is not False and default != [] and "help" in kwargs:
                     kwargs["help"] += f" (default: {default})"
             else:
                 kwargs["required"] = True
+            if "choices" in kwargs and "metavar" not in kwargs:
+                kwargs["help"] += f"; one of: {', '.join(map(str, kwargs['choices']))}"
+                kwargs["metavar"] = f.name.upper()
         kwargs["dest"] = f.name
         parser.add_argument(*names, **kwargs)
 
 
 def namespace_to_dataclass(ns: argparse.Namespace, cls: type) -> Any:
+    """The command's dataclass from parsed options; stage configs validate themselves here."""
+    hints = typing.get_type_hints(cls)
     values = {}
     for f in dataclasses.fields(cls):
+        tp, _ = _unwrap_optional(hints[f.name])
+        if dataclasses.is_dataclass(tp):
+            values[f.name] = namespace_to_dataclass(ns, tp)
+            continue
         value = getattr(ns, f.name)
         if value is None and f.default_factory is not MISSING:
             value = f.default_factory()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from superpose.cli.args import Command, option
+from superpose.config import ExecutionConfig
 
 EXAMPLE_SETS = {
     "weekdays": "monday tuesday wednesday thursday friday saturday sunday",
@@ -34,7 +35,7 @@ class DemoArgs:
     out: str = option("where to write the topics", "results/demo", metavar="DIR")
     layers: str = option("layers to mine", "3,15,27", metavar="RANGE")
     neurons: str = option("neurons of each layer to mine", "0-99", metavar="RANGE")
-    workers: int = option("worker processes", 2, metavar="N")
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
 
 
 def run_demo(args: DemoArgs) -> int:
@@ -42,9 +43,9 @@ def run_demo(args: DemoArgs) -> int:
     from superpose.corpus.build import CorpusParams, build_corpus
     from superpose.corpus.npmi import coherence
     from superpose.mining.baseline import baseline
-    from superpose.mining.run import mine
     from superpose.mining.store import read_bulk
     from superpose.mining.summary import write_summary
+    from superpose.pipeline import mine
     from superpose.report import build_report
 
     params = CorpusParams(window=10, windowing="filtered", min_count=10, stopwords=True, min_length=3)
@@ -59,9 +60,9 @@ def run_demo(args: DemoArgs) -> int:
         print(f"  {name:<13} {score:>9}  ({result.n_pairs} pairs, {never} never co-occur{unknown})  {words}")
     print(f"\nMining Hi-C topics of layers {args.layers}, neurons {args.neurons} of smollm2-135m ...")
     folder = mine("smollm2-135m", args.corpus_out, args.out, mode="hi-c", layers=args.layers,
-                  neurons=args.neurons, workers=args.workers)
+                  neurons=args.neurons, execution=args.execution)
     print("Mining random pools of the same sizes ...")
-    baseline(str(folder), workers=args.workers)
+    baseline(str(folder), execution=args.execution)
     _, markdown = write_summary(folder)
     print("\n" + markdown)
     best = sorted(read_bulk(folder / "topics.csv.gz"), key=lambda t: -float(t["score"]))[:8]

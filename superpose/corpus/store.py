@@ -18,7 +18,9 @@ All arrays are plain ``.npy`` files so that worker processes can memory-map them
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +32,14 @@ from superpose.core.errors import SuperposeError
 
 FORMAT_NAME = "superpose-corpus"
 FORMAT_VERSION = 1
+
+
+def vocab_fingerprint(vocab: Sequence[str]) -> str:
+    """sha256 of the vocabulary in id order: identifies the corpus word ids a pool refers to."""
+    digest = hashlib.sha256()
+    for word in vocab:
+        digest.update(word.encode("utf-8") + b"\n")
+    return digest.hexdigest()
 
 
 @dataclass
@@ -47,6 +57,17 @@ class CorpusCounts:
     def index(self) -> dict[str, int]:
         """Word -> id."""
         return {word: i for i, word in enumerate(self.vocab)}
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """sha256 of the vocabulary in id order: identifies what the corpus word ids refer to."""
+        return vocab_fingerprint(self.vocab)
+
+    def identity(self, path: str | Path) -> dict:
+        """What a run records of the corpus it was mined with."""
+        return {"path": str(Path(path).resolve()), "n_windows": self.n_windows, "vocab_size": len(self.vocab),
+                "window": self.meta.get("window"), "windowing": self.meta.get("windowing"),
+                "created": self.meta.get("created")}
 
     def ids(self, words: list[str]) -> tuple[list[int], list[str]]:
         """Ids of the known words (in input order) and the list of unknown words."""

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from superpose.config import ExecutionConfig, MiningConfig
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import write_json_atomic
-from superpose.core.provenance import timestamp, versions
+from superpose.core.manifest import refuse_other_request, stamp
+from superpose.core.ranges import parse_range
 from superpose.corpus.store import load_corpus
-from superpose.mining.pool import MineParams
+from superpose.execution import make_executor
 from superpose.mining.run import Task, mine_to_files
 from superpose.mining.store import POLARITIES, is_done, read_bulk, write_bulk
 
@@ -27,7 +29,7 @@ def random_pool(universe: np.ndarray, size: int, seed: int, layer: int, neuron: 
     return rng.choice(universe, size=min(size, len(universe)), replace=False)
 
 
-def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, workers: int = 2,
+def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, execution: ExecutionConfig | None = None,
              cache_dir: str | None = None, progress: bool = True) -> Path:
     """Mine random pools matching the pools of the mined run in ``run_folder``.
 
@@ -45,27 +47,24 @@ def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, work
     request = json.loads(run_path.read_text(encoding="utf-8"))["request"]
     corpus_dir = request["corpus"]["path"]
     counts = load_corpus(corpus_dir, mmap=True)
-    params = MineParams(**request["params"])
+    params = MiningConfig(**request["params"])
+    executor = make_executor(execution or ExecutionConfig())
     lm = load_model(request["model_source"], cache_dir=cache_dir)
     universe = np.unique(TokenWords.build(lm.tokenizer, counts.index, lm.vocab_size).word_ids)
     universe = universe[universe >= 0]
     out = folder / "random"
     meta_path = out / "baseline.json"
     wanted = {"seed": seed, "neurons": neurons, "run": request}
-    if meta_path.is_file() and json.loads(meta_path.read_text())["request"] != wanted:
-        raise SuperposeError(f"{out} holds a baseline with other parameters: delete it to redo it")
-    write_json_atomic(meta_path, {"request": wanted, "universe_words": int(len(universe)),
-                                  "versions": versions(), "created": timestamp()})
+    refuse_other_request(meta_path, wanted, what="a baseline", fix="delete it to redo it")
     rows = read_bulk(folder / "pools.csv.gz")
     if neurons is not None:
-        from superpose.core.ranges import parse_range
-
         keep = set(parse_range(neurons, max(int(r["neuron"]) for r in rows) + 1, "neuron"))
         rows = [r for r in rows if int(r["neuron"]) in keep]
+    write_json_atomic(meta_path, stamp(request=wanted, universe_words=int(len(universe))))
     tasks = [Task(int(r["layer"]), int(r["neuron"]), r["polarity"],
                   random_pool(universe, int(r["pool_size"]), seed, int(r["layer"]), int(r["neuron"]), r["polarity"]))
              for r in rows if not is_done(out, int(r["layer"]), int(r["neuron"]), r["polarity"])]
-    mine_to_files(tasks, out, corpus_dir, counts, params, workers, total=len(rows), pending=len(tasks),
+    mine_to_files(tasks, out, corpus_dir, counts.vocab, params, executor, total=len(rows), pending=len(tasks),
                   desc="random pools", progress=progress)
     units = list(dict.fromkeys((int(r["layer"]), int(r["neuron"])) for r in rows))
     write_bulk(out, request["model"], request["mode"] + "-random", units)

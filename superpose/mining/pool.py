@@ -7,31 +7,15 @@ unchanged later. It returns word ids; turning them into words is the export stag
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from superpose.config import MiningConfig
 from superpose.corpus.npmi import npmi_matrix
 from superpose.corpus.store import CorpusCounts
 from superpose.mining.clique.solve import solve_mekc
 from superpose.mining.shortlist import star_heuristic
-
-
-@dataclass(frozen=True)
-class MineParams:
-    """Parameters of DESIGN.md steps 3-5 (defaults: the paper's)."""
-
-    theta_l: float = 0.1
-    theta_u: float = 1.0
-    kappa_l: int = 10
-    kappa_u: int = 24
-    k: int = 10
-    backend: str = "bnb"
-    formulation: str = "strong"
-    time_limit: float = 120.0
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -53,8 +37,8 @@ class PoolResult:
     topics: list[Topic] = field(default_factory=list)
 
 
-def mine_pool(pool: np.ndarray, counts: CorpusCounts, params: MineParams) -> PoolResult:
-    """Mine the topics of one pool of corpus word ids (steps 3-5 of DESIGN.md)."""
+def mine_pool(pool: np.ndarray, counts: CorpusCounts, params: MiningConfig) -> PoolResult:
+    """Mine the topics of one pool of corpus word ids (steps 3-5 of docs/method.md)."""
     pool = np.asarray(pool, dtype=np.int64)
     if len(pool) < max(params.kappa_l, params.k):
         return PoolResult()

@@ -134,17 +134,8 @@ def load_model(spec: str | os.PathLike | nn.Module = DEFAULT_MODEL, *,
     return _from_folder_or_hub(text, _safe_name(text.replace("/", "--")), text)
 
 
-_LAST: dict[str, LoadedModel] = {}
-
-
 def as_loaded(model: Any, **kwargs: Any) -> LoadedModel:
-    """``model`` as a LoadedModel; the last model loaded by name or path is kept for reuse."""
+    """``model`` as a LoadedModel (loading it when given a name or path: pass a LoadedModel to reuse one)."""
     if isinstance(model, LoadedModel):
         return model
-    if isinstance(model, nn.Module):
-        return load_model(model, **kwargs)
-    key = f"{model}|{kwargs.get('cache_dir')}"
-    if key not in _LAST:
-        _LAST.clear()
-        _LAST[key] = load_model(model, **kwargs)
-    return _LAST[key]
+    return load_model(model, **kwargs)

@@ -12,14 +12,14 @@ their first appearance by logit rank, so any later stage rebuilds it identically
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from superpose.core.errors import SuperposeError
+from superpose.corpus.store import vocab_fingerprint
 
 SPACE_MARKERS = ("Ġ", "▁")
 
@@ -32,14 +32,6 @@ def token_to_word(token: str | None) -> str | None:
         return None
     word = token.lstrip("".join(SPACE_MARKERS)).lower()
     return word if word.isascii() and word.isalpha() else None
-
-
-def vocab_fingerprint(vocab: Sequence[str]) -> str:
-    """sha256 of the vocabulary in id order: identifies the corpus word ids a pool refers to."""
-    digest = hashlib.sha256()
-    for word in vocab:
-        digest.update(word.encode("utf-8") + b"\n")
-    return digest.hexdigest()
 
 
 @dataclass

@@ -16,6 +16,7 @@ import numpy as np
 
 from superpose.core.errors import SuperposeError
 from superpose.core.provenance import timestamp, versions
+from superpose.corpus.store import CorpusCounts
 from superpose.models import LoadedModel
 from superpose.projection.pools import TokenWords, vocab_fingerprint
 from superpose.projection.project import (
@@ -39,14 +40,21 @@ class CorpusWords:
 
     @classmethod
     def from_vocab(cls, vocab: Sequence[str], path: str = "") -> CorpusWords:
+        """From a bare word list (no counts needed: tests and custom vocabularies)."""
         return cls({w: i for i, w in enumerate(vocab)},
                    {"path": path, "vocab_size": len(vocab), "vocab_sha256": vocab_fingerprint(vocab)})
+
+    @classmethod
+    def from_counts(cls, counts: CorpusCounts, path: str | os.PathLike) -> CorpusWords:
+        """From a loaded corpus, reusing its word index and fingerprint."""
+        return cls(counts.index, {"path": str(Path(path).resolve()), "vocab_size": len(counts.vocab),
+                                  "vocab_sha256": counts.fingerprint})
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> CorpusWords:
         from superpose.corpus import load_corpus
 
-        return cls.from_vocab(load_corpus(folder, mmap=True).vocab, str(Path(folder).resolve()))
+        return cls.from_counts(load_corpus(folder, mmap=True), folder)
 
 
 def layer_meta(lm: LoadedModel, mode: str, layer: int, tau: int, neurons: np.ndarray,

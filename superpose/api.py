@@ -1,0 +1,100 @@
+"""One call per stage for notebooks and scripts, returning words rather than corpus ids.
+
+``mine_unit`` runs the whole method (docs/method.md steps 1-5) for one unit and polarity in memory;
+the stage functions that write folders (``build_corpus``, ``mine``, ``baseline``, ``summarize``) are
+exported next to it from :mod:`superpose`. Models and corpora may be given as names/paths or as loaded
+objects; pass loaded ones to reuse them across calls (nothing is cached behind your back).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from superpose.config import MiningConfig, ProjectionConfig
+from superpose.core.errors import SuperposeError
+from superpose.corpus.store import CorpusCounts, load_corpus
+
+POLARITIES = ("pos", "neg")
+
+
+@dataclass(frozen=True)
+class TopicWords:
+    """A topic as words: ``score`` is the mean pairwise NPMI; ``status``/``gap`` the solver's proof."""
+
+    words: list[str]
+    score: float
+    status: str
+    gap: float
+    never_cooccur: int
+
+
+@dataclass(frozen=True)
+class UnitTopics:
+    """Everything the method finds for one unit and polarity, as words."""
+
+    model: str
+    mode: str
+    layer: int
+    unit: int
+    polarity: str
+    pool: list[str]
+    isets: list[list[str]]
+    topics: list[TopicWords]
+
+
+def _counts(corpus: str | os.PathLike | CorpusCounts) -> CorpusCounts:
+    return corpus if isinstance(corpus, CorpusCounts) else load_corpus(corpus, mmap=True)
+
+
+def unit_pool(model: Any, corpus: str | os.PathLike | CorpusCounts, layer: int, unit: int, mode: str = "hi-c",
+              polarity: str = "pos", *, tau: int = 900) -> list[str]:
+    """The unit's pool (method steps 1-2): corpus words of its top (pos) or bottom (neg) tau tokens."""
+    return _mine(model, corpus, layer, unit, ProjectionConfig(mode=mode, tau=tau), None, polarity).pool
+
+
+def mine_unit(model: Any, corpus: str | os.PathLike | CorpusCounts, layer: int, unit: int, mode: str = "hi-c",
+              polarity: str = "pos", *, tau: int = 900, **params: Any) -> UnitTopics:
+    """The topics of one unit and polarity, with its pool and shortlisted sets, as words.
+
+    ``model``: an embedded name, a folder, a hub id, or a model loaded with :func:`superpose.load_model`;
+    ``corpus``: a corpus folder or a :class:`CorpusCounts`; ``params``: any field of
+    :class:`superpose.config.MiningConfig` (theta_l, theta_u, kappa_l, kappa_u, k, backend, formulation,
+    time_limit). Every argument is checked before the model is loaded.
+    """
+    unknown = sorted(set(params) - set(MiningConfig.__dataclass_fields__))
+    if unknown:
+        raise SuperposeError(f"unknown mining parameter(s) {', '.join(unknown)}: choose from "
+                             f"{', '.join(MiningConfig.__dataclass_fields__)}")
+    return _mine(model, corpus, layer, unit, ProjectionConfig(mode=mode, tau=tau), MiningConfig(**params), polarity)
+
+
+def _mine(model: Any, corpus: str | os.PathLike | CorpusCounts, layer: int, unit: int, projection: ProjectionConfig,
+          mining: MiningConfig | None, polarity: str) -> UnitTopics:
+    from superpose.mining.pool import mine_pool
+    from superpose.models import as_loaded
+    from superpose.projection.pools import TokenWords
+    from superpose.projection.project import check_tau, project_layer
+
+    if polarity not in POLARITIES:
+        raise SuperposeError(f"unknown polarity {polarity!r}: choose pos (words pushed up) or neg (pushed down)")
+    counts = _counts(corpus)
+    lm = as_loaded(model)
+    check_tau(lm, projection.tau)
+    projected = project_layer(lm, projection.mode, layer, [unit], tau=projection.tau)
+    tokens = projected.top_ids[0] if polarity == "pos" else projected.bottom_ids[0]
+    pool = TokenWords.build(lm.tokenizer, counts.index, lm.vocab_size).pool(tokens)
+    words = [counts.vocab[w] for w in pool.tolist()]
+    if mining is None:
+        return UnitTopics(lm.name, projection.mode, layer, unit, polarity, words, [], [])
+    result = mine_pool(np.asarray(pool), counts, mining)
+    isets = [[counts.vocab[w] for w in iset] for iset in result.isets]
+    topics = [TopicWords(sorted(counts.vocab[w] for w in t.words), t.score, t.status, t.gap, t.never_cooccur)
+              for t in result.topics]
+    return UnitTopics(lm.name, projection.mode, layer, unit, polarity, words, isets, topics)
+
+
+__all__ = ["TopicWords", "UnitTopics", "mine_unit", "unit_pool"]

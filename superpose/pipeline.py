@@ -1,0 +1,107 @@
+"""``superpose mine``: the stages composed, project, then mine, then export, resumably.
+
+Everything a run needs is checked before anything is written: the configs validate themselves on
+construction; the corpus and the model load; tau, layers and units are checked against the model;
+a folder holding another run is refused. Only then is ``run.json`` recorded, so a failed command
+never blocks the corrected one. Files, all under ``{out}/{model}/{mode}/``:
+
+1. ``layer_{LL}.npz``: the projection with pools (docs/formats/projection.md); reused when it exists
+   with the same parameters.
+2. per unit and polarity, the paper's three files (:mod:`superpose.mining.store`), written atomically,
+   topics last; a unit-polarity whose topics file exists is skipped on resume.
+3. ``topics.csv.gz`` and ``pools.csv.gz``, rebuilt from the per-unit files at the end, and ``run.json``
+   with every parameter and version.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
+from superpose.core.fileio import write_json_atomic
+from superpose.core.manifest import refuse_other_request, stamp
+from superpose.core.provenance import timestamp
+from superpose.core.ranges import format_range, parse_range
+from superpose.corpus.store import load_corpus
+from superpose.execution import make_executor
+from superpose.mining.run import Task, mine_to_files
+from superpose.mining.store import POLARITIES, is_done, write_bulk
+
+RUN_FORMAT = "superpose-mine"
+RUN_FORMAT_VERSION = 1
+
+
+def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig | None = None,
+         mining: MiningConfig | None = None, execution: ExecutionConfig | None = None,
+         layers: str | None = None, neurons: str | None = None, cache_dir: str | None = None,
+         overwrite: bool = False, progress: bool = True) -> Path:
+    """Run the whole mining job; returns the run folder ``{out}/{model}/{mode}``."""
+    from superpose.models import load_model
+    from superpose.projection.project import check_tau, n_units
+    from superpose.projection.run import CorpusWords, project_to_files
+    from superpose.projection.store import load_layer
+
+    projection = projection or ProjectionConfig()
+    mining = mining or MiningConfig()
+    execution = execution or ExecutionConfig()
+    counts = load_corpus(corpus_dir, mmap=True)
+    lm = load_model(model, cache_dir=cache_dir)
+    check_tau(lm, projection.tau)
+    layer_list = parse_range(layers, lm.n_layers, "layer")
+    unit_list = parse_range(neurons, n_units(lm, projection.mode), projection.unit_kind)
+    executor = make_executor(execution)
+    folder = Path(out) / lm.name / projection.mode
+    request = {"model": lm.name, "model_source": lm.source, "mode": projection.mode,
+               "layers": format_range(layer_list), "neurons": format_range(unit_list), "tau": projection.tau,
+               "params": mining.to_json(), "corpus": counts.identity(corpus_dir)}
+    if not overwrite:
+        refuse_other_request(folder / "run.json", request, what="a run",
+                             fix="choose another --out or pass --overwrite")
+    elif folder.exists():
+        _remove_unit_files(folder)
+    write_json_atomic(folder / "run.json", stamp(format=RUN_FORMAT, format_version=RUN_FORMAT_VERSION,
+                                                 request=request, started=timestamp(), finished=None))
+    with tqdm(total=len(layer_list) * len(unit_list), desc="projecting", unit="unit", disable=not progress,
+              file=sys.stderr) as bar:
+        paths = project_to_files(lm, projection.mode, layer_list, out, neurons=unit_list, tau=projection.tau,
+                                 corpus=CorpusWords.from_counts(counts, corpus_dir), overwrite=overwrite,
+                                 on_units=bar.update)
+    pending = sum(not is_done(folder, layer, neuron, polarity)
+                  for layer in layer_list for neuron in unit_list for polarity in POLARITIES)
+
+    def tasks() -> Iterator[Task]:
+        """Unfinished unit-polarities, one layer file in memory at a time."""
+        for path in paths:
+            layer_file = load_layer(path)
+            for row, neuron in enumerate(layer_file.neurons.tolist()):
+                for polarity in POLARITIES:
+                    if not is_done(folder, layer_file.meta["layer"], neuron, polarity):
+                        yield Task(layer_file.meta["layer"], neuron, polarity,
+                                   np.asarray(layer_file.pool(row, polarity)))
+
+    total = len(layer_list) * len(unit_list) * len(POLARITIES)
+    started = time.perf_counter()
+    mine_to_files(tasks(), folder, corpus_dir, counts.vocab, mining, executor, total=total, pending=pending,
+                  desc="mining", progress=progress)
+    seconds = time.perf_counter() - started
+    units = [(layer, neuron) for layer in layer_list for neuron in unit_list]
+    totals = write_bulk(folder, lm.name, projection.mode, units)
+    write_json_atomic(folder / "run.json", stamp(format=RUN_FORMAT, format_version=RUN_FORMAT_VERSION,
+                                                 request=request, finished=timestamp(), totals=totals,
+                                                 mined_now=pending, mining_seconds_now=round(seconds, 2)))
+    return folder
+
+
+def _remove_unit_files(folder: Path) -> None:
+    for pattern in ("*_pool.txt", "*_isets.csv", "*_topics.csv"):
+        for path in folder.glob(pattern):
+            path.unlink()
+
+
+__all__ = ["RUN_FORMAT", "RUN_FORMAT_VERSION", "mine"]
