@@ -1,6 +1,6 @@
 """How the share of pools with topics depends on the NPMI threshold theta_l, mined against random.
 
-DESIGN.md's star heuristic keeps edges with ``theta_l <= npmi <= theta_u`` (paper: 0.1). This
+The star heuristic (docs/method.md step 4) keeps edges with ``theta_l <= npmi <= theta_u`` (paper: 0.1). This
 projects a sample of neurons (every ``--every``-th of each layer, both polarities), mines their
 pools at several ``theta_l`` values, and does the same for random pools of the same sizes
 (the baseline's ``random_pool``, same seed), so the mined-versus-random gap can be read per theta.

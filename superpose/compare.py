@@ -1,4 +1,4 @@
-"""Topics next to LLM explanations, scored by the same yardstick (DESIGN.md, "Comparing the two paths").
+"""Topics next to LLM explanations, scored by the same yardstick (docs/method.md, "Beside the method").
 
 A unit's topics become explanation texts: one per polarity (its best ``max_topics`` topics) and
 one per topic. Each text is scored with the same simulator and scorers, on the same held-out

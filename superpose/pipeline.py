@@ -24,7 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
-from superpose.core.fileio import write_json_atomic
+from superpose.core.fileio import check_writable, write_json_atomic
 from superpose.core.manifest import refuse_other_request, stamp
 from superpose.core.provenance import timestamp
 from superpose.core.ranges import format_range, parse_range
@@ -50,6 +50,7 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
     projection = projection or ProjectionConfig()
     mining = mining or MiningConfig()
     execution = execution or ExecutionConfig()
+    check_writable(out)
     counts = load_corpus(corpus_dir, mmap=True)
     lm = load_model(model, cache_dir=cache_dir)
     check_tau(lm, projection.tau)

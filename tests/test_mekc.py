@@ -1,4 +1,4 @@
-"""Exact k-clique (DESIGN.md step 5) against brute force; status honesty; input checks."""
+"""Exact k-clique (docs/method.md step 5) against brute force; status honesty; input checks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Star heuristic (DESIGN.md step 4): hand-worked examples, invariants, input checks."""
+"""Star heuristic (docs/method.md step 4): hand-worked examples, invariants, input checks."""
 
 from __future__ import annotations
 

@@ -7,12 +7,15 @@ stays fast.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import inspect
+import os
 import sys
 from collections.abc import Sequence
 
 from superpose.cli.args import Command, add_dataclass_arguments, namespace_to_dataclass
+from superpose.cli.runtime import quiet_progress
 from superpose.core.errors import SuperposeError
 
 # Command modules, each exposing COMMANDS: list[Command]. Adding a command is adding a module here.
@@ -57,15 +60,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _os_error(err: OSError) -> str:
+    where = f" ({err.filename})" if err.filename else ""
+    what = err.strerror or str(err) or type(err).__name__
+    if err.errno == errno.ENOSPC:
+        fix = "free some space or choose another output folder; finished parts are kept for the resume"
+    elif err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        fix = "choose a folder you can write to"
+    else:
+        fix = "set SUPERPOSE_TRACEBACK=1 to see where it happened"
+    return f"{what}{where}: {fix}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    ns = parser.parse_args(argv)
-    cmd: Command = ns._command
     try:
-        result = cmd.run(namespace_to_dataclass(ns, cmd.args_type))
+        ns = parser.parse_args(argv)
+        cmd: Command = ns._command
+        args = namespace_to_dataclass(ns, cmd.args_type)
+        with quiet_progress(getattr(args, "progress", True) is False):
+            result = cmd.run(args)
     except SuperposeError as err:
         print(f"superpose: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `superpose ... | head`: the reader left; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as err:  # a full disk, a read-only folder, a vanished file: one line, not a traceback
+        if os.environ.get("SUPERPOSE_TRACEBACK"):
+            raise
+        print(f"superpose: error: {_os_error(err)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("superpose: interrupted", file=sys.stderr)
         return 130

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from superpose.cli.args import Command, option
@@ -44,6 +45,10 @@ def run_mine(args: MineArgs) -> int:
     folder = mine(args.model, args.corpus, args.out, projection=args.projection, mining=args.mining,
                   execution=args.execution, layers=args.layers, neurons=args.neurons, cache_dir=args.cache_dir,
                   overwrite=args.overwrite, progress=args.progress)
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    skipped = run["totals"]["pools"] - run["mined_now"]
+    if skipped:
+        print(f"skipped {skipped} of {run['totals']['pools']} unit-polarities already mined in {folder}")
     print(f"topics: {folder / 'topics.csv.gz'} (per unit: {folder}/LAYER_NEURON_POLARITY_topics.csv)")
     return 0
 

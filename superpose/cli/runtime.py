@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
+
 from superpose.core.errors import SuperposeError
 
 
@@ -14,3 +18,22 @@ def set_torch_threads(threads: int | None) -> None:
     import torch
 
     torch.set_num_threads(int(threads))
+
+
+@contextlib.contextmanager
+def quiet_progress(quiet: bool) -> Iterator[None]:
+    """With ``quiet`` (``--no-progress``), hide every progress bar of the command, also those of model
+    conversion and downloads in other libraries: tqdm reads ``TQDM_DISABLE`` when first imported, which
+    in a CLI process happens inside the command. The environment is restored afterwards."""
+    if not quiet:
+        yield
+        return
+    previous = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = previous

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from superpose.core.errors import SuperposeError
+
 
 def _read_umask() -> int:
     """The process umask (read by setting and restoring it, once: umask is process-wide)."""
@@ -82,3 +84,17 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_writable(path: str | os.PathLike, what: str = "--out") -> None:
+    """Refuse, before any work, an output path whose nearest existing folder cannot be written."""
+    target = Path(path).expanduser().absolute()
+    probe = target
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise SuperposeError(f"{what} {target}: {probe} is a file, not a folder; choose another {what}")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise SuperposeError(f"{what} {target} is not writable ({probe} refuses writes): choose a writable {what}")

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from superpose.core.errors import SuperposeError
-from superpose.core.fileio import atomic_dir
+from superpose.core.fileio import atomic_dir, check_writable
 from superpose.core.provenance import timestamp, versions
 from superpose.corpus.counting import count_windows, drop_unknown, symmetrize
 from superpose.corpus.sources import Source, resolve_sources
@@ -166,6 +166,7 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
     params = params or CorpusParams()
     params.check()
     out = Path(out)
+    check_writable(out)
     resolved = resolve_sources(sources)
     wanted = {"sources": [s.name for s in resolved], "params": asdict(params)}
     existing = _existing(out)

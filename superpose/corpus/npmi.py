@@ -1,4 +1,4 @@
-"""Normalised pointwise mutual information over boolean sliding windows (DESIGN.md step 3).
+"""Normalised pointwise mutual information over boolean sliding windows (docs/method.md step 3).
 
 ``npmi(a, b) = log(p_ab / (p_a p_b)) / -log(p_ab)`` with ``p = windows / number of windows`` and
 ``p_ab`` smoothed by ``+1e-12``, the convention of Lim & Lauw and of gensim's ``c_npmi``. Words

@@ -1,4 +1,4 @@
-"""Random baseline (DESIGN.md step 7): topics mined the same way from random pools.
+"""Random baseline (docs/method.md step 7): topics mined the same way from random pools.
 
 Each mined unit-polarity gets a random pool of the same size, drawn without replacement from the
 corpus words that some token of the model maps to (the words a real pool could hold), seeded by
@@ -15,7 +15,7 @@ import numpy as np
 
 from superpose.config import ExecutionConfig, MiningConfig
 from superpose.core.errors import SuperposeError
-from superpose.core.fileio import write_json_atomic
+from superpose.core.fileio import check_writable, write_json_atomic
 from superpose.core.manifest import refuse_other_request, stamp
 from superpose.core.ranges import parse_range
 from superpose.corpus.store import load_corpus
@@ -44,6 +44,7 @@ def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, exec
     if not run_path.is_file() or not (folder / "pools.csv.gz").is_file():
         raise SuperposeError(f"{folder} holds no finished mining run (run.json, pools.csv.gz): "
                              "run `superpose mine` first and pass its {out}/{model}/{mode} folder")
+    check_writable(folder / "random")
     request = json.loads(run_path.read_text(encoding="utf-8"))["request"]
     corpus_dir = request["corpus"]["path"]
     counts = load_corpus(corpus_dir, mmap=True)

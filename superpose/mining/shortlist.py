@@ -1,4 +1,4 @@
-"""The star heuristic (DESIGN.md step 4): cut a pool's coherence graph into disjoint word groups.
+"""The star heuristic (docs/method.md step 4): cut a pool's coherence graph into disjoint word groups.
 
 The exact k-clique step is cheap only on small graphs, so the pool (hundreds of words) is first
 cut into "isets" of ``kappa_l`` to ``kappa_u`` words around well-connected centre words.
@@ -67,7 +67,7 @@ def star_heuristic(
     theta: Sequence[float] = (0.1, 1.0),
     kappa: Sequence[int] = (10, 24),
 ) -> list[list[int]]:
-    """Disjoint groups of row indices ("isets") of a symmetric NPMI matrix, per DESIGN.md step 4.
+    """Disjoint groups of row indices ("isets") of a symmetric NPMI matrix, per docs/method.md step 4.
 
     Groups come in the order they were formed; within a group the centre comes first, then its
     neighbours by decreasing weight to the centre (ties by increasing index). The diagonal of

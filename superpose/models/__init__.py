@@ -80,11 +80,57 @@ def _quiet_loading() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def _from_folder_or_hub(location: str, name: str, source: str) -> LoadedModel:
+HUB_PROBE_SECONDS = 3.0
+
+
+def _hub_endpoint() -> tuple[str, int]:
+    from urllib.parse import urlsplit
+
+    from huggingface_hub import constants
+
+    parts = urlsplit(constants.ENDPOINT)
+    return parts.hostname or "huggingface.co", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _hub_reachable() -> str | None:
+    """None when the hub answers a TCP connection quickly; otherwise why not (one phrase)."""
+    import socket
+
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return "HF_HUB_OFFLINE is set"
+    host, port = _hub_endpoint()
+    try:
+        with socket.create_connection((host, port), timeout=HUB_PROBE_SECONDS):
+            return None
+    except OSError as err:
+        return f"{host}:{port} does not answer ({err.strerror or type(err).__name__})"
+
+
+def _hub_location(hub_id: str) -> bool:
+    """Whether ``hub_id`` loads from the local hub cache; a one-line error at once when it is neither
+    cached nor reachable (instead of transformers' retries, which take half a minute offline)."""
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    cached = try_to_load_from_cache(hub_id, "config.json")
+    if isinstance(cached, str):
+        return True
+    why = _hub_reachable()
+    if why is not None:
+        raise SuperposeError(
+            f"model {hub_id!r} is not an embedded model ({', '.join(EMBEDDED)}), not a local folder, and not in the "
+            f"local hub cache ({constants.HF_HUB_CACHE}); the hub cannot be reached ({why}): download it where the "
+            f"hub is reachable (`hf download {hub_id}`) and copy the cache here, or pass a folder made by "
+            "save_pretrained")
+    return False
+
+
+def _from_folder_or_hub(location: str, name: str, source: str, local_only: bool = False) -> LoadedModel:
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     try:
-        config = AutoConfig.from_pretrained(location)
+        config = AutoConfig.from_pretrained(location, local_files_only=local_only)
     except (OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SuperposeError(
@@ -92,9 +138,9 @@ def _from_folder_or_hub(location: str, name: str, source: str) -> LoadedModel:
             f"({', '.join(EMBEDDED)}), a local folder, or a reachable Hugging Face hub id") from err
     adapter_for(getattr(config, "model_type", None))  # fail before loading weights
     with _quiet_loading():
-        model = AutoModelForCausalLM.from_pretrained(location, dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(location, dtype=torch.float32, local_files_only=local_only)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(location)
+        tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=local_only)
     except (OSError, ValueError, TypeError):
         tokenizer = None  # pools need one; projection does not
     return _wrap(model, tokenizer, name, source)
@@ -131,7 +177,8 @@ def load_model(spec: str | os.PathLike | nn.Module = DEFAULT_MODEL, *,
     if isinstance(spec, os.PathLike) or _looks_like_path(text):
         raise SuperposeError(f"model folder {text} does not exist; embedded models: "
                              f"{', '.join(EMBEDDED)}")
-    return _from_folder_or_hub(text, _safe_name(text.replace("/", "--")), text)
+    cached = _hub_location(text)
+    return _from_folder_or_hub(text, _safe_name(text.replace("/", "--")), text, local_only=cached)
 
 
 def as_loaded(model: Any, **kwargs: Any) -> LoadedModel:

@@ -1,4 +1,4 @@
-"""Word pools (DESIGN.md step 2): a unit's top or bottom tokens, read as corpus words.
+"""Word pools (docs/method.md step 2): a unit's top or bottom tokens, read as corpus words.
 
 A token becomes a word by stripping the tokenizer's space marker (``Ġ`` for byte-level BPE as
 in GPT-2 and SmolLM2, ``▁`` for SentencePiece as in Gemma and LLaMA-1/2) and lowercasing; it is

@@ -1,4 +1,4 @@
-"""Project neurons onto the vocabulary (DESIGN.md step 1): the "betas" of each unit.
+"""Project neurons onto the vocabulary (docs/method.md step 1): the "betas" of each unit.
 
 Four modes; a *unit* is an MLP neuron of block ``l`` in the Hi modes and a residual-stream
 dimension entering block ``l`` in the Lo modes:

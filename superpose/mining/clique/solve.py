@@ -1,4 +1,4 @@
-"""Exact maximum edge-weight k-clique (DESIGN.md step 5): the k most coherent words of an iset.
+"""Exact maximum edge-weight k-clique (docs/method.md step 5): the k most coherent words of an iset.
 
 ``solve_mekc`` returns the chosen words with the mean pairwise weight, and what the solver
 proved: "optimal" only when the solver proved it; otherwise the best solution known (the
