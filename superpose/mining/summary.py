@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -12,6 +10,7 @@ import numpy as np
 
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import write_text_atomic
+from superpose.core.tables import csv_text, fmt_cell, markdown_table
 from superpose.mining.store import read_bulk
 
 COLUMNS = ["source", "layer", "polarity", "pools", "with_topic", "topics", "topics_per_pool", "mean_npmi",
@@ -57,28 +56,16 @@ def summarize(run_folder: str | Path) -> list[dict]:
     return rows
 
 
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.3f}"
-    return str(value)
-
-
 def write_summary(run_folder: str | Path) -> tuple[Path, str]:
     """Write ``summary.csv`` and ``summary.md`` into the run folder; returns the CSV path and the markdown."""
     folder = Path(run_folder)
     rows = summarize(folder)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: _fmt(v) for k, v in row.items()} for row in rows)
-    write_text_atomic(folder / "summary.csv", buffer.getvalue())
+    write_text_atomic(folder / "summary.csv", csv_text(COLUMNS, rows))
     header = ["source", "layer", "polarity", "share with a topic", "topics/pool", "mean NPMI", "median NPMI",
               "max NPMI", "pools"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for r in rows:
-        cells = [r["source"], r["layer"], r["polarity"], _fmt(r["with_topic"]), _fmt(r["topics_per_pool"]),
-                 _fmt(r["mean_npmi"]), _fmt(r["npmi_median"]), _fmt(r["npmi_max"]), str(r["pools"])]
-        lines.append("| " + " | ".join(cells) + " |")
-    markdown = "\n".join(lines) + "\n"
+    markdown = markdown_table(header, ([r["source"], str(r["layer"]), r["polarity"]]
+                                       + [fmt_cell(r[c]) for c in ("with_topic", "topics_per_pool", "mean_npmi",
+                                                                   "npmi_median", "npmi_max")] + [str(r["pools"])]
+                                       for r in rows))
     write_text_atomic(folder / "summary.md", markdown)
     return folder / "summary.csv", markdown

