@@ -14,11 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from superpose.config import MiningConfig, ProjectionConfig
+from superpose.config import POLARITIES, MiningConfig, ProjectionConfig
 from superpose.core.errors import SuperposeError
 from superpose.corpus.store import CorpusCounts, load_corpus
-
-POLARITIES = ("pos", "neg")
 
 
 @dataclass(frozen=True)

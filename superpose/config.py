@@ -17,6 +17,7 @@ from superpose.core.errors import SuperposeError
 from superpose.core.fields import option
 
 MODES = ("hi-c", "hi-i", "lo-c", "lo-i")
+POLARITIES = ("pos", "neg")  # the words a unit pushes up, and those it pushes down
 FORMULATIONS = ("strong", "paper", "triangle")
 
 

@@ -53,9 +53,9 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
     check_writable(out)
     counts = load_corpus(corpus_dir, mmap=True)
     lm = load_model(model, cache_dir=cache_dir)
-    check_tau(lm, projection.tau)
     layer_list = parse_range(layers, lm.n_layers, "layer")
     unit_list = parse_range(neurons, n_units(lm, projection.mode), projection.unit_kind)
+    check_tau(lm, projection.tau)
     executor = make_executor(execution)
     folder = Path(out) / lm.name / projection.mode
     request = {"model": lm.name, "model_source": lm.source, "mode": projection.mode,

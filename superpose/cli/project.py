@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
 
 from superpose.cli.args import Command, option
+from superpose.config import ProjectionConfig
+from superpose.core.errors import SuperposeError
 
 
 @dataclass
@@ -21,17 +22,13 @@ class ProjectArgs:
     """
 
     out: str = option("output folder", metavar="DIR")
-    mode: Literal["hi-c", "hi-i", "lo-c", "lo-i"] = option(
-        "hi-c: neuron through the later blocks; hi-i: neuron straight to the unembedding; "
-        "lo-c: residual dimension through this and later blocks; lo-i: through this block only",
-        "hi-c")
     model: str = option("embedded model (smollm2-135m, gemma3-270m), model folder or hub id",
                         "smollm2-135m", metavar="NAME")
     layers: str | None = option("layers, e.g. 0-29 or 3,15,27 (default: all)", None,
                                 metavar="RANGE")
     neurons: str | None = option("units of each layer, same syntax (default: all)", None,
                                  metavar="RANGE")
-    tau: int = option("tokens kept at each end of a unit's logits (pool size)", 900)
+    projection: ProjectionConfig = field(default_factory=ProjectionConfig)
     corpus: str | None = option("corpus folder: also store word pools", None, metavar="DIR")
     batch_size: int | None = option("units projected together (default: as many as keep one "
                                     "batch of logits near 128 MB)", None, metavar="N")
@@ -45,21 +42,26 @@ class ProjectArgs:
 def run_project(args: ProjectArgs) -> int:
     from tqdm import tqdm
 
+    from superpose.cli.runtime import set_torch_threads
+    from superpose.core.fileio import check_writable
     from superpose.core.ranges import parse_range
     from superpose.models import load_model
-    from superpose.projection.project import check_mode, n_units
+    from superpose.projection.project import check_tau, n_units
     from superpose.projection.run import CorpusWords, project_to_files
 
-    check_mode(args.mode)
+    mode = args.projection.mode
+    if args.batch_size is not None and args.batch_size < 1:
+        raise SuperposeError(f"--batch-size must be at least 1, got {args.batch_size}")
+    set_torch_threads(args.threads)
+    check_writable(args.out)
     corpus = CorpusWords.load(args.corpus) if args.corpus else None
-    lm = load_model(args.model, cache_dir=args.cache_dir, threads=args.threads)
+    lm = load_model(args.model, cache_dir=args.cache_dir)
     layers = parse_range(args.layers, lm.n_layers, "layer")
-    width = n_units(lm, args.mode)
-    units = parse_range(args.neurons, width, "neuron" if args.mode.startswith("hi") else
-                        "residual dimension")
+    units = parse_range(args.neurons, n_units(lm, mode), args.projection.unit_kind)
+    check_tau(lm, args.projection.tau)
     with tqdm(total=len(layers) * len(units), unit="unit", disable=not args.progress,
-              desc=f"{lm.name} {args.mode}", file=sys.stderr) as bar:
-        paths = project_to_files(lm, args.mode, layers, args.out, neurons=units, tau=args.tau,
+              desc=f"{lm.name} {mode}", file=sys.stderr) as bar:
+        paths = project_to_files(lm, mode, layers, args.out, neurons=units, tau=args.projection.tau,
                                  corpus=corpus, batch_size=args.batch_size,
                                  overwrite=args.overwrite, on_units=bar.update)
     print(f"{len(paths)} layer file(s) of {len(units)} units in "

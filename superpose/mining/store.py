@@ -26,6 +26,7 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
+from superpose.config import POLARITIES
 from superpose.core.fileio import atomic_gzip_text, atomic_path, write_text_atomic
 from superpose.mining.pool import PoolResult
 
@@ -34,7 +35,6 @@ ISET_COLUMNS = ["iset", "size", "words"]
 BULK_TOPIC_COLUMNS = ["model", "mode", "layer", "neuron", "polarity", "rank", "words", "score", "status", "gap",
                       "never_cooccur"]
 BULK_POOL_COLUMNS = ["model", "mode", "layer", "neuron", "polarity", "pool_size", "isets", "topics"]
-POLARITIES = ("pos", "neg")
 
 
 def unit_prefix(folder: Path, layer: int, neuron: int, polarity: str) -> Path:
