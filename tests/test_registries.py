@@ -89,3 +89,32 @@ def test_new_files_are_usable_from_the_cli(plugins, tmp_path):
     assert len(toy_counting.TASKS) == 4 and toy_first_k.CALLS
     topics = read_bulk(next((tmp_path / "out").rglob("topics.csv.gz")))
     assert topics and {t["status"] for t in topics} == {"toy"}
+
+
+TOY_FAMILY = '''
+"""A toy family for the registry test: LLaMA's layout under a model type of its own."""
+import dataclasses
+
+from superpose.models.adapters.llama import ADAPTER as LLAMA
+
+ADAPTER = dataclasses.replace(LLAMA, family="toy-family", model_types=("toyllama",))
+'''
+
+
+def test_a_new_family_file_is_a_model_family(tmp_path, monkeypatch):
+    import superpose
+    from superpose.models import adapters
+    from tests.model_helpers import build
+
+    (tmp_path / "toy_family.py").write_text(textwrap.dedent(TOY_FAMILY))
+    monkeypatch.setattr(adapters, "__path__", [*adapters.__path__, str(tmp_path)])
+    adapters.registry.cache_clear()
+    try:
+        model = build("llama")
+        reference = superpose.neuron_logits(superpose.load_model(model), "hi-i", 0, [0, 1])
+        model.config.model_type = "toyllama"
+        lm = superpose.load_model(model)
+        assert lm.adapter.family == "toy-family"
+        assert np.array_equal(superpose.neuron_logits(lm, "hi-i", 0, [0, 1]), reference)
+    finally:
+        adapters.registry.cache_clear()
