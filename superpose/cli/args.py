@@ -80,6 +80,7 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         if elem is bool and not is_list:
             kwargs["action"] = argparse.BooleanOptionalAction
             kwargs["default"] = bool(default)
+            kwargs["help"] += f" (default: {'on' if default else 'off'})"
         else:
             kwargs["type"] = elem
             if is_list:

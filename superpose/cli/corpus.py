@@ -111,9 +111,11 @@ def format_coherence(result) -> str:
         lines.append("unknown (not in the corpus vocabulary): " + " ".join(result.unknown))
     if len(result.words) >= 2:
         width = max(len(w) for w in result.words)
-        lines.append(" " * (width + 1) + " ".join(f"{w[:6]:>6}" for w in result.words))
+        cols = [max(6, len(w)) for w in result.words]  # whole words as headers, never cut
+        lines.append(" " * (width + 1) + " ".join(f"{w:>{c}}" for w, c in zip(result.words, cols, strict=True)))
         for i, word in enumerate(result.words):
-            cells = ["     -" if i == j else f"{result.matrix[i, j]:+6.2f}" for j in range(len(result.words))]
+            cells = [f"{'-':>{cols[j]}}" if i == j else f"{result.matrix[i, j]:>+{cols[j]}.2f}"
+                     for j in range(len(result.words))]
             lines.append(f"{word:>{width}} " + " ".join(cells))
     if result.never_cooccur:
         lines.append(f"{len(result.never_cooccur)} pairs never share a window: "
