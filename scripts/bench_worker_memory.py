@@ -30,10 +30,19 @@ def _rollup(pid: int) -> dict[str, int]:
 
 
 def _children(pid: int) -> list[int]:
+    """Worker processes of ``pid`` (multiprocessing's resource tracker is not a worker)."""
     try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        pids = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except FileNotFoundError:
         return []
+    out = []
+    for child in pids:
+        try:
+            if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                out.append(child)
+        except FileNotFoundError:
+            continue
+    return out
 
 
 def main() -> None:
