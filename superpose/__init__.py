@@ -25,6 +25,8 @@ _LAZY = {
     "project_layer": "superpose.projection.project",
     "project_to_files": "superpose.projection.run",
     "load_layer": "superpose.projection.store",
+    # units beyond MLP neurons: SAE and transcoder latents
+    "load_sae": "superpose.units",
     # mining (steps 3-5), one unit at a time or whole runs
     "mine_unit": "superpose.api",
     "unit_pool": "superpose.api",

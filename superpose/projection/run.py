@@ -18,7 +18,7 @@ from superpose.core.errors import SuperposeError
 from superpose.core.provenance import timestamp, versions
 from superpose.corpus.store import CorpusCounts
 from superpose.models import LoadedModel
-from superpose.projection.pools import TokenWords, vocab_fingerprint
+from superpose.projection.pools import DEFAULT_POOLING, check_pooling, vocab_fingerprint, word_mapper
 from superpose.projection.project import (
     DEFAULT_BATCH,
     DEFAULT_TAU,
@@ -93,20 +93,23 @@ def is_complete(path: Path, wanted: dict[str, Any]) -> bool:
     if any(meta.get(key) != wanted.get(key) for key in _SAME):
         return False
     have, want = meta.get("corpus") or {}, wanted["corpus"] or {}
-    return have.get("vocab_sha256") == want.get("vocab_sha256")
+    return have.get("vocab_sha256") == want.get("vocab_sha256") and \
+        have.get("pooling", DEFAULT_POOLING) == want.get("pooling", DEFAULT_POOLING)
 
 
 def project_to_files(lm: LoadedModel, mode: str, layers: Sequence[int], out: str | os.PathLike,
                      *, neurons: Sequence[int] | None = None, tau: int = DEFAULT_TAU,
                      corpus: CorpusWords | None = None, batch_size: int | None = DEFAULT_BATCH,
                      overwrite: bool = False, on_units: Callable[[int], None] | None = None,
-                     source: Any = None) -> list[Path]:
+                     source: Any = None, pooling: str = DEFAULT_POOLING) -> list[Path]:
     """Project ``layers`` of ``lm`` in ``mode`` into ``out``; returns the layer files.
 
     ``on_units(n)`` reports progress in units (skipped layers count at once); ``source`` (an
-    SAE) replaces the model's units by its latents, written under ``{model}--sae-{name}``.
+    SAE) replaces the model's units by its latents, written under ``{model}--sae-{name}``;
+    ``pooling`` names the token-to-word rule of the pools (:mod:`superpose.pools`).
     """
     check_mode(mode)
+    check_pooling(pooling)
     check_tau(lm, tau)
     for layer in layers:
         check_layer(lm, layer)
@@ -114,9 +117,9 @@ def project_to_files(lm: LoadedModel, mode: str, layers: Sequence[int], out: str
     units = check_units(lm, mode, neurons, source)
     token_words = corpus_meta = None
     if corpus is not None:
-        token_words = TokenWords.build(lm.tokenizer, corpus.index, lm.vocab_size)
+        token_words = word_mapper(pooling, lm.tokenizer, corpus.index, lm.vocab_size)
         corpus_meta = dict(corpus.identity, mapped_tokens=token_words.n_mapped,
-                           mapped_words=token_words.n_words)
+                           mapped_words=token_words.n_words, pooling=pooling)
     paths = []
     for layer in layers:
         path = layer_path(out, run_name(lm, source), mode, layer)
