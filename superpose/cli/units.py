@@ -4,9 +4,10 @@ and the polysemanticity score of tokens."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from superpose.cli.args import Command, option
+from superpose.config import ExecutionConfig, MiningConfig
 
 
 @dataclass
@@ -48,4 +49,40 @@ def run_top_words(args: TopWordsArgs) -> int:
     return 0
 
 
-COMMANDS: list[Command] = [Command(("top-words",), TopWordsArgs, run_top_words)]
+@dataclass
+class InputTopicsArgs:
+    """Input-side topics: mine each neuron's top activating words like an output-side pool.
+
+    The pos pool is the neuron's top activating words (largest activation over its records), the neg
+    pool the words of its most negative activations, both kept to the corpus vocabulary and cut at
+    --pool-size words; then the same NPMI graph, star heuristic and exact k-clique as `superpose mine`.
+    Writes OUT/MODEL/input/ in the paper's layout (mode "input"), so `summary` and `report` read it.
+    """
+
+    records: str = option("records folder written by `superpose activations` (DIR/MODEL)", metavar="DIR")
+    corpus: str = option("corpus folder (`superpose corpus build`)", metavar="DIR")
+    out: str = option("output folder", metavar="DIR")
+    layers: str | None = option("layers (default: every layer with records)", None, metavar="RANGE")
+    neurons: str | None = option("neurons of each layer (default: all)", None, metavar="RANGE")
+    pool_size: int = option("words per input-side pool (output-side pools of tau 900 hold about 250)", 250)
+    min_count: int = option("fewest occurrences of a pooled word in the records", 1)
+    mining: MiningConfig = field(default_factory=MiningConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    overwrite: bool = option("replace a run with different parameters in --out", False)
+    progress: bool = option("show progress bars", True)
+
+
+def run_input_topics(args: InputTopicsArgs) -> int:
+    from superpose.mining.input_side import mine_input_side
+
+    folder = mine_input_side(args.records, args.corpus, args.out, layers=args.layers, neurons=args.neurons,
+                             pool_size=args.pool_size, min_count=args.min_count, mining=args.mining,
+                             execution=args.execution, overwrite=args.overwrite, progress=args.progress)
+    print(f"input-side topics: {folder / 'topics.csv.gz'}")
+    return 0
+
+
+COMMANDS: list[Command] = [
+    Command(("top-words",), TopWordsArgs, run_top_words),
+    Command(("input-topics",), InputTopicsArgs, run_input_topics),
+]
