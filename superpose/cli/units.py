@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from superpose.cli.args import Command, option
+from superpose.cli.args import Command, option, positional
 from superpose.config import ExecutionConfig, MiningConfig
 
 
@@ -82,7 +82,105 @@ def run_input_topics(args: InputTopicsArgs) -> int:
     return 0
 
 
+@dataclass(kw_only=True)
+class ProbeArgs:
+    """A unit's activations on given texts, token by token.
+
+    Units are MLP neurons of --layer (activation: the input of the down/out projection) or, with
+    --sae, latents of an SAE or transcoder (its encoder on the hook's input; the layer is the hook's).
+    Prints one line per token, or JSON with --json.
+    """
+
+    texts: list[str] = positional("texts to read (each on its own)", metavar="TEXT")
+    model: str = option("embedded model, model folder or hub id", "smollm2-135m", metavar="NAME")
+    layer: int | None = option("block of the units (default with --sae: the hook's)", None, metavar="L")
+    units: str = option("units, e.g. 5 or 0-9,17", metavar="RANGE")
+    sae: str | None = option("probe latents of this SAE or transcoder", None, metavar="PATH")
+    sae_hook: str | None = option("override the SAE's hook", None, metavar="NAME")
+    json: bool = option("print JSON", False)
+    cache_dir: str | None = option("cache of converted embedded models", None, metavar="DIR")
+
+
+def run_probe(args: ProbeArgs) -> int:
+    import json
+
+    from superpose.core.errors import SuperposeError
+    from superpose.core.ranges import parse_range
+    from superpose.models import load_model
+    from superpose.units import load_sae
+    from superpose.units.probe import probe
+
+    sae = load_sae(args.sae, hook=args.sae_hook) if args.sae else None
+    if args.sae_hook and not args.sae:
+        raise SuperposeError("--sae-hook names the hook of an SAE: give the SAE with --sae")
+    if sae is None and args.layer is None:
+        raise SuperposeError("give --layer (the block of the neurons), or --sae")
+    lm = load_model(args.model, cache_dir=args.cache_dir)
+    layer = sae.layer if sae is not None and args.layer is None else int(args.layer)
+    width = sae.d_sae if sae is not None else lm.n_neurons
+    units = parse_range(args.units, width, "SAE latent" if sae is not None else "neuron")
+    results = probe(lm, args.texts, layer, units, sae=sae)
+    if args.json:
+        print(json.dumps([{"text": r.text, "tokens": r.tokens, "units": r.units,
+                           "activations": r.activations.tolist()} for r in results]))
+        return 0
+    for r in results:
+        print(f"# {r.text!r} (layer {layer}, units {', '.join(map(str, r.units))})")
+        for token, row in zip(r.tokens, r.activations, strict=True):
+            print(f"{token!r}\t" + "\t".join(f"{v:.4f}" for v in row))
+    return 0
+
+
+@dataclass
+class DispersionArgs:
+    """Polysemanticity score of tokens: how dispersed their contexts are in a layer's residual space.
+
+    Reads the residual stream entering each --layers block over the first --max-tokens of a records
+    folder's sequences; for every occurrence of a token (at most --max-per-token per token), its --k
+    nearest neighbours by cosine distance among all occurrences; per token, the share of neighbours
+    that are other tokens and their mean distance. Writes OUT/dispersion_{LL}.csv and dispersion.json.
+    """
+
+    records: str = option("records folder written by `superpose activations` (its sequences are read)",
+                          metavar="DIR")
+    layers: str = option("layers, e.g. 3,15", metavar="RANGE")
+    out: str = option("output folder", metavar="DIR")
+    model: str = option("the records' model", "smollm2-135m", metavar="NAME")
+    max_tokens: int = option("tokens of the records' sequences to read", 32768)
+    k: int = option("nearest neighbours per occurrence", 10)
+    max_per_token: int = option("occurrences kept per token (seeded sample)", 40)
+    min_occurrences: int = option("fewest occurrences of a scored token", 3)
+    seed: int = option("seed of the occurrence sample", 0)
+    threads: int | None = option("torch threads (default: torch's choice)", None, metavar="N")
+    cache_dir: str | None = option("cache of converted embedded models", None, metavar="DIR")
+    progress: bool = option("show a progress bar", True)
+
+
+def run_dispersion(args: DispersionArgs) -> int:
+    from tqdm import tqdm
+
+    from superpose.cli.runtime import set_torch_threads
+    from superpose.core.ranges import parse_range
+    from superpose.llm.formats import RecordStore
+    from superpose.models import load_model
+    from superpose.units.dispersion import write_dispersion
+
+    store = RecordStore(args.records)
+    set_torch_threads(args.threads)
+    lm = load_model(args.model, cache_dir=args.cache_dir)
+    layers = parse_range(args.layers, lm.n_layers, "layer")
+    n_seq = min(len(store.sequences), max(1, args.max_tokens // store.sequences.shape[1]))
+    with tqdm(total=n_seq, unit="seq", disable=not args.progress, file=sys.stderr, desc="residuals") as bar:
+        paths = write_dispersion(lm, args.records, layers, args.out, max_tokens=args.max_tokens, k=args.k,
+                                 max_per_token=args.max_per_token, min_occurrences=args.min_occurrences,
+                                 seed=args.seed, progress=bar.update)
+    print(f"dispersion: {', '.join(str(p) for p in paths)}")
+    return 0
+
+
 COMMANDS: list[Command] = [
+    Command(("dispersion",), DispersionArgs, run_dispersion),
+    Command(("probe",), ProbeArgs, run_probe),
     Command(("top-words",), TopWordsArgs, run_top_words),
     Command(("input-topics",), InputTopicsArgs, run_input_topics),
 ]
