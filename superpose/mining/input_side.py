@@ -62,7 +62,8 @@ def mine_input_side(records: str | Path, corpus_dir: str | Path, out: str | Path
     counts = load_corpus(corpus_dir, mmap=True)
     executor = make_executor(execution or ExecutionConfig())
     folder = Path(out) / store.model / MODE
-    request = {"model": store.model, "mode": MODE, "records": str(Path(records).resolve()),
+    request = {"model": store.model, "model_source": store.meta.get("model_source", store.model), "mode": MODE,
+               "records": str(Path(records).resolve()),
                "records_meta": {k: store.meta.get(k) for k in ("corpus", "n_tokens", "top_k", "n_random")},
                "layers": format_range(layer_list), "neurons": format_range(unit_list), "pool_size": pool_size,
                "min_count": min_count, "params": mining.to_json(), "corpus": counts.identity(str(corpus_dir))}
