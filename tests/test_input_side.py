@@ -56,6 +56,7 @@ def test_fruit_neuron_gets_a_fruit_topic(inputs, tmp_path):
     request = json.loads((run / "run.json").read_text())["request"]
     assert request["mode"] == "input" and request["pool_size"] == 12
     assert main(["summary", "--run", str(run)]) == 0
+    assert main(["report", "--results", str(run), "--out", str(tmp_path / "report")]) == 0
     assert main(["input-topics", "--records", str(records), "--corpus", str(corpus), "--out", str(tmp_path),
                  "--pool-size", "5", *MINING]) == 2  # other parameters: refused
 
