@@ -6,7 +6,8 @@ polysemanticity score (`superpose dispersion`: share of a token's k nearest neig
 layer's residual space that are other tokens) of the tokens it responds to: the token at the peak
 of each of its top activation records, weighted by how often it is that peak, over the tokens that
 have a score. Reported per layer: Spearman's rho between topic count and dispersion, the mean
-dispersion of neurons with at least two topics minus that of neurons with at most one, each with a
+dispersion of the neurons in the top quartile of topic count minus that of the bottom quartile
+(nearly every neuron has two or more topics, so "several topics" is read as "more than most"), each with a
 95% bootstrap interval (2000 resamples of neurons), and the same pooled over layers (rho within
 layers averaged, resampling neurons within each layer).
 
@@ -62,8 +63,10 @@ def stats(topics: np.ndarray, disp: np.ndarray, rng: np.random.Generator, reps: 
     def rho(t, d):
         return float(spearmanr(t, d).statistic) if np.ptp(t) > 0 and np.ptp(d) > 0 else float("nan")
 
+    high, low = np.quantile(topics, 0.75), np.quantile(topics, 0.25)
+
     def diff(t, d):
-        many, few = d[t >= 2], d[t <= 1]
+        many, few = d[t >= high], d[t <= low]
         return float(many.mean() - few.mean()) if len(many) and len(few) else float("nan")
 
     boot_rho, boot_diff = [], []
@@ -76,6 +79,8 @@ def stats(topics: np.ndarray, disp: np.ndarray, rng: np.random.Generator, reps: 
             "many_minus_few": diff(topics, disp),
             "many_minus_few_ci": [float(np.nanquantile(boot_diff, 0.025)), float(np.nanquantile(boot_diff, 0.975))],
             "neurons_2plus_topics": int((topics >= 2).sum()), "neurons_0_1_topics": int((topics <= 1).sum()),
+            "quartile_topics": [float(low), float(high)], "neurons_top_quartile": int((topics >= high).sum()),
+            "neurons_bottom_quartile": int((topics <= low).sum()),
             "mean_topics": float(topics.mean()), "mean_dispersion": float(disp.mean())}
 
 
@@ -119,13 +124,15 @@ def main() -> None:
     (args.out / "polysemanticity.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     lines = ["# Topic count against token dispersion (SmolLM2-135M)", "",
              f"Dispersion: {meta['params']}. Topics: {args.topics}.", "",
-             "| layer | neurons | mean topics | 2+ topics | Spearman rho [95% CI] | dispersion: 2+ topics minus 0-1 "
-             "[95% CI] | mean dispersion | peak tokens scored |", "|---|---|---|---|---|---|---|---|"]
+             "| layer | neurons | mean topics | 2+ topics | Spearman rho [95% CI] | dispersion: top minus bottom "
+             "quartile of topic count [95% CI] | mean dispersion | peak tokens scored |",
+             "|---|---|---|---|---|---|---|---|"]
     for layer in layers:
         s = per_layer[layer]
         lines.append(f"| {layer} | {s['neurons']} | {s['mean_topics']:.2f} | {s['neurons_2plus_topics']} | "
                      f"{s['rho']:+.3f} [{s['rho_ci'][0]:+.3f}, {s['rho_ci'][1]:+.3f}] | {s['many_minus_few']:+.4f} "
-                     f"[{s['many_minus_few_ci'][0]:+.4f}, {s['many_minus_few_ci'][1]:+.4f}] | "
+                     f"[{s['many_minus_few_ci'][0]:+.4f}, {s['many_minus_few_ci'][1]:+.4f}] (>= "
+                     f"{s['quartile_topics'][1]:g} vs <= {s['quartile_topics'][0]:g} topics) | "
                      f"{s['mean_dispersion']:.3f} | {s['mean_peak_coverage']:.0%} |")
     lo, hi = result["mean_within_layer_rho_ci"]
     lines += ["", f"Mean within-layer rho: {mean_rho:+.3f} [{lo:+.3f}, {hi:+.3f}]"]
