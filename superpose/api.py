@@ -49,42 +49,50 @@ def _counts(corpus: str | os.PathLike | CorpusCounts) -> CorpusCounts:
 
 
 def unit_pool(model: Any, corpus: str | os.PathLike | CorpusCounts, layer: int, unit: int, mode: str = "hi-c",
-              polarity: str = "pos", *, tau: int = 900) -> list[str]:
+              polarity: str = "pos", *, tau: int = 900, pooling: str = "whole-tokens",
+              sae: str | os.PathLike | None = None) -> list[str]:
     """The unit's pool (method steps 1-2): corpus words of its top (pos) or bottom (neg) tau tokens."""
-    return _mine(model, corpus, layer, unit, ProjectionConfig(mode=mode, tau=tau), None, polarity).pool
+    projection = ProjectionConfig(mode=mode, tau=tau, pooling=pooling, sae=None if sae is None else str(sae))
+    return _mine(model, corpus, layer, unit, projection, None, polarity).pool
 
 
 def mine_unit(model: Any, corpus: str | os.PathLike | CorpusCounts, layer: int, unit: int, mode: str = "hi-c",
-              polarity: str = "pos", *, tau: int = 900, **params: Any) -> UnitTopics:
+              polarity: str = "pos", *, tau: int = 900, pooling: str = "whole-tokens",
+              sae: str | os.PathLike | None = None, **params: Any) -> UnitTopics:
     """The topics of one unit and polarity, with its pool and shortlisted sets, as words.
 
     ``model``: an embedded name, a folder, a hub id, or a model loaded with :func:`superpose.load_model`;
-    ``corpus``: a corpus folder or a :class:`CorpusCounts`; ``params``: any field of
-    :class:`superpose.config.MiningConfig` (theta_l, theta_u, kappa_l, kappa_u, k, backend, formulation,
-    time_limit). Every argument is checked before the model is loaded.
+    ``corpus``: a corpus folder or a :class:`CorpusCounts`; ``pooling``: ``whole-tokens`` or the reference's
+    ``subtokens``; ``sae``: an SAE or transcoder (path), whose latent ``unit`` at its hook's ``layer`` is
+    mined instead of an MLP neuron; ``params``: any field of :class:`superpose.config.MiningConfig`
+    (theta_l, theta_u, kappa_l, kappa_u, k, backend, formulation, time_limit). Every argument is checked
+    before the model is loaded.
     """
     unknown = sorted(set(params) - set(MiningConfig.__dataclass_fields__))
     if unknown:
         raise SuperposeError(f"unknown mining parameter(s) {', '.join(unknown)}: choose from "
                              f"{', '.join(MiningConfig.__dataclass_fields__)}")
-    return _mine(model, corpus, layer, unit, ProjectionConfig(mode=mode, tau=tau), MiningConfig(**params), polarity)
+    projection = ProjectionConfig(mode=mode, tau=tau, pooling=pooling, sae=None if sae is None else str(sae))
+    return _mine(model, corpus, layer, unit, projection, MiningConfig(**params), polarity)
 
 
 def _mine(model: Any, corpus: str | os.PathLike | CorpusCounts, layer: int, unit: int, projection: ProjectionConfig,
           mining: MiningConfig | None, polarity: str) -> UnitTopics:
     from superpose.mining.pool import mine_pool
     from superpose.models import as_loaded
-    from superpose.projection.pools import TokenWords
+    from superpose.projection.pools import word_mapper
     from superpose.projection.project import check_tau, project_layer
+    from superpose.units import load_sae
 
     if polarity not in POLARITIES:
         raise SuperposeError(f"unknown polarity {polarity!r}: choose pos (words pushed up) or neg (pushed down)")
+    source = load_sae(projection.sae, hook=projection.sae_hook) if projection.sae is not None else None
     counts = _counts(corpus)
     lm = as_loaded(model)
     check_tau(lm, projection.tau)
-    projected = project_layer(lm, projection.mode, layer, [unit], tau=projection.tau)
+    projected = project_layer(lm, projection.mode, layer, [unit], tau=projection.tau, source=source)
     tokens = projected.top_ids[0] if polarity == "pos" else projected.bottom_ids[0]
-    pool = TokenWords.build(lm.tokenizer, counts.index, lm.vocab_size).pool(tokens)
+    pool = word_mapper(projection.pooling, lm.tokenizer, counts.index, lm.vocab_size).pool(tokens)
     words = [counts.vocab[w] for w in pool.tolist()]
     if mining is None:
         return UnitTopics(lm.name, projection.mode, layer, unit, polarity, words, [], [])

@@ -19,6 +19,7 @@ from superpose.core.fields import option
 MODES = ("hi-c", "hi-i", "lo-c", "lo-i")
 POLARITIES = ("pos", "neg")  # the words a unit pushes up, and those it pushes down
 FORMULATIONS = ("strong", "paper", "triangle")
+POOLINGS = ("whole-tokens", "subtokens")  # superpose.projection.pools
 
 
 def _executor_names() -> tuple[str, ...]:
@@ -56,14 +57,30 @@ class ProjectionConfig:
                        "residual dimension through this and later blocks; lo-i: through this block only",
                        "hi-c", choices=MODES)
     tau: int = option("tokens at each end of a unit's logits that form its pools", 900)
+    pooling: str = option("token-to-word rule: whole-tokens (strip each token's space marker) or subtokens (the "
+                          "reference code's SentencePiece rule: a corpus word whose sub-tokens are all among the top "
+                          "tokens, the cut shrunk by 50 until at most tau words remain)", "whole-tokens",
+                          choices=POOLINGS)
+    sae: str | None = option("units are the latents of this SAE or transcoder instead of the MLP neurons: a SAELens "
+                             "or sparsify folder or a Gemma Scope params.npz; the layer is the hook's, decoder rows "
+                             "go through hi-c or hi-i", None, metavar="PATH")
+    sae_hook: str | None = option("override the SAE's hook, e.g. blocks.8.hook_resid_post", None, metavar="NAME")
 
     def __post_init__(self) -> None:
         _check_choice("mode", self.mode, MODES)
         _check_int("--tau", self.tau, 1, fix=": the number of top and bottom tokens kept per unit, e.g. 900")
+        _check_choice("pooling", self.pooling, POOLINGS)
+        if self.sae is not None and self.mode.startswith("lo"):
+            raise SuperposeError(f"mode {self.mode} projects residual dimensions, not SAE latents: use hi-c or "
+                                 "hi-i with --sae")
+        if self.sae_hook is not None and self.sae is None:
+            raise SuperposeError("--sae-hook names the hook of an SAE: give the SAE with --sae")
 
     @property
     def unit_kind(self) -> str:
         """What a unit is in this mode, for messages."""
+        if self.sae is not None:
+            return "SAE latent"
         return "neuron" if self.mode.startswith("hi") else "residual dimension"
 
 

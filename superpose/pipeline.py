@@ -41,26 +41,43 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
          mining: MiningConfig | None = None, execution: ExecutionConfig | None = None,
          layers: str | None = None, neurons: str | None = None, cache_dir: str | None = None,
          overwrite: bool = False, progress: bool = True) -> Path:
-    """Run the whole mining job; returns the run folder ``{out}/{model}/{mode}``."""
+    """Run the whole mining job; returns the run folder ``{out}/{model}/{mode}``.
+
+    With ``projection.sae`` the units are that SAE's latents, the layer is its hook's (``layers`` may
+    only name that one), and the folder is ``{out}/{model}--sae-{name}/{mode}``; the request records
+    the SAE (``units``) and a pooling other than the default (``pooling``).
+    """
     from superpose.models import load_model
-    from superpose.projection.project import check_tau, n_units
-    from superpose.projection.run import CorpusWords, project_to_files
+    from superpose.projection.project import check_source, check_tau, n_units
+    from superpose.projection.run import CorpusWords, project_to_files, run_name
     from superpose.projection.store import load_layer
+    from superpose.units import load_sae
 
     projection = projection or ProjectionConfig()
     mining = mining or MiningConfig()
     execution = execution or ExecutionConfig()
     check_writable(out)
+    source = load_sae(projection.sae, hook=projection.sae_hook) if projection.sae is not None else None
     counts = load_corpus(corpus_dir, mmap=True)
     lm = load_model(model, cache_dir=cache_dir)
-    layer_list = parse_range(layers, lm.n_layers, "layer")
-    unit_list = parse_range(neurons, n_units(lm, projection.mode), projection.unit_kind)
     check_tau(lm, projection.tau)
+    if source is None:
+        layer_list = parse_range(layers, lm.n_layers, "layer")
+        unit_list = parse_range(neurons, n_units(lm, projection.mode), projection.unit_kind)
+    else:
+        layer_list = parse_range(layers, lm.n_layers, "layer") if layers is not None else [source.layer]
+        for layer in layer_list:
+            check_source(lm, projection.mode, layer, source)
+        unit_list = parse_range(neurons, source.n_units(), projection.unit_kind)
     executor = make_executor(execution)
-    folder = Path(out) / lm.name / projection.mode
+    folder = Path(out) / run_name(lm, source) / projection.mode
     request = {"model": lm.name, "model_source": lm.source, "mode": projection.mode,
                "layers": format_range(layer_list), "neurons": format_range(unit_list), "tau": projection.tau,
                "params": mining.to_json(), "corpus": counts.identity(corpus_dir)}
+    if projection.pooling != "whole-tokens":  # absent for the default, so earlier runs still resume
+        request["pooling"] = projection.pooling
+    if source is not None:
+        request["units"] = source.identity()
     if not overwrite:
         refuse_other_request(folder / "run.json", request, what="a run",
                              fix="choose another --out or pass --overwrite")
@@ -72,7 +89,7 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
               file=sys.stderr) as bar:
         paths = project_to_files(lm, projection.mode, layer_list, out, neurons=unit_list, tau=projection.tau,
                                  corpus=CorpusWords.from_counts(counts, corpus_dir), overwrite=overwrite,
-                                 on_units=bar.update)
+                                 on_units=bar.update, source=source, pooling=projection.pooling)
     pending = sum(not is_done(folder, layer, neuron, polarity)
                   for layer in layer_list for neuron in unit_list for polarity in POLARITIES)
 
@@ -92,7 +109,7 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
                   desc="mining", progress=progress)
     seconds = time.perf_counter() - started
     units = [(layer, neuron) for layer in layer_list for neuron in unit_list]
-    totals = write_bulk(folder, lm.name, projection.mode, units)
+    totals = write_bulk(folder, run_name(lm, source), projection.mode, units)
     write_json_atomic(folder / "run.json", stamp(format=RUN_FORMAT, format_version=RUN_FORMAT_VERSION,
                                                  request=request, finished=timestamp(), totals=totals,
                                                  mined_now=pending, mining_seconds_now=round(seconds, 2)))

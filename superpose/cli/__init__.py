@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "superpose.cli.project",
     "superpose.cli.mine",
     "superpose.cli.llm",
+    "superpose.cli.units",
     "superpose.cli.compare",
     "superpose.cli.report",
     "superpose.cli.demo",

@@ -46,24 +46,33 @@ def run_project(args: ProjectArgs) -> int:
     from superpose.core.fileio import check_writable
     from superpose.core.ranges import parse_range
     from superpose.models import load_model
-    from superpose.projection.project import check_tau, n_units
+    from superpose.projection.project import check_source, check_tau, n_units
     from superpose.projection.run import CorpusWords, project_to_files
+    from superpose.units import load_sae
 
     mode = args.projection.mode
     if args.batch_size is not None and args.batch_size < 1:
         raise SuperposeError(f"--batch-size must be at least 1, got {args.batch_size}")
     set_torch_threads(args.threads)
     check_writable(args.out)
+    sae = load_sae(args.projection.sae, hook=args.projection.sae_hook) if args.projection.sae else None
     corpus = CorpusWords.load(args.corpus) if args.corpus else None
     lm = load_model(args.model, cache_dir=args.cache_dir)
-    layers = parse_range(args.layers, lm.n_layers, "layer")
-    units = parse_range(args.neurons, n_units(lm, mode), args.projection.unit_kind)
+    if sae is None:
+        layers = parse_range(args.layers, lm.n_layers, "layer")
+        units = parse_range(args.neurons, n_units(lm, mode), args.projection.unit_kind)
+    else:
+        layers = parse_range(args.layers, lm.n_layers, "layer") if args.layers else [sae.layer]
+        for layer in layers:
+            check_source(lm, mode, layer, sae)
+        units = parse_range(args.neurons, sae.n_units(), args.projection.unit_kind)
     check_tau(lm, args.projection.tau)
     with tqdm(total=len(layers) * len(units), unit="unit", disable=not args.progress,
               desc=f"{lm.name} {mode}", file=sys.stderr) as bar:
         paths = project_to_files(lm, mode, layers, args.out, neurons=units, tau=args.projection.tau,
                                  corpus=corpus, batch_size=args.batch_size,
-                                 overwrite=args.overwrite, on_units=bar.update)
+                                 overwrite=args.overwrite, on_units=bar.update, source=sae,
+                                 pooling=args.projection.pooling)
     print(f"{len(paths)} layer file(s) of {len(units)} units in "
           f"{paths[0].parent if paths else args.out}")
     return 0

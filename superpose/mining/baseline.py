@@ -37,7 +37,7 @@ def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, exec
     those units of every layer, for a cheaper estimate on a large run.
     """
     from superpose.models import load_model
-    from superpose.projection.pools import TokenWords
+    from superpose.projection.pools import word_mapper
 
     folder = Path(run_folder)
     run_path = folder / "run.json"
@@ -51,8 +51,8 @@ def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, exec
     params = MiningConfig(**request["params"])
     executor = make_executor(execution or ExecutionConfig())
     lm = load_model(request["model_source"], cache_dir=cache_dir)
-    universe = np.unique(TokenWords.build(lm.tokenizer, counts.index, lm.vocab_size).word_ids)
-    universe = universe[universe >= 0]
+    pooling = request.get("pooling", "whole-tokens")
+    universe = word_mapper(pooling, lm.tokenizer, counts.index, lm.vocab_size).universe()
     out = folder / "random"
     meta_path = out / "baseline.json"
     wanted = {"seed": seed, "neurons": neurons, "run": request}
@@ -68,5 +68,7 @@ def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, exec
     mine_to_files(tasks, out, corpus_dir, counts.vocab, params, executor, total=len(rows), pending=len(tasks),
                   desc="random pools", progress=progress)
     units = list(dict.fromkeys((int(r["layer"]), int(r["neuron"])) for r in rows))
-    write_bulk(out, request["model"], request["mode"] + "-random", units)
+    units_meta = request.get("units")
+    name = request["model"] if not units_meta else f"{request['model']}--sae-{units_meta['name']}"
+    write_bulk(out, name, request["mode"] + "-random", units)
     return out

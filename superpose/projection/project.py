@@ -33,7 +33,7 @@ DEFAULT_BATCH: int | None = None  # None: as many units as keep one batch of log
 _BATCH_LOGITS = 1 << 25
 
 __all__ = ["DEFAULT_BATCH", "DEFAULT_TAU", "MODES", "LayerProjection", "auto_batch", "check_layer",
-           "check_mode", "check_tau", "check_units", "iter_logits", "n_units", "neuron_logits",
+           "check_mode", "check_source", "check_tau", "check_units", "iter_logits", "n_units", "neuron_logits",
            "project_layer"]
 
 
@@ -55,15 +55,17 @@ def check_layer(lm: LoadedModel, layer: int) -> int:
     return int(layer)
 
 
-def check_units(lm: LoadedModel, mode: str, units: Sequence[int] | np.ndarray | None) -> np.ndarray:
+def check_units(lm: LoadedModel, mode: str, units: Sequence[int] | np.ndarray | None,
+                source: Any = None) -> np.ndarray:
     """The unit indices as int64, all of the layer's units when ``units`` is None."""
-    size = n_units(lm, mode)
+    size = n_units(lm, mode) if source is None else source.n_units()
     if units is None:
         return np.arange(size, dtype=np.int64)
     arr = np.asarray(units, dtype=np.int64).reshape(-1)
     bad = arr[(arr < 0) | (arr >= size)]
     if bad.size:
-        what = "neurons" if mode.startswith("hi") else "residual dimensions"
+        what = ("SAE latents" if source is not None else "neurons" if mode.startswith("hi")
+                else "residual dimensions")
         raise SuperposeError(f"unit {int(bad[0])} is out of range for {lm.name} in {mode}: valid "
                              f"{what} are 0-{size - 1}")
     return arr
@@ -101,37 +103,56 @@ def auto_batch(lm: LoadedModel, batch_size: int | None) -> int:
     return batch_size
 
 
+def check_source(lm: LoadedModel, mode: str, layer: int, source: Any) -> None:
+    """One-line error unless ``source`` (if any) fits the model, the mode and ``layer``."""
+    if source is None:
+        return
+    source.check_model(lm)
+    source.blocks(lm.n_layers, mode)
+    if layer != source.layer:
+        raise SuperposeError(f"the SAE's hook is at layer {source.layer}, not {layer}: project "
+                             f"layer {source.layer} (or leave --layers out)")
+
+
 def iter_logits(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
-                batch_size: int | None = DEFAULT_BATCH) -> Iterator[tuple[slice, torch.Tensor]]:
-    """Yield (positions in ``units``, float32 logits of shape (batch, vocab)) batch by batch."""
+                batch_size: int | None = DEFAULT_BATCH, source: Any = None,
+                ) -> Iterator[tuple[slice, torch.Tensor]]:
+    """Yield (positions in ``units``, float32 logits of shape (batch, vocab)) batch by batch.
+
+    ``source`` replaces the model's own units by other output directions (SAE latents,
+    :class:`superpose.units.Sae`): it gives the start vectors and the blocks to run.
+    """
     check_mode(mode)
     check_layer(lm, layer)
+    check_source(lm, mode, layer, source)
     batch_size = auto_batch(lm, batch_size)
-    blocks = _block_indices(lm, mode, layer)
+    blocks = _block_indices(lm, mode, layer) if source is None else source.blocks(lm.n_layers, mode)
     device = lm.adapter.unembedding(lm.model).weight.device
     with torch.inference_mode():
         for start in range(0, len(units), batch_size):
             part = slice(start, min(start + batch_size, len(units)))
             index = torch.as_tensor(units[part], dtype=torch.long, device=device)
-            hidden = _start_vectors(lm, mode, layer, index)[:, None, :]
+            hidden = (_start_vectors(lm, mode, layer, index) if source is None
+                      else source.start_vectors(index))[:, None, :]
             for b in blocks:
                 hidden = lm.adapter.run_block(lm.model, b, hidden)
             yield part, lm.adapter.unembed(lm.model, hidden[:, 0, :]).to(torch.float32)
 
 
 def neuron_logits(model: Any, mode: str, layer: int, neurons: Sequence[int] | None = None, *,
-                  batch_size: int | None = DEFAULT_BATCH) -> np.ndarray:
+                  batch_size: int | None = DEFAULT_BATCH, source: Any = None) -> np.ndarray:
     """Full logits, float32 (len(neurons), vocabulary), of units of ``layer`` in ``mode``.
 
     ``model`` is an embedded name, a folder, a hub id, a LoadedModel or a PreTrainedModel;
-    ``neurons`` defaults to all of the layer's units (hidden-size many in the Lo modes).
+    ``neurons`` defaults to all of the layer's units (hidden-size many in the Lo modes, the
+    latents of ``source``, an SAE, when given).
     """
     check_mode(mode)
     lm = as_loaded(model)
     check_layer(lm, layer)
-    units = check_units(lm, mode, neurons)
+    units = check_units(lm, mode, neurons, source)
     out = np.empty((len(units), lm.vocab_size), dtype=np.float32)
-    for part, logits in iter_logits(lm, mode, layer, units, batch_size):
+    for part, logits in iter_logits(lm, mode, layer, units, batch_size, source):
         out[part] = logits.cpu().numpy()
     return out
 
@@ -157,19 +178,21 @@ class LayerProjection:
 
 def project_layer(lm: LoadedModel, mode: str, layer: int, neurons: Sequence[int] | None = None, *,
                   tau: int = DEFAULT_TAU, batch_size: int | None = DEFAULT_BATCH,
-                  on_batch: Callable[[int], None] | None = None) -> LayerProjection:
+                  on_batch: Callable[[int], None] | None = None, source: Any = None,
+                  ) -> LayerProjection:
     """Project one layer keeping, per unit, the top-tau and bottom-tau ids and logits.
 
-    ``on_batch(n)`` is called after each batch of ``n`` units (progress bars).
+    ``on_batch(n)`` is called after each batch of ``n`` units (progress bars); ``source``: as
+    in :func:`iter_logits`.
     """
     check_mode(mode)
     check_layer(lm, layer)
     check_tau(lm, tau)
-    units = check_units(lm, mode, neurons)
+    units = check_units(lm, mode, neurons, source)
     shape = (len(units), tau)
     top_ids, bottom_ids = np.empty(shape, np.int32), np.empty(shape, np.int32)
     top_logits, bottom_logits = np.empty(shape, np.float32), np.empty(shape, np.float32)
-    for part, logits in iter_logits(lm, mode, layer, units, batch_size):
+    for part, logits in iter_logits(lm, mode, layer, units, batch_size, source):
         top = torch.topk(logits, tau, dim=1, largest=True, sorted=True)
         bottom = torch.topk(logits, tau, dim=1, largest=False, sorted=True)
         top_ids[part], top_logits[part] = top.indices.cpu().numpy(), top.values.cpu().numpy()

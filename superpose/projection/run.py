@@ -18,12 +18,13 @@ from superpose.core.errors import SuperposeError
 from superpose.core.provenance import timestamp, versions
 from superpose.corpus.store import CorpusCounts
 from superpose.models import LoadedModel
-from superpose.projection.pools import TokenWords, vocab_fingerprint
+from superpose.projection.pools import DEFAULT_POOLING, check_pooling, vocab_fingerprint, word_mapper
 from superpose.projection.project import (
     DEFAULT_BATCH,
     DEFAULT_TAU,
     check_layer,
     check_mode,
+    check_source,
     check_tau,
     check_units,
     project_layer,
@@ -57,11 +58,19 @@ class CorpusWords:
         return cls.from_counts(load_corpus(folder, mmap=True), folder)
 
 
+def run_name(lm: LoadedModel, source: Any = None) -> str:
+    """The model part of output paths: the model's name, plus the SAE's for SAE latents."""
+    return lm.name if source is None else f"{lm.name}--sae-{source.name}"
+
+
 def layer_meta(lm: LoadedModel, mode: str, layer: int, tau: int, neurons: np.ndarray,
-               corpus: dict[str, Any] | None) -> dict[str, Any]:
-    """The metadata stored with a layer (see :mod:`superpose.projection.store`)."""
-    unit_count = lm.n_neurons if mode.startswith("hi") else lm.hidden_size
-    return {"model": lm.name, "model_source": lm.source,
+               corpus: dict[str, Any] | None, source: Any = None) -> dict[str, Any]:
+    """The metadata stored with a layer (see :mod:`superpose.projection.store`); ``units`` (only
+    for SAE latents) identifies the SAE."""
+    unit_count = (lm.n_neurons if mode.startswith("hi") else lm.hidden_size) if source is None \
+        else source.n_units()
+    extra = {} if source is None else {"units": source.identity()}
+    return {**extra, "model": lm.name, "model_source": lm.source,
             "model_type": getattr(lm.model.config, "model_type", None),
             "family": lm.adapter.family, "mode": mode, "layer": layer, "tau": tau,
             "n_units": unit_count, "n_neurons": int(len(neurons)),
@@ -70,7 +79,7 @@ def layer_meta(lm: LoadedModel, mode: str, layer: int, tau: int, neurons: np.nda
             "corpus": corpus, "versions": versions(), "created": timestamp()}
 
 
-_SAME = ("model", "mode", "layer", "tau", "neurons_sha256", "vocab_size")
+_SAME = ("model", "mode", "layer", "tau", "neurons_sha256", "vocab_size", "units")
 
 
 def is_complete(path: Path, wanted: dict[str, Any]) -> bool:
@@ -81,42 +90,47 @@ def is_complete(path: Path, wanted: dict[str, Any]) -> bool:
         meta = read_meta(path)
     except SuperposeError:
         return False
-    if any(meta.get(key) != wanted[key] for key in _SAME):
+    if any(meta.get(key) != wanted.get(key) for key in _SAME):
         return False
     have, want = meta.get("corpus") or {}, wanted["corpus"] or {}
-    return have.get("vocab_sha256") == want.get("vocab_sha256")
+    return have.get("vocab_sha256") == want.get("vocab_sha256") and \
+        have.get("pooling", DEFAULT_POOLING) == want.get("pooling", DEFAULT_POOLING)
 
 
 def project_to_files(lm: LoadedModel, mode: str, layers: Sequence[int], out: str | os.PathLike,
                      *, neurons: Sequence[int] | None = None, tau: int = DEFAULT_TAU,
                      corpus: CorpusWords | None = None, batch_size: int | None = DEFAULT_BATCH,
                      overwrite: bool = False, on_units: Callable[[int], None] | None = None,
-                     ) -> list[Path]:
+                     source: Any = None, pooling: str = DEFAULT_POOLING) -> list[Path]:
     """Project ``layers`` of ``lm`` in ``mode`` into ``out``; returns the layer files.
 
-    ``on_units(n)`` reports progress in units (skipped layers count at once).
+    ``on_units(n)`` reports progress in units (skipped layers count at once); ``source`` (an
+    SAE) replaces the model's units by its latents, written under ``{model}--sae-{name}``;
+    ``pooling`` names the token-to-word rule of the pools (:mod:`superpose.pools`).
     """
     check_mode(mode)
+    check_pooling(pooling)
     check_tau(lm, tau)
     for layer in layers:
         check_layer(lm, layer)
-    units = check_units(lm, mode, neurons)
+        check_source(lm, mode, layer, source)
+    units = check_units(lm, mode, neurons, source)
     token_words = corpus_meta = None
     if corpus is not None:
-        token_words = TokenWords.build(lm.tokenizer, corpus.index, lm.vocab_size)
+        token_words = word_mapper(pooling, lm.tokenizer, corpus.index, lm.vocab_size)
         corpus_meta = dict(corpus.identity, mapped_tokens=token_words.n_mapped,
-                           mapped_words=token_words.n_words)
+                           mapped_words=token_words.n_words, pooling=pooling)
     paths = []
     for layer in layers:
-        path = layer_path(out, lm.name, mode, layer)
-        meta = layer_meta(lm, mode, layer, tau, units, corpus_meta)
+        path = layer_path(out, run_name(lm, source), mode, layer)
+        meta = layer_meta(lm, mode, layer, tau, units, corpus_meta, source)
         paths.append(path)
         if not overwrite and is_complete(path, meta):
             if on_units is not None:
                 on_units(len(units))
             continue
         projection = project_layer(lm, mode, layer, units, tau=tau, batch_size=batch_size,
-                                   on_batch=on_units)
+                                   on_batch=on_units, source=source)
         pools = None
         if token_words is not None:
             pos_words, pos_offsets = token_words.pools(projection.top_ids)
