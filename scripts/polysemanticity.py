@@ -29,8 +29,8 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from superpose.core.provenance import versions
+from superpose.llm.dispersion import read_dispersion
 from superpose.llm.formats import RecordStore
-from superpose.units.dispersion import read_dispersion
 
 
 def topic_counts(path: Path, layers: set[int]) -> Counter:

@@ -23,9 +23,9 @@ import torch
 from safetensors.torch import save_file
 
 from superpose.core.provenance import versions
+from superpose.llm.dispersion import collect_residuals
 from superpose.llm.formats import RecordStore
 from superpose.models import load_model
-from superpose.units.dispersion import collect_residuals
 
 
 def encode(x: torch.Tensor, W_enc, b_enc, b_dec, k: int) -> torch.Tensor:

@@ -27,11 +27,11 @@ _LAZY = {
     "load_layer": "superpose.projection.store",
     # units beyond MLP neurons: SAE and transcoder latents
     "load_sae": "superpose.units",
-    "probe": "superpose.units.probe",
-    "token_dispersion": "superpose.units.dispersion",
+    "probe": "superpose.llm.probe",
+    "token_dispersion": "superpose.llm.dispersion",
     # input side: top activating words and the topics mined from them
     "top_words": "superpose.llm.top_words",
-    "mine_input_side": "superpose.mining.input_side",
+    "mine_input_side": "superpose.input_side",
     # mining (steps 3-5), one unit at a time or whole runs
     "mine_unit": "superpose.api",
     "unit_pool": "superpose.api",

@@ -10,8 +10,8 @@ import pytest
 
 from superpose.cli import main
 from superpose.core.errors import SuperposeError
+from superpose.input_side import input_pools, mine_input_side, side_overlap
 from superpose.llm.top_words import WordActivation
-from superpose.mining.input_side import input_pools, mine_input_side, side_overlap
 from superpose.mining.store import read_bulk, read_unit
 from tests.mining_helpers import CLUSTERS, make_corpus
 from tests.records_helpers import write_records

@@ -10,10 +10,10 @@ import torch
 
 from superpose.cli import main
 from superpose.core.errors import SuperposeError
+from superpose.llm.dispersion import read_dispersion, sample_occurrences, token_dispersion
+from superpose.llm.probe import probe
 from superpose.models import load_model
 from superpose.units import load_sae
-from superpose.units.dispersion import read_dispersion, sample_occurrences, token_dispersion
-from superpose.units.probe import probe
 from tests.mining_helpers import tokens
 from tests.model_helpers import HIDDEN, INTER, save_tiny, sentencepiece_tokenizer
 from tests.records_helpers import write_records

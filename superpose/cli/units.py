@@ -73,7 +73,7 @@ class InputTopicsArgs:
 
 
 def run_input_topics(args: InputTopicsArgs) -> int:
-    from superpose.mining.input_side import mine_input_side
+    from superpose.input_side import mine_input_side
 
     folder = mine_input_side(args.records, args.corpus, args.out, layers=args.layers, neurons=args.neurons,
                              pool_size=args.pool_size, min_count=args.min_count, mining=args.mining,
@@ -106,9 +106,9 @@ def run_probe(args: ProbeArgs) -> int:
 
     from superpose.core.errors import SuperposeError
     from superpose.core.ranges import parse_range
+    from superpose.llm.probe import probe
     from superpose.models import load_model
     from superpose.units import load_sae
-    from superpose.units.probe import probe
 
     sae = load_sae(args.sae, hook=args.sae_hook) if args.sae else None
     if args.sae_hook and not args.sae:
@@ -161,9 +161,9 @@ def run_dispersion(args: DispersionArgs) -> int:
 
     from superpose.cli.runtime import set_torch_threads
     from superpose.core.ranges import parse_range
+    from superpose.llm.dispersion import write_dispersion
     from superpose.llm.formats import RecordStore
     from superpose.models import load_model
-    from superpose.units.dispersion import write_dispersion
 
     store = RecordStore(args.records)
     set_torch_threads(args.threads)
