@@ -57,6 +57,7 @@ class CompareParams:
 
     max_topics: int = 1
     score_records: int = 0
+    calibration: bool = True
     embedding: bool = False
     bootstrap: int = 2000
     seed: int = 0
@@ -186,7 +187,7 @@ def _input_scores(units: list[Unit], index: dict, records: str | Path, out: Path
     path = out / "scores.jsonl"
     if items:
         run_score(records, path, simulator=simulator, explanations=items, embedding=params.embedding,
-                  score_records=params.score_records, progress=progress)
+                  score_records=params.score_records, calibration=params.calibration, progress=progress)
     by_id = {(int(r["layer"]), int(r["neuron"]), r.get("explanation_id")): r for r in read_jsonl(path)}
     return {(layer, neuron, text): by_id[(layer, neuron, explanation_id(text))]
             for layer, neuron, text in items if (layer, neuron, explanation_id(text)) in by_id}

@@ -40,6 +40,8 @@ class CompareArgs:
     batch_size: int = option("sequences per simulator forward pass", 4, metavar="N")
     score_records: int = option("simulate at most K top and K random records of each of the calibration and "
                                 "held-out sets (0: all); fewer is faster and noisier", 0, metavar="K")
+    calibration: bool = option("also simulate the calibration records (for R^2); off halves the input side's "
+                               "cost and leaves correlation unchanged", True)
     steer_gain: float = option("clamp value = gain x the quantile below of the top records' peaks", 4.0,
                                metavar="X")
     steer_quantile: float = option("quantile of the top records' peak activations", 0.9, metavar="Q")
@@ -60,7 +62,8 @@ def run_compare(args: CompareArgs) -> int:
     from superpose.llm.steering import Steerer, SteeringParams
 
     params = CompareParams(max_topics=args.max_topics, score_records=args.score_records,
-                           embedding=args.embedding, bootstrap=args.bootstrap, seed=args.seed)
+                           calibration=args.calibration, embedding=args.embedding, bootstrap=args.bootstrap,
+                           seed=args.seed)
     steering = SteeringParams(quantile=args.steer_quantile, gain=args.steer_gain, new_tokens=args.steer_tokens)
     given = Path(args.explanations)
     file = given / "explanations.jsonl" if given.is_dir() else given

@@ -18,6 +18,7 @@ against distractors (explanations of other units) are in :mod:`superpose.llm.sco
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -140,6 +141,8 @@ class Steerer:
         self.ids = torch.tensor([[0] * (width - len(e)) + e for e in encoded], dtype=torch.long)
         self.mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded],
                                  dtype=torch.long)
+        # Only the last positions' logits are needed; most families can skip the others.
+        self._keep = "logits_to_keep" in inspect.signature(lm.model.forward).parameters
 
     @property
     def model_name(self) -> str:
@@ -154,9 +157,12 @@ class Steerer:
                 "effect": "mean over prompts and generated positions of steered minus unsteered "
                           "log-probabilities", "explanation_score": "likelihood gain of content words"}
 
-    def _logits(self, ids: Any, mask: Any) -> Any:
+    def _logits(self, ids: Any, mask: Any, last: int) -> Any:
+        """Logits of the ``last`` positions."""
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        return self.lm.model(input_ids=ids, attention_mask=mask, position_ids=positions).logits
+        extra = {"logits_to_keep": last} if self._keep else {}
+        logits = self.lm.model(input_ids=ids, attention_mask=mask, position_ids=positions, **extra).logits
+        return logits[:, -last:]
 
     def effect(self, layer: int, neuron: int, value: float) -> SteeringEffect:
         """Greedy continuation under the clamp; mean log-probability change at each new position."""
@@ -173,19 +179,18 @@ class Steerer:
             x[..., neuron] = value
             return (x, *args[1:])
 
-        ids, mask = self.ids, self.mask
-        start = ids.shape[1] - 1
+        ids, mask, steps = self.ids, self.mask, self.params.new_tokens
         with torch.inference_mode():
             handle = module.register_forward_pre_hook(clamp)
             try:
-                for _ in range(self.params.new_tokens):
-                    logits = self._logits(ids, mask)
+                for step in range(steps):
+                    logits = self._logits(ids, mask, steps if step == steps - 1 else 1)
                     ids = torch.cat([ids, logits[:, -1].argmax(-1, keepdim=True)], dim=1)
                     mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
             finally:
                 handle.remove()
-            steered = torch.log_softmax(logits[:, start:].double(), dim=-1)
-            base = torch.log_softmax(self._logits(ids[:, :-1], mask[:, :-1])[:, start:].double(), dim=-1)
+            steered = torch.log_softmax(logits.double(), dim=-1)
+            base = torch.log_softmax(self._logits(ids[:, :-1], mask[:, :-1], steps).double(), dim=-1)
         delta = (steered - base).mean(dim=(0, 1)).numpy()
         k = self.params.top_tokens
         order = np.argsort(delta, kind="stable")
