@@ -20,6 +20,7 @@ import csv
 import io
 import json
 import math
+import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -201,7 +202,7 @@ def _output_scores(units: list[Unit], index: dict, store: Any, steerer: Any, out
     from superpose.llm.scorers.steering_auc import rank_among
     from superpose.llm.steering import clamp_value
 
-    effects, results = {}, {}
+    effects, results, seconds = {}, {}, {}
     live = [u for u in units if "no activation records" not in u.missing]
     with _progress(len(live), "steer", progress) as bar:
         for u in live:
@@ -210,9 +211,12 @@ def _output_scores(units: list[Unit], index: dict, store: Any, steerer: Any, out
             if not peaks or records.stats["max"] <= 0:
                 results[(u.layer, u.neuron)] = {"status": "dead"}
             else:
+                start = time.monotonic()
                 effects[(u.layer, u.neuron)] = steerer.effect(u.layer, u.neuron, clamp_value(peaks, steerer.params))
+                seconds[(u.layer, u.neuron)] = round(time.monotonic() - start, 3)
             bar.update(1)
-    lines = [json.dumps({**e.summary(), "status": "ok"}, sort_keys=True) for e in effects.values()]
+    lines = [json.dumps({**e.summary(), "status": "ok", "seconds": seconds[k]}, sort_keys=True)
+             for k, e in effects.items()]
     write_text_atomic(out / "steering.jsonl", "".join(line + "\n" for line in lines))
     if not effects:
         return results
