@@ -35,7 +35,7 @@ def main() -> int:
     import torch
 
     from superpose.compare import polarity_text
-    from superpose.compare_topics import open_topics
+    from superpose.compare.topics import open_topics
     from superpose.core.provenance import versions
     from superpose.core.ranges import parse_range
     from superpose.llm.formats import RecordStore

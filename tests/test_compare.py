@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from superpose.compare import COLUMNS, CompareParams, compare, polarity_text, topic_text
-from superpose.compare_stats import bootstrap_mean, layer_aggregates
+from superpose.compare.stats import bootstrap_mean, layer_aggregates
 from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
 from superpose.core.errors import SuperposeError
 from superpose.llm.evaluate import score_explanation

@@ -17,7 +17,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from superpose.compare_stats import CELLS, SIDES, layer_aggregates
+from superpose.compare.stats import CELLS, SIDES, layer_aggregates
 from superpose.report.data import NeuronView, ReportData
 from superpose.report.html import esc, num
 

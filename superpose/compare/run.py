@@ -11,7 +11,7 @@ negative topics (what the unit suppresses) are scored on both sides too, as extr
 the output side reading their claim as "suppresses".
 
 Neurons come from the explanations file; a neuron that lacks an input keeps its row with
-``missing`` saying what (never dropped). Statistics: :mod:`superpose.compare_stats`.
+``missing`` saying what (never dropped). Statistics: :mod:`superpose.compare.stats`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from superpose.compare_stats import layer_aggregates, summary_markdown
-from superpose.compare_topics import TopicSource, open_topics
+from superpose.compare.stats import layer_aggregates, summary_markdown
+from superpose.compare.topics import TopicSource, open_topics
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import atomic_gzip_text, write_json_atomic, write_text_atomic
 from superpose.core.provenance import timestamp, versions

@@ -17,8 +17,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from superpose.config import POLARITIES
 from superpose.core.errors import SuperposeError
-from superpose.mining.store import POLARITIES, is_done, read_unit
+from superpose.mining.store import is_done, read_unit
 
 TABLE_COLUMNS = {"model", "mode", "layer", "neuron", "polarity", "rank", "words", "score"}
 
