@@ -77,11 +77,14 @@ def test_compare_table(setting, tmp_path):
     dead = [n for n in range(8) if n not in alive]
     assert len(with_topics) >= 3 and dead, "the tiny model should have neurons of both kinds on this text"
     chosen = with_topics[:3]
+    others = [n for n in alive if n not in chosen]
+    assert others, "one more live neuron is needed for the empty explanation"
+    empty = others[0]
     rows = [{"layer": 0, "neuron": n, "status": "ok", "explanation": f"fruit words {n}", "records_model": "tiny-llama"}
             for n in (*chosen, dead[0])]
     rows += [{"layer": 0, "neuron": 9, "status": "ok", "explanation": "not mined", "records_model": "tiny-llama"},
              {"layer": 2, "neuron": 0, "status": "ok", "explanation": "weather", "records_model": "tiny-llama"},
-             {"layer": 0, "neuron": alive[-1], "status": "ok", "explanation": "  ", "records_model": "tiny-llama"}]
+             {"layer": 0, "neuron": empty, "status": "ok", "explanation": "  ", "records_model": "tiny-llama"}]
     params = CompareParams(max_topics=2, bootstrap=200)
     out = compare(run, _explanations(tmp_path / "e.jsonl", rows), records, tmp_path / "out",
                   simulator=FakeSimulator(), steerer=steerer, params=params, progress=False)
@@ -91,8 +94,7 @@ def test_compare_table(setting, tmp_path):
     assert "no activation records" in table[(2, 0)]["missing"]
     assert "never activates on the records" in table[(0, dead[0])]["missing"]
     assert table[(0, dead[0])]["llm_input"] == "" and table[(0, dead[0])]["llm_output"] == ""
-    if alive[-1] not in chosen:
-        assert "LLM explanation empty" in table[(0, alive[-1])]["missing"]
+    assert "LLM explanation empty" in table[(0, empty)]["missing"] and table[(0, empty)]["llm_input"] == ""
     a, b = chosen[0], chosen[1]
     row = table[(0, a)]
     assert row["shuffle_partner"] == f"0/{b}"
@@ -185,3 +187,18 @@ def test_bootstrap_and_aggregates_by_hand():
     assert total["llm_input_minus_shuffled"] == pytest.approx(-0.1)  # the NaN row is left out
     assert total["topics_input_beats_shuffled"] == 1.0 and total["llm_output_beats_shuffled"] == 0.0
     assert total["neither_beats_shuffled_output"] == 0.0 and total["topics_beat_llm_output"] == 1.0
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--steer-gain", "0", "--steer-gain must be positive"),
+    ("--steer-quantile", "2", "--steer-quantile must be in"),
+    ("--max-topics", "0", "--max-topics must be at least 1"),
+    ("--score-records", "-1", "--score-records must be 0"),
+])
+def test_cli_refuses_bad_settings_before_loading_anything(tmp_path, capsys, flag, value, message):
+    from superpose.cli import main
+
+    code = main(["compare", "--results", str(tmp_path / "run"), "--explanations", str(tmp_path / "e.jsonl"),
+                 "--out", str(tmp_path / "out"), flag, value, "--no-progress"])
+    assert code != 0 and message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
