@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from superpose.compare import COLUMNS, CompareParams, compare, polarity_text, topic_text
+from superpose.compare import COLUMNS, CompareParams, compare, polarity_text, summarize, topic_text
 from superpose.compare.stats import bootstrap_mean, layer_aggregates
 from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
 from superpose.core.errors import SuperposeError
@@ -120,6 +120,13 @@ def test_compare_table(setting, tmp_path):
     assert meta["max_topics"] == 2 and meta["steering"]["new_tokens"] == 2 and "torch" in meta["versions"]
     with gzip.open(out / "compare.csv.gz", "rt", encoding="utf-8") as fh:
         assert fh.read() == (out / "compare.csv").read_text()
+    # the summary rebuilt from compare.csv alone says the same (numbers read back at 6 digits)
+    layers_before = (out / "layers.csv").read_text()
+    summarize(out, params)
+    assert (out / "layers.csv").read_text().splitlines()[0] == layers_before.splitlines()[0]
+    assert "## The 2x2" in (out / "summary.md").read_text()
+    with pytest.raises(SuperposeError, match="run `superpose compare` first"):
+        summarize(tmp_path / "nothing")
     # rerun: input-side scores are reused, the table is identical (steering is deterministic)
     before, text = (out / "scores.jsonl").read_text(), (out / "compare.csv").read_text()
     compare(run, tmp_path / "e.jsonl", records, out, simulator=FakeSimulator(), steerer=steerer, params=params,

@@ -316,3 +316,28 @@ def _write_outputs(out: Path, table: list[dict], params: CompareParams, topics: 
     layers = layer_aggregates(table, params.bootstrap, params.seed)
     write_text_atomic(out / "layers.csv", table_csv(list(layers[0]), layers))
     write_text_atomic(out / "summary.md", summary_markdown(table, layers, f"{topics.model} {topics.mode}"))
+
+
+def summarize(out: str | Path, params: CompareParams | None = None) -> Path:
+    """Rebuild ``layers.csv`` and ``summary.md`` from ``compare.csv`` (other bootstrap settings,
+    or statistics added after the scores were made) without scoring anything again."""
+    out, params = Path(out), params or CompareParams()
+    path = out / "compare.csv"
+    if not path.is_file():
+        raise SuperposeError(f"{path} does not exist: run `superpose compare` first")
+    with open(path, encoding="utf-8", newline="") as fh:
+        table = [{k: _parse(k, v) for k, v in row.items()} for row in csv.DictReader(fh)]
+    layers = layer_aggregates(table, params.bootstrap, params.seed)
+    write_text_atomic(out / "layers.csv", table_csv(list(layers[0]), layers))
+    title = f"{table[0]['model']} {table[0]['mode']}" if table else ""
+    write_text_atomic(out / "summary.md", summary_markdown(table, layers, title))
+    return out
+
+
+def _parse(column: str, value: str) -> Any:
+    """A compare.csv cell back as written: numbers of the score columns as floats (empty: NaN)."""
+    if column in ("layer", "neuron"):
+        return int(value)
+    if column in CELLS or column.endswith("_shuffled"):
+        return float(value) if value else math.nan
+    return value

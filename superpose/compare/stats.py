@@ -72,8 +72,11 @@ def layer_aggregates(table: list[dict], n: int = 2000, seed: int = 0) -> list[di
                 _diff(rows, f"topics_{side}", f"llm_{side}"), n, seed)
             agg[f"topics_beat_llm_{side}"] = _share(rows, f"topics_{side}", f"llm_{side}")
             agg[f"neither_beats_shuffled_{side}"] = _neither(rows, side)
-        agg["pearson_topics_llm_input"] = _pearson(rows, "topics_input", "llm_input")
-        agg["pearson_topics_llm_output"] = _pearson(rows, "topics_output", "llm_output")
+        for side in SIDES:
+            agg[f"pearson_topics_llm_{side}"] = _pearson(rows, f"topics_{side}", f"llm_{side}")
+            agg[f"pearson_topics_llm_{side}_minus_shuffled"] = _pearson(
+                [{"t": r[f"topics_{side}"] - r[f"topics_{side}_shuffled"],
+                  "l": r[f"llm_{side}"] - r[f"llm_{side}_shuffled"]} for r in rows], "t", "l")
         out.append(agg)
     return out
 
@@ -141,7 +144,9 @@ def summary_markdown(table: list[dict], layers: list[dict], title: str) -> str:
                      f"{_pct(total[f'neither_beats_shuffled_{side}'])} of neurons.")
     lines.append(f"- Topic and LLM scores of a neuron correlate {total['pearson_topics_llm_input']:.3f} on the "
                  f"input side and {total['pearson_topics_llm_output']:.3f} on the output side (Pearson over "
-                 "neurons); a high value would mean the score follows the neuron, not the text.")
+                 "neurons); a high value would mean the score follows the neuron, not the text. Their margins "
+                 f"over the shuffled controls correlate {total['pearson_topics_llm_input_minus_shuffled']:.3f} (input) "
+                 f"and {total['pearson_topics_llm_output_minus_shuffled']:.3f} (output).")
     lines += ["", "## Per layer (mean, 95% interval)", "",
               "| layer | neurons | topics in | LLM in | topics out | LLM out | topics-LLM in | topics-LLM out |",
               "|---|---|---|---|---|---|---|---|"]
