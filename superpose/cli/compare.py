@@ -1,4 +1,4 @@
-"""CLI: score a run's topics as explanations next to the LLM's explanations of the same neurons."""
+"""CLI: topics against LLM explanations, scored on the input and the output side (a 2x2)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,24 @@ from superpose.cli.args import Command, option
 
 @dataclass
 class CompareArgs:
-    """Compare topics with LLM explanations, scored by the same simulator on the same records.
+    """Compare topics with LLM explanations on the input side and on the output side.
 
-    Each explained neuron's topics become explanation texts (per polarity: its best --max-topics
-    topics; and each of those topics alone) and are scored like the LLM's explanation: correlation
-    of simulated and true activations pooled over held-out tokens, calibrated R^2, embedding AUC.
-    Writes OUT/compare.csv (and .csv.gz), OUT/layers.csv (per-layer aggregates), OUT/summary.md,
-    OUT/scores.jsonl (every score; resumable) and OUT/compare.json (parameters and versions).
+    One text per neuron and source: its best --max-topics positive topics ("words such as ...")
+    and its LLM explanation. Input side: correlation of simulated with true activations pooled
+    over held-out records (also R^2 and absolute deviation explained, ours and OpenAI's).
+    Output side: the unit is clamped to --steer-gain x the --steer-quantile of its top records'
+    peak activations while the records' model reads fixed neutral prompts; a text scores by how
+    much its words gain in log-probability under steering, as an AUC against other neurons'
+    texts (no judge model). Every score has a shuffled control (the next neuron's text of the
+    same layer). Negative topics are scored on both sides as extra columns. Writes
+    OUT/compare.csv (and .csv.gz; one row per neuron), OUT/layers.csv (per-layer means, real
+    minus shuffled and topics minus LLM with 95% paired bootstrap intervals), OUT/summary.md,
+    OUT/scores.jsonl (input-side scores; resumable), OUT/steering.jsonl (promoted and suppressed
+    tokens, continuations) and OUT/compare.json (parameters and versions).
     """
 
-    results: str = option("mining run folder, {out}/{model}/{mode} of `superpose mine`", metavar="DIR")
+    results: str = option("topics: a mining run folder ({out}/{model}/{mode} of `superpose mine`) or its "
+                          "topics table (topics.csv, .csv.gz, .csv.xz)", metavar="PATH")
     explanations: str = option("explanations: the JSON-lines file of `superpose explain`, or the records "
                                "folder holding explanations.jsonl", metavar="PATH")
     out: str = option("output folder", metavar="DIR")
@@ -27,30 +35,48 @@ class CompareArgs:
                                  metavar="DIR")
     simulator: str = option("local simulator model (smollm2-135m, qwen2.5-coder-0.5b, folder)", "smollm2-135m",
                             metavar="NAME")
-    max_topics: int = option("topics per polarity turned into explanations", 3, metavar="N")
-    embedding: bool = option("also score with all-MiniLM-L6-v2 embeddings (AUC)", True)
+    max_topics: int = option("positive (and negative) topics joined into a neuron's topic text", 1, metavar="N")
+    embedding: bool = option("also score with all-MiniLM-L6-v2 embeddings (AUC, input side)", False)
     batch_size: int = option("sequences per simulator forward pass", 4, metavar="N")
-    score_records: int = option("score on at most K top and K random records of each of the calibration and "
+    score_records: int = option("simulate at most K top and K random records of each of the calibration and "
                                 "held-out sets (0: all); fewer is faster and noisier", 0, metavar="K")
+    calibration: bool = option("also simulate the calibration records (for R^2); off halves the input side's "
+                               "cost and leaves correlation unchanged", True)
+    steer_gain: float = option("clamp value = gain x the quantile below of the top records' peaks", 4.0,
+                               metavar="X")
+    steer_quantile: float = option("quantile of the top records' peak activations", 0.9, metavar="Q")
+    steer_tokens: int = option("greedy tokens generated per prompt under steering (positions measured)", 4,
+                               metavar="N")
+    bootstrap: int = option("bootstrap resamples of the intervals", 2000, metavar="N")
+    seed: int = option("bootstrap seed", 0)
     threads: int | None = option("torch CPU threads", None, metavar="N")
     progress: bool = option("show progress bars", True)
 
 
 def run_compare(args: CompareArgs) -> int:
-    from superpose.compare import compare
+    from superpose.compare import CompareParams, compare
     from superpose.core.errors import SuperposeError
+    from superpose.llm.formats import RecordStore
     from superpose.llm.local_models import load_local_model
     from superpose.llm.simulate import AllAtOnceSimulator
+    from superpose.llm.steering import Steerer, SteeringParams
 
+    params = CompareParams(max_topics=args.max_topics, score_records=args.score_records,
+                           calibration=args.calibration, embedding=args.embedding, bootstrap=args.bootstrap,
+                           seed=args.seed)
+    steering = SteeringParams(quantile=args.steer_quantile, gain=args.steer_gain, new_tokens=args.steer_tokens)
     given = Path(args.explanations)
     file = given / "explanations.jsonl" if given.is_dir() else given
     if not file.is_file():
         raise SuperposeError(f"{file} does not exist: pass the file written by `superpose explain` (or its folder)")
     records = args.records or (str(given) if given.is_dir() else str(given.parent))
+    store = RecordStore(records)
     lm = load_local_model(args.simulator, threads=args.threads)
     simulator = AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name, args.batch_size)
-    out = compare(args.results, file, records, args.out, simulator=simulator, max_topics=args.max_topics,
-                  embedding=args.embedding, score_records=args.score_records, progress=args.progress)
+    source = store.meta.get("model_source") or store.model
+    steered = lm if lm.name == store.model else load_local_model(source, threads=args.threads)
+    out = compare(args.results, file, records, args.out, simulator=simulator,
+                  steerer=Steerer(steered, params=steering), params=params, progress=args.progress)
     print((out / "summary.md").read_text(encoding="utf-8"))
     print(f"table: {out / 'compare.csv'}")
     return 0

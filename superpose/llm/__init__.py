@@ -8,8 +8,10 @@ Modules (imported on use, since several need torch):
 * :mod:`~superpose.llm.prompts`, :mod:`~superpose.llm.explain` - the explainer;
 * :mod:`~superpose.llm.clients` - local and OpenAI-compatible chat clients, response cache;
 * :mod:`~superpose.llm.simulate` - the all-at-once simulator and the labelled fallback;
-* :mod:`~superpose.llm.scoring`, :mod:`~superpose.llm.embedding`,
-  :mod:`~superpose.llm.evaluate` - scores; ``evaluate.score_explanation`` is the entry point;
+* :mod:`~superpose.llm.scorers` (the registry, one file per scorer), :mod:`~superpose.llm.scoring`,
+  :mod:`~superpose.llm.embedding`, :mod:`~superpose.llm.evaluate` - scores;
+  ``evaluate.score_explanation`` is the entry point of the input side;
+* :mod:`~superpose.llm.steering` - the output side: what clamping a unit does to the next token;
 * :mod:`~superpose.llm.jobs` - the resumable jobs behind ``superpose activations``,
   ``explain`` and ``score``.
 """

@@ -25,6 +25,7 @@ from superpose.llm.clients import ChatClient, DiskCache, LLMError, LocalChatClie
 from superpose.llm.formats import (
     JsonlWriter,
     NeuronRecords,
+    RecordSplit,
     RecordStore,
     layer_path,
     read_jsonl,
@@ -226,8 +227,11 @@ def explanation_id(text: str) -> str:
 def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
               explanations: Sequence[tuple[int, int, str]] = (),
               explanations_file: str | Path | None = None, embedding: bool = True,
-              score_records: int = 0, progress: bool = True) -> Path:
+              score_records: int = 0, calibration: bool = True, progress: bool = True) -> Path:
     """Score given ``(layer, neuron, text)`` explanations and/or those stored in a JSONL file.
+
+    ``calibration=False`` simulates the held-out records only (half the cost): correlation and
+    the embedding AUC are unchanged, the calibrated R^2 scores become undefined.
 
     ``score_records`` > 0 scores on at most that many top and random records of each of the
     calibration and held-out sets (:meth:`RecordSplit.limited`); an output file holding scores
@@ -271,10 +275,12 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
             start = time.monotonic()
             records, row = _neuron_or_status(store, layer, neuron)
             row.update(explanation=text, explanation_id=explanation_id(text),
-                       score_records=score_records)
+                       score_records=score_records, calibration=calibration)
             if records is not None:
                 try:
                     split = records.split().limited(score_records)
+                    if not calibration:
+                        split = RecordSplit(split.explain, [], split.holdout)
                     scores = score_explanation(text, split, simulator, encoder)
                     row.update(status="ok", scores=scores.to_json())
                 except (SimulationError, ExplanationParseError, LLMError, ValueError) as err:

@@ -152,6 +152,7 @@ def index_page(data: ReportData, figures: dict[str, str]) -> str:
 {random_note}
 {summary}
 </section>
+{_two_by_two().index_section(data, figures)}
 <section>
 <h2>Neurons</h2>
 {truncated}
@@ -233,6 +234,13 @@ def _compare_section(data: ReportData, view: NeuronView) -> str:
     return "<h2>Comparison</h2>\n" + _table([esc(c) for c in columns], rows)
 
 
+def _two_by_two() -> Any:
+    """The 2x2 section of `superpose compare` (its own module, imported late: it uses this one)."""
+    from superpose.report import twobytwo
+
+    return twobytwo
+
+
 def heatmap(record: Record, scale: float) -> str:
     """A record's tokens as spans shaded by activation / scale (orange up, blue down)."""
     spans = []
@@ -300,6 +308,7 @@ def neuron_page(data: ReportData, view: NeuronView, figures: dict[str, str], pre
 <h2>LLM explanation</h2>
 {_explanation_section(data, view)}
 {_compare_section(data, view)}
+{_two_by_two().neuron_section(data, view)}
 <h2>Topics</h2>
 <p class="note">NPMI: mean pairwise NPMI of the topic's words on the reference corpus; beats random: share of the
 layer's random-baseline topics with a lower NPMI.</p>

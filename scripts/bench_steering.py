@@ -1,0 +1,97 @@
+"""Time the output-side (steering) score per neuron: clamp value, effect, AUC against distractors.
+
+    python scripts/bench_steering.py --records RECORDS/smollm2-135m \\
+        --topics results/smollm2-135m/hi-c/topics.csv.xz --neurons 0-4
+
+For every recorded layer and each of --neurons: the clamp value from the neuron's records, the
+steering effect on the fixed neutral prompts, and the steering AUC of its positive-topic text
+against the other benchmarked neurons' texts. Wall and CPU time (this process) per neuron, the
+one-time model load, and the load average are written to --out (results/bench_steering.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", required=True)
+    parser.add_argument("--topics", default="results/smollm2-135m/hi-c/topics.csv.xz")
+    parser.add_argument("--neurons", default="0-4")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--gain", type=float, default=4.0)
+    parser.add_argument("--quantile", type=float, default=0.9)
+    parser.add_argument("--new-tokens", type=int, default=4)
+    parser.add_argument("--out", default="results/bench_steering.json")
+    args = parser.parse_args()
+
+    import torch
+
+    from superpose.compare import polarity_text
+    from superpose.compare.topics import open_topics
+    from superpose.core.provenance import versions
+    from superpose.core.ranges import parse_range
+    from superpose.llm.formats import RecordStore
+    from superpose.llm.local_models import load_local_model
+    from superpose.llm.scorers import Evidence, get_scorer
+    from superpose.llm.steering import Steerer, SteeringParams, clamp_value
+
+    torch.set_num_threads(args.threads)
+    store = RecordStore(args.records)
+    neurons = parse_range(args.neurons, store.meta["n_neurons"], "neuron")
+    units = [(layer, n) for layer in store.layers for n in neurons]
+    topics = open_topics(args.topics, set(units))
+    texts = {}
+    for unit in units:
+        pos, _neg = topics.topics(*unit) or ([], [])
+        if pos:
+            texts[unit] = polarity_text(pos, 1)
+    start_wall, start_cpu = time.perf_counter(), time.process_time()
+    lm = load_local_model(store.meta.get("model_source") or store.model, threads=args.threads)
+    params = SteeringParams(quantile=args.quantile, gain=args.gain, new_tokens=args.new_tokens)
+    steerer = Steerer(lm, params=params)
+    load = {"wall_s": round(time.perf_counter() - start_wall, 2), "cpu_s": round(time.process_time() - start_cpu, 2)}
+    scorer = get_scorer("steering_auc")
+    rows = []
+    for layer, neuron in units:
+        wall, cpu = time.perf_counter(), time.process_time()
+        records = store.neuron(layer, neuron)
+        peaks = [float(np.max(r.activations)) for r in records.top]
+        if not peaks or max(peaks) <= 0:
+            rows.append({"layer": layer, "neuron": neuron, "status": "dead"})
+            continue
+        effect = steerer.effect(layer, neuron, clamp_value(peaks, params))
+        auc = None
+        if (layer, neuron) in texts:
+            distractors = [t for u, t in texts.items() if u != (layer, neuron)]
+            auc = scorer.score(Evidence(texts[(layer, neuron)], effect=effect, effect_words=steerer.word_tokens,
+                                        distractors=distractors)).value
+        rows.append({"layer": layer, "neuron": neuron, "status": "ok", "clamp_value": round(effect.value, 4),
+                     "wall_s": round(time.perf_counter() - wall, 3), "cpu_s": round(time.process_time() - cpu, 3),
+                     "uncentered_auc": auc, "promoted": effect.promoted[:6]})
+    ok = [r for r in rows if r["status"] == "ok"]
+    result = {
+        "settings": {"records": args.records, "records_tokens": store.meta.get("n_tokens"), "model": store.model,
+                     "neurons_per_layer": args.neurons, "layers": store.layers, "threads": args.threads,
+                     **steerer.describe()},
+        "model_load": load,
+        "per_neuron": {"n": len(ok), "wall_s_median": float(np.median([r["wall_s"] for r in ok])),
+                       "wall_s_max": float(np.max([r["wall_s"] for r in ok])),
+                       "cpu_s_median": float(np.median([r["cpu_s"] for r in ok])),
+                       "cpu_s_max": float(np.max([r["cpu_s"] for r in ok]))},
+        "load_average_after": os.getloadavg(), "rows": rows, "versions": versions()}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(result["per_neuron"]), "model load", load)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

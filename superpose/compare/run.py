@@ -1,0 +1,343 @@
+"""Topics against LLM explanations, each scored on the input and on the output side (a 2x2;
+docs/method.md, "Beside the method").
+
+Per neuron there is one text per source: the topics (its best ``max_topics`` positive topics,
+"words such as ...": what the unit promotes) and the LLM's explanation (what makes it fire).
+Both are scored on the *input side* (simulation on the same held-out records,
+:func:`superpose.llm.jobs.run_score`, resumable) and on the *output side* (steering the unit
+while the model reads the same neutral prompts, :mod:`superpose.llm.steering`), each next to a
+*shuffled control*: the same scorer given the explanation of another unit of the same layer. The
+negative topics (what the unit suppresses) are scored on both sides too, as extra columns, with
+the output side reading their claim as "suppresses".
+
+Neurons come from the explanations file; a neuron that lacks an input keeps its row with
+``missing`` saying what (never dropped). Statistics: :mod:`superpose.compare.stats`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from superpose.compare.stats import layer_aggregates, summary_markdown
+from superpose.compare.topics import TopicSource, open_topics
+from superpose.core.errors import SuperposeError
+from superpose.core.fileio import atomic_gzip_text, write_json_atomic, write_text_atomic
+from superpose.core.provenance import timestamp, versions
+
+CELLS = ("topics_input", "llm_input", "topics_output", "llm_output")
+COLUMNS = ["model", "mode", "corpus", "layer", "neuron", *CELLS, *(f"{c}_shuffled" for c in CELLS),
+           "topics_neg_input", "topics_neg_output", "topics_output_rank", "llm_output_rank", "distractors",
+           "shuffle_partner", "topics_text", "topics_neg_text", "llm_explanation", "topics_pos", "topics_neg",
+           "best_npmi_pos", "best_npmi_neg", "llm_r2", "llm_r2_vs_zero", "topics_r2", "topics_r2_vs_zero",
+           "clamp_value", "promoted", "suppressed", "missing"]
+
+
+def topic_text(words: list[str]) -> str:
+    """A topic read as an explanation."""
+    return "words such as " + ", ".join(words)
+
+
+def polarity_text(topics: list[dict], max_topics: int) -> str:
+    """A polarity's best topics read as one explanation (several topics: several themes)."""
+    return "; or ".join(topic_text(t["words"]) for t in topics[:max_topics])
+
+
+@dataclass(frozen=True)
+class CompareParams:
+    """Settings of one comparison; validated on construction, written to compare.json."""
+
+    max_topics: int = 1
+    score_records: int = 0
+    calibration: bool = True
+    embedding: bool = False
+    bootstrap: int = 2000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.max_topics < 1:
+            raise SuperposeError(f"--max-topics must be at least 1, not {self.max_topics}")
+        if self.score_records < 0:
+            raise SuperposeError(f"--score-records must be 0 (all records) or more, not {self.score_records}")
+        if self.bootstrap < 100:
+            raise SuperposeError(f"--bootstrap must be at least 100 resamples, not {self.bootstrap}")
+
+
+@dataclass
+class Unit:
+    layer: int
+    neuron: int
+    texts: dict[str, str]  # "topics", "topics_neg", "llm" -> text (absent: none)
+    pos: list[dict]
+    neg: list[dict]
+    missing: list[str]
+    partner: tuple[int, int] | None = None
+
+
+def _value(score: dict | None, name: str = "correlation") -> float:
+    """A score's value; undefined (a dict saying why) and absent become NaN."""
+    if not score or score.get(name) is None:
+        return math.nan
+    value = score[name]
+    return math.nan if isinstance(value, dict) else float(value)
+
+
+def _units(llm_rows: list[dict], topics: TopicSource, recorded: set[int], max_topics: int) -> list[Unit]:
+    units = []
+    for row in sorted(llm_rows, key=lambda r: (int(r["layer"]), int(r["neuron"]))):
+        layer, neuron = int(row["layer"]), int(row["neuron"])
+        missing: list[str] = []
+        found = topics.topics(layer, neuron)
+        pos, neg = found if found is not None else ([], [])
+        if found is None:
+            missing.append("not in the mining results")
+        texts: dict[str, str] = {}
+        if pos:
+            texts["topics"] = polarity_text(pos, max_topics)
+        elif found is not None:
+            missing.append("no positive topic")
+        if neg:
+            texts["topics_neg"] = polarity_text(neg, max_topics)
+        explanation = str(row.get("explanation") or "").strip()
+        if row.get("status") != "ok":
+            missing.append(f"LLM explanation {row.get('status')}")
+        elif not explanation:
+            missing.append("LLM explanation empty")
+        else:
+            texts["llm"] = explanation
+        if layer not in recorded:
+            missing.append("no activation records")
+        units.append(Unit(layer, neuron, texts, pos, neg, missing))
+    by_layer: dict[int, list[Unit]] = defaultdict(list)
+    for u in units:
+        by_layer[u.layer].append(u)
+    for i, u in enumerate(units):  # shuffle partner: the next unit of the same layer (cyclic)
+        peers = by_layer[u.layer]
+        if len(peers) > 1:
+            other = peers[(peers.index(u) + 1) % len(peers)]
+        elif len(units) > 1:
+            other = units[(i + 1) % len(units)]
+        else:
+            continue
+        u.partner = (other.layer, other.neuron)
+    return units
+
+
+def compare(results: str | Path, explanations: str | Path, records: str | Path, out: str | Path, *,
+            simulator: Any, steerer: Any, params: CompareParams | None = None,
+            progress: bool = True) -> Path:
+    """Score topics and LLM explanations on both sides; write the table, aggregates and summary."""
+    from superpose.llm.formats import RecordStore, read_jsonl
+
+    params = params or CompareParams()
+    store = RecordStore(records)
+    rows = [r for r in read_jsonl(explanations) if r.get("status") in ("ok", "dead", "error")]
+    if not rows:
+        raise SuperposeError(f"{explanations} holds no explanations: run `superpose explain` first")
+    topics = open_topics(results, {(int(r["layer"]), int(r["neuron"])) for r in rows})
+    if store.model != topics.model:
+        raise SuperposeError(f"the mining run is of model {topics.model!r} but the records are of "
+                             f"{store.model!r}: use records and results of the same model")
+    if steerer.model_name != store.model:
+        raise SuperposeError(f"the records are of model {store.model!r} but steering runs "
+                             f"{steerer.model_name!r}: steer the model the records come from")
+    for row in rows:
+        if row.get("records_model") not in (None, store.model):
+            raise SuperposeError(f"{explanations} explains neurons of {row['records_model']!r}, but the records "
+                                 f"are of {store.model!r}")
+    units = _units(rows, topics, set(store.layers), params.max_topics)
+    index = {(u.layer, u.neuron): u for u in units}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    inputs = _input_scores(units, index, records, out, simulator, params, progress)
+    outputs = _output_scores(units, index, store, steerer, out, progress)
+    table = [_row(u, index, inputs, outputs, topics) for u in units]
+    _write_outputs(out, table, params, topics)
+    write_json_atomic(out / "compare.json", {
+        "format": "superpose.compare", "format_version": 2, "model": topics.model, "mode": topics.mode,
+        "results": str(results), "explanations": str(explanations), "records": str(records),
+        "records_tokens": store.meta.get("n_tokens"), "simulator": getattr(simulator, "name", None),
+        "simulator_method": getattr(simulator, "method", None), "steering": steerer.describe(),
+        "input_score": "correlation", "output_score": "steering_auc", **asdict(params),
+        "neurons": len(table), "created": timestamp(), "versions": versions()})
+    return out
+
+
+def _input_scores(units: list[Unit], index: dict, records: str | Path, out: Path, simulator: Any,
+                  params: CompareParams, progress: bool) -> dict[tuple[int, int, str], dict]:
+    """(layer, neuron, text) -> the score row of that text simulated on that neuron's records."""
+    from superpose.llm.formats import read_jsonl
+    from superpose.llm.jobs import explanation_id, run_score
+
+    items = []
+    for u in units:
+        if "no activation records" in u.missing:
+            continue
+        items += [(u.layer, u.neuron, t) for t in u.texts.values()]
+        if u.partner is not None:
+            items += [(u.layer, u.neuron, t) for k, t in index[u.partner].texts.items() if k in ("topics", "llm")]
+    path = out / "scores.jsonl"
+    if items:
+        run_score(records, path, simulator=simulator, explanations=items, embedding=params.embedding,
+                  score_records=params.score_records, calibration=params.calibration, progress=progress)
+    by_id = {(int(r["layer"]), int(r["neuron"]), r.get("explanation_id")): r for r in read_jsonl(path)}
+    return {(layer, neuron, text): by_id[(layer, neuron, explanation_id(text))]
+            for layer, neuron, text in items if (layer, neuron, explanation_id(text)) in by_id}
+
+
+def _output_scores(units: list[Unit], index: dict, store: Any, steerer: Any, out: Path,
+                   progress: bool) -> dict[tuple[int, int], dict]:
+    """Per neuron: its steering effect summary and the steering AUC of each text, real and shuffled."""
+    from superpose.llm.jobs import _progress
+    from superpose.llm.scorers import Evidence, get_scorer
+    from superpose.llm.scorers.steering_auc import rank_among
+    from superpose.llm.steering import clamp_value
+
+    effects, results, seconds = {}, {}, {}
+    live = [u for u in units if "no activation records" not in u.missing]
+    with _progress(len(live), "steer", progress) as bar:
+        for u in live:
+            records = store.neuron(u.layer, u.neuron)
+            peaks = [float(np.max(r.activations)) for r in records.top]
+            if not peaks or records.stats["max"] <= 0:
+                results[(u.layer, u.neuron)] = {"status": "dead"}
+            else:
+                start = time.monotonic()
+                effects[(u.layer, u.neuron)] = steerer.effect(u.layer, u.neuron, clamp_value(peaks, steerer.params))
+                seconds[(u.layer, u.neuron)] = round(time.monotonic() - start, 3)
+            bar.update(1)
+    lines = [json.dumps({**e.summary(), "status": "ok", "seconds": seconds[k]}, sort_keys=True)
+             for k, e in effects.items()]
+    write_text_atomic(out / "steering.jsonl", "".join(line + "\n" for line in lines))
+    if not effects:
+        return results
+    reference = np.mean([e.delta for e in effects.values()], axis=0)
+    scorer = get_scorer("steering_auc")
+    for key, effect in effects.items():
+        u, centered = index[key], effects[key].centered(reference)
+        partner = index[u.partner] if u.partner is not None else None
+        row: dict[str, Any] = {"status": "ok", "effect": effect}
+        for source in ("topics", "llm", "topics_neg"):
+            pool = "topics" if source == "topics_neg" else source
+            skip = {key, u.partner}
+            distractors = [v.texts[s] for k, v in index.items() if k not in skip
+                           for s in ((pool, "topics_neg") if source == "topics_neg" else (pool,)) if s in v.texts]
+            claim = "suppresses" if source == "topics_neg" else "promotes"
+            cases = {source: u.texts.get(source)}
+            if source != "topics_neg":
+                cases[f"{source}_shuffled"] = partner.texts.get(source) if partner else None
+            for name, text in cases.items():
+                if text is None:
+                    continue
+                evidence = Evidence(text, effect=centered, effect_words=steerer.word_tokens,
+                                    distractors=distractors, claim=claim)
+                row[name] = scorer.score(evidence).value
+                if name in ("topics", "llm"):
+                    row[f"{name}_rank"] = rank_among(evidence)
+            row["distractors"] = len(distractors) if source == "llm" else row.get("distractors")
+        results[key] = row
+    return results
+
+
+def _row(u: Unit, index: dict, inputs: dict, outputs: dict, topics: TopicSource) -> dict[str, Any]:
+    def input_score(text: str | None, name: str = "correlation") -> float:
+        hit = inputs.get((u.layer, u.neuron, text)) if text else None
+        return _value(hit.get("scores") if hit and hit.get("status") == "ok" else None, name)
+
+    partner = index[u.partner] if u.partner is not None else None
+    out = outputs.get((u.layer, u.neuron), {})
+    missing = list(u.missing)
+    statuses = {inputs[(u.layer, u.neuron, t)].get("status") for t in u.texts.values()
+                if (u.layer, u.neuron, t) in inputs}
+    if "dead" in statuses or out.get("status") == "dead":
+        missing.append("never activates on the records")
+    if "error" in statuses:
+        missing.append("input-side scoring error")
+    effect = out.get("effect")
+
+    def output(name: str) -> float:
+        value = out.get(name)
+        return math.nan if value is None else float(value)
+
+    ptext = partner.texts if partner else {}
+    return {
+        "model": topics.model, "mode": topics.mode, "corpus": topics.corpus, "layer": u.layer, "neuron": u.neuron,
+        "topics_input": input_score(u.texts.get("topics")), "llm_input": input_score(u.texts.get("llm")),
+        "topics_output": output("topics"), "llm_output": output("llm"),
+        "topics_input_shuffled": input_score(ptext.get("topics")), "llm_input_shuffled": input_score(ptext.get("llm")),
+        "topics_output_shuffled": output("topics_shuffled"), "llm_output_shuffled": output("llm_shuffled"),
+        "topics_neg_input": input_score(u.texts.get("topics_neg")), "topics_neg_output": output("topics_neg"),
+        "topics_output_rank": output("topics_rank"), "llm_output_rank": output("llm_rank"),
+        "distractors": output("distractors"),
+        "shuffle_partner": "" if u.partner is None else f"{u.partner[0]}/{u.partner[1]}",
+        "topics_text": u.texts.get("topics", ""), "topics_neg_text": u.texts.get("topics_neg", ""),
+        "llm_explanation": u.texts.get("llm", ""), "topics_pos": len(u.pos), "topics_neg": len(u.neg),
+        "best_npmi_pos": u.pos[0]["score"] if u.pos else math.nan,
+        "best_npmi_neg": u.neg[0]["score"] if u.neg else math.nan,
+        "llm_r2": input_score(u.texts.get("llm"), "r2"),
+        "llm_r2_vs_zero": input_score(u.texts.get("llm"), "r2_vs_zero"),
+        "topics_r2": input_score(u.texts.get("topics"), "r2"),
+        "topics_r2_vs_zero": input_score(u.texts.get("topics"), "r2_vs_zero"),
+        "clamp_value": effect.value if effect else math.nan,
+        "promoted": " ".join(t.strip() or repr(t) for t in effect.promoted[:8]) if effect else "",
+        "suppressed": " ".join(t.strip() or repr(t) for t in effect.suppressed[:8]) if effect else "",
+        "missing": "; ".join(dict.fromkeys(missing)),
+    }
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.6g}"
+    return str(value)
+
+
+def table_csv(columns: list[str], rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: _fmt(row[k]) for k in columns} for row in rows)
+    return buffer.getvalue()
+
+
+def _write_outputs(out: Path, table: list[dict], params: CompareParams, topics: TopicSource) -> None:
+    text = table_csv(COLUMNS, table)
+    write_text_atomic(out / "compare.csv", text)
+    with atomic_gzip_text(out / "compare.csv.gz") as gz:
+        gz.write(text)
+    layers = layer_aggregates(table, params.bootstrap, params.seed)
+    write_text_atomic(out / "layers.csv", table_csv(list(layers[0]), layers))
+    write_text_atomic(out / "summary.md", summary_markdown(table, layers, f"{topics.model} {topics.mode}"))
+
+
+def summarize(out: str | Path, params: CompareParams | None = None) -> Path:
+    """Rebuild ``layers.csv`` and ``summary.md`` from ``compare.csv`` (other bootstrap settings,
+    or statistics added after the scores were made) without scoring anything again."""
+    out, params = Path(out), params or CompareParams()
+    path = out / "compare.csv"
+    if not path.is_file():
+        raise SuperposeError(f"{path} does not exist: run `superpose compare` first")
+    with open(path, encoding="utf-8", newline="") as fh:
+        table = [{k: _parse(k, v) for k, v in row.items()} for row in csv.DictReader(fh)]
+    layers = layer_aggregates(table, params.bootstrap, params.seed)
+    write_text_atomic(out / "layers.csv", table_csv(list(layers[0]), layers))
+    title = f"{table[0]['model']} {table[0]['mode']}" if table else ""
+    write_text_atomic(out / "summary.md", summary_markdown(table, layers, title))
+    return out
+
+
+def _parse(column: str, value: str) -> Any:
+    """A compare.csv cell back as written: numbers of the score columns as floats (empty: NaN)."""
+    if column in ("layer", "neuron"):
+        return int(value)
+    if column in CELLS or column.endswith("_shuffled"):
+        return float(value) if value else math.nan
+    return value

@@ -1,0 +1,30 @@
+"""OpenAI's (2023) absolute deviation explained: ``1 - mean|true - predicted| / mean|true|``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from superpose.llm.scorers import Evidence, register
+from superpose.llm.scorers.calibrated import calibrated_prediction, pool
+from superpose.llm.scoring import Score, undefined
+
+
+def absolute_deviation_explained_vs_zero(true: list[np.ndarray], predicted: list[np.ndarray]) -> Score:
+    t, p = pool(true), pool(predicted)
+    denominator = float(np.mean(np.abs(t))) if t.size else 0.0
+    if denominator == 0:
+        return undefined("true activations are all zero")
+    return Score(1.0 - float(np.mean(np.abs(t - p))) / denominator)
+
+
+@register
+class AbsoluteDeviationExplainedVsZero:
+    name = "abs_dev_explained_vs_zero"
+    side = "input"
+
+    def score(self, evidence: Evidence) -> Score:
+        sim = evidence.simulation()
+        predicted = calibrated_prediction(sim)
+        if isinstance(predicted, Score):
+            return predicted
+        return absolute_deviation_explained_vs_zero(sim.test_true, predicted)
