@@ -121,6 +121,8 @@ def read_wikipedia_pages(path: Path) -> Iterator[str]:
     except (OSError, EOFError) as err:
         raise SuperposeError(f"{path} is not a readable bz2 file ({err}): give a *.xml.bz2 dump") from err
     except Exception as err:  # the XML parser raises its own ParseError type
+        if isinstance(err, ValueError) and "MediaWiki dump namespace" in str(err):
+            raise SuperposeError(f"{path} is not a MediaWiki XML dump ({err}): give a *.xml.bz2 dump") from err
         if type(err).__name__ == "ParseError":
             line = getattr(err, "position", (0, 0))[0]
             if line and _dump_line_is_not_utf8(path, line):
@@ -154,6 +156,9 @@ def read_wikipedia_dump(path: Path) -> Iterator[str]:
     return map(filter_markup, read_wikipedia_pages(path))
 
 
+MEDIAWIKI_NAMESPACE = b"http://www.mediawiki.org/xml/export-"
+
+
 def check_wikipedia_dump(path: Path) -> None:
     """Fail at once, before a build starts, on a file that is not a bz2-compressed XML document."""
     try:
@@ -164,6 +169,9 @@ def check_wikipedia_dump(path: Path) -> None:
     if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         raise SuperposeError(f"{path} is not a MediaWiki XML dump (it does not start with an XML tag): "
                              "give a *.xml.bz2 dump")
+    if MEDIAWIKI_NAMESPACE not in head:
+        raise SuperposeError(f"{path} is not a MediaWiki XML dump (no {MEDIAWIKI_NAMESPACE.decode()} namespace "
+                             "in its first tag): give a *.xml.bz2 dump")
 
 
 def read_wordnet_glosses(folder: Path) -> Iterator[str]:
