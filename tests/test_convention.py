@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 from superpose.cli import main
+from superpose.core.errors import SuperposeError
 from superpose.corpus.build import CorpusParams, build_corpus
 from superpose.corpus.npmi import coherence, npmi_from_counts, npmi_matrix
 from superpose.corpus.tokenize import stopwords, tokenize
-from superpose.errors import SuperposeError
 
 WINDOW, MIN_COUNT = 3, 3
 DOCS = [

@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from superpose.cli import main
+from superpose.core.errors import SuperposeError
 from superpose.corpus.build import CorpusParams, build_corpus
 from superpose.corpus.workers import available_cores, ordered_map, resolve_workers
-from superpose.errors import SuperposeError
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAD = '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10">'
@@ -164,7 +164,7 @@ def _alive(pid: int) -> bool:
                     reason="needs Linux /proc and two cores")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_workers_never_outlive_the_parent(tmp_path, sig):
-    script = textwrap.dedent(f"""
+    script = textwrap.dedent("""
         import sys, time
         from superpose.corpus.workers import ordered_map
         def slow(x):
