@@ -18,7 +18,9 @@ import importlib.util
 import io
 import json
 import os
+import queue
 import subprocess
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -113,7 +115,7 @@ def read_wikipedia_pages(path: Path) -> Iterator[str]:
     from gensim.corpora.wikicorpus import extract_pages
 
     try:
-        with bz2.open(path, "rb") as fh:
+        with DecompressingReader(path) as fh:
             for _title, text, _pageid in extract_pages(fh):
                 if not text or text.lstrip()[:9].lower() == "#redirect":
                     continue
@@ -129,6 +131,64 @@ def read_wikipedia_pages(path: Path) -> Iterator[str]:
                 raise not_utf8(path, line) from err
             raise SuperposeError(f"{path} is not a MediaWiki XML dump ({err}): give a *.xml.bz2 dump") from err
         raise
+
+
+class DecompressingReader(io.RawIOBase):
+    """A bz2 file's content, decompressed ahead by a background thread.
+
+    Decompression is most of the sequential cost of reading a dump; the bz2 module releases the
+    interpreter lock while it works, so a thread decompresses the next chunks on another core
+    while this one parses XML. At most ``ahead`` chunks of ``chunk`` bytes wait (memory flat).
+    """
+
+    def __init__(self, path: Path, chunk: int = 1 << 20, ahead: int = 4):
+        super().__init__()
+        self._queue: queue.Queue = queue.Queue(ahead)
+        self._stop = threading.Event()
+        self._buffer = memoryview(b"")
+        self._thread = threading.Thread(target=self._produce, args=(path, chunk), daemon=True)
+        self._thread.start()
+
+    def _produce(self, path: Path, chunk: int) -> None:
+        try:
+            with bz2.open(path, "rb") as fh:
+                while not self._stop.is_set():
+                    data = fh.read(chunk)
+                    self._put(data)
+                    if not data:
+                        return
+        except BaseException as err:  # handed to the reading thread, raised there
+            self._put(err)
+
+    def _put(self, item) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        if not self._buffer:
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._stop.set()
+                raise item
+            if not item:
+                self._queue.put(item)  # end of data: stay at the end
+                return 0
+            self._buffer = memoryview(item)
+        n = min(len(target), len(self._buffer))
+        target[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
+
+    def close(self) -> None:
+        self._stop.set()
+        super().close()
 
 
 def _dump_line_is_not_utf8(path: Path, line: int) -> bool:

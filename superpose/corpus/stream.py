@@ -83,6 +83,9 @@ def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progres
     frequency = np.zeros(0, dtype=np.int64)
     lengths: list[np.ndarray] = []
     per_source = []
+    for source in sources:  # load what ``prepare`` needs once, here, so forked workers inherit it
+        if source.prepare is not None and workers > 1:
+            source.prepare("")
     with open(path, "wb") as out, tqdm(desc="reading", unit=" tok", unit_scale=True, disable=not progress) as bar:
         for source in sources:
             docs = tokens = 0
