@@ -153,9 +153,9 @@ def child_baseline(path: str, mb: int) -> dict:
                  if text and text.lstrip()[:9].lower() != "#redirect")
         for text in pages:
             tokens += len(tokenize(filter_wiki(text)))
-        chars += len(text)
-        if chars >= mb * 1_000_000:
-            break
+            chars += len(text)
+            if chars >= mb * 1_000_000:
+                break
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     return {"markup_mb": round(chars / 1e6, 1), "tokens": tokens, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
             "tokens_per_s": round(tokens / wall), "tokens_per_cpu_s": round(tokens / cpu)}
