@@ -3,7 +3,8 @@
 Scores a seeded sample of the committed run's topics (results/smollm2-135m/hi-c/topics.csv.xz)
 on two corpus folders of the same sources and vocabulary settings, one built under each
 convention, and reports the number of windows of each, the mean NPMI of the topics under
-each, the mean shift, how many topics keep their score, and the rank correlation. Writes
+each, the mean shift, how many topics keep their score, and the rank correlation; and each
+of the two differences alone (the number of windows; the minimum count on window counts). Writes
 results/convention_shift.json and prints a Markdown table.
 
     python scripts/convention_shift.py --ours corpus/build/old-default \\
@@ -22,13 +23,22 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from superpose.corpus.npmi import coherence
+from superpose.corpus.npmi import coherence, npmi_from_counts
 from superpose.corpus.store import load_corpus
 
 
 def read_topics(path: Path) -> list[list[str]]:
     with lzma.open(path, "rt", encoding="utf-8") as fh:
         return [row["words"].split() for row in csv.DictReader(fh)]
+
+
+def topic_npmi(counts, words: list[str], n_windows: int, min_windows: int) -> float:
+    """Mean NPMI of a topic's pairs with the given number of windows and minimum window count."""
+    ids = np.asarray(counts.ids(words)[0])
+    pair = counts.pair_windows[ids][:, ids].toarray()
+    single = np.asarray(counts.word_windows, dtype=np.float64)[ids]
+    matrix = npmi_from_counts(pair, single[:, None], single[None, :], n_windows, min_windows)
+    return float(matrix[np.triu_indices(len(ids), k=1)].mean())
 
 
 def main() -> None:
@@ -49,6 +59,8 @@ def main() -> None:
     topics = read_topics(Path(args.topics))
     sample = random.Random(args.seed).sample(topics, min(args.sample, len(topics)))
     a, b, never_a, never_b, unknown = [], [], [], [], 0
+    windows_only, min_count_only = [], []
+    min_count = int(theirs.meta["min_count"])
     for words in sample:
         x, y = coherence(ours, words), coherence(theirs, words)
         if x.unknown:
@@ -58,6 +70,8 @@ def main() -> None:
         b.append(y.npmi)
         never_a.append(len(x.never_cooccur))
         never_b.append(len(y.never_cooccur))
+        windows_only.append(topic_npmi(ours, words, theirs.n_windows, 0))
+        min_count_only.append(topic_npmi(ours, words, ours.n_windows, min_count))
     a, b = np.array(a), np.array(b)
     shift = b - a
     result = {
@@ -70,6 +84,8 @@ def main() -> None:
         "mean_npmi": {"ours": round(float(a.mean()), 4), "lim_lauw": round(float(b.mean()), 4)},
         "shift": {"mean": round(float(shift.mean()), 4), "std": round(float(shift.std()), 4),
                   "min": round(float(shift.min()), 4), "max": round(float(shift.max()), 4)},
+        "shift_windows_only": round(float(np.mean(windows_only) - a.mean()), 4),
+        "shift_min_count_only": round(float(np.mean(min_count_only) - a.mean()), 4),
         "same_score_share": round(float(np.mean(np.abs(shift) < 1e-9)), 4),
         "spearman": round(float(spearmanr(a, b).statistic), 4),
         "never_cooccur_pairs_per_topic": {"ours": round(float(np.mean(never_a)), 2),
