@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from superpose.cli.args import Command, option, positional
+from superpose.config import parse_workers
 
 
 @dataclass
@@ -42,8 +43,8 @@ class CorpusBuildArgs:
         "superpose: every count on the vocabulary-filtered stream, the minimum count on word occurrences; "
         "lim-lauw: the reference code's (PreferredAI/topic-metrics): the number of windows from raw "
         "document lengths, the minimum count also on word and pair window counts (see README)", "superpose")
-    workers: str = option("processes that tokenise (1 to the available cores, or auto = all of them)",
-                          "auto", metavar="N|auto")
+    workers: int | str = option("processes that tokenise: 1 to the number of available cores, or auto (all "
+                                "of them)", "auto", metavar="N", parse=parse_workers)
     overwrite: bool = option("replace an existing, different corpus in --out", False)
     progress: bool = option("show progress bars", True)
 

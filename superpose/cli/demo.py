@@ -49,7 +49,8 @@ def run_demo(args: DemoArgs) -> int:
     from superpose.report import build_report
 
     # the defaults of `superpose corpus build --source default`: one default folder, one corpus
-    counts = build_corpus(["default"], Path(args.corpus_out), CorpusParams(), progress=True, workers="auto")
+    counts = build_corpus(["default"], Path(args.corpus_out), CorpusParams(), progress=True,
+                          workers=args.execution.workers)
     print(format_info(counts.meta, args.corpus_out))
     print("\nNPMI coherence of example word sets:")
     for name, words in EXAMPLE_SETS.items():

@@ -91,7 +91,7 @@ class CorpusCounts:
         """What a run records of the corpus it was mined with."""
         return {"path": str(Path(path).resolve()), "n_windows": self.n_windows, "vocab_size": len(self.vocab),
                 "window": self.meta.get("window"), "windowing": self.meta.get("windowing"),
-                "created": self.meta.get("created")}
+                "convention": self.convention, "created": self.meta.get("created")}
 
     def ids(self, words: list[str]) -> tuple[list[int], list[str]]:
         """Ids of the known words (in input order) and the list of unknown words."""

@@ -1,10 +1,12 @@
 """Worker processes for reading corpora: how many, and a pool that never outlives its parent.
 
 ``--workers`` is validated before anything starts: 1 to the number of cores this process may
-use, or ``auto`` for all of them. Each worker asks the kernel to kill it when its parent dies
-(Linux ``PR_SET_PDEATHSIG``), so a parent stopped by SIGINT, SIGTERM or even SIGKILL leaves no
-worker behind; the pool is also terminated when the parent leaves the ``with`` block by an
-exception (a KeyboardInterrupt included).
+use, or ``auto`` for all of them. The corpus keeps its own small pool rather than the mining
+executor (:mod:`superpose.execution`): batches must come back in order (the word ids depend on
+it), and workers are forked so that they start at once with the markup filter already loaded.
+Each worker asks the kernel to kill it when its parent dies (Linux ``PR_SET_PDEATHSIG``), so a
+parent stopped by SIGINT, SIGTERM or even SIGKILL leaves no worker behind; the pool is also
+terminated when the parent leaves the ``with`` block by an exception (Ctrl-C included).
 """
 
 from __future__ import annotations
@@ -18,33 +20,19 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from superpose.core.errors import SuperposeError
+from superpose.config import available_cores
 
 _PR_SET_PDEATHSIG = 1
 
 
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def resolve_workers(value: int | str) -> int:
-    """``auto`` -> all available cores; an int (or its text) -> itself if in 1..cores; else a one-line error."""
-    cores = available_cores()
+    """``auto`` -> all available cores; a whole number (or its text) in 1..cores -> itself; else the
+    same one-line error as every other ``--workers`` (:class:`superpose.config.ExecutionConfig`)."""
+    from superpose.config import ExecutionConfig, parse_workers
+
     if isinstance(value, str):
-        if value.strip().lower() == "auto":
-            return cores
-        try:
-            value = int(value)
-        except ValueError:
-            raise SuperposeError(f"--workers must be a number from 1 to {cores} or 'auto' (got {value!r})") from None
-    if isinstance(value, bool) or not 1 <= value <= cores:
-        raise SuperposeError(f"--workers must be from 1 to {cores}, the cores available here, or 'auto' "
-                             f"(got {value})")
-    return int(value)
+        value = parse_workers(value)
+    return ExecutionConfig(workers=value).workers
 
 
 def _die_with_parent(parent: int) -> None:
