@@ -6,7 +6,7 @@ removes wiki markup, the expensive step), tokenises it and numbers the batch's w
 of first appearance. The parent takes the batches back in order and maps those local numbers
 to global ids with one dictionary look-up per distinct word of the batch, so the id stream,
 the word list and every count are identical whatever the number of workers. At most
-``2 x workers`` batches are in flight, so memory does not grow with the corpus.
+one batch per worker is in flight, so memory does not grow with the corpus.
 """
 
 from __future__ import annotations
