@@ -174,8 +174,10 @@ def test_workers_never_outlive_the_parent(tmp_path, sig):
         for _ in ordered_map(slow, range(4), 2):
             pass
     """)
+    # as from a terminal: Ctrl-C at its default (a shell's background job would start it ignored)
     parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
-                              env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                              env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert parent.stdout.readline().strip() == b"ready"
         workers: set[int] = set()
