@@ -23,14 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-PARAMS = dict(window=10, windowing="filtered", min_count=10, stopwords=True, min_length=3)
+PARAMS = dict(window=10, windowing="filtered", min_count=10, stopwords="remove", min_length=3)
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
-def child_build(repeat: int) -> dict:
+def child_build(repeat: int, workers: int) -> dict:
     """Build the default corpus repeated ``repeat`` times; the minimum count scales with it,
     so the vocabulary (and the count matrix's shape) stays that of one copy."""
     from superpose.corpus.build import CorpusParams, build_corpus
@@ -47,10 +47,11 @@ def child_build(repeat: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         params = CorpusParams(**dict(PARAMS, min_count=PARAMS["min_count"] * repeat))
-        counts = build_corpus([source], Path(tmp) / "c", params)
+        counts = build_corpus([source], Path(tmp) / "c", params, workers=workers)
         wall = time.perf_counter() - started
-    return {"repeat": repeat, "wall_s": round(wall, 2), "read_s": counts.meta["seconds"]["read"],
+    return {"repeat": repeat, "workers": workers, "wall_s": round(wall, 2), "read_s": counts.meta["seconds"]["read"],
             "count_s": counts.meta["seconds"]["count"], "peak_mb": round(peak_mb()),
+            "worker_peak_mb": round(peak_mb(resource.RUSAGE_CHILDREN)) if workers > 1 else None,
             "tokens": counts.meta["tokens"], "vocab": len(counts.vocab), "windows": counts.n_windows,
             "pair_nonzeros": int(counts.pair_windows.nnz)}
 
@@ -114,11 +115,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--child", choices=["build", "gensim"])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="tokenising processes of the builds")
     parser.add_argument("--gensim-tokens", type=int, default=400_000)
     parser.add_argument("--out", default="results/bench_corpus.json")
     args = parser.parse_args()
     if args.child == "build":
-        print(json.dumps(child_build(args.repeat)))
+        print(json.dumps(child_build(args.repeat, args.workers)))
         return
     if args.child == "gensim":
         print(json.dumps(child_versus_gensim(args.gensim_tokens)))
@@ -126,15 +128,20 @@ def main() -> None:
     from superpose.core.provenance import timestamp, versions
 
     results = {"params": PARAMS, "versions": versions(), "created": timestamp(),
-               "build_x1": run_child(["--child", "build", "--repeat", "1"]),
-               "build_x10": run_child(["--child", "build", "--repeat", "10"]),
+               "build_x1": run_child(["--child", "build", "--repeat", "1", "--workers", str(args.workers)]),
+               "build_x10": run_child(["--child", "build", "--repeat", "10", "--workers", str(args.workers)]),
                "versus_gensim": run_child(["--child", "gensim", "--gensim-tokens", str(args.gensim_tokens)])}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     for key in ("build_x1", "build_x10"):
         r = results[key]
         print(f"{key}: {r['tokens']:,} tokens, vocab {r['vocab']:,}: wall {r['wall_s']} s "
-              f"(read {r['read_s']} s, count {r['count_s']} s), peak {r['peak_mb']} MB")
+              f"(read {r['read_s']} s, count {r['count_s']} s), peak {r['peak_mb']} MB "
+              f"(each worker {r['worker_peak_mb']} MB)")
+    ratio = results["build_x10"]["peak_mb"] / results["build_x1"]["peak_mb"]
+    results["peak_ratio_x10_x1"] = round(ratio, 3)
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(f"peak memory x10 / x1: {ratio:.2f} (goal <= 1.2)")
     g = results["versus_gensim"]
     print(f"counting {g['tokens']:,} tokens, vocab {g['vocab']:,}: gensim {g['gensim_s']} s, ours {g['ours_s']} s, "
           f"{g['speedup']}x; same number of windows: {g['same_window_count']}; gensim never above exact: "

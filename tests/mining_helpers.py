@@ -39,7 +39,7 @@ def make_corpus(folder: Path, seed: int = 0) -> Path:
         lines.append(" ".join(rng.permutation(words)))
     text = folder / "clusters.txt"
     text.write_text("\n".join(lines) + "\n")
-    build_corpus([str(text)], folder / "corpus", CorpusParams(window=10, min_count=5))
+    build_corpus([str(text)], folder / "corpus", CorpusParams(window=10, min_count=5, stopwords="keep", min_length=1))
     return folder / "corpus"
 
 

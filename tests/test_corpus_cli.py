@@ -105,3 +105,46 @@ def test_outputs_get_ordinary_permissions(tmp_path, text_file):
     os.umask(mask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~mask
     assert stat.S_IMODE((out / "meta.json").stat().st_mode) == 0o666 & ~mask
+
+
+def test_default_vocabulary_drops_stopwords_and_short_words(tmp_path, text_file, capsys):
+    from superpose.corpus.store import load_corpus
+
+    assert _build(text_file, tmp_path / "new") == 0
+    vocab = set(load_corpus(tmp_path / "new").vocab)
+    assert {"cat", "sat", "mat", "dogs", "pets"} <= vocab and not vocab & {"the", "on", "and", "with", "are"}
+    assert "stopwords removed" in capsys.readouterr().out
+    assert _build(text_file, tmp_path / "old", "--stopwords", "keep", "--min-length", "1") == 0
+    assert {"the", "on", "and"} <= set(load_corpus(tmp_path / "old").vocab)
+
+
+def test_demo_and_corpus_build_make_the_same_default_corpus(tmp_path, monkeypatch):
+    import superpose.corpus.build as build
+    from superpose.core.errors import SuperposeError
+
+    seen = []
+
+    def capture(sources, out, params=None, **kwargs):
+        seen.append((list(sources), str(out), params))
+        raise SuperposeError("stop here")
+
+    monkeypatch.setattr(build, "build_corpus", capture)
+    assert main(["corpus", "build", "--out", "corpus/build/default", "--no-progress"]) == 2
+    assert main(["demo"]) == 2
+    (cli_sources, cli_out, cli_params), (demo_sources, demo_out, demo_params) = seen
+    assert cli_params == demo_params == build.CorpusParams()
+    assert cli_sources == demo_sources == ["default"] and cli_out == demo_out == "corpus/build/default"
+
+
+def test_a_corpus_from_before_the_new_defaults_is_still_recognised(tmp_path, text_file, capsys):
+    out = tmp_path / "corpus"
+    assert _build(text_file, out, "--stopwords", "keep", "--min-length", "1") == 0
+    meta = json.loads((out / "meta.json").read_text())
+    for record in (meta, meta["request"]["params"]):  # how older versions wrote it
+        record["stopwords"] = False
+        record.pop("convention")
+    (out / "meta.json").write_text(json.dumps(meta))
+    stamp = (out / "meta.json").stat().st_mtime_ns
+    assert _build(text_file, out, "--stopwords", "keep", "--min-length", "1") == 0
+    assert (out / "meta.json").stat().st_mtime_ns == stamp  # reused, not refused
+    assert "stopwords kept" in capsys.readouterr().out

@@ -63,7 +63,7 @@ def test_build_from_file_equals_brute_force_across_batches(tmp_path, windowing):
         lines.append(" ".join(words))
     source = tmp_path / "docs.txt"
     source.write_text("\n".join(lines) + "\n")
-    params = CorpusParams(window=5, windowing=windowing, min_count=3)
+    params = CorpusParams(window=5, windowing=windowing, min_count=3, stopwords="keep", min_length=1)
     counts = build_corpus([str(source)], tmp_path / "corpus", params, batch_tokens=37)
     index = counts.index
     docs = [[index.get(w, -1) for w in line.split()] for line in lines]

@@ -27,7 +27,8 @@ def _build(tmp_path, texts, window, windowing="raw"):
     path = tmp_path / "texts.txt"
     path.write_text("\n".join(" ".join(t) for t in texts) + "\n")
     return build_corpus([str(path)], tmp_path / "corpus",
-                        CorpusParams(window=window, windowing=windowing, min_count=1))
+                        CorpusParams(window=window, windowing=windowing, min_count=1,
+                                     stopwords="keep", min_length=1))
 
 
 def test_equals_gensim_without_repeats_inside_a_window(tmp_path):

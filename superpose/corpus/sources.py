@@ -2,8 +2,11 @@
 
 Built-in sources read text that ships inside installed packages (see ASSETS.md): nothing is
 downloaded. User sources are paths: a ``.txt`` file (each non-empty line is a document), a
-folder of ``.txt`` files (each file is a document), a ``.jsonl`` file (field ``text``), or a
-Wikipedia dump ``*.xml.bz2``. Every source yields plain strings; tokenising is not done here.
+folder of ``.txt`` files (each file is a document), a ``.jsonl`` file (field ``text``), a
+``.parquet`` file or folder of them (string column ``text``, one document per row), or a
+Wikipedia dump ``*.xml.bz2``. Every source yields strings; tokenising is not done here. Every
+reader decodes strictly: bytes that are not UTF-8 give the same one-line error naming the file
+and line (:func:`not_utf8`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import importlib.util
 import io
 import json
 import os
+import queue
 import subprocess
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,7 +32,12 @@ from superpose.core.provenance import package_version
 
 @dataclass(frozen=True)
 class Source:
-    """A named, resolved text source: what to read and where it came from (for metadata)."""
+    """A named, resolved text source: what to read and where it came from (for metadata).
+
+    ``read`` yields raw documents; ``prepare`` (a module-level function, so that worker processes
+    can run it) turns one raw document into plain text, e.g. removes wiki markup. Keeping the
+    two apart lets a build read in one process and prepare in many.
+    """
 
     name: str
     kind: str  # "builtin" or "path"
@@ -35,9 +45,16 @@ class Source:
     package: str | None
     version: str | None
     read: Callable[[Path], Iterator[str]]
+    prepare: Callable[[str], str] | None = None
+
+    def raw_documents(self) -> Iterator[str]:
+        return self.read(Path(self.path))
 
     def documents(self) -> Iterator[str]:
-        return self.read(Path(self.path))
+        """Plain-text documents (``prepare`` applied)."""
+        if self.prepare is None:
+            return self.raw_documents()
+        return map(self.prepare, self.raw_documents())
 
     def describe(self) -> dict:
         return {"name": self.name, "kind": self.kind, "path": self.path,
@@ -60,44 +77,170 @@ def _require_file(path: Path, install: str) -> Path:
     return path
 
 
+# --- decoding: one message for every reader --------------------------------------------------
+
+def not_utf8(path: Path | str, line: int, where: str = "line") -> SuperposeError:
+    """The one-line error every reader gives for bytes that are not UTF-8."""
+    return SuperposeError(f"{path}, {where} {line}: not UTF-8 text: convert the file to UTF-8")
+
+
+def _decode(data: bytes, path: Path | str, first_line: int = 1) -> str:
+    """``data`` as UTF-8, or :func:`not_utf8` naming the line of the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise not_utf8(path, first_line + data.count(b"\n", 0, err.start)) from err
+
+
 # --- readers ---------------------------------------------------------------------------------
 
 def read_ovos_summaries(path: Path) -> Iterator[str]:
     """Wikipedia lead summaries: a JSON object of title -> {"title", "extract"}."""
-    with open(path, encoding="utf-8") as fh:
-        try:
-            data = json.load(fh)
-        except json.JSONDecodeError as err:
-            raise SuperposeError(f"{path} is not valid JSON ({err.msg}): reinstall its package") from err
+    try:
+        data = json.loads(_decode(path.read_bytes(), path))
+    except json.JSONDecodeError as err:
+        raise SuperposeError(f"{path}, line {err.lineno}: not valid JSON ({err.msg}): reinstall its package") from err
     for entry in data.values():
         text = entry.get("extract") if isinstance(entry, dict) else None
         if text:
             yield text
 
 
-def read_wikipedia_dump(path: Path) -> Iterator[str]:
-    """Articles of a MediaWiki XML dump (bz2), markup removed with gensim's wikicorpus tools."""
-    from gensim.corpora.wikicorpus import extract_pages, filter_wiki
+def read_wikipedia_pages(path: Path) -> Iterator[str]:
+    """Article markup of a MediaWiki XML dump (bz2), redirects skipped: pair with :func:`filter_markup`.
+
+    The XML is parsed incrementally (gensim's ``extract_pages``, which clears each page once
+    read), so memory does not grow with the dump.
+    """
+    from gensim.corpora.wikicorpus import extract_pages
 
     try:
-        with bz2.open(path, "rb") as fh:
+        with DecompressingReader(path) as fh:
             for _title, text, _pageid in extract_pages(fh):
                 if not text or text.lstrip()[:9].lower() == "#redirect":
                     continue
-                yield filter_wiki(text)
+                yield text
     except (OSError, EOFError) as err:
         raise SuperposeError(f"{path} is not a readable bz2 file ({err}): give a *.xml.bz2 dump") from err
     except Exception as err:  # the XML parser raises its own ParseError type
+        if isinstance(err, ValueError) and "MediaWiki dump namespace" in str(err):
+            raise SuperposeError(f"{path} is not a MediaWiki XML dump ({err}): give a *.xml.bz2 dump") from err
         if type(err).__name__ == "ParseError":
+            line = getattr(err, "position", (0, 0))[0]
+            if line and _dump_line_is_not_utf8(path, line):
+                raise not_utf8(path, line) from err
             raise SuperposeError(f"{path} is not a MediaWiki XML dump ({err}): give a *.xml.bz2 dump") from err
         raise
+
+
+class DecompressingReader(io.RawIOBase):
+    """A bz2 file's content, decompressed ahead by a background thread.
+
+    Decompression is most of the sequential cost of reading a dump; the bz2 module releases the
+    interpreter lock while it works, so a thread decompresses the next chunks on another core
+    while this one parses XML. At most ``ahead`` chunks of ``chunk`` bytes wait (memory flat).
+    """
+
+    def __init__(self, path: Path, chunk: int = 1 << 20, ahead: int = 4):
+        super().__init__()
+        self._queue: queue.Queue = queue.Queue(ahead)
+        self._stop = threading.Event()
+        self._buffer = memoryview(b"")
+        self._thread = threading.Thread(target=self._produce, args=(path, chunk), daemon=True)
+        self._thread.start()
+
+    def _produce(self, path: Path, chunk: int) -> None:
+        try:
+            with bz2.open(path, "rb") as fh:
+                while not self._stop.is_set():
+                    data = fh.read(chunk)
+                    self._put(data)
+                    if not data:
+                        return
+        except BaseException as err:  # handed to the reading thread, raised there
+            self._put(err)
+
+    def _put(self, item) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        if not self._buffer:
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._stop.set()
+                raise item
+            if not item:
+                self._queue.put(item)  # end of data: stay at the end
+                return 0
+            self._buffer = memoryview(item)
+        n = min(len(target), len(self._buffer))
+        target[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
+
+    def close(self) -> None:
+        self._stop.set()
+        super().close()
+
+
+def _dump_line_is_not_utf8(path: Path, line: int) -> bool:
+    """Whether line ``line`` of the decompressed dump is not UTF-8 (read only on the error path)."""
+    with bz2.open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            if number == line:
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    return True
+                return False
+    return False
+
+
+def filter_markup(raw: str) -> str:
+    """Wiki markup removed (:mod:`superpose.corpus.wikimarkup`; imported on first use, gensim is slow to import)."""
+    from superpose.corpus.wikimarkup import filter_markup as filter_wiki_markup
+
+    return filter_wiki_markup(raw)
+
+
+def read_wikipedia_dump(path: Path) -> Iterator[str]:
+    """Plain text of the articles of a MediaWiki XML dump (bz2), markup removed."""
+    return map(filter_markup, read_wikipedia_pages(path))
+
+
+MEDIAWIKI_NAMESPACE = b"http://www.mediawiki.org/xml/export-"
+
+
+def check_wikipedia_dump(path: Path) -> None:
+    """Fail at once, before a build starts, on a file that is not a bz2-compressed XML document."""
+    try:
+        with bz2.open(path, "rb") as fh:
+            head = fh.read(4096)
+    except (OSError, EOFError) as err:
+        raise SuperposeError(f"{path} is not a readable bz2 file ({err}): give a *.xml.bz2 dump") from err
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        raise SuperposeError(f"{path} is not a MediaWiki XML dump (it does not start with an XML tag): "
+                             "give a *.xml.bz2 dump")
+    if MEDIAWIKI_NAMESPACE not in head:
+        raise SuperposeError(f"{path} is not a MediaWiki XML dump (no {MEDIAWIKI_NAMESPACE.decode()} namespace "
+                             "in its first tag): give a *.xml.bz2 dump")
 
 
 def read_wordnet_glosses(folder: Path) -> Iterator[str]:
     """WordNet 3.0 glosses: the text after '| ' on each synset line of data.{noun,verb,adj,adv}."""
     for pos in ("noun", "verb", "adj", "adv"):
-        with open(folder / f"data.{pos}", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
+        path = folder / f"data.{pos}"
+        with open(path, "rb") as fh:
+            for number, raw in enumerate(fh, 1):
+                line = _decode(raw, path, number)
                 if line.startswith("  "):  # licence header
                     continue
                 _, sep, gloss = line.partition("| ")
@@ -111,7 +254,7 @@ def read_text_folder(folder: Path) -> Iterator[str]:
     if not files:
         raise SuperposeError(f"the folder {folder} holds no .txt files: give a folder of .txt files")
     for file in files:
-        text = _read_utf8(file)
+        text = _decode(file.read_bytes(), file)
         if text.strip():
             yield text
 
@@ -120,18 +263,16 @@ def read_text_lines(path: Path) -> Iterator[str]:
     """A .txt file: each non-empty line is one document."""
     with open(path, "rb") as fh:
         for number, raw in enumerate(fh, 1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise SuperposeError(f"{path}, line {number}: not UTF-8 text: convert the file to UTF-8") from err
+            line = _decode(raw, path, number)
             if line.strip():
                 yield line
 
 
 def read_jsonl(path: Path) -> Iterator[str]:
     """A .jsonl file: one JSON object per line with a string field ``text``."""
-    with open(path, encoding="utf-8", errors="strict") as fh:
-        for number, line in enumerate(fh, 1):
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            line = _decode(raw, path, number)
             if not line.strip():
                 continue
             try:
@@ -145,6 +286,69 @@ def read_jsonl(path: Path) -> Iterator[str]:
                 yield obj["text"]
 
 
+PARQUET_COLUMN = "text"
+
+
+def check_parquet(path: Path) -> None:
+    """Fail at once on a file that is not Parquet or has no string column ``text``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as err:
+        raise SuperposeError(f"{path} is not a readable Parquet file ({err}): give a .parquet file") from err
+    if PARQUET_COLUMN not in schema.names:
+        columns = ", ".join(schema.names) or "none"
+        raise SuperposeError(f"{path} has no '{PARQUET_COLUMN}' column (columns: {columns}): give a Parquet "
+                             f"file with a string column '{PARQUET_COLUMN}'")
+    kind = schema.field(PARQUET_COLUMN).type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)):
+        raise SuperposeError(f"{path}: column '{PARQUET_COLUMN}' holds {kind}, not strings: give a Parquet "
+                             f"file with a string column '{PARQUET_COLUMN}'")
+
+
+def read_parquet(path: Path) -> Iterator[str]:
+    """A Parquet file: each non-empty value of the string column ``text`` is a document.
+
+    Read one record batch at a time (memory flat in the file's length).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    row = 0
+    try:
+        with pq.ParquetFile(path) as parquet:
+            for batch in parquet.iter_batches(batch_size=4096, columns=[PARQUET_COLUMN]):
+                column = batch.column(0)
+                try:
+                    values = column.to_pylist()
+                except UnicodeDecodeError as err:
+                    bad = next(i for i in range(len(column)) if not _valid_value(column, i))
+                    raise not_utf8(path, row + bad + 1, "row") from err
+                for value in values:
+                    row += 1
+                    if value and value.strip():
+                        yield value
+    except pa.ArrowException as err:
+        raise SuperposeError(f"{path}, after row {row}: unreadable Parquet data ({err}): "
+                             "check the file is complete") from err
+
+
+def _valid_value(column, i: int) -> bool:
+    try:
+        column[i].as_py()
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def read_parquet_folder(folder: Path) -> Iterator[str]:
+    """A folder of .parquet files (sorted by name), e.g. the shards of a Wikipedia dataset."""
+    for file in sorted(p for p in folder.rglob("*.parquet") if p.is_file()):
+        yield from read_parquet(file)
+
+
 def read_sotu(folder: Path) -> Iterator[str]:
     """State of the Union addresses: one .txt file per address."""
     yield from read_text_folder(folder)
@@ -153,9 +357,9 @@ def read_sotu(folder: Path) -> Iterator[str]:
 def read_gcide(index_path: Path) -> Iterator[str]:
     """GCIDE dictionary entries from the dictd files (``gcide.index`` beside ``gcide.dict.dz``)."""
     entries: set[tuple[int, int]] = set()
-    with open(index_path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            parts = line.rstrip("\n").split("\t")
+    with open(index_path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            parts = _decode(raw, index_path, number).rstrip("\n").split("\t")
             if len(parts) < 3 or parts[0].startswith("00-database"):
                 continue
             entries.add((_dictd_number(parts[1]), _dictd_number(parts[2])))
@@ -166,10 +370,20 @@ def read_gcide(index_path: Path) -> Iterator[str]:
             if offset < position:  # overlapping entry: already read
                 continue
             fh.seek(offset)
-            text = fh.read(length).decode("utf-8", errors="replace")
+            raw = fh.read(length)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise not_utf8(dict_path, _gzip_line(dict_path, offset + err.start)) from err
             position = offset + length
             if text.strip():
                 yield text
+
+
+def _gzip_line(path: Path, offset: int) -> int:
+    """The line number of byte ``offset`` of a gzip file's content (read only on the error path)."""
+    with gzip.open(path, "rb") as fh:
+        return fh.read(offset).count(b"\n") + 1
 
 
 _DICTD_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -199,17 +413,14 @@ def read_news_zip(path: Path) -> Iterator[str]:
     with zipfile.ZipFile(path) as zf:
         name = next(n for n in zf.namelist() if n.endswith(".csv"))
         with zf.open(name) as raw:
-            for row in csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", errors="replace")):
-                text = "\n".join(row.get(col) or "" for col in ("title", "subtitle", "text"))
-                if text.strip():
-                    yield text
-
-
-def _read_utf8(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise SuperposeError(f"{path} is not UTF-8 text: convert it to UTF-8") from err
+            try:
+                for row in csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8")):
+                    text = "\n".join(row.get(col) or "" for col in ("title", "subtitle", "text"))
+                    if text.strip():
+                        yield text
+            except UnicodeDecodeError:
+                _decode(zf.read(name), f"{path}:{name}")  # raises, naming the line
+                raise
 
 
 # --- built-in sources ------------------------------------------------------------------------
@@ -226,7 +437,7 @@ def _gensim_wiki() -> Source:
     name = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
     path = _package_dir("gensim", install) / "test" / "test_data" / name
     return Source("gensim-wiki", "builtin", str(_require_file(path, install)), "gensim",
-                  package_version("gensim"), read_wikipedia_dump)
+                  package_version("gensim"), read_wikipedia_pages, filter_markup)
 
 
 def _wordnet() -> Source:
@@ -297,23 +508,38 @@ DEFAULT_SOURCES = ("ovos-wiki", "gensim-wiki", "wordnet")
 
 
 def _path_source(spec: str) -> Source:
+    """A user path as a source, checked enough that a build cannot fail on its format later."""
     path = Path(spec).expanduser()
     if not path.exists():
         names = ", ".join(["default", *BUILTIN_SOURCES])
         raise SuperposeError(f"unknown source '{spec}': give one of {names}, or an existing path")
+    if path.is_file() and path.stat().st_size == 0:
+        raise SuperposeError(f"{path} is empty: give a file with text")
+    prepare = None
     if path.is_dir():
         reader: Callable[[Path], Iterator[str]] = read_text_folder
+        if not any(p.is_file() for p in path.rglob("*.txt")):
+            parquet = sorted(p for p in path.rglob("*.parquet") if p.is_file())
+            if not parquet:
+                raise SuperposeError(f"the folder {path} holds no .txt or .parquet files: give a folder of "
+                                     ".txt files (one document each) or of .parquet files")
+            for file in parquet:
+                check_parquet(file)
+            reader = read_parquet_folder
     elif path.name.endswith(".xml.bz2"):
-        reader = read_wikipedia_dump
+        check_wikipedia_dump(path)
+        reader, prepare = read_wikipedia_pages, filter_markup
+    elif path.suffix == ".parquet":
+        check_parquet(path)
+        reader = read_parquet
     elif path.suffix == ".jsonl":
         reader = read_jsonl
     elif path.suffix == ".txt":
         reader = read_text_lines
     else:
-        raise SuperposeError(f"cannot read {path}: give a .txt, .jsonl or .xml.bz2 file or a folder of .txt files")
-    if path.is_file() and path.stat().st_size == 0:
-        raise SuperposeError(f"{path} is empty: give a file with text")
-    return Source(str(path), "path", str(path.resolve()), None, None, reader)
+        raise SuperposeError(f"cannot read {path}: give a .txt, .jsonl, .parquet or .xml.bz2 file or a folder "
+                             "of .txt or .parquet files")
+    return Source(str(path), "path", str(path.resolve()), None, None, reader, prepare)
 
 
 def resolve_sources(specs: list[str | Source] | tuple[str | Source, ...]) -> list[Source]:

@@ -3,8 +3,11 @@
 A corpus folder holds::
 
     meta.json           format, version, sources (with package versions), documents, tokens,
-                        window, windowing, min_count, max_vocab, stopwords, min_length,
-                        n_windows, vocab_size, library versions, creation time
+                        window, windowing, min_count, max_vocab, stopwords ("remove" or
+                        "keep"; true/false in older folders), min_length, convention
+                        ("superpose" or "lim-lauw"; absent in older folders: superpose),
+                        n_windows (the number NPMI divides by), filtered_windows (lim-lauw
+                        only), vocab_size, library versions, creation time
     vocab.txt           one word per line; the line number (from 0) is the word id.
                         Ordered by corpus frequency (descending), then alphabetically.
     word_counts.npy     int64[V]  occurrences of each word in the token stream
@@ -24,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,6 +36,26 @@ from superpose.core.errors import SuperposeError
 
 FORMAT_NAME = "superpose-corpus"
 FORMAT_VERSION = 1
+
+Convention = Literal["superpose", "lim-lauw"]
+CONVENTIONS: tuple[str, ...] = ("superpose", "lim-lauw")
+
+
+def corpus_convention(meta: dict) -> str:
+    """The counting convention a corpus was built under (folders from before conventions: superpose)."""
+    return meta.get("convention", "superpose")
+
+
+def check_convention(meta: dict, wanted: str | None, folder: str | Path = "the corpus") -> None:
+    """Refuse a convention asked for on a corpus built under another one (``None``: no request)."""
+    if wanted is None:
+        return
+    if wanted not in CONVENTIONS:
+        raise SuperposeError(f"--convention must be one of {', '.join(CONVENTIONS)} (got {wanted!r})")
+    built = corpus_convention(meta)
+    if built != wanted:
+        raise SuperposeError(f"{folder} was built under the {built} convention, not {wanted}: rebuild it with "
+                             f"`superpose corpus build --convention {wanted}` or drop --convention")
 
 
 def vocab_fingerprint(vocab: Sequence[str]) -> str:
@@ -67,7 +91,7 @@ class CorpusCounts:
         """What a run records of the corpus it was mined with."""
         return {"path": str(Path(path).resolve()), "n_windows": self.n_windows, "vocab_size": len(self.vocab),
                 "window": self.meta.get("window"), "windowing": self.meta.get("windowing"),
-                "created": self.meta.get("created")}
+                "convention": self.convention, "created": self.meta.get("created")}
 
     def ids(self, words: list[str]) -> tuple[list[int], list[str]]:
         """Ids of the known words (in input order) and the list of unknown words."""
@@ -76,10 +100,24 @@ class CorpusCounts:
             (known.append(self.index[word]) if word in self.index else unknown.append(word))
         return known, unknown
 
+    @property
+    def convention(self) -> str:
+        return corpus_convention(self.meta)
+
+    @property
+    def min_windows(self) -> int:
+        """Window counts under this are treated as absent by NPMI: the minimum count under the
+        lim-lauw convention (as the reference code applies it), 0 under ours."""
+        return int(self.meta.get("min_count", 0)) if self.convention == "lim-lauw" else 0
+
     def pair_counts(self, ids: np.ndarray | list[int]) -> np.ndarray:
-        """Dense matrix of windows containing both words, for the given ids."""
+        """Dense matrix of windows containing both words, for the given ids; under the lim-lauw
+        convention a pair in fewer than :attr:`min_windows` windows counts 0 (never co-occurs)."""
         ids = np.asarray(ids, dtype=np.int64)
-        return self.pair_windows[ids][:, ids].toarray()
+        pair = self.pair_windows[ids][:, ids].toarray()
+        if self.min_windows:
+            pair[pair < self.min_windows] = 0
+        return pair
 
 
 def save_counts(folder: Path, counts: CorpusCounts) -> None:
