@@ -11,7 +11,6 @@ killed as soon as the map finishes or is left by an exception (Ctrl-C included).
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
 import signal
@@ -21,8 +20,7 @@ from typing import Any
 
 from superpose.config import available_cores
 from superpose.core.errors import SuperposeError
-
-_PR_SET_PDEATHSIG = 1
+from superpose.core.processes import die_with_parent
 
 
 def resolve_workers(value: int | str) -> int:
@@ -33,19 +31,6 @@ def resolve_workers(value: int | str) -> int:
     if isinstance(value, str):
         value = parse_workers(value)
     return ExecutionConfig(workers=value).workers
-
-
-def _die_with_parent(parent: int) -> None:
-    """In a new worker: be killed when the parent dies; exit now if it already has."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        pass
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the pool
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # held by the parent at fork
-    if os.getppid() != parent:
-        os._exit(1)
 
 
 class _Worker:
@@ -81,7 +66,7 @@ class _Worker:
 
 
 def _serve(function: Callable[[Any], Any], parent: int, tasks: Any, results: Any) -> None:
-    _die_with_parent(parent)
+    die_with_parent(parent)
     while True:
         try:
             item = tasks.recv()

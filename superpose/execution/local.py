@@ -10,13 +10,9 @@ is a one-line error naming its exit code.
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing as mp
 import os
 import queue
-import signal
-import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -24,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from superpose.core.errors import SuperposeError
+from superpose.core.processes import die_with_parent
 
 if TYPE_CHECKING:
     from superpose.config import ExecutionConfig
@@ -31,32 +28,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 R = TypeVar("R")
 
-_PR_SET_PDEATHSIG = 1
 _END = object()
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Make this process end when ``parent_pid`` does."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
-
-    def watch() -> None:  # for platforms without prctl (and as a second line of defence)
-        while os.getppid() == parent_pid:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 def _worker(parent_pid: int, setup: Callable[[], Any], job: Callable[[Any, Any], Any],
             tasks: Any, results: Any) -> None:
-    _die_with_parent(parent_pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    die_with_parent(parent_pid)
     try:
         state = setup()
     except BaseException as err:  # noqa: BLE001 - reported to the parent, which raises it
