@@ -32,6 +32,7 @@ from superpose.corpus.store import load_corpus
 from superpose.execution import make_executor
 from superpose.mining.run import Task, mine_to_files
 from superpose.mining.store import POLARITIES, is_done, write_bulk
+from superpose.models.device import Placement
 
 RUN_FORMAT = "superpose-mine"
 RUN_FORMAT_VERSION = 1
@@ -40,12 +41,13 @@ RUN_FORMAT_VERSION = 1
 def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig | None = None,
          mining: MiningConfig | None = None, execution: ExecutionConfig | None = None,
          layers: str | None = None, neurons: str | None = None, cache_dir: str | None = None,
-         overwrite: bool = False, progress: bool = True) -> Path:
+         overwrite: bool = False, progress: bool = True, placement: Placement | None = None) -> Path:
     """Run the whole mining job; returns the run folder ``{out}/{model}/{mode}``.
 
     With ``projection.sae`` the units are that SAE's latents, the layer is its hook's (``layers`` may
     only name that one), and the folder is ``{out}/{model}--sae-{name}/{mode}``; the request records
     the SAE (``units``) and a pooling other than the default (``pooling``).
+    ``placement`` is the projection's device and dtype (default: CPU, float32).
     """
     from superpose.models import load_model
     from superpose.projection.project import check_source, check_tau, n_units
@@ -59,7 +61,7 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
     check_writable(out)
     source = load_sae(projection.sae, hook=projection.sae_hook) if projection.sae is not None else None
     counts = load_corpus(corpus_dir, mmap=True)
-    lm = load_model(model, cache_dir=cache_dir)
+    lm = load_model(model, cache_dir=cache_dir, device=placement)
     check_tau(lm, projection.tau)
     if source is None:
         layer_list = parse_range(layers, lm.n_layers, "layer")
@@ -78,6 +80,8 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
         request["pooling"] = projection.pooling
     if source is not None:
         request["units"] = source.identity()
+    if lm.placement.dtype != "float32":  # pools from another precision are another run
+        request["dtype"] = lm.placement.dtype
     if not overwrite:
         refuse_other_request(folder / "run.json", request, what="a run",
                              fix="choose another --out or pass --overwrite")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from superpose.cli.args import Command, option
+from superpose.models.device import Placement
 
 
 @dataclass
@@ -50,6 +51,7 @@ class CompareArgs:
     bootstrap: int = option("bootstrap resamples of the intervals", 2000, metavar="N")
     seed: int = option("bootstrap seed", 0)
     threads: int | None = option("torch CPU threads", None, metavar="N")
+    placement: Placement = field(default_factory=Placement)
     progress: bool = option("show progress bars", True)
 
 
@@ -65,16 +67,19 @@ def run_compare(args: CompareArgs) -> int:
                            calibration=args.calibration, embedding=args.embedding, bootstrap=args.bootstrap,
                            seed=args.seed)
     steering = SteeringParams(quantile=args.steer_quantile, gain=args.steer_gain, new_tokens=args.steer_tokens)
+    placement = args.placement
     given = Path(args.explanations)
     file = given / "explanations.jsonl" if given.is_dir() else given
     if not file.is_file():
         raise SuperposeError(f"{file} does not exist: pass the file written by `superpose explain` (or its folder)")
     records = args.records or (str(given) if given.is_dir() else str(given.parent))
     store = RecordStore(records)
-    lm = load_local_model(args.simulator, threads=args.threads)
-    simulator = AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name, args.batch_size)
+    lm = load_local_model(args.simulator, threads=args.threads, device=placement)
+    simulator = AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name + placement.name_suffix(), args.batch_size)
     source = store.meta.get("model_source") or store.model
-    steered = lm if lm.name == store.model else load_local_model(source, threads=args.threads)
+    # The steering scorer keeps its tensors on the CPU (llm/steering.py): its model stays there in float32.
+    steered = lm if lm.name == store.model and placement.is_default else load_local_model(source,
+                                                                                         threads=args.threads)
     out = compare(args.results, file, records, args.out, simulator=simulator,
                   steerer=Steerer(steered, params=steering), params=params, progress=args.progress)
     print((out / "summary.md").read_text(encoding="utf-8"))

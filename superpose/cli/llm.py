@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from superpose.cli.args import Command, option
+from superpose.models.device import Placement
 
 
 @dataclass(kw_only=True)
@@ -40,6 +41,7 @@ class ActivationsArgs:
     spill_dir: str | None = option("folder for that temporary file (default: the system's "
                                    "temporary folder, e.g. $TMPDIR)", None, metavar="DIR")
     threads: int | None = option("torch CPU threads", None)
+    placement: Placement = field(default_factory=Placement)
     progress: bool = option("show progress bars", True)
 
 
@@ -47,7 +49,6 @@ def run_activations(args: ActivationsArgs) -> int:
     from superpose.core.errors import SuperposeError
     from superpose.llm.jobs import RecordParams
     from superpose.llm.jobs import run_activations as run
-
     if args.spill_limit < 0:
         raise SuperposeError(f"--spill-limit must be 0 or more GiB, not {args.spill_limit}")
     params = RecordParams(seq_len=args.seq_len, max_tokens=args.max_tokens, top_k=args.top_k,
@@ -55,7 +56,7 @@ def run_activations(args: ActivationsArgs) -> int:
                           batch_size=args.batch_size, seed=args.seed,
                           spill_limit_gb=args.spill_limit, spill_dir=args.spill_dir)
     folder = run(args.model, args.corpus_source, args.layers, args.out, params,
-                 threads=args.threads, progress=args.progress)
+                 threads=args.threads, progress=args.progress, device=args.placement)
     print(f"records in {folder}")
     return 0
 
@@ -75,6 +76,7 @@ class _BackendArgs:
     cache: str | None = option("request/response cache folder (default: RECORDS/llm-cache)",
                                None, metavar="DIR")
     threads: int | None = option("torch CPU threads for local models", None)
+    placement: Placement = field(default_factory=Placement)  # --device, --dtype: local models
     progress: bool = option("show progress bars", True)
 
 
@@ -83,7 +85,8 @@ def _backend(args: _BackendArgs, records: str) -> object:
 
     return Backend(kind=args.backend, model=args.model, base_url=args.base_url,
                    concurrency=args.concurrency, timeout=args.timeout, retries=args.retries,
-                   cache=args.cache or str(Path(records) / "llm-cache"), threads=args.threads)
+                   cache=args.cache or str(Path(records) / "llm-cache"), threads=args.threads,
+                   placement=args.placement)
 
 
 @dataclass(kw_only=True)
@@ -151,6 +154,7 @@ def run_score(args: ScoreArgs) -> int:
     from superpose.llm.jobs import make_client
     from superpose.llm.jobs import run_score as run
 
+    backend = _backend(args, args.records)
     given = []
     if args.explanation is not None:
         if args.layer is None or args.neurons is None:
@@ -158,13 +162,14 @@ def run_score(args: ScoreArgs) -> int:
         count = RecordStore(args.records).meta["n_neurons"]
         given = [(args.layer, n, args.explanation)
                  for n in parse_range(args.neurons, count, "neuron")]
-    backend = _backend(args, args.records)
     if args.backend == "local":
         from superpose.llm.local_models import load_local_model
         from superpose.llm.simulate import AllAtOnceSimulator
 
-        lm = load_local_model(args.model, threads=args.threads)
-        simulator: object = AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name, args.batch_size)
+        lm = load_local_model(args.model, threads=args.threads, device=args.placement)
+        simulator: object = AllAtOnceSimulator(lm.model, lm.tokenizer,
+                                               lm.name + lm.placement.name_suffix(),
+                                               args.batch_size)
         if args.contrast:
             from superpose.llm.simulate import ContrastSimulator
 

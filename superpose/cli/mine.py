@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from superpose.cli.args import Command, option
 from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
+from superpose.models.device import Placement
 
 
 @dataclass
@@ -31,6 +32,7 @@ class MineArgs:
     projection: ProjectionConfig = field(default_factory=ProjectionConfig)
     mining: MiningConfig = field(default_factory=MiningConfig)
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    placement: Placement = field(default_factory=Placement)
     threads: int | None = option("torch threads for the projection (default: torch's choice)", None, metavar="N")
     cache_dir: str | None = option("cache of converted embedded models", None, metavar="DIR")
     overwrite: bool = option("replace a run with different parameters in --out", False)
@@ -44,7 +46,8 @@ def run_mine(args: MineArgs) -> int:
     set_torch_threads(args.threads)
     folder = mine(args.model, args.corpus, args.out, projection=args.projection, mining=args.mining,
                   execution=args.execution, layers=args.layers, neurons=args.neurons, cache_dir=args.cache_dir,
-                  overwrite=args.overwrite, progress=args.progress)
+                  overwrite=args.overwrite, progress=args.progress,
+                  placement=args.placement)
     run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     skipped = run["totals"]["pools"] - run["mined_now"]
     if skipped:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from superpose.cli.args import Command, option
 from superpose.config import ProjectionConfig
 from superpose.core.errors import SuperposeError
+from superpose.models.device import Placement
 
 
 @dataclass
@@ -33,6 +34,7 @@ class ProjectArgs:
     batch_size: int | None = option("units projected together (default: as many as keep one "
                                     "batch of logits near 128 MB)", None, metavar="N")
     threads: int | None = option("torch threads (default: torch's choice)", None, metavar="N")
+    placement: Placement = field(default_factory=Placement)
     cache_dir: str | None = option("cache of converted embedded models (default: "
                                    "$SUPERPOSE_CACHE or ~/.cache/superpose)", None, metavar="DIR")
     overwrite: bool = option("recompute layer files that already exist", False)
@@ -57,7 +59,7 @@ def run_project(args: ProjectArgs) -> int:
     check_writable(args.out)
     sae = load_sae(args.projection.sae, hook=args.projection.sae_hook) if args.projection.sae else None
     corpus = CorpusWords.load(args.corpus) if args.corpus else None
-    lm = load_model(args.model, cache_dir=args.cache_dir)
+    lm = load_model(args.model, cache_dir=args.cache_dir, device=args.placement)
     if sae is None:
         layers = parse_range(args.layers, lm.n_layers, "layer")
         units = parse_range(args.neurons, n_units(lm, mode), args.projection.unit_kind)

@@ -59,13 +59,18 @@ class _StopForward(Exception):
 def _run(model: torch.nn.Module, modules: Mapping[int, torch.nn.Module], sequences: np.ndarray,
          batch_size: int, consume: Callable[[int, torch.Tensor, torch.Tensor], None],
          progress: Callable[[int], None] | None) -> None:
-    """Forward every batch; ``consume(layer, acts (B, L, N), seq_ids)`` for each layer."""
+    """Forward every batch; ``consume(layer, acts (B, L, N), seq_ids)`` for each layer.
+
+    The model runs on its own device and dtype; the activations reach ``consume`` as float32
+    on the CPU, where the records are kept.
+    """
     captured: dict[int, torch.Tensor] = {}
     deepest = max(modules)
+    device = next(model.parameters()).device
 
     def make_hook(layer: int) -> Callable[..., None]:
         def hook(_module: torch.nn.Module, args: tuple[Any, ...]) -> None:
-            captured[layer] = args[0].detach().float()
+            captured[layer] = args[0].detach().to("cpu", torch.float32)
             if layer == deepest:
                 raise _StopForward
         return hook
@@ -77,7 +82,7 @@ def _run(model: torch.nn.Module, modules: Mapping[int, torch.nn.Module], sequenc
                 ids = torch.from_numpy(sequences[start:start + batch_size].astype(np.int64))
                 captured.clear()
                 try:
-                    model(input_ids=ids, use_cache=False)
+                    model(input_ids=ids.to(device), use_cache=False)
                 except _StopForward:
                     pass
                 seq_ids = torch.arange(start, start + ids.shape[0])

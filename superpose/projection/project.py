@@ -79,11 +79,13 @@ def check_tau(lm: LoadedModel, tau: int) -> int:
 
 
 def _start_vectors(lm: LoadedModel, mode: str, layer: int, units: torch.Tensor) -> torch.Tensor:
+    """Rows in the model's own dtype, so reduced-precision models run in that precision."""
+    dtype = lm.placement.torch_dtype
     if mode.startswith("hi"):
         block = lm.adapter.blocks(lm.model)[layer]
-        return lm.adapter.out_directions(block, units).to(torch.float32)
+        return lm.adapter.out_directions(block, units).to(dtype)
     device = lm.adapter.unembedding(lm.model).weight.device
-    vectors = torch.zeros((len(units), lm.hidden_size), dtype=torch.float32, device=device)
+    vectors = torch.zeros((len(units), lm.hidden_size), dtype=dtype, device=device)
     vectors[torch.arange(len(units), device=device), units] = 1.0
     return vectors
 
@@ -120,7 +122,8 @@ def iter_logits(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
     """Yield (positions in ``units``, float32 logits of shape (batch, vocab)) batch by batch.
 
     ``source`` replaces the model's own units by other output directions (SAE latents,
-    :class:`superpose.units.Sae`): it gives the start vectors and the blocks to run.
+    :class:`superpose.units.Sae`): it gives the start vectors and the blocks to run. The logits
+    stay on the model's device; blocks run in the model's dtype, logits are float32.
     """
     check_mode(mode)
     check_layer(lm, layer)
@@ -133,7 +136,7 @@ def iter_logits(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
             part = slice(start, min(start + batch_size, len(units)))
             index = torch.as_tensor(units[part], dtype=torch.long, device=device)
             hidden = (_start_vectors(lm, mode, layer, index) if source is None
-                      else source.start_vectors(index))[:, None, :]
+                      else source.start_vectors(index).to(lm.placement.torch_dtype))[:, None, :]
             for b in blocks:
                 hidden = lm.adapter.run_block(lm.model, b, hidden)
             yield part, lm.adapter.unembed(lm.model, hidden[:, 0, :]).to(torch.float32)

@@ -70,16 +70,19 @@ def layer_meta(lm: LoadedModel, mode: str, layer: int, tau: int, neurons: np.nda
     unit_count = (lm.n_neurons if mode.startswith("hi") else lm.hidden_size) if source is None \
         else source.n_units()
     extra = {} if source is None else {"units": source.identity()}
+    # The device is named only off the default CPU, so default files keep their old metadata.
+    if lm.placement.device != "cpu":
+        extra["device"] = lm.placement.device
     return {**extra, "model": lm.name, "model_source": lm.source,
             "model_type": getattr(lm.model.config, "model_type", None),
             "family": lm.adapter.family, "mode": mode, "layer": layer, "tau": tau,
             "n_units": unit_count, "n_neurons": int(len(neurons)),
             "neurons_sha256": neurons_sha256(neurons), "vocab_size": lm.vocab_size,
-            "hidden_size": lm.hidden_size, "n_layers": lm.n_layers, "dtype": "float32",
+            "hidden_size": lm.hidden_size, "n_layers": lm.n_layers, "dtype": lm.placement.dtype,
             "corpus": corpus, "versions": versions(), "created": timestamp()}
 
 
-_SAME = ("model", "mode", "layer", "tau", "neurons_sha256", "vocab_size", "units")
+_SAME = ("model", "mode", "layer", "tau", "neurons_sha256", "vocab_size", "units", "dtype")
 
 
 def is_complete(path: Path, wanted: dict[str, Any]) -> bool:

@@ -1,0 +1,135 @@
+"""--device and --dtype: resolution, early one-line errors, dtype-aware loading and outputs.
+
+There is no GPU in the test environment: CUDA is checked through a replaced GPU count and a
+recorded ``from_pretrained`` call; the real GPU run is scripts/gpu_check.sh.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from superpose.cli import main
+from superpose.core.errors import SuperposeError
+from superpose.models import load_model
+from superpose.models.device import Placement, placement_of, resolve_placement
+from superpose.projection.project import project_layer
+from superpose.projection.run import project_to_files
+from superpose.projection.store import read_meta
+from tests.model_helpers import save_tiny
+
+torch.set_num_threads(1)
+
+
+def _gpus(monkeypatch, count: int) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: count > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+
+
+def test_defaults_and_auto(monkeypatch):
+    assert resolve_placement() == Placement("cpu", "float32") == Placement()
+    assert resolve_placement().is_default and resolve_placement().name_suffix() == ""
+    _gpus(monkeypatch, 0)
+    assert resolve_placement("auto") == Placement("cpu", "float32")
+    _gpus(monkeypatch, 2)
+    assert Placement("auto", "bfloat16") == Placement("cuda", "bfloat16")
+    assert resolve_placement("cuda:1").device == "cuda:1"
+    assert resolve_placement("CPU", "BFloat16").dtype == "bfloat16"
+    placement = Placement("cuda:1", "bfloat16")
+    assert placement.name_suffix() == "@cuda1-bfloat16" and placement.label() == "cuda:1/bfloat16"
+    assert placement.torch_dtype is torch.bfloat16 and placement.to_json()["device"] == "cuda:1"
+    assert resolve_placement(placement) is placement
+
+
+@pytest.mark.parametrize(("device", "dtype", "count", "message"), [
+    ("cuda", None, 0, "needs a CUDA GPU"),
+    ("cuda:2", None, 2, "only 2 CUDA GPU(s)"),
+    ("tpu", None, 0, "unknown device 'tpu'"),
+    ("cpu:1", None, 0, "unknown device"),
+    ("cuda:x", None, 1, "unknown device"),
+    ("cpu", "float64", 0, "unknown dtype 'float64'"),
+])
+def test_bad_placement_is_one_line(device, dtype, count, message, monkeypatch):
+    _gpus(monkeypatch, count)
+    with pytest.raises(SuperposeError) as info:
+        resolve_placement(device, dtype)
+    assert message in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(SuperposeError, match="contradicts"):
+        resolve_placement(Placement(), "bfloat16")
+
+
+def test_real_gpu_count_is_used():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(SuperposeError, match="use --device cpu"):
+        resolve_placement("cuda")
+    assert resolve_placement("auto").device == "cpu"
+
+
+@pytest.mark.parametrize("command", [
+    ["project", "--out", "{tmp}/p", "--model", "{tmp}/missing-model"],
+    ["mine", "--corpus", "{tmp}/missing-corpus", "--out", "{tmp}/m", "--model", "{tmp}/missing"],
+    ["activations", "--out", "{tmp}/a", "--layers", "0", "--model", "{tmp}/missing"],
+    ["explain", "--records", "{tmp}/missing", "--layer", "0", "--neurons", "0"],
+    ["score", "--records", "{tmp}/missing", "--explanation", "x", "--layer", "0", "--neurons", "0"],
+    ["compare", "--results", "{tmp}/r", "--explanations", "{tmp}/missing.jsonl", "--out", "{tmp}/c"],
+])
+def test_cuda_without_gpu_fails_first_and_writes_nothing(command, tmp_path, capsys, monkeypatch):
+    """The device is checked before any model, corpus or records folder is touched."""
+    _gpus(monkeypatch, 0)
+    argv = [part.format(tmp=tmp_path) for part in command] + ["--device", "cuda", "--no-progress"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("superpose: error: --device cuda needs a CUDA GPU") and "\n" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cuda_loading_goes_straight_to_the_gpu(tmp_path, monkeypatch):
+    """With a GPU, weights load with device_map and the wanted dtype (no float32 copy first)."""
+    from transformers import AutoModelForCausalLM
+
+    folder = save_tiny("llama", tmp_path / "m")
+    calls = []
+    real = AutoModelForCausalLM.from_pretrained
+
+    def recording(location, **kwargs):
+        calls.append(dict(kwargs))
+        kwargs.pop("device_map", None)  # no GPU here: load on the CPU instead
+        return real(location, **kwargs)
+
+    monkeypatch.setattr(AutoModelForCausalLM, "from_pretrained", recording)
+    _gpus(monkeypatch, 1)
+    placement = resolve_placement("auto", "bfloat16")
+    assert placement == Placement("cuda", "bfloat16")
+    lm = load_model(folder, device=Placement("cpu", "bfloat16"))
+    assert calls[-1] == {"dtype": torch.bfloat16}
+    with pytest.raises((AssertionError, RuntimeError)):  # torch without CUDA cannot move there
+        load_model(folder, device=placement)
+    assert calls[-1] == {"dtype": torch.bfloat16, "device_map": "cuda"}
+    assert lm.placement == Placement("cpu", "bfloat16")
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_reduced_precision_projection(dtype, tmp_path):
+    folder = save_tiny("llama", tmp_path / "m")
+    full = load_model(folder)
+    half = load_model(folder, dtype=dtype)
+    assert all(p.dtype == getattr(torch, dtype) for p in half.model.parameters())
+    assert placement_of(half.model) == Placement("cpu", dtype) and half.placement.dtype == dtype
+    a = project_layer(full, "hi-c", 0, tau=10)
+    b = project_layer(half, "hi-c", 0, tau=10)
+    assert b.top_logits.dtype == np.float32
+    overlap = np.mean([len(set(x) & set(y)) / 10 for x, y in zip(a.top_ids, b.top_ids, strict=True)])
+    assert overlap > 0.7  # the same tokens, mostly: reduced precision changes little here
+    paths = project_to_files(half, "hi-c", [0], tmp_path / "out", tau=10)
+    meta = read_meta(paths[0])
+    assert meta["dtype"] == dtype and "device" not in meta
+    # a float32 request does not reuse the reduced-precision file
+    before = paths[0].stat().st_mtime_ns
+    project_to_files(full, "hi-c", [0], tmp_path / "out", tau=10)
+    assert read_meta(paths[0])["dtype"] == "float32" and paths[0].stat().st_mtime_ns != before
+    default_meta = json.loads(paths[0].with_suffix(".json").read_text())
+    assert "device" not in default_meta
