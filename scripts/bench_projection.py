@@ -1,10 +1,17 @@
-"""Benchmark the projection: time and peak memory per mode, and batched versus one-by-one.
+"""Benchmark the projection against its hardware floor, per mode, and batched versus one-by-one.
 
 Each mode runs in its own child process so that its peak resident memory (``ru_maxrss``) is its
-own; a child loads the model (from the cache), projects the chosen layers exactly as
-``superpose project`` does (logits, top/bottom tau, pools when a corpus is given, layer files
-written to a temporary folder) and reports JSON. A last child times the batched path against a
-neuron-by-neuron loop (batch size 1) on the same layer in the same process.
+own; a child loads the model (from the cache) and, layer by layer, projects the layer exactly as
+``superpose project`` does (logits, top/bottom tau, pools when a corpus is given, layer file
+written to a temporary folder) and measures the *floor* of the same layer: the bare matrix
+products the projection cannot avoid (per remaining block the attention's value and output
+products and the MLP's, then the unembedding, on random inputs of the same shapes and dtype)
+plus selecting the top and bottom tau with two ``torch.topk`` calls. Projection and floor
+alternate in order from layer to layer, so load from other processes on a shared machine
+falls on both alike; the ratio projection / floor is reported per mode with the load average.
+The child also checks on one layer that the token ids equal those of the blocks' own full
+forward (``full_blocks=True``, the previous implementation). A last child times the batched
+path against a neuron-by-neuron loop (batch size 1) on the same layer in the same process.
 
     python scripts/bench_projection.py                       # all modes, whole default model
     python scripts/bench_projection.py --modes hi-c --layers 0-3 --threads 2
@@ -45,32 +52,111 @@ def _setup(args: argparse.Namespace):
     from superpose.models import load_model
 
     started = time.perf_counter()
-    lm = load_model(args.model, threads=args.threads)
+    lm = load_model(args.model, threads=args.threads, device=args.device, dtype=args.dtype)
     return lm, time.perf_counter() - started
 
 
+def _floor_shapes(lm) -> list[tuple[int, int]]:
+    """(in, out) of the matrix products of one block at one position that the projection needs:
+    attention values and output (queries and keys are not needed), then the MLP's."""
+    config = lm.model.config
+    heads = getattr(config, "num_attention_heads", None) or config.n_head
+    head_dim = getattr(config, "head_dim", None) or lm.hidden_size // heads
+    kv_heads = getattr(config, "num_key_value_heads", None) or heads
+    block = lm.adapter.blocks(lm.model)[0]
+    gated = any(name.endswith("gate_proj") for name, _ in block.named_modules())
+    mlp = [(lm.hidden_size, lm.n_neurons)] * (2 if gated else 1) + [(lm.n_neurons, lm.hidden_size)]
+    return [(lm.hidden_size, kv_heads * head_dim), (heads * head_dim, lm.hidden_size)] + mlp
+
+
+def floor_layer(lm, mode: str, layer: int, n_units: int, tau: int, batch: int) -> None:
+    """The floor of one layer: bare products of the same shapes, then two top-k selections."""
+    import torch
+
+    from superpose.projection.project import _block_indices
+
+    dtype, device = lm.placement.torch_dtype, lm.placement.torch_device
+    gen = torch.Generator(device=device).manual_seed(layer)
+    shapes = _floor_shapes(lm)
+    weights = [torch.randn(o, i, generator=gen, dtype=dtype, device=device) for i, o in shapes]
+    unembed = lm.adapter.unembedding(lm.model).weight
+    blocks = len(_block_indices(lm, mode, layer))
+    with torch.inference_mode():
+        for start in range(0, n_units, batch):
+            b = min(batch, n_units - start)
+            inputs = [torch.randn(b, i, generator=gen, dtype=dtype, device=device) for i, _ in shapes]
+            for _ in range(blocks):
+                for x, w in zip(inputs, weights, strict=True):
+                    torch.nn.functional.linear(x, w)
+            logits = torch.nn.functional.linear(inputs[0], unembed).float()
+            torch.topk(logits, tau, dim=1, largest=True, sorted=True).indices.cpu()
+            torch.topk(logits, tau, dim=1, largest=False, sorted=True).indices.cpu()
+
+
 def child_mode(args: argparse.Namespace) -> dict:
-    """Project every chosen layer of one mode, as the CLI does; report time and peak memory."""
+    """Project every chosen layer of one mode as the CLI does, and its floor, alternately."""
     lm, load_s = _setup(args)
+    import numpy as np
+
     from superpose.core.ranges import parse_range
-    from superpose.projection.project import auto_batch, n_units
-    from superpose.projection.run import CorpusWords, project_to_files
+    from superpose.projection.pools import TokenWords
+    from superpose.projection.project import auto_batch, n_units, project_layer
+    from superpose.projection.run import CorpusWords, layer_meta, save_projection
+    from superpose.projection.store import layer_path
 
     layers = parse_range(args.layers, lm.n_layers, "layer")
     corpus = CorpusWords.load(args.corpus) if args.corpus else None
-    units = n_units(lm, args.child)
+    units = np.arange(n_units(lm, args.child))
+    batch = auto_batch(lm, args.batch_size)
+    token_words = corpus_meta = None
+    if corpus is not None:
+        token_words = TokenWords.build(lm.tokenizer, corpus.index, lm.vocab_size)
+        corpus_meta = dict(corpus.identity, mapped_tokens=token_words.n_mapped,
+                           mapped_words=token_words.n_words)
+    times = {"compute": 0.0, "write": 0.0, "floor": 0.0}
+    cpu = {"project": 0.0, "floor": 0.0}
+    load_before = os.getloadavg()
+    floor_layer(lm, args.child, layers[0], min(len(units), batch), args.tau, batch)  # warm-up
     with tempfile.TemporaryDirectory() as out:
-        started, cpu = time.perf_counter(), _cpu_s()
-        project_to_files(lm, args.child, layers, out, tau=args.tau, corpus=corpus,
-                         batch_size=args.batch_size, overwrite=True)
-        seconds, cpu = time.perf_counter() - started, _cpu_s() - cpu
+        for i, layer in enumerate(layers):
+            order = ("project", "floor") if i % 2 == 0 else ("floor", "project")
+            for what in order:
+                started, cpu0 = time.perf_counter(), time.process_time()
+                if what == "floor":
+                    floor_layer(lm, args.child, layer, len(units), args.tau, batch)
+                    times["floor"] += time.perf_counter() - started
+                    cpu["floor"] += time.process_time() - cpu0
+                    continue
+                projection = project_layer(lm, args.child, layer, units, tau=args.tau,
+                                           batch_size=args.batch_size)
+                computed = time.perf_counter()
+                meta = layer_meta(lm, args.child, layer, args.tau, units, corpus_meta)
+                save_projection(layer_path(out, lm.name, args.child, layer), projection, meta,
+                                token_words)
+                times["compute"] += computed - started
+                times["write"] += time.perf_counter() - computed
+                cpu["project"] += time.process_time() - cpu0
         size = sum(f.stat().st_size for f in Path(out).rglob("*.npz"))
-    return {"mode": args.child, "layers": len(layers), "units": units * len(layers),
-            "batch_size": auto_batch(lm, args.batch_size), "pools": corpus is not None,
-            "load_s": round(load_s, 2), "project_s": round(seconds, 2),
-            "project_cpu_s": round(cpu, 2),
-            "units_per_s": round(units * len(layers) / seconds, 1),
-            "files_mb": round(size / 2**20, 1), "peak_rss_mb": round(_peak_mb(), 1)}
+    check_layer = layers[len(layers) // 2]
+    sample = units[:2 * batch]
+    fast = project_layer(lm, args.child, check_layer, sample, tau=args.tau)
+    full = project_layer(lm, args.child, check_layer, sample, tau=args.tau, full_blocks=True)
+    identical = bool(np.array_equal(fast.top_ids, full.top_ids)
+                     and np.array_equal(fast.bottom_ids, full.bottom_ids))
+    project_s = times["compute"] + times["write"]
+    return {"mode": args.child, "layers": len(layers), "units": len(units) * len(layers),
+            "batch_size": batch, "pools": corpus is not None, "load_s": round(load_s, 2),
+            "project_s": round(project_s, 2), "compute_s": round(times["compute"], 2),
+            "write_s": round(times["write"], 2), "floor_s": round(times["floor"], 2),
+            "ratio": round(project_s / times["floor"], 3),
+            "project_cpu_s": round(cpu["project"], 2), "floor_cpu_s": round(cpu["floor"], 2),
+            "ratio_cpu": round(cpu["project"] / cpu["floor"], 3),
+            "units_per_s": round(len(units) * len(layers) / project_s, 1),
+            "identical_to_full_blocks": {"layer": int(check_layer), "units": len(sample),
+                                         "identical": identical},
+            "files_mb": round(size / 2**20, 1), "peak_rss_mb": round(_peak_mb(), 1),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()]}
 
 
 def child_loop(args: argparse.Namespace) -> dict:
@@ -99,7 +185,7 @@ def child_loop(args: argparse.Namespace) -> dict:
 def _run_child(args: argparse.Namespace, what: str) -> dict:
     cmd = [sys.executable, __file__, "--child", what, "--model", args.model, "--tau", str(args.tau),
            "--threads", str(args.threads), "--loop-layer", str(args.loop_layer),
-           "--loop-sample", str(args.loop_sample)]
+           "--loop-sample", str(args.loop_sample), "--device", args.device, "--dtype", args.dtype]
     for flag, value in (("--layers", args.layers), ("--corpus", args.corpus),
                         ("--batch-size", args.batch_size)):
         if value is not None:
@@ -119,6 +205,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1 was fastest on the shared 2-core machine)")
     parser.add_argument("--batch-size", type=int, default=None, help="default: automatic")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    parser.add_argument("--dtype", default="float32", help="float32, bfloat16 or float16")
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS) if DEFAULT_CORPUS.is_dir() else None,
                         help="corpus folder for pools (default: corpus/build/default if built)")
     parser.add_argument("--loop-layer", type=int, default=0, help="layer of the loop comparison")
@@ -136,15 +224,16 @@ def main() -> None:
     load_before = os.getloadavg()
     modes = [] if not args.modes else args.modes.split(",")
     results = []
-    print(f"{'mode':<6} {'layers':>6} {'units':>7} {'batch':>5} {'load s':>7} {'project s':>9} "
-          f"{'cpu s':>8} {'units/s':>8} {'peak MB':>8} {'files MB':>8} pools")
+    print(f"{'mode':<6} {'layers':>6} {'units':>7} {'batch':>5} {'project s':>9} {'floor s':>8} "
+          f"{'ratio':>6} {'cpu ratio':>9} {'write s':>7} {'peak MB':>8} same-ids load")
     for mode in modes:
         row = _run_child(args, mode)
         results.append(row)
         print(f"{row['mode']:<6} {row['layers']:>6} {row['units']:>7} {row['batch_size']:>5} "
-              f"{row['load_s']:>7} {row['project_s']:>9} {row['project_cpu_s']:>8} "
-              f"{row['units_per_s']:>8} "
-              f"{row['peak_rss_mb']:>8} {row['files_mb']:>8} {row['pools']}", flush=True)
+              f"{row['project_s']:>9} {row['floor_s']:>8} {row['ratio']:>6} {row['ratio_cpu']:>9} "
+              f"{row['write_s']:>7} {row['peak_rss_mb']:>8} "
+              f"{row['identical_to_full_blocks']['identical']!s:>8} "
+              f"{row['load_average_before'][0]}->{row['load_average_after'][0]}", flush=True)
     loop = None if args.no_loop else _run_child(args, "loop")
     if loop:
         print(f"hi-c layer {loop['layer']}: batched {loop['batched_ms_per_neuron']} ms/neuron "
@@ -152,6 +241,7 @@ def main() -> None:
               f"{loop['loop_ms_per_neuron']} ms/neuron ({loop['loop_neurons']} neurons): "
               f"speed-up x{loop['speedup']}")
     record = {"model": args.model, "tau": args.tau, "threads": args.threads,
+              "device": args.device, "dtype": args.dtype,
               "layers": args.layers or "all", "corpus": args.corpus, "modes": results,
               "batched_vs_loop": loop, "machine": {
                   "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),

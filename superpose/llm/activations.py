@@ -24,6 +24,7 @@ import torch
 
 from superpose.core.errors import SuperposeError
 from superpose.llm.records import FirstPass, LayerRecords, QuantilePass, finish
+from superpose.models.device import module_device
 
 
 def cut_sequences(tokenizer: Any, documents: Iterable[str], seq_len: int = 64,
@@ -66,7 +67,7 @@ def _run(model: torch.nn.Module, modules: Mapping[int, torch.nn.Module], sequenc
     """
     captured: dict[int, torch.Tensor] = {}
     deepest = max(modules)
-    device = next(model.parameters()).device
+    device = module_device(model)
 
     def make_hook(layer: int) -> Callable[..., None]:
         def hook(_module: torch.nn.Module, args: tuple[Any, ...]) -> None:

@@ -114,10 +114,12 @@ class LocalChatClient(ChatClient):
     def _complete(self, request: dict[str, Any]) -> str:
         import torch
 
+        from superpose.models.device import module_device
+
         text = self.tokenizer.apply_chat_template(request["messages"], tokenize=False,
                                                   add_generation_prompt=True)
         enc = self.tokenizer(text, return_tensors="pt", add_special_tokens=False)
-        enc = enc.to(next(self.model.parameters()).device)
+        enc = enc.to(module_device(self.model))
         kwargs: dict[str, Any] = {"max_new_tokens": request["max_tokens"], "do_sample": False}
         if request["temperature"] > 0:
             kwargs.update(do_sample=True, temperature=request["temperature"])

@@ -235,7 +235,9 @@ class AllAtOnceSimulator:
 
     def _device(self) -> Any:
         """The model's device: inputs go there, logits come back to the CPU."""
-        return next(self.model.parameters()).device
+        from superpose.models.device import module_device
+
+        return module_device(self.model)
 
     def _prefix_cache(self) -> tuple[list[int], str, Any]:
         """Ids of the shared prefix, the model's name for the cache argument, and the cache.

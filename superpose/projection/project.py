@@ -116,14 +116,45 @@ def check_source(lm: LoadedModel, mode: str, layer: int, source: Any) -> None:
                              f"layer {source.layer} (or leave --layers out)")
 
 
+def _full_block(lm: LoadedModel, index: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The block's own forward on (batch, hidden) rows at one position: the reference."""
+    def run(x: torch.Tensor) -> torch.Tensor:
+        return lm.adapter.run_block(lm.model, index, x[:, None, :])[:, 0, :]
+    return run
+
+
+def _checked_block(lm: LoadedModel, index: int, probe: torch.Tensor
+                   ) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The adapter's value/output-path block when it reproduces the block's own forward on the
+    first rows of ``probe`` (to a few units in the last place of the dtype), else the own forward.
+
+    Checked on real inputs each time a layer is projected, so a family variant the adapter does
+    not know about (an extra norm, a different attention) costs speed, never correctness.
+    """
+    full = _full_block(lm, index)
+    quick = lm.adapter.one_position_block(lm.model, index)
+    if quick is None:
+        return full
+    rows = probe[:4]
+    want, got = full(rows), quick(rows)
+    tol = 64 * torch.finfo(want.dtype).eps
+    if got.shape == want.shape and torch.allclose(got, want, rtol=tol,
+                                                  atol=tol * float(want.abs().max())):
+        return quick
+    return full
+
+
 def iter_logits(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
-                batch_size: int | None = DEFAULT_BATCH, source: Any = None,
-                ) -> Iterator[tuple[slice, torch.Tensor]]:
+                batch_size: int | None = DEFAULT_BATCH, source: Any = None, *,
+                full_blocks: bool = False) -> Iterator[tuple[slice, torch.Tensor]]:
     """Yield (positions in ``units``, float32 logits of shape (batch, vocab)) batch by batch.
 
     ``source`` replaces the model's own units by other output directions (SAE latents,
     :class:`superpose.units.Sae`): it gives the start vectors and the blocks to run. The logits
     stay on the model's device; blocks run in the model's dtype, logits are float32.
+    Blocks run their attention's value/output path only (see
+    :meth:`~superpose.models.adapters.base.Adapter.one_position_block`); ``full_blocks`` runs
+    every block's own full forward instead (the reference; slower, same results).
     """
     check_mode(mode)
     check_layer(lm, layer)
@@ -131,15 +162,18 @@ def iter_logits(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
     batch_size = auto_batch(lm, batch_size)
     blocks = _block_indices(lm, mode, layer) if source is None else source.blocks(lm.n_layers, mode)
     device = lm.adapter.unembedding(lm.model).weight.device
+    runners: dict[int, Callable[[torch.Tensor], torch.Tensor]] = {}
     with torch.inference_mode():
         for start in range(0, len(units), batch_size):
             part = slice(start, min(start + batch_size, len(units)))
             index = torch.as_tensor(units[part], dtype=torch.long, device=device)
             hidden = (_start_vectors(lm, mode, layer, index) if source is None
-                      else source.start_vectors(index).to(lm.placement.torch_dtype))[:, None, :]
+                      else source.start_vectors(index).to(lm.placement.torch_dtype))
             for b in blocks:
-                hidden = lm.adapter.run_block(lm.model, b, hidden)
-            yield part, lm.adapter.unembed(lm.model, hidden[:, 0, :]).to(torch.float32)
+                if b not in runners:
+                    runners[b] = _full_block(lm, b) if full_blocks else _checked_block(lm, b, hidden)
+                hidden = runners[b](hidden)
+            yield part, lm.adapter.unembed(lm.model, hidden).to(torch.float32)
 
 
 def neuron_logits(model: Any, mode: str, layer: int, neurons: Sequence[int] | None = None, *,
@@ -182,11 +216,11 @@ class LayerProjection:
 def project_layer(lm: LoadedModel, mode: str, layer: int, neurons: Sequence[int] | None = None, *,
                   tau: int = DEFAULT_TAU, batch_size: int | None = DEFAULT_BATCH,
                   on_batch: Callable[[int], None] | None = None, source: Any = None,
-                  ) -> LayerProjection:
+                  full_blocks: bool = False) -> LayerProjection:
     """Project one layer keeping, per unit, the top-tau and bottom-tau ids and logits.
 
-    ``on_batch(n)`` is called after each batch of ``n`` units (progress bars); ``source``: as
-    in :func:`iter_logits`.
+    ``on_batch(n)`` is called after each batch of ``n`` units (progress bars); ``source`` and
+    ``full_blocks``: as in :func:`iter_logits`.
     """
     check_mode(mode)
     check_layer(lm, layer)
@@ -195,7 +229,7 @@ def project_layer(lm: LoadedModel, mode: str, layer: int, neurons: Sequence[int]
     shape = (len(units), tau)
     top_ids, bottom_ids = np.empty(shape, np.int32), np.empty(shape, np.int32)
     top_logits, bottom_logits = np.empty(shape, np.float32), np.empty(shape, np.float32)
-    for part, logits in iter_logits(lm, mode, layer, units, batch_size, source):
+    for part, logits in iter_logits(lm, mode, layer, units, batch_size, source, full_blocks=full_blocks):
         top = torch.topk(logits, tau, dim=1, largest=True, sorted=True)
         bottom = torch.topk(logits, tau, dim=1, largest=False, sorted=True)
         top_ids[part], top_logits[part] = top.indices.cpu().numpy(), top.values.cpu().numpy()

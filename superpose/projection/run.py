@@ -22,6 +22,7 @@ from superpose.projection.pools import DEFAULT_POOLING, check_pooling, vocab_fin
 from superpose.projection.project import (
     DEFAULT_BATCH,
     DEFAULT_TAU,
+    LayerProjection,
     check_layer,
     check_mode,
     check_source,
@@ -134,11 +135,18 @@ def project_to_files(lm: LoadedModel, mode: str, layers: Sequence[int], out: str
             continue
         projection = project_layer(lm, mode, layer, units, tau=tau, batch_size=batch_size,
                                    on_batch=on_units, source=source)
-        pools = None
-        if token_words is not None:
-            pos_words, pos_offsets = token_words.pools(projection.top_ids)
-            neg_words, neg_offsets = token_words.pools(projection.bottom_ids)
-            pools = {"pos_words": pos_words, "pos_offsets": pos_offsets,
-                     "neg_words": neg_words, "neg_offsets": neg_offsets}
-        save_layer(path, projection, meta, pools)
+        save_projection(path, projection, meta, token_words)
     return paths
+
+
+def save_projection(path: Path, projection: LayerProjection, meta: dict[str, Any],
+                    token_words: Any) -> None:
+    """Write one projected layer, with its word pools when ``token_words`` (a
+    :func:`~superpose.projection.pools.word_mapper`) is given."""
+    pools = None
+    if token_words is not None:
+        pos_words, pos_offsets = token_words.pools(projection.top_ids)
+        neg_words, neg_offsets = token_words.pools(projection.bottom_ids)
+        pools = {"pos_words": pos_words, "pos_offsets": pos_offsets,
+                 "neg_words": neg_words, "neg_offsets": neg_offsets}
+    save_layer(path, projection, meta, pools)

@@ -12,7 +12,7 @@ A family is one file in this package defining ``ADAPTER = SomeAdapter(...)``; th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,8 @@ class Adapter:
     norm the block applies to the MLP output before adding it to the residual stream (Gemma 2/3),
     so a neuron's output direction is that norm of its down-projection column.
     ``out_weight_in_out`` is True where the output projection stores its weight as (in, out)
-    (GPT-2's ``Conv1D``) instead of ``nn.Linear``'s (out, in).
+    (GPT-2's ``Conv1D``) instead of ``nn.Linear``'s (out, in). ``attention_path`` names the
+    attention module inside a block (for :meth:`one_position_block`).
     """
 
     family: str
@@ -48,6 +49,7 @@ class Adapter:
     rotary_path: str | None = None
     post_mlp_norm_path: str | None = None
     out_weight_in_out: bool = False
+    attention_path: str = "self_attn"
     note: str = ""
 
     # --- layout -------------------------------------------------------------------------------
@@ -117,3 +119,46 @@ class Adapter:
             kwargs["position_ids"] = torch.zeros((1, 1), dtype=torch.long, device=hidden.device)
         out = block(hidden, **kwargs)
         return out[0] if isinstance(out, tuple) else out
+
+    # --- one-position blocks, value/output path only -----------------------------------------
+
+    def one_position_block(self, model: nn.Module, index: int
+                           ) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """Block ``index`` as a function of (batch, hidden) rows at a lone position, or None.
+
+        A lone position attends only to itself with weight exactly 1, so the attention output
+        is the output projection of its values: queries, keys, rotary terms and the softmax
+        cannot change it and are skipped. The rest is the block's own modules, in the block's
+        order. This default covers pre-norm LLaMA-style blocks (``input_layernorm``,
+        ``self_attn.v_proj``/``o_proj`` with grouped values, ``post_attention_layernorm``,
+        ``mlp``); it returns None when the block does not look like one. The projection checks
+        the result against the block's own forward before relying on it.
+        """
+        block = self.blocks(model)[index]
+        attn = get_path(block, self.attention_path)
+        if not _has(block, "input_layernorm", "post_attention_layernorm", "mlp") or \
+                not _has(attn, "v_proj", "o_proj", "head_dim", "num_key_value_groups"):
+            return None
+        values = grouped_values(attn)
+
+        def run(x: torch.Tensor) -> torch.Tensor:
+            h = x + attn.o_proj(values(block.input_layernorm(x)))
+            return h + block.mlp(block.post_attention_layernorm(h))
+        return run
+
+
+def _has(obj: Any, *names: str) -> bool:
+    return all(hasattr(obj, name) for name in names)
+
+
+def grouped_values(attn: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """(batch, hidden) -> (batch, heads x head_dim): each query head's value, that of its
+    key/value group (the order of ``repeat_kv``), which is its attention output at one position."""
+    groups, head_dim = int(attn.num_key_value_groups), int(attn.head_dim)
+
+    def values(x: torch.Tensor) -> torch.Tensor:
+        v = attn.v_proj(x)
+        if groups == 1:
+            return v
+        return v.view(len(v), -1, 1, head_dim).expand(-1, -1, groups, -1).reshape(len(v), -1)
+    return values

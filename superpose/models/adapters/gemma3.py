@@ -8,13 +8,14 @@ configured, is applied by ``Adapter.unembed``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
-from superpose.models.adapters.base import Adapter, get_path
+from superpose.models.adapters.base import Adapter, get_path, grouped_values
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,18 @@ class Gemma3Adapter(Adapter):
         layer_type = model.config.layer_types[index]
         position_ids = torch.zeros((1, 1), dtype=torch.long, device=hidden.device)
         return get_path(model, self.rotary_path)(hidden, position_ids, layer_type)
+
+    def one_position_block(self, model: nn.Module, index: int
+                           ) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """Gemma 3's sandwich block: a norm before and after both attention and MLP."""
+        block = self.blocks(model)[index]
+        attn = block.self_attn
+        values = grouped_values(attn)
+
+        def run(x: torch.Tensor) -> torch.Tensor:
+            h = x + block.post_attention_layernorm(attn.o_proj(values(block.input_layernorm(x))))
+            return h + block.post_feedforward_layernorm(block.mlp(block.pre_feedforward_layernorm(h)))
+        return run
 
 
 ADAPTER = Gemma3Adapter(
