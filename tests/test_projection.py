@@ -205,3 +205,38 @@ def test_bad_input_is_one_line(llama, call, message):
     with pytest.raises(SuperposeError) as info:
         call(llama)
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+# --- the value/output path at one position ---------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["hi-c", "hi-i", "lo-c", "lo-i"])
+def test_value_output_path_gives_the_ids_of_the_full_blocks(tiny, mode):
+    """Identical ids, order and logits to the blocks' own full forward (the previous code)."""
+    from superpose.projection.project import _checked_block
+
+    family, lm = tiny
+    for b in range(LAYERS):
+        runner = _checked_block(lm, b, torch.randn(4, HIDDEN))
+        assert "one_position_block" in runner.__qualname__, (family, b)  # not the fallback
+    for layer in range(LAYERS):
+        fast = project_layer(lm, mode, layer, tau=VOCAB // 3, batch_size=7)
+        full = project_layer(lm, mode, layer, tau=VOCAB // 3, batch_size=7, full_blocks=True)
+        for name in ("top_ids", "bottom_ids", "top_logits", "bottom_logits"):
+            assert np.array_equal(getattr(fast, name), getattr(full, name)), (family, layer, name)
+
+
+def test_a_wrong_value_output_path_falls_back_to_the_full_block(tiny):
+    import dataclasses
+
+    family, lm = tiny
+
+    @dataclasses.dataclass(frozen=True)
+    class Wrong(type(lm.adapter)):
+        def one_position_block(self, model, index):
+            return lambda x: 2 * x
+
+    wrong = dataclasses.replace(lm, adapter=Wrong(**{f.name: getattr(lm.adapter, f.name)
+                                                     for f in dataclasses.fields(lm.adapter)}))
+    got = project_layer(wrong, "lo-c", 0, tau=5)
+    want = project_layer(lm, "lo-c", 0, tau=5, full_blocks=True)
+    assert np.array_equal(got.top_ids, want.top_ids) and np.array_equal(got.top_logits, want.top_logits)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,17 +126,24 @@ def project_to_files(lm: LoadedModel, mode: str, layers: Sequence[int], out: str
         corpus_meta = dict(corpus.identity, mapped_tokens=token_words.n_mapped,
                            mapped_words=token_words.n_words, pooling=pooling)
     paths = []
-    for layer in layers:
-        path = layer_path(out, run_name(lm, source), mode, layer)
-        meta = layer_meta(lm, mode, layer, tau, units, corpus_meta, source)
-        paths.append(path)
-        if not overwrite and is_complete(path, meta):
-            if on_units is not None:
-                on_units(len(units))
-            continue
-        projection = project_layer(lm, mode, layer, units, tau=tau, batch_size=batch_size,
-                                   on_batch=on_units, source=source)
-        save_projection(path, projection, meta, token_words)
+    # A layer's pools and file are written by a helper thread while the next layer computes.
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        writing: Future[None] | None = None
+        for layer in layers:
+            path = layer_path(out, run_name(lm, source), mode, layer)
+            meta = layer_meta(lm, mode, layer, tau, units, corpus_meta, source)
+            paths.append(path)
+            if not overwrite and is_complete(path, meta):
+                if on_units is not None:
+                    on_units(len(units))
+                continue
+            projection = project_layer(lm, mode, layer, units, tau=tau, batch_size=batch_size,
+                                       on_batch=on_units, source=source)
+            if writing is not None:
+                writing.result()  # one layer in flight at a time; a write error surfaces here
+            writing = writer.submit(save_projection, path, projection, meta, token_words)
+        if writing is not None:
+            writing.result()
     return paths
 
 
