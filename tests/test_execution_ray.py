@@ -38,14 +38,14 @@ def cluster():
 
 def test_ray_is_an_executor_with_an_address_option(monkeypatch):
     assert "ray" in executor_names()
+    with pytest.raises(SuperposeError, match="is not host:port"):
+        ExecutionConfig(executor="ray", address="nowhere")
     monkeypatch.setattr("superpose.execution.ray.check_address", lambda address: None)
     executor = make_executor(ExecutionConfig(executor="ray", workers=1, address="10.1.2.3:6379"))
     assert isinstance(executor, RayExecutor) and executor.address == "10.1.2.3:6379"
     assert make_executor(ExecutionConfig(executor="ray", workers=1)).address is None
     with pytest.raises(SuperposeError, match="--address is for --executor ray"):
         ExecutionConfig(address="10.1.2.3:6379")
-    with pytest.raises(SuperposeError, match="is not host:port"):
-        ExecutionConfig(executor="ray", address="nowhere")
 
 
 def test_ray_gives_the_serial_results_in_shards(cluster):
