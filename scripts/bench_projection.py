@@ -40,6 +40,15 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def _peak_gpu_mb(lm) -> float | None:
+    """Peak memory torch allocated on the model's GPU; None on the CPU."""
+    import torch
+
+    if lm.placement.device == "cpu":
+        return None
+    return round(torch.cuda.max_memory_allocated(lm.placement.torch_device) / 2**20, 1)
+
+
 def _cpu_s() -> float:
     """CPU seconds of this process (all threads): on a busy shared machine, wall time overstates
     the cost and CPU time / threads approximates the wall time of an idle machine."""
@@ -155,7 +164,7 @@ def child_mode(args: argparse.Namespace) -> dict:
             "identical_to_full_blocks": {"layer": int(check_layer), "units": len(sample),
                                          "identical": identical},
             "files_mb": round(size / 2**20, 1), "peak_rss_mb": round(_peak_mb(), 1),
-            "load_average_before": [round(x, 2) for x in load_before],
+            "peak_gpu_mb": _peak_gpu_mb(lm), "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()]}
 
 

@@ -49,7 +49,7 @@ class Placement:
     ``auto``. ``dtype`` names the torch dtype of the weights and activations.
     """
 
-    device: str = option("where the model runs: cpu, cuda (cuda:N), or auto (a CUDA GPU when one is present)",
+    device: str = option("where the model runs: cpu, cuda, or auto (a CUDA GPU when one is present)",
                          DEFAULT_DEVICE, choices=DEVICES)
     dtype: str = option("precision of the model's weights and activations (README: what bfloat16 changes)",
                         DEFAULT_DTYPE, choices=DTYPES)
