@@ -69,13 +69,14 @@ def child_project(args: argparse.Namespace) -> dict:
     for mode in args.modes.split(","):
         for layer in [int(x) for x in args.layers.split(",")]:
             units = np.arange(args.units)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             project_layer(lm, mode, layer, units, tau=args.tau)
-            seconds = time.perf_counter() - t0
+            seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
             macs = _per_unit_products(mode=mode, layer=layer, **shape) * len(units)
             rows.append({"mode": mode, "layer": layer, "units": len(units), "seconds": round(seconds, 2),
-                         "ms_per_unit": round(1e3 * seconds / len(units), 2),
-                         "gmac_per_s": round(macs / seconds / 1e9, 2)})
+                         "cpu_s": round(cpu, 2), "ms_per_unit": round(1e3 * seconds / len(units), 2),
+                         "gmac_per_s": round(macs / seconds / 1e9, 2),
+                         "gmac_per_cpu_s": round(macs / cpu / 1e9, 2)})
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return {"model": lm.name, "shape": shape, "params": int(sum(p.numel() for p in lm.model.parameters())),
             "weights_mb": round(weights_mb), "load_s": round(load_s, 1), "peak_rss_after_load_mb": round(after_load),
@@ -85,8 +86,9 @@ def child_project(args: argparse.Namespace) -> dict:
 def extrapolate(result: dict) -> dict:
     """Whole-model hi-c time from the measured throughput (multiply-adds per second), here and for LLaMA-7B."""
     shape = result["shape"]
-    rate = sum(r["gmac_per_s"] for r in result["runs"] if r["mode"] == "hi-c") / \
-        max(1, sum(r["mode"] == "hi-c" for r in result["runs"]))
+    hi_c = [r for r in result["runs"] if r["mode"] == "hi-c"]
+    rate = sum(r["gmac_per_s"] for r in hi_c) / max(1, len(hi_c))
+    cpu_rate = sum(r.get("gmac_per_cpu_s", r["gmac_per_s"]) for r in hi_c) / max(1, len(hi_c))
 
     def whole(layers: int, hidden: int, inter: int, kv: int, vocab: int) -> float:
         macs = sum(_per_unit_products(layers, hidden, inter, kv, vocab, "hi-c", layer) * inter
@@ -96,9 +98,11 @@ def extrapolate(result: dict) -> dict:
     qwen_s = whole(**shape)
     llama_shape = {k: LLAMA_7B[k] for k in ("layers", "hidden", "inter", "kv", "vocab")}
     llama_s = whole(**llama_shape)
-    return {"hi_c_gmac_per_s": round(rate, 2),
+    return {"hi_c_gmac_per_s": round(rate, 2), "hi_c_gmac_per_cpu_s": round(cpu_rate, 2),
             "qwen_hi_c_all_units_hours": round(qwen_s / 3600, 2),
             "llama7b_hi_c_all_units_hours": round(llama_s / 3600, 2),
+            "llama7b_hi_c_all_units_cpu_hours": round(llama_s * rate / cpu_rate / 3600, 2),
+            "llama7b_hi_c_gmac": round(llama_s * rate),
             "llama7b_units": LLAMA_7B["layers"] * LLAMA_7B["inter"],
             "llama7b_weights_gb_bfloat16": round(LLAMA_7B["params"] * 2 / 2**30, 1),
             "llama7b_weights_gb_float32": round(LLAMA_7B["params"] * 4 / 2**30, 1)}

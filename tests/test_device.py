@@ -20,6 +20,7 @@ from superpose.projection.project import project_layer
 from superpose.projection.run import project_to_files
 from superpose.projection.store import read_meta
 from tests.model_helpers import save_tiny
+from tests.test_llm_cli import tiny_model  # noqa: F401 - a fixture
 
 torch.set_num_threads(1)
 
@@ -149,3 +150,33 @@ def test_gpu_check_script_skips_without_a_gpu(tmp_path):
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "skipped the GPU checks" in done.stdout and not (tmp_path / "out").exists()
+
+
+def test_mining_run_in_another_dtype_is_another_run(tmp_path):
+    from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
+    from superpose.pipeline import mine
+    from tests.mining_helpers import PARAMS, make_corpus, make_model
+
+    model, corpus = make_model(tmp_path), make_corpus(tmp_path)
+    options = dict(layers="0", neurons="0-3", projection=ProjectionConfig(tau=20), mining=MiningConfig(**PARAMS),
+                   execution=ExecutionConfig(workers=1), progress=False)
+    folder = mine(str(model), str(corpus), str(tmp_path / "out"), placement=Placement(dtype="bfloat16"), **options)
+    request = json.loads((folder / "run.json").read_text())["request"]
+    assert request["dtype"] == "bfloat16" and read_meta(folder / "layer_00.npz")["dtype"] == "bfloat16"
+    with pytest.raises(SuperposeError, match="dtype"):
+        mine(str(model), str(corpus), str(tmp_path / "out"), **options)
+    folder = mine(str(model), str(corpus), str(tmp_path / "float32"), **options)
+    assert "dtype" not in json.loads((folder / "run.json").read_text())["request"]
+
+
+def test_records_of_another_dtype_are_refused(tiny_model, tmp_path, capsys):  # noqa: F811 - the fixture
+    folder, corpus = tiny_model
+    args = ["activations", "--model", str(folder), "--corpus-source", str(corpus), "--layers", "0",
+            "--out", str(tmp_path / "records"), "--seq-len", "16", "--max-tokens", "800", "--top-k", "4",
+            "--random", "4", "--per-quantile", "0", "--no-progress"]
+    assert main(args + ["--dtype", "bfloat16"]) == 0
+    meta = json.loads((tmp_path / "records" / "tiny-llama" / "meta.json").read_text())
+    assert meta["dtype"] == "bfloat16" and meta["device"] == "cpu"
+    capsys.readouterr()
+    assert main(args[:6] + ["0-1"] + args[7:]) == 2
+    assert "holds records made in bfloat16, not float32" in capsys.readouterr().err
