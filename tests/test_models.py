@@ -201,3 +201,22 @@ def test_real_gemma3_hi_i_includes_post_feedforward_norm():
     mapping = TokenWords.build(lm.tokenizer, {"paris": 0, "about": 1}, lm.vocab_size)
     assert mapping.word_ids[lm.tokenizer.convert_tokens_to_ids("▁about")] == 1
     assert mapping.n_words == 2
+
+
+def test_opt_in_models_concatenate_their_parts_in_order(tmp_path, monkeypatch):
+    from superpose.llm.local_models import OPT_IN, _parts_file
+
+    assert OPT_IN["qwen2.5-coder-1.5b"].dtype == "bfloat16" and OPT_IN["qwen2.5-coder-0.5b"].dtype == "float32"
+    assert all(len(entry.sha256) == 64 for entry in OPT_IN.values())
+    for i in (1, 2, 3):
+        data = tmp_path / "site" / f"fakepart{i}" / "data"
+        data.mkdir(parents=True)
+        (data.parent / "__init__.py").write_text("")
+        (data / f"part{i:02d}.bin").write_bytes(bytes([i]) * 3)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    work = tmp_path / "work"
+    work.mkdir()
+    path = _parts_file("fake", "fakepart", 3, "pip install fakepart{1..3}")(work)
+    assert path == work / "fake.gguf" and path.read_bytes() == b"\x01\x01\x01\x02\x02\x02\x03\x03\x03"
+    with pytest.raises(SuperposeError, match="pip install fakepart"):
+        _parts_file("fake", "fakepart", 4, "pip install fakepart{1..4}")(work)
