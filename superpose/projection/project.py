@@ -137,7 +137,7 @@ def _checked_block(lm: LoadedModel, index: int, probe: torch.Tensor
         return full
     rows = probe[:4]
     want, got = full(rows), quick(rows)
-    tol = 64 * torch.finfo(want.dtype).eps
+    tol = min(64 * torch.finfo(want.dtype).eps, 0.02)  # float32: 7.6e-6; half types: 2%
     if got.shape == want.shape and torch.allclose(got, want, rtol=tol,
                                                   atol=tol * float(want.abs().max())):
         return quick
