@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from superpose.core.errors import SuperposeError
-from superpose.core.fileio import atomic_dir
+from superpose.core.fileio import atomic_dir, write_json_atomic
 from superpose.core.provenance import timestamp, versions
 from superpose.mining.store import POLARITIES, RunReader
 
@@ -105,7 +105,7 @@ class WordIndex:
         meta = self._meta()
         if meta.get("format") != INDEX_FORMAT or meta.get("format_version") != INDEX_VERSION \
                 or meta.get("source") != stamp:
-            self._build(stamp)
+            self._build()
         self.arrays = {name: np.load(self.folder / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
 
     def _meta(self) -> dict[str, Any]:
@@ -115,7 +115,7 @@ class WordIndex:
         except (OSError, ValueError):
             return {}
 
-    def _build(self, stamp: dict[str, Any]) -> None:
+    def _build(self) -> None:
         if self.folder.exists() and not (self.folder / "index.json").is_file() and any(self.folder.iterdir()):
             raise SuperposeError(f"{self.folder} exists and is not a word index: pass another --index")
         if not os.access(self.folder.parent if not self.folder.exists() else self.folder, os.W_OK):
@@ -124,10 +124,11 @@ class WordIndex:
         with atomic_dir(self.folder) as tmp:
             for name, array in arrays.items():
                 np.save(tmp / f"{name}.npy", array)
-            (tmp / "index.json").write_text(json.dumps({
-                "format": INDEX_FORMAT, "format_version": INDEX_VERSION, "run": str(self.run.resolve()),
-                "source": stamp, "topics": int(len(arrays["score"])), "words": int(len(arrays["vocab"])),
-                "created": timestamp(), "versions": versions()}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        # stamped after the folder is in place: an index inside the run folder changes its time
+        write_json_atomic(self.folder / "index.json", {
+            "format": INDEX_FORMAT, "format_version": INDEX_VERSION, "run": str(self.run.resolve()),
+            "source": fingerprint(self.reader), "topics": int(len(arrays["score"])),
+            "words": int(len(arrays["vocab"])), "created": timestamp(), "versions": versions()})
         self.built_now = True
 
     def postings(self, word: str) -> np.ndarray | None:
