@@ -34,7 +34,9 @@
     unitCols.push({name: "topic score (compare)", num: true, key: function (i) { return U.cmp[i]; },
                    cell: function (i) { return SP.num(U.cmp[i]); }});
   }
-  unitCols.push({name: "notes", key: function (i) { return tags(i); }, cell: tags, cls: "notes-col"});
+  if (M.missing.some(function (k) { return k.count > 0 && k.count < n; })) {  // only when some unit differs
+    unitCols.push({name: "notes", key: function (i) { return tags(i); }, cell: tags, cls: "notes-col"});
+  }
   const hitCols = [
     {name: "layer", num: true, key: function (t) { return U.layer[T.unit[t]]; },
      cell: function (t) { return U.layer[T.unit[t]]; }},
