@@ -223,3 +223,19 @@ def test_cli_writes_a_report_and_reports_a_refusal(tmp_path, inputs, capsys):
                      "--explanations", str(bad)]) == 2
     assert "model mismatch" in capsys.readouterr().err
     assert MODEL in (out / "index.html").read_text()
+
+
+def test_a_section_of_another_module_is_one_module_and_one_name(tmp_path, inputs, monkeypatch):
+    from superpose.report import sections as registry
+
+    monkeypatch.setattr(registry, "SECTION_MODULES", [*registry.SECTION_MODULES, "tests.report_section_example"])
+    words = tmp_path / "words.txt"
+    words.write_text("apple <b>pear</b>")
+    assert cli.main(["report", "--results", str(inputs["results"]), "--out", str(tmp_path / "out"),
+                     "--input", f"top-words={words}"]) == 0
+    layer = data_file(tmp_path / "out", "layer_00.js")
+    assert layer["units"]["1"]["s"]["top-words"] == {"words": ["apple", "<b>pear</b>"]}
+    assert "top-words" not in layer["units"]["0"]["s"]
+    assert '"Top activating words"' in (tmp_path / "out" / "assets" / "sections.js").read_text()
+    assert cli.main(["report", "--results", str(inputs["results"]), "--out", str(tmp_path / "bad"),
+                     "--input", "no-equals-sign"]) == 2

@@ -35,8 +35,9 @@ class Section:
 
 
 def sections() -> list[Section]:
-    """Every section, in page order."""
-    return [importlib.import_module(f"superpose.report.sections.{name}").SECTION for name in SECTION_MODULES]
+    """Every section, in page order (a name with a dot is a full module path)."""
+    return [importlib.import_module(name if "." in name else f"superpose.report.sections.{name}").SECTION
+            for name in SECTION_MODULES]
 
 
 def script(found: list[Section]) -> str:
