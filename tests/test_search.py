@@ -100,3 +100,11 @@ def test_read_only_run_needs_another_index_folder(run, tmp_path):
         assert WordIndex(run, tmp_path / "index").search(["crab"]).total == 2
     finally:
         os.chmod(run, 0o755)
+
+
+def test_public_api_reads_runs_and_searches(run):
+    import superpose
+
+    reader = superpose.open_run(run)
+    assert isinstance(reader, superpose.RunReader) and reader.topics().num_rows == 5
+    assert superpose.WordIndex(run).search(["moon"]).hits[0].neuron == 1
