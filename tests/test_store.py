@@ -156,3 +156,16 @@ def test_cli_summary_and_baseline_read_shards(inputs, runs, tmp_path, capsys):
     assert "| mined | all | both |" in text and "| random | all | both |" in text
     assert main(["mine", *args, "--layout", "paper"]) == 2
     assert "different parameters (layout)" in capsys.readouterr().err
+
+
+def test_truncated_xz_table_is_one_line_through_every_command(runs, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(runs["paper"], run, ignore=shutil.ignore_patterns("*_*_*_*", "topics.parquet", "topics.csv.gz"))
+    data = lzma.compress(gzip.decompress((runs["paper"] / "topics.csv.gz").read_bytes()) * 20)
+    (run / "topics.csv.xz").write_bytes(data[: len(data) // 2])
+    for command in (["summary", "--run", str(run)], ["report", "--results", str(run), "--out", str(tmp_path / "rep")],
+                    ["search", "--run", str(run), "apple"]):
+        assert main(command) == 2, command
+        err = capsys.readouterr().err.strip()
+        assert "topics.csv.xz is truncated or corrupt" in err and len(err.splitlines()) == 1
+    assert not (run / "summary.csv").exists() and not (tmp_path / "rep").exists() and not (run / "search").exists()
