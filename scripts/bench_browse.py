@@ -7,7 +7,7 @@
    with the topic counts of the SmolLM2 run (4.35 per unit-polarity pair on average, 10 words from
    a Zipf vocabulary of 30,000 words), written as shards; its report is measured as in 1, and its
    word index is built and searched: every one of 200 random words alone, and 200 random pairs
-   (all), in process, after the index is built.
+   (all), in process, after the index is built. ``--search-run RUN`` does the same on a real run.
 
 Writes JSON to ``--json``. Timings on a shared machine are pessimistic.
 """
@@ -41,6 +41,9 @@ def measure_report(report: Path, words: list[str], neuron: str) -> dict:
             "const p = performance.getEntriesByName('first-contentful-paint')[0]; return p ? p.startTime : null")
         out["first_contentful_paint_ms"] = paint
         out["first_table_ms"] = driver.execute_script("return SP.timing.firstTable")
+        while not driver.execute_script("return SP.timing.best"):
+            time.sleep(0.005)
+        out["best_topics_drawn_ms"] = driver.execute_script("return SP.timing.best")
         out["rows_in_document"] = driver.execute_script("return document.querySelectorAll('#neurons tbody tr').length")
         pick = "document.getElementById('layer-filter').selectedIndex = %d; SP.apply();"
         for name, script in (("filter_layer", pick % 2), ("filter_reset", pick % 0)):
@@ -133,14 +136,18 @@ def main() -> None:
     parser.add_argument("--report", type=Path, help="a built report folder to measure")
     parser.add_argument("--words", default="planet,mars", help="words to search in the report")
     parser.add_argument("--neuron", default="L16_N1094")
+    parser.add_argument("--search-run", type=Path, help="a run whose word index to build and search")
     parser.add_argument("--synthetic-units", type=int, default=0)
     parser.add_argument("--layers", type=int, default=32)
+    parser.add_argument("--skip-search", action="store_true", help="synthetic run: measure the report only")
     parser.add_argument("--work", type=Path, default=Path("/tmp/superpose-bench-browse"))
     parser.add_argument("--json", type=Path, required=True)
     args = parser.parse_args()
     result: dict = {"load_average": os.getloadavg()}
     if args.report:
         result["report"] = measure_report(args.report, args.words.split(","), args.neuron)
+    if args.search_run:
+        result["search"] = measure_search(args.search_run, args.work / "real-index")
     if args.synthetic_units:
         from superpose.report import build_report
 
@@ -148,7 +155,8 @@ def main() -> None:
         run = synthetic_run(args.work, args.synthetic_units, args.layers)
         result["synthetic"] = {"units": args.synthetic_units, "layers": args.layers,
                                "write_s": round(time.perf_counter() - started, 1)}
-        result["synthetic"]["search"] = measure_search(run, args.work / "index")
+        if not args.skip_search:
+            result["synthetic"]["search"] = measure_search(run, args.work / "index")
         started = time.perf_counter()
         report = build_report(run, args.work / "report")
         result["synthetic"]["report_build_s"] = round(time.perf_counter() - started, 1)

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
                 driver.set_window_size(WIDTH, 900)
                 open_page(driver, page)
                 for _ in range(500):  # the scripts draw the table or the neuron
-                    if driver.execute_script("return window.SP && SP.timing && (SP.timing.firstTable || "
+                    if driver.execute_script("return window.SP && SP.timing && (SP.timing.best || "
                                              "SP.timing.rendered)"):
                         break
                     time.sleep(0.02)

@@ -79,12 +79,12 @@ def test_report_is_a_few_files_and_its_data_files_hold_every_unit(report):
     names = sorted(str(p.relative_to(report)) for p in report.rglob("*") if p.is_file())
     assert [n for n in names if n.endswith(".html")] == ["index.html", "neuron.html"]
     assert [n for n in names if n.startswith("data/")] == [
-        "data/layer_00.js", "data/layer_01.js", "data/layer_05.js", "data/meta.js", "data/topics.js", "data/units.js",
-        "data/words.js"]
+        "data/best.js", "data/layer_00.js", "data/layer_01.js", "data/layer_05.js", "data/meta.js", "data/topics.js",
+        "data/units.js", "data/words.js"]
     units = data_file(report, "units.js")
     assert units["layer"] == [0, 0, 0, 1, 1, 1, 5] and units["neuron"] == [0, 1, 2, 0, 1, 2, 7]
     assert units["tp"] == [0, 2, 1, 1, 0, -1, -1]  # -1: not mined
-    assert units["best"][1] == " ".join(FRUIT) and units["bp"][1] == 0.42
+    assert data_file(report, "best.js")[1] == " ".join(FRUIT) and units["bp"][1] == 0.42
     assert units["expl"]["1"] == "fruit names" and units["llm"]["1"] == 0.5 and units["cmp"]["1"] == 0.35
     words = data_file(report, "words.js")
     layer = data_file(report, "layer_00.js")
@@ -144,7 +144,7 @@ def test_figures_are_written_and_identical_between_builds(inputs, report, tmp_pa
         first = (report / "assets" / name).read_bytes()
         assert first.startswith(b"<?xml") and b"<svg" in first
         assert first == (again / "assets" / name).read_bytes(), name
-    for name in ("units.js", "topics.js", "layer_00.js", "words.js"):
+    for name in ("units.js", "best.js", "topics.js", "layer_00.js", "words.js"):
         assert (report / "data" / name).read_bytes() == (again / "data" / name).read_bytes(), name
 
 

@@ -47,7 +47,7 @@ def _wait(driver, script: str, timeout: float = 10.0):
 def _load(driver, path: str) -> None:
     open_page(driver, path)
     assert driver.execute_script("return document.readyState") == "complete"
-    _wait(driver, "return window.SP && SP.timing && (SP.timing.firstTable || SP.timing.rendered)")
+    _wait(driver, "return window.SP && SP.timing && (SP.timing.best || SP.timing.rendered)")
     assert console_errors(driver) == []
     broken = driver.execute_script(
         "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")

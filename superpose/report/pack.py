@@ -63,16 +63,13 @@ def unit_columns(data: ReportData) -> dict[str, Any]:
     """The index table's data: one entry per unit in every column, sparse maps for the LLM inputs."""
     units, topics = data.units, data.topics
     score = topics["score"].to_numpy()
-    words = topics["words"].to_numpy(zero_copy_only=False)
     best_score = np.where(units.first_topic >= 0, score[np.maximum(units.first_topic, 0)], np.nan)
-    which = np.where(np.isnan(best_score[:, 1]) | (best_score[:, 0] >= np.nan_to_num(best_score[:, 1], nan=-9)), 0, 1)
-    best_row = units.first_topic[np.arange(len(units)), which]
     counts = np.where(units.mined, units.topics, -1)
     columns: dict[str, Any] = {
         "layer": units.layer.tolist(), "neuron": units.neuron.tolist(), "tp": counts[:, 0].tolist(),
         "tn": counts[:, 1].tolist(), "bp": [_r(v) for v in best_score[:, 0].tolist()],
         "bn": [_r(v) for v in best_score[:, 1].tolist()],
-        "best": [str(words[r]) if r >= 0 else "" for r in best_row.tolist()], "miss": units.missing.tolist()}
+        "miss": units.missing.tolist()}
     expl, llm, cmp = {}, {}, {}
     for i, (layer, neuron) in enumerate(zip(units.layer.tolist(), units.neuron.tolist(), strict=True)):
         item = data.explanations.get((layer, neuron))
@@ -89,6 +86,18 @@ def unit_columns(data: ReportData) -> dict[str, Any]:
                 cmp[i] = _r(max(values))
     columns.update({"expl": expl, "llm": llm, "cmp": cmp})
     return columns
+
+
+def best_topics(data: ReportData) -> list[str]:
+    """Each unit's best topic (either polarity), in the index's row order: a file of its own
+    (``data/best.js``), loaded after the table is first drawn, as it is most of the table's bytes."""
+    units, topics = data.units, data.topics
+    score = topics["score"].to_numpy()
+    words = topics["words"].to_numpy(zero_copy_only=False)
+    best_score = np.where(units.first_topic >= 0, score[np.maximum(units.first_topic, 0)], -np.inf)
+    which = (best_score[:, 1] > best_score[:, 0]).astype(int)
+    best_row = units.first_topic[np.arange(len(units)), which]
+    return [str(words[r]) if r >= 0 else "" for r in best_row.tolist()]
 
 
 def topic_columns(data: ReportData, vocab: Vocab) -> dict[str, Any]:

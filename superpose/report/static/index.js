@@ -22,8 +22,8 @@
     {name: "best NPMI +", num: true, key: function (i) { return U.bp[i]; }, cell: function (i) { return SP.num(U.bp[i]); }},
     {name: "best NPMI \u2212", num: true, key: function (i) { return U.bn[i]; },
      cell: function (i) { return SP.num(U.bn[i]); }},
-    {name: "best topic", key: function (i) { return U.best[i]; }, cell: function (i) { return SP.esc(U.best[i]); },
-     cls: "words-col"}];
+    {name: "best topic", key: function (i) { return U.best ? U.best[i] : ""; },
+     cell: function (i) { return U.best ? SP.esc(U.best[i]) : "\u2026"; }, cls: "words-col"}];
   if (M.inputs.explanations) {
     unitCols.push({name: "LLM explanation", key: function (i) { return U.expl[i] || ""; },
                    cell: function (i) { return SP.esc(U.expl[i] || ""); }, cls: "words-col"});
@@ -175,4 +175,12 @@
   SP.apply = apply;
   drawHead(); draw();
   SP.timing.firstTable = performance.now();
+  // each unit's best topic is most of the table's bytes: loaded once the first page is drawn
+  SP.bestLoaded = function (best) { U.best = best; };
+  SP.load("data/best.js", function (error) {
+    if (error) { $("status").textContent = error.message; return; }
+    if (sortIndex >= 0 && cols()[sortIndex].name === "best topic") { sortRows(); }
+    draw();
+    SP.timing.best = performance.now();
+  });
 })();
