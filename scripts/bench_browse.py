@@ -6,8 +6,9 @@
 2. ``--synthetic-units N``: a synthetic run of N units (LLaMA-7B: 32 layers x 11,008 = 352,256)
    with the topic counts of the SmolLM2 run (4.35 per unit-polarity pair on average, 10 words from
    a Zipf vocabulary of 30,000 words), written as shards; its report is measured as in 1, and its
-   word index is built and searched: every one of 200 random words alone, and 200 random pairs
-   (all), in process, after the index is built. ``--search-run RUN`` does the same on a real run.
+   word index is built and searched, in process, after the index is built: 200 random words alone,
+   and 200 random pairs of the first 200 words of the index's (sorted) vocabulary, with all and
+   with any (in the synthetic run those are the 200 most frequent words: the longest postings). ``--search-run RUN`` does the same on a real run.
 
 Writes JSON to ``--json``. Timings on a shared machine are pessimistic.
 """
@@ -116,10 +117,10 @@ def measure_search(run: Path, index_dir: Path, seed: int = 1) -> dict:
     rng = np.random.default_rng(seed)
     vocab = np.asarray(index.arrays["vocab"])
     singles = rng.choice(vocab, 200).tolist()
-    pairs = [rng.choice(vocab[:200], 2).tolist() for _ in range(200)]  # frequent words: long postings
+    pairs = [rng.choice(vocab[:200], 2).tolist() for _ in range(200)]  # synthetic: the 200 most frequent words
     out = {"topics": int(len(index.arrays["score"])), "words": int(len(vocab)), "build_s": round(build, 2)}
-    cases = (("single_word", [[w] for w in singles], "all"), ("two_frequent_words_all", pairs, "all"),
-             ("two_frequent_words_any", pairs, "any"))
+    cases = (("single_word", [[w] for w in singles], "all"), ("two_words_all", pairs, "all"),
+             ("two_words_any", pairs, "any"))
     for name, queries, match in cases:
         times = []
         for query in queries:
