@@ -8,7 +8,8 @@
    a Zipf vocabulary of 30,000 words), written as shards; its report is measured as in 1, and its
    word index is built and searched, in process, after the index is built: 200 random words alone,
    and 200 random pairs of the first 200 words of the index's (sorted) vocabulary, with all and
-   with any (in the synthetic run those are the 200 most frequent words: the longest postings). ``--search-run RUN`` does the same on a real run.
+   with any (in the synthetic run those are the 200 most frequent words: the longest postings).
+   ``--search-run RUN`` does the same on a real run.
 
 Writes JSON to ``--json``. Timings on a shared machine are pessimistic.
 """

@@ -244,9 +244,8 @@ def _mark_missing(units: UnitTable, explained: dict, table: CompareTable | None,
     if table is not None:
         units.missing |= np.array([p not in table.rows for p in pairs], bool).astype(np.int32) << 4
     if reader is not None:
-        n = int(reader._store.meta.get("n_neurons", 0))
-        units.missing |= np.array([not (layer in reader.layers and 0 <= neuron < n) for layer, neuron in pairs],
-                                  bool).astype(np.int32) << 5
+        absent = np.array([not reader.has(layer, neuron) for layer, neuron in pairs], bool)
+        units.missing |= absent.astype(np.int32) << 5
 
 
 def missing_labels(mask: int, unit_requested: bool = False) -> list[str]:
