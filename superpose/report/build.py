@@ -50,12 +50,13 @@ def build_report(results: str | Path, out: str | Path, *, explanations: str | Pa
         figures = write_plots(data, assets)
         vocab = pack.Vocab()
         unit_layers = sorted(set(data.units.layer.tolist()))
-        sizes = {"units.js": pack.write_js(folder / "units.js", "unitsLoaded", pack.unit_columns(data)),
-                 "best.js": pack.write_js(folder / "best.js", "bestLoaded", pack.best_topics(data))}
+        sizes = {"units.js": pack.write_js(folder / "units.js", "unitsLoaded", pack.unit_columns(data), parse=True),
+                 "best.js": pack.write_js(folder / "best.js", "bestLoaded", pack.best_topics(data), parse=True)}
         for layer in unit_layers:
             name = f"layer_{layer:02d}.js"
             sizes[name] = pack.write_js(folder / name, "layerLoaded", pack.layer_payload(data, layer, vocab, found))
-        sizes["topics.js"] = pack.write_js(folder / "topics.js", "topicsLoaded", pack.topic_columns(data, vocab))
+        sizes["topics.js"] = pack.write_js(folder / "topics.js", "topicsLoaded", pack.topic_columns(data, vocab),
+                                           parse=True)
         bounds = {}
         for layer in unit_layers:
             neurons = data.units.neuron[data.units.layer == layer]

@@ -25,7 +25,8 @@ def num(value: float | None, digits: int = 3) -> str:
 
 
 def page(title: str, body: str, scripts: list[str]) -> str:
-    tags = "".join(f'<script src="{esc(src)}"></script>\n' for src in scripts)
+    # deferred (run in order once the page is parsed): the page paints before the data is read
+    tags = "".join(f'<script src="{esc(src)}" defer></script>\n' for src in scripts)
     return (f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f'<title>{esc(title)}</title>\n<link rel="icon" href="data:,">\n'

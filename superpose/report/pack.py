@@ -48,9 +48,16 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def write_js(path: Path, call: str, payload: Any) -> int:
-    """``SP.<call>(<json>);`` into ``path``; returns the bytes written."""
-    text = f"SP.{call}(" + json.dumps(_clean(payload), separators=(",", ":"), ensure_ascii=False) + ");\n"
+def write_js(path: Path, call: str, payload: Any, parse: bool = False) -> int:
+    """``SP.<call>(<json>);`` into ``path``; returns the bytes written.
+
+    ``parse``: the JSON as a string given to ``JSON.parse``, which browsers read faster than the
+    same data as a script literal (worth it for the large files the index needs first).
+    """
+    data = json.dumps(_clean(payload), separators=(",", ":"), ensure_ascii=False)
+    if parse:
+        data = "JSON.parse(" + json.dumps(data, ensure_ascii=False) + ")"
+    text = f"SP.{call}({data});\n"
     path.write_text(text, encoding="utf-8")
     return len(text.encode("utf-8"))
 
