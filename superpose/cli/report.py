@@ -32,6 +32,7 @@ class ReportArgs:
     max_neurons: int | None = option("report at most N neurons, the first by layer and neuron", None, metavar="N")
     input: list[str] = option("an input for a report section of another module, NAME=PATH; repeat for several",
                               default_factory=list, metavar="NAME=PATH")
+    progress: bool = option("show a progress bar (one step per layer)", True)
 
 
 def run_report(args: ReportArgs) -> int:
@@ -45,7 +46,8 @@ def run_report(args: ReportArgs) -> int:
             raise SuperposeError(f"--input {item!r} is not NAME=PATH (for example --input top-words=words.csv)")
         extra[name] = path
     out = build_report(args.results, args.out, explanations=args.explanations, records=args.records,
-                       compare=args.compare, max_neurons=args.max_neurons, extra=extra)
+                       compare=args.compare, max_neurons=args.max_neurons, extra=extra,
+                       progress=args.progress)
     print(f"report: {out / 'index.html'}")
     return 0
 

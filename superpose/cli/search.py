@@ -40,9 +40,8 @@ def run_search(args: SearchArgs) -> int:
         raise SuperposeError(f"--limit must be 0 (all) or more, not {args.limit}")
     reader = RunReader(args.run)
     vocab = check_corpus(reader.run_json(), args.corpus) if args.corpus else None
-    index = WordIndex(args.run, args.index, reader=reader)
-    if index.built_now:
-        print(f"word index built: {index.folder}", file=sys.stderr)
+    index = WordIndex(args.run, args.index, reader=reader, on_build=lambda folder: print(
+        f"building the word index of this run in {folder} (once; later searches reuse it) ...", file=sys.stderr))
     result = index.search(args.words, args.match, None if args.limit == 0 else args.limit)
     notes = []
     for word in result.absent:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,7 @@ class WordIndex:
     """A run's word index, built when missing or stale, read memory-mapped."""
 
     def __init__(self, run: str | Path, index_dir: str | Path | None = None, *,
-                 reader: RunReader | None = None) -> None:
+                 reader: RunReader | None = None, on_build: Callable[[Path], None] | None = None) -> None:
         self.run = Path(run)
         self.reader = reader or RunReader(self.run)
         self.folder = Path(index_dir) if index_dir is not None else self.run / "search"
@@ -105,7 +106,7 @@ class WordIndex:
         meta = self._meta()
         if meta.get("format") != INDEX_FORMAT or meta.get("format_version") != INDEX_VERSION \
                 or meta.get("source") != stamp:
-            self._build()
+            self._build(on_build)
         self.arrays = {name: np.load(self.folder / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
 
     def _meta(self) -> dict[str, Any]:
@@ -115,12 +116,15 @@ class WordIndex:
         except (OSError, ValueError):
             return {}
 
-    def _build(self) -> None:
+    def _build(self, on_build: Callable[[Path], None] | None) -> None:
         if self.folder.exists() and not (self.folder / "index.json").is_file() and any(self.folder.iterdir()):
             raise SuperposeError(f"{self.folder} exists and is not a word index: pass another --index")
         if not os.access(self.folder.parent if not self.folder.exists() else self.folder, os.W_OK):
             raise SuperposeError(f"cannot write the word index to {self.folder} (read-only): pass --index DIR")
-        arrays = build_arrays(self.reader.topics())
+        topics = self.reader.topics()  # read (and checked) before anything is said or written
+        if on_build is not None:
+            on_build(self.folder)
+        arrays = build_arrays(topics)
         with atomic_dir(self.folder) as tmp:
             for name, array in arrays.items():
                 np.save(tmp / f"{name}.npy", array)

@@ -8,7 +8,10 @@ folder is replaced whole, an existing folder that is not a report is refused.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+from tqdm.auto import tqdm
 
 from superpose.core.errors import SuperposeError
 from superpose.mining.overview import layer_overview, recurring_topics
@@ -22,7 +25,7 @@ from superpose.report.sections import script, sections
 
 def build_report(results: str | Path, out: str | Path, *, explanations: str | Path | None = None,
                  records: str | Path | None = None, compare: str | Path | None = None,
-                 max_neurons: int | None = None, extra: dict[str, str] | None = None) -> Path:
+                 max_neurons: int | None = None, extra: dict[str, str] | None = None, progress: bool = False) -> Path:
     """Write ``out/index.html``, ``out/neuron.html``, ``out/data/`` and ``out/assets/``; returns ``out``.
 
     ``extra`` (name -> path) is handed to the sections of other modules as ``data.extra``.
@@ -52,7 +55,7 @@ def build_report(results: str | Path, out: str | Path, *, explanations: str | Pa
         unit_layers = sorted(set(data.units.layer.tolist()))
         sizes = {"units.js": pack.write_js(folder / "units.js", "unitsLoaded", pack.unit_columns(data), parse=True),
                  "best.js": pack.write_js(folder / "best.js", "bestLoaded", pack.best_topics(data), parse=True)}
-        for layer in unit_layers:
+        for layer in tqdm(unit_layers, desc="report layers", unit="layer", disable=not progress, file=sys.stderr):
             name = f"layer_{layer:02d}.js"
             sizes[name] = pack.write_js(folder / name, "layerLoaded", pack.layer_payload(data, layer, vocab, found))
         sizes["topics.js"] = pack.write_js(folder / "topics.js", "topicsLoaded", pack.topic_columns(data, vocab),
