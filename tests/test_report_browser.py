@@ -49,6 +49,7 @@ def _load(driver, path: str) -> None:
     assert driver.execute_script("return document.readyState") == "complete"
     _wait(driver, "return window.SP && SP.timing && (SP.timing.best || SP.timing.rendered)")
     assert console_errors(driver) == []
+    _wait(driver, "return Array.from(document.images).every(i => i.complete)")  # drawn by script: may still load
     broken = driver.execute_script(
         "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
     assert broken == []
