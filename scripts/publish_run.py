@@ -3,7 +3,8 @@
 A full run holds three files per unit and polarity (276k for SmolLM2); the repository keeps the
 bulk tables (the topics table recompressed as xz), run.json, the mined-versus-random summary,
 the random baseline's bulk tables, and the per-unit files of the paper's layout for one small
-slice of units only.
+slice of units only, beside the tables (the run reader merges both: the slice's pools and sets
+show in the report).
 """
 
 from __future__ import annotations
@@ -39,8 +40,7 @@ def main() -> None:
         random_dest.mkdir(exist_ok=True)
         for name in ("topics.csv.gz", "pools.csv.gz", "baseline.json"):
             shutil.copy2(args.run / "random" / name, random_dest / name)
-    slice_dest = args.dest / "per-unit-slice"
-    slice_dest.mkdir(exist_ok=True)
+    slice_dest = args.dest
     copied = 0
     for neuron in range(first, last + 1):
         for path in args.run.glob(f"{args.slice_layer}_{neuron}_*"):

@@ -46,6 +46,11 @@ _LAZY = {
     "ProjectionConfig": "superpose.config",
     "MiningConfig": "superpose.config",
     "ExecutionConfig": "superpose.config",
+    # reading runs of any layout, searching their topics, the report
+    "open_run": "superpose.mining.store",
+    "RunReader": "superpose.mining.store",
+    "WordIndex": "superpose.mining.search",
+    "build_report": "superpose.report",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

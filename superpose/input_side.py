@@ -25,7 +25,7 @@ from superpose.core.ranges import format_range, parse_range
 from superpose.corpus.store import load_corpus
 from superpose.llm.top_words import WordActivation, WordSegmenter, neuron_words
 from superpose.mining.run import Task, mine_to_files
-from superpose.mining.store import POLARITIES, is_done, write_bulk
+from superpose.mining.store import POLARITIES, PaperWriter, is_done, write_bulk
 
 RUN_FORMAT = "superpose-mine-input"
 RUN_FORMAT_VERSION = 1
@@ -93,8 +93,8 @@ def mine_input_side(records: str | Path, corpus_dir: str | Path, out: str | Path
                   for p in POLARITIES)
     total = len(layer_list) * len(unit_list) * len(POLARITIES)
     started = time.perf_counter()
-    mine_to_files(tasks(), folder, str(corpus_dir), counts.vocab, mining, executor, total=total, pending=pending,
-                  desc="input-side topics", progress=progress)
+    mine_to_files(tasks(), PaperWriter(folder, counts.vocab), str(corpus_dir), counts.vocab, mining, executor,
+                  total=total, pending=pending, desc="input-side topics", progress=progress)
     units = [(layer, neuron) for layer in layer_list for neuron in unit_list]
     totals = write_bulk(folder, store.model, MODE, units)
     write_json_atomic(folder / "run.json", stamp(format=RUN_FORMAT, format_version=RUN_FORMAT_VERSION,

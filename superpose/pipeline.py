@@ -7,14 +7,19 @@ never blocks the corrected one. Files, all under ``{out}/{model}/{mode}/``:
 
 1. ``layer_{LL}.npz``: the projection with pools (docs/formats/projection.md); reused when it exists
    with the same parameters.
-2. per unit and polarity, the paper's three files (:mod:`superpose.mining.store`), written atomically,
-   topics last; a unit-polarity whose topics file exists is skipped on resume.
-3. ``topics.csv.gz`` and ``pools.csv.gz``, rebuilt from the per-unit files at the end, and ``run.json``
-   with every parameter and version.
+2. ``layout="paper"``: per unit and polarity, the paper's three files (:mod:`superpose.mining.store`),
+   written atomically, topics last; a unit-polarity whose topics file exists is skipped on resume.
+   ``layout="shards"``: per layer, ``shards/layer_{LL}_*`` tables (Parquet and gzip CSV) written
+   when the layer's last unit is mined; a layer whose shard exists is skipped on resume. ``auto``
+   (the default) takes shards above :data:`SHARDS_ABOVE_UNITS` units: a whole model in the paper's
+   layout is millions of files.
+3. paper layout: ``topics.csv.gz`` and ``pools.csv.gz``, rebuilt from the per-unit files at the end;
+   both layouts: ``run.json`` with every parameter and version.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Iterator
@@ -24,6 +29,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
+from superpose.core.errors import SuperposeError
 from superpose.core.fileio import check_writable, write_json_atomic
 from superpose.core.manifest import refuse_other_request, stamp
 from superpose.core.provenance import timestamp
@@ -31,23 +37,29 @@ from superpose.core.ranges import format_range, parse_range
 from superpose.corpus.store import load_corpus
 from superpose.execution import make_executor
 from superpose.mining.run import Task, mine_to_files
-from superpose.mining.store import POLARITIES, is_done, write_bulk
+from superpose.mining.store import POLARITIES, PaperWriter, RunReader, ShardWriter, write_bulk
 from superpose.models.device import Placement
 
 RUN_FORMAT = "superpose-mine"
 RUN_FORMAT_VERSION = 1
+LAYOUTS = ("auto", "paper", "shards")
+SHARDS_ABOVE_UNITS = 1000  # ``auto``: runs of more units than this are written as shards
 
 
 def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig | None = None,
          mining: MiningConfig | None = None, execution: ExecutionConfig | None = None,
          layers: str | None = None, neurons: str | None = None, cache_dir: str | None = None,
-         overwrite: bool = False, progress: bool = True, placement: Placement | None = None) -> Path:
+         overwrite: bool = False, progress: bool = True, placement: Placement | None = None,
+         layout: str = "auto") -> Path:
     """Run the whole mining job; returns the run folder ``{out}/{model}/{mode}``.
 
     With ``projection.sae`` the units are that SAE's latents, the layer is its hook's (``layers`` may
     only name that one), and the folder is ``{out}/{model}--sae-{name}/{mode}``; the request records
     the SAE (``units``) and a pooling other than the default (``pooling``).
     ``placement`` is the projection's device and dtype (default: CPU, float32).
+    ``layout``: ``paper`` (three files per unit and polarity), ``shards`` (tables per layer) or
+    ``auto`` (the layout of the run already in the folder, else shards above
+    :data:`SHARDS_ABOVE_UNITS` units).
     """
     from superpose.models import load_model
     from superpose.projection.project import check_source, check_tau, n_units
@@ -55,6 +67,8 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
     from superpose.projection.store import load_layer
     from superpose.units import load_sae
 
+    if layout not in LAYOUTS:
+        raise SuperposeError(f"unknown layout {layout!r}: choose one of {', '.join(LAYOUTS)}")
     projection = projection or ProjectionConfig()
     mining = mining or MiningConfig()
     execution = execution or ExecutionConfig()
@@ -82,6 +96,9 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
         request["units"] = source.identity()
     if lm.placement.dtype != "float32":  # pools from another precision are another run
         request["dtype"] = lm.placement.dtype
+    layout = resolve_layout(layout, folder, len(layer_list) * len(unit_list), overwrite)
+    if layout == "shards":  # only then: paper runs keep the run.json request they always had
+        request["layout"] = "shards"
     if not overwrite:
         refuse_other_request(folder / "run.json", request, what="a run",
                              fix="choose another --out or pass --overwrite")
@@ -94,36 +111,60 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
         paths = project_to_files(lm, projection.mode, layer_list, out, neurons=unit_list, tau=projection.tau,
                                  corpus=CorpusWords.from_counts(counts, corpus_dir), overwrite=overwrite,
                                  on_units=bar.update, source=source, pooling=projection.pooling)
-    pending = sum(not is_done(folder, layer, neuron, polarity)
+    if layout == "shards":
+        writer: PaperWriter | ShardWriter = ShardWriter(folder, counts.vocab, run_name(lm, source), projection.mode,
+                                                        {layer: 2 * len(unit_list) for layer in layer_list})
+    else:
+        writer = PaperWriter(folder, counts.vocab)
+    pending = sum(not writer.done(layer, neuron, polarity)
                   for layer in layer_list for neuron in unit_list for polarity in POLARITIES)
 
     def tasks() -> Iterator[Task]:
         """Unfinished unit-polarities, one layer file in memory at a time."""
         for path in paths:
             layer_file = load_layer(path)
+            if layout == "shards" and writer.done(layer_file.meta["layer"], 0, "pos"):
+                continue  # the layer's shard exists
             for row, neuron in enumerate(layer_file.neurons.tolist()):
                 for polarity in POLARITIES:
-                    if not is_done(folder, layer_file.meta["layer"], neuron, polarity):
+                    if not writer.done(layer_file.meta["layer"], neuron, polarity):
                         yield Task(layer_file.meta["layer"], neuron, polarity,
                                    np.asarray(layer_file.pool(row, polarity)))
 
     total = len(layer_list) * len(unit_list) * len(POLARITIES)
     started = time.perf_counter()
-    mine_to_files(tasks(), folder, corpus_dir, counts.vocab, mining, executor, total=total, pending=pending,
+    mine_to_files(tasks(), writer, corpus_dir, counts.vocab, mining, executor, total=total, pending=pending,
                   desc="mining", progress=progress)
     seconds = time.perf_counter() - started
-    units = [(layer, neuron) for layer in layer_list for neuron in unit_list]
-    totals = write_bulk(folder, run_name(lm, source), projection.mode, units)
+    if layout == "shards":
+        reader = RunReader(folder)
+        totals = {"topics": reader.topics().num_rows, "pools": reader.pools().num_rows}
+    else:
+        totals = write_bulk(folder, run_name(lm, source), projection.mode,
+                            [(layer, neuron) for layer in layer_list for neuron in unit_list])
     write_json_atomic(folder / "run.json", stamp(format=RUN_FORMAT, format_version=RUN_FORMAT_VERSION,
                                                  request=request, finished=timestamp(), totals=totals,
                                                  mined_now=pending, mining_seconds_now=round(seconds, 2)))
     return folder
 
 
+def resolve_layout(layout: str, folder: Path, units: int, overwrite: bool = False) -> str:
+    """``auto``: the layout of the run already in ``folder`` (resume), else shards above
+    :data:`SHARDS_ABOVE_UNITS` units; an explicit layout is kept (a clash is refused later, as any
+    changed parameter)."""
+    if layout != "auto":
+        return layout
+    path = folder / "run.json"
+    if path.is_file() and not overwrite:
+        previous = json.loads(path.read_text(encoding="utf-8")).get("request") or {}
+        return str(previous.get("layout", "paper"))
+    return "shards" if units > SHARDS_ABOVE_UNITS else "paper"
+
+
 def _remove_unit_files(folder: Path) -> None:
-    for pattern in ("*_pool.txt", "*_isets.csv", "*_topics.csv"):
+    for pattern in ("*_pool.txt", "*_isets.csv", "*_topics.csv", "shards/layer_*"):
         for path in folder.glob(pattern):
             path.unlink()
 
 
-__all__ = ["RUN_FORMAT", "RUN_FORMAT_VERSION", "mine"]
+__all__ = ["LAYOUTS", "RUN_FORMAT", "RUN_FORMAT_VERSION", "mine", "resolve_layout"]

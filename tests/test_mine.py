@@ -12,7 +12,7 @@ import pytest
 from superpose.cli import main
 from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
 from superpose.core.errors import SuperposeError
-from superpose.mining import run as run_module
+from superpose.mining import store as export_module
 from superpose.mining.pool import PoolResult, Topic, mine_pool
 from superpose.mining.store import read_bulk, read_unit, write_unit
 from superpose.pipeline import mine
@@ -68,7 +68,7 @@ def test_empty_pools_give_empty_files(inputs, tmp_path):
 def test_killed_run_resumes_to_identical_files(inputs, tmp_path, monkeypatch):
     reference = _outputs(_mine(inputs, tmp_path / "clean", layers="1"))
     calls = {"n": 0}
-    real_write = run_module.write_unit
+    real_write = export_module.write_unit
 
     def dying_write(*args, **kwargs):
         calls["n"] += 1
@@ -76,10 +76,10 @@ def test_killed_run_resumes_to_identical_files(inputs, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(run_module, "write_unit", dying_write)
+    monkeypatch.setattr(export_module, "write_unit", dying_write)
     with pytest.raises(KeyboardInterrupt):
         _mine(inputs, tmp_path / "killed", layers="1")
-    monkeypatch.setattr(run_module, "write_unit", real_write)
+    monkeypatch.setattr(export_module, "write_unit", real_write)
     folder = tmp_path / "killed" / "tiny-llama" / "hi-c"
     assert len(list(folder.glob("*_topics.csv"))) == 29
     _mine(inputs, tmp_path / "killed", layers="1")

@@ -1,4 +1,4 @@
-"""The static report without a browser: what it collects, escapes, refuses, and the figures it writes."""
+"""The static report without a browser: what it collects, packs into data files, escapes, refuses."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from superpose import cli
 from superpose.core.errors import SuperposeError
 from superpose.report import build_report
-from superpose.report.data import collect
-from superpose.report.html import heatmap
-from superpose.report.inputs import Record
+from superpose.report.data import MISSING, collect, missing_labels
+from superpose.report.sections import SECTION_MODULES, sections
+from superpose.report.sections.compare import label
 from tests.report_helpers import (
     FRUIT,
     MODEL,
@@ -37,74 +37,104 @@ def report(inputs, tmp_path_factory) -> Path:
                         explanations=inputs["explanations"], records=inputs["records"], compare=inputs["compare"])
 
 
-def _pages(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): p.read_text(encoding="utf-8") for p in folder.rglob("*.html")}
+def data_file(report: Path, name: str) -> dict:
+    """The JSON argument of a data file ``SP.xxx({...});`` or ``SP.xxx(JSON.parse("..."));``."""
+    text = (report / "data" / name).read_text(encoding="utf-8")
+    inner = text[text.index("(") + 1: text.rindex(")")]
+    if inner.startswith("JSON.parse("):
+        return json.loads(json.loads(inner[len("JSON.parse("):-1]))
+    return json.loads(inner)
 
 
-def test_collect_keeps_every_neuron_and_names_what_it_misses(inputs):
+def _missing(data, layer: int, neuron: int) -> list[str]:
+    row = data.units.index(layer, neuron)
+    return missing_labels(int(data.units.missing[row]), bool(data.units.requested[row]))
+
+
+def test_collect_keeps_every_unit_and_names_what_it_misses(inputs):
     data = collect(inputs["results"], explanations=inputs["explanations"], records=inputs["records"],
                    compare=inputs["compare"])
-    views = {v.key: v for v in data.neurons}
     # the run's six requested units plus the explained neuron the run does not hold
-    assert sorted(views) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (5, 7)]
-    assert "not in the mining results" in views[(5, 7)].missing
-    assert views[(5, 7)].explanation.text == "elsewhere"
-    assert "not mined yet (unfinished run)" in views[(1, 2)].missing
-    assert "not explained" in views[(1, 1)].missing
-    assert "not in the compare table" in views[(1, 1)].missing
-    assert "no activation records" in views[(1, 0)].missing  # records hold layer 0 only
-    assert views[(0, 1)].missing == []
-    assert [t["words"] for t in views[(0, 1)].topics("pos")] == [list(FRUIT), ["boat", "crab", "fish"]]
-    assert views[(0, 1)].best_npmi() == pytest.approx(0.42)
-    assert views[(0, 1)].compare_best("topic_score") == pytest.approx(0.35)
+    assert list(zip(data.units.layer.tolist(), data.units.neuron.tolist(), strict=True)) == [
+        (0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (5, 7)]
+    assert "not in the mining results" in _missing(data, 5, 7)
+    assert data.explanations[(5, 7)].text == "elsewhere"
+    assert "not mined yet (unfinished run)" in _missing(data, 1, 2)
+    assert {"not explained", "not in the compare table"} <= set(_missing(data, 1, 1))
+    assert "no activation records" in _missing(data, 1, 0)  # records hold layer 0 only
+    assert _missing(data, 0, 1) == []
+    row = data.units.index(0, 1)
+    assert data.units.topics[row].tolist() == [2, 1]
+    first = int(data.units.first_topic[row, 0])
+    assert data.topics["words"][first].as_py() == " ".join(FRUIT)
+    assert data.topics["score"][first].as_py() == pytest.approx(0.42)
 
 
 def test_explanations_merge_with_their_scores(inputs):
     data = collect(inputs["results"], explanations=inputs["explanations"])
-    views = {v.key: v for v in data.neurons}
-    scored = views[(0, 1)].explanation
+    scored = data.explanations[(0, 1)]
     assert (scored.text, scored.status, scored.score) == ("fruit names", "ok", pytest.approx(0.5))
     assert scored.scores["r2"].value is None and scored.scores["r2"].reason == "constant activations"
-    assert views[(1, 0)].explanation.status == "dead"
-    assert views[(0, 0)].explanation.score == pytest.approx(0.2)
+    assert data.explanations[(1, 0)].status == "dead"
 
 
-def test_records_come_through_with_top_and_random(inputs):
-    data = collect(inputs["results"], records=inputs["records"])
-    records = {v.key: v.records for v in data.neurons}[(0, 2)]
-    assert [r.kind for r in records] == ["top", "top", "random", "random"]
-    assert records[0].tokens == [" apple", PWNED, " banana", "\n"]
-    assert records[0].activations == pytest.approx([2.0, 0.5, 1.0, 0.0])
+def test_report_is_a_few_files_and_its_data_files_hold_every_unit(report):
+    names = sorted(str(p.relative_to(report)) for p in report.rglob("*") if p.is_file())
+    assert [n for n in names if n.endswith(".html")] == ["index.html", "neuron.html"]
+    assert [n for n in names if n.startswith("data/")] == [
+        "data/best.js", "data/layer_00.js", "data/layer_01.js", "data/layer_05.js", "data/meta.js", "data/topics.js",
+        "data/units.js", "data/words.js"]
+    units = data_file(report, "units.js")
+    assert units["layer"] == [0, 0, 0, 1, 1, 1, 5] and units["neuron"] == [0, 1, 2, 0, 1, 2, 7]
+    assert units["tp"] == [0, 2, 1, 1, 0, -1, -1]  # -1: not mined
+    assert data_file(report, "best.js")[1] == " ".join(FRUIT) and units["bp"][1] == 0.42
+    assert units["expl"]["1"] == "fruit names" and units["llm"]["1"] == 0.5 and units["cmp"]["1"] == 0.35
+    words = data_file(report, "words.js")
+    layer = data_file(report, "layer_00.js")
+    pos = layer["units"]["1"]["pos"]
+    assert [" ".join(words[i] for i in t[5]) for t in pos["t"]] == [" ".join(FRUIT), "boat crab fish"]
+    assert pos["t"][0][1] == 0.42 and pos["isets"] is not None and len(pos["pool"]) == 17
+    assert layer["units"]["1"]["s"]["explanation"]["text"] == "fruit names"
+    assert layer["random"] == sorted(layer["random"]) and max(layer["random"]) < 0
+    topics = data_file(report, "topics.js")
+    assert len(topics["unit"]) == len(topics["score"]) == len(topics["len"]) == 5
+    assert sum(topics["len"]) == len(topics["words"])
+    summary = json.loads((report / "report.json").read_text())
+    assert summary["units"] == 7 and summary["missing"]["L5_N7"][0] == "not in the mining results"
 
 
-def test_pages_escape_tokens_topics_and_explanations(report):
-    pages = _pages(report)
-    assert "index.html" in pages and "neurons/L0_N0.html" in pages and "neurons/L5_N7.html" in pages
-    for name, text in pages.items():
-        assert "window.__pwned" not in text.replace("&lt;script&gt;window.__pwned", ""), name
-        assert "x<b>y" not in text, name
-        # the only scripts are the report's own
-        assert re.findall(r"<script[^>]*>", text) == ['<script src="../assets/report.js" defer>'
-                                                     if "/" in name else '<script src="assets/report.js" defer>']
-    neuron = pages["neurons/L0_N0.html"]
-    assert "fruit &lt;script&gt;window.__pwned=1&lt;/script&gt; &amp; more" in neuron  # explanation
-    assert 'title="0.5">&lt;script&gt;window.__pwned=1&lt;/script&gt;</span>' in neuron  # record token
-    assert "x&lt;b&gt;y" in pages["neurons/L0_N2.html"]  # topic word
+def test_missing_inputs_are_said_once_above_the_table(report):
+    index = (report / "index.html").read_text()
+    assert index.count("Missing inputs.") == 1
+    assert "5 of 7 units: not in the compare table (the 2 that are marked" in index
+    meta = data_file(report, "meta.js")
+    kinds = {k["label"]: k for k in meta["missing"]}
+    assert kinds["not in the compare table"]["majority"] and not kinds["not explained"]["majority"]
+    assert [k["label"] for k in meta["missing"]] == list(MISSING)
 
 
-def test_neuron_page_shows_topics_scores_baseline_and_missing(report):
-    pages = _pages(report)
-    page = pages["neurons/L0_N1.html"]
-    assert "apple banana cherry" in page and "0.420" in page and "comet moon star" in page
-    assert "fruit names" in page and "0.500" in page and "constant activations" in page
-    assert "Random baseline, layer 0" in page and "layer_0_npmi.svg" in page
-    assert "100%" in page  # 0.42 beats every random topic of layer 0 (all negative)
-    assert "not in the mining results" in pages["neurons/L5_N7.html"]
-    assert "not mined yet" in pages["neurons/L1_N2.html"]
-    assert "No activation records for this neuron" in pages["neurons/L1_N0.html"]
-    index = pages["index.html"]
-    assert index.count("<tr data-layer=") == 7
-    assert 'href="neurons/L0_N1.html"' in index and "not explained" in index
+def test_pages_escape_every_value_and_load_only_their_own_scripts(report):
+    for name in ("index.html", "neuron.html"):
+        text = (report / name).read_text()
+        assert PWNED not in text and "x<b>y" not in text
+        scripts = re.findall(r"<script[^>]*>", text)
+        assert all(re.fullmatch(r'<script src="(assets|data)/[a-z_0-9]+\.js" defer>', s) for s in scripts), scripts
+    # values in data files are JSON strings, drawn with SP.esc; the script never builds markup from them unescaped
+    assert PWNED in (report / "data" / "layer_00.js").read_text()
+    neuron = (report / "assets" / "neuron.js").read_text()
+    assert "innerHTML" in neuron and "SP.esc" in neuron
+
+
+def test_compare_columns_get_readable_names():
+    assert label("best_npmi_pos") == "best topic NPMI, positive"
+    assert label("topics_beat_llm") == "topics score higher than the LLM"
+    assert label("some_new_column") == "some new column"
+
+
+def test_sections_are_modules_in_page_order():
+    found = sections()
+    assert [s.id for s in found] == SECTION_MODULES
+    assert all(s.title and "return" in s.js for s in found)
 
 
 def test_figures_are_written_and_identical_between_builds(inputs, report, tmp_path):
@@ -117,9 +147,15 @@ def test_figures_are_written_and_identical_between_builds(inputs, report, tmp_pa
         first = (report / "assets" / name).read_bytes()
         assert first.startswith(b"<?xml") and b"<svg" in first
         assert first == (again / "assets" / name).read_bytes(), name
+    for name in ("units.js", "best.js", "topics.js", "layer_00.js", "words.js"):
+        assert (report / "data" / name).read_bytes() == (again / "data" / name).read_bytes(), name
+
+
+def test_overviews_of_layers_and_recurring_topics(report):
     index = (report / "index.html").read_text()
-    for name in names - {f"layer_{n}_npmi.svg" for n in (0, 1, 5)}:
-        assert f"assets/{name}" in index
+    assert "<h2>Layers</h2>" in index and "<h2>Recurring topics</h2>" in index
+    # "boat crab fish" is found by (0, 1) pos and (1, 0) pos
+    assert re.search(r'<td class="num">2</td><td class="num">0\.310</td><td>boat crab fish</td>', index)
 
 
 def test_inputs_of_another_model_or_corpus_are_refused_and_nothing_is_written(tmp_path, inputs):
@@ -135,13 +171,21 @@ def test_inputs_of_another_model_or_corpus_are_refused_and_nothing_is_written(tm
         with pytest.raises(SuperposeError, match=message):
             build_report(inputs["results"], out, **given)
         assert not out.exists()
-    # a failed report leaves the previous one in place
     build_report(inputs["results"], out)
     before = (out / "index.html").read_text()
     with pytest.raises(SuperposeError):
         build_report(inputs["results"], out, compare=tmp_path / "c.csv")
     assert (out / "index.html").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_bad_run_folders_are_refused(tmp_path, inputs):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "run.json").write_text(json.dumps({"request": {"model": MODEL, "mode": "hi-c"}}))
+    with pytest.raises(SuperposeError, match="holds no mining results"):
+        build_report(empty, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_folder_that_is_not_a_report_is_never_replaced(tmp_path, inputs):
@@ -159,34 +203,42 @@ def test_default_corpus_name_matches_its_sources(tmp_path):
     assert data.run.corpus == ("gensim-wiki", "ovos-wiki", "wordnet")
 
 
-def test_max_neurons_and_unfinished_run(tmp_path, inputs):
+def test_max_neurons_and_tables_only_run(tmp_path, inputs):
     run = make_run(tmp_path / "run")
-    (run / "pools.csv.gz").unlink()
-    (run / "topics.csv.gz").unlink()
+    for path in run.glob("*_*_*_*"):  # per-unit files gone: the bulk tables alone
+        path.unlink()
     out = build_report(run, tmp_path / "out", max_neurons=2)
-    index = (out / "index.html").read_text()
-    assert index.count("<tr data-layer=") == 2
-    assert "Showing the first 2 of 6 neurons" in index
-    assert "unfinished" in index
-    assert json.loads((out / "report.json").read_text())["neurons"] == 2
+    assert "Showing the first 2 of 6 units" in (out / "index.html").read_text()
+    units = data_file(out, "units.js")
+    assert units["neuron"] == [0, 1] and units["tp"] == [0, 2]  # from the tables: mined, not "not mined"
+    side = data_file(out, "layer_00.js")["units"]["1"]["pos"]
+    assert side["pool"] is None and side["isets"] is None and len(side["t"]) == 2
+    assert json.loads((out / "report.json").read_text())["units"] == 2
 
 
-def test_heatmap_shades_by_activation_over_scale():
-    html = heatmap(Record(["a", "<b>", "c"], [2.0, 1.0, -2.0], "top"), scale=2.0)
-    assert 'rgba(217,72,15,1.00)" title="2">a<' in html
-    assert 'rgba(217,72,15,0.50)" title="1">&lt;b&gt;<' in html
-    assert 'rgba(28,126,214,1.00)" title="-2">c<' in html
-
-
-def test_cli_writes_a_report_and_reports_a_refusal(tmp_path, inputs, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, "superpose.cli.report"]
-                        if "superpose.cli.report" not in cli.COMMAND_MODULES else cli.COMMAND_MODULES)
+def test_cli_writes_a_report_and_reports_a_refusal(tmp_path, inputs, capsys):
     out = tmp_path / "out"
     assert cli.main(["report", "--results", str(inputs["results"]), "--out", str(out),
                      "--explanations", str(inputs["explanations"]), "--max-neurons", "3"]) == 0
-    assert (out / "neurons" / "L0_N2.html").is_file() and not (out / "neurons" / "L1_N0.html").exists()
+    assert data_file(out, "units.js")["neuron"] == [0, 1, 2]
     bad = write_explanations(tmp_path / "bad.jsonl", model="other-model")
     assert cli.main(["report", "--results", str(inputs["results"]), "--out", str(tmp_path / "bad"),
                      "--explanations", str(bad)]) == 2
     assert "model mismatch" in capsys.readouterr().err
     assert MODEL in (out / "index.html").read_text()
+
+
+def test_a_section_of_another_module_is_one_module_and_one_name(tmp_path, inputs, monkeypatch):
+    from superpose.report import sections as registry
+
+    monkeypatch.setattr(registry, "SECTION_MODULES", [*registry.SECTION_MODULES, "tests.report_section_example"])
+    words = tmp_path / "words.txt"
+    words.write_text("apple <b>pear</b>")
+    assert cli.main(["report", "--results", str(inputs["results"]), "--out", str(tmp_path / "out"),
+                     "--input", f"top-words={words}"]) == 0
+    layer = data_file(tmp_path / "out", "layer_00.js")
+    assert layer["units"]["1"]["s"]["top-words"] == {"words": ["apple", "<b>pear</b>"]}
+    assert "top-words" not in layer["units"]["0"]["s"]
+    assert '"Top activating words"' in (tmp_path / "out" / "assets" / "sections.js").read_text()
+    assert cli.main(["report", "--results", str(inputs["results"]), "--out", str(tmp_path / "bad"),
+                     "--input", "no-equals-sign"]) == 2

@@ -44,9 +44,12 @@ def test_index_shows_the_2x2_with_intervals(built):
 
 
 def test_neuron_page_shows_its_own_2x2(built):
-    page = (built / "neurons" / "L0_N1.html").read_text(encoding="utf-8")
-    assert "Input and output side" in page and "tokens steering promotes: apple pear" in page
-    assert "0.1 " in page or "0.100" in page
+    from tests.test_report import data_file
+
+    section = data_file(built, "layer_00.js")["units"]["1"]["s"]["twobytwo"]
+    assert section["cells"][0] == ["topics", [pytest.approx(0.1), 0.0], [0.9, 0.5]]
+    assert ["tokens steering promotes", "apple pear"] in section["texts"]
+    assert '"Input and output side"' in (built / "assets" / "sections.js").read_text(encoding="utf-8")
 
 
 def test_an_old_compare_table_shows_no_2x2(tmp_path):

@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "superpose.cli.units",
     "superpose.cli.compare",
     "superpose.cli.report",
+    "superpose.cli.search",
     "superpose.cli.demo",
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Literal
 
 from superpose.cli.args import Command, option
 from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
@@ -17,10 +18,13 @@ class MineArgs:
     For each unit and polarity: the top (pos) or bottom (neg) --tau tokens of its projection,
     mapped to corpus words (the pool); NPMI between the pool's words; disjoint word sets
     shortlisted by the star heuristic (--theta, --kappa); in each, the --k words of highest mean
-    NPMI by an exact integer program. Writes {out}/{model}/{mode}/{layer}_{neuron}_{polarity}
-    _pool.txt, _isets.csv and _topics.csv (empty: nothing found), topics.csv.gz and pools.csv.gz
-    for the whole run, and run.json. Every option is checked before anything is loaded or written.
-    A stopped run, started again with the same command, skips finished units.
+    NPMI by an exact integer program. --layout paper writes {out}/{model}/{mode}/{layer}_{neuron}
+    _{polarity}_pool.txt, _isets.csv and _topics.csv (empty: nothing found), then topics.csv.gz
+    and pools.csv.gz for the whole run; --layout shards writes per layer shards/layer_{LL}_topics
+    and _pools tables (Parquet and .csv.gz) with the same content; auto takes shards for runs of
+    more than 1000 units (a whole model in the paper's layout is millions of small files). Both
+    write run.json. Every option is checked before anything is loaded or written. A stopped run,
+    started again with the same command, skips finished units (paper) or layers (shards).
     """
 
     corpus: str = option("corpus folder (`superpose corpus build`)", metavar="DIR")
@@ -29,6 +33,9 @@ class MineArgs:
                         metavar="NAME")
     layers: str | None = option("layers, e.g. 0-29 or 3,15,27 (default: all)", None, metavar="RANGE")
     neurons: str | None = option("units of each layer, same syntax (default: all)", None, metavar="RANGE")
+    layout: Literal["auto", "paper", "shards"] = option(
+        "output layout: paper (three files per unit and polarity), shards (two tables per layer) or auto "
+        "(the layout of the run already in --out, else shards above 1000 units)", "auto")
     projection: ProjectionConfig = field(default_factory=ProjectionConfig)
     mining: MiningConfig = field(default_factory=MiningConfig)
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
@@ -46,13 +53,16 @@ def run_mine(args: MineArgs) -> int:
     set_torch_threads(args.threads)
     folder = mine(args.model, args.corpus, args.out, projection=args.projection, mining=args.mining,
                   execution=args.execution, layers=args.layers, neurons=args.neurons, cache_dir=args.cache_dir,
-                  overwrite=args.overwrite, progress=args.progress,
-                  placement=args.placement)
+                  overwrite=args.overwrite, progress=args.progress, placement=args.placement,
+                  layout=args.layout)
     run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     skipped = run["totals"]["pools"] - run["mined_now"]
     if skipped:
         print(f"skipped {skipped} of {run['totals']['pools']} unit-polarities already mined in {folder}")
-    print(f"topics: {folder / 'topics.csv.gz'} (per unit: {folder}/LAYER_NEURON_POLARITY_topics.csv)")
+    if (folder / "shards").is_dir():
+        print(f"topics: {folder / 'shards'}/layer_LL_topics.parquet (and .csv.gz; pools: layer_LL_pools.*)")
+    else:
+        print(f"topics: {folder / 'topics.csv.gz'} (per unit: {folder}/LAYER_NEURON_POLARITY_topics.csv)")
     return 0
 
 
@@ -77,7 +87,7 @@ def run_baseline(args: BaselineArgs) -> int:
 
     out = baseline(args.run, seed=args.seed, neurons=args.neurons, execution=args.execution,
                    cache_dir=args.cache_dir, progress=args.progress)
-    print(f"random baseline: {out / 'topics.csv.gz'}")
+    print(f"random baseline: {out}")
     return 0
 
 

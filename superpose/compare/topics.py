@@ -19,7 +19,7 @@ from pathlib import Path
 
 from superpose.config import POLARITIES
 from superpose.core.errors import SuperposeError
-from superpose.mining.store import is_done, read_unit
+from superpose.mining.store import RunReader, is_done, read_unit
 
 TABLE_COLUMNS = {"model", "mode", "layer", "neuron", "polarity", "rank", "words", "score"}
 
@@ -31,15 +31,19 @@ class TopicSource:
     corpus: str
     folder: Path | None = None
     table: dict[tuple[int, int, str], list[dict]] = field(default_factory=dict)
+    reader: RunReader | None = field(default=None, repr=False)  # for runs without per-unit files (tables, shards)
 
     def topics(self, layer: int, neuron: int) -> tuple[list[dict], list[dict]] | None:
         """(positive, negative) topics by rank, or ``None`` when the unit was not mined."""
         if self.folder is None:
             return tuple(sorted(self.table.get((layer, neuron, p), []), key=lambda t: t["rank"])
                          for p in POLARITIES)  # type: ignore[return-value]
-        if not all(is_done(self.folder, layer, neuron, p) for p in POLARITIES):
+        if all(is_done(self.folder, layer, neuron, p) for p in POLARITIES):
+            return tuple(read_unit(self.folder, layer, neuron, p)["topics"] for p in POLARITIES)  # type: ignore[return-value]
+        self.reader = self.reader or RunReader(self.folder)  # shards or bulk tables: the one run reader
+        if not all(self.reader.has(layer, neuron, p) for p in POLARITIES):
             return None
-        return tuple(read_unit(self.folder, layer, neuron, p)["topics"] for p in POLARITIES)  # type: ignore[return-value]
+        return tuple(self.reader.unit_topics(layer, neuron, p) for p in POLARITIES)  # type: ignore[return-value]
 
 
 def _corpus_names(request: dict) -> str:

@@ -3,7 +3,8 @@
 Each mined unit-polarity gets a random pool of the same size, drawn without replacement from the
 corpus words that some token of the model maps to (the words a real pool could hold), seeded by
 ``(seed, layer, neuron, polarity)`` so every pool is reproducible on its own. Results use the
-mined run's layout under ``{run}/random/``, so the same readers and the summary apply.
+mined run's layout (paper files or shards) under ``{run}/random/``, so the same readers and the
+summary apply.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from superpose.core.ranges import parse_range
 from superpose.corpus.store import load_corpus
 from superpose.execution import make_executor
 from superpose.mining.run import Task, mine_to_files
-from superpose.mining.store import POLARITIES, is_done, read_bulk, write_bulk
+from superpose.mining.store import POLARITIES, PaperWriter, RunReader, ShardWriter, write_bulk
 
 
 def random_pool(universe: np.ndarray, size: int, seed: int, layer: int, neuron: int, polarity: str) -> np.ndarray:
@@ -41,11 +42,12 @@ def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, exec
 
     folder = Path(run_folder)
     run_path = folder / "run.json"
-    if not run_path.is_file() or not (folder / "pools.csv.gz").is_file():
-        raise SuperposeError(f"{folder} holds no finished mining run (run.json, pools.csv.gz): "
+    if not run_path.is_file() or not json.loads(run_path.read_text(encoding="utf-8")).get("finished"):
+        raise SuperposeError(f"{folder} holds no finished mining run (run.json with a finish time): "
                              "run `superpose mine` first and pass its {out}/{model}/{mode} folder")
     check_writable(folder / "random")
     request = json.loads(run_path.read_text(encoding="utf-8"))["request"]
+    pools = RunReader(folder).pools()
     corpus_dir = request["corpus"]["path"]
     counts = load_corpus(corpus_dir, mmap=True)
     params = MiningConfig(**request["params"])
@@ -57,18 +59,26 @@ def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, exec
     meta_path = out / "baseline.json"
     wanted = {"seed": seed, "neurons": neurons, "run": request}
     refuse_other_request(meta_path, wanted, what="a baseline", fix="delete it to redo it")
-    rows = read_bulk(folder / "pools.csv.gz")
+    rows = pools.select(["layer", "neuron", "polarity", "pool_size"]).to_pylist()
     if neurons is not None:
-        keep = set(parse_range(neurons, max(int(r["neuron"]) for r in rows) + 1, "neuron"))
-        rows = [r for r in rows if int(r["neuron"]) in keep]
+        keep = set(parse_range(neurons, max(r["neuron"] for r in rows) + 1, "neuron"))
+        rows = [r for r in rows if r["neuron"] in keep]
     write_json_atomic(meta_path, stamp(request=wanted, universe_words=int(len(universe))))
-    tasks = [Task(int(r["layer"]), int(r["neuron"]), r["polarity"],
-                  random_pool(universe, int(r["pool_size"]), seed, int(r["layer"]), int(r["neuron"]), r["polarity"]))
-             for r in rows if not is_done(out, int(r["layer"]), int(r["neuron"]), r["polarity"])]
-    mine_to_files(tasks, out, corpus_dir, counts.vocab, params, executor, total=len(rows), pending=len(tasks),
-                  desc="random pools", progress=progress)
-    units = list(dict.fromkeys((int(r["layer"]), int(r["neuron"])) for r in rows))
+    mode = request["mode"] + "-random"
     units_meta = request.get("units")
     name = request["model"] if not units_meta else f"{request['model']}--sae-{units_meta['name']}"
-    write_bulk(out, name, request["mode"] + "-random", units)
+    if request.get("layout") == "shards":
+        expected: dict[int, int] = {}
+        for r in rows:
+            expected[r["layer"]] = expected.get(r["layer"], 0) + 1
+        writer: PaperWriter | ShardWriter = ShardWriter(out, counts.vocab, name, mode, expected)
+    else:
+        writer = PaperWriter(out, counts.vocab)
+    tasks = [Task(r["layer"], r["neuron"], r["polarity"],
+                  random_pool(universe, r["pool_size"], seed, r["layer"], r["neuron"], r["polarity"]))
+             for r in rows if not writer.done(r["layer"], r["neuron"], r["polarity"])]
+    mine_to_files(tasks, writer, corpus_dir, counts.vocab, params, executor, total=len(rows), pending=len(tasks),
+                  desc="random pools", progress=progress)
+    if request.get("layout") != "shards":
+        write_bulk(out, name, mode, list(dict.fromkeys((r["layer"], r["neuron"]) for r in rows)))
     return out

@@ -12,7 +12,6 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -21,7 +20,7 @@ from superpose.config import MiningConfig
 from superpose.corpus.store import CorpusCounts, load_corpus
 from superpose.execution import Executor
 from superpose.mining.pool import PoolResult, mine_pool
-from superpose.mining.store import write_unit
+from superpose.mining.store import PaperWriter, ShardWriter
 
 
 @dataclass(frozen=True)
@@ -42,10 +41,12 @@ def mine_task(state: tuple[CorpusCounts, MiningConfig], task: Task) -> tuple[Tas
     return task, mine_pool(task.pool, counts, config)
 
 
-def mine_to_files(tasks: Iterable[Task], folder: Path, corpus_dir: str, vocab: list[str], config: MiningConfig,
-                  executor: Executor, *, total: int, pending: int, desc: str, progress: bool) -> None:
-    """Mine ``tasks`` and write each unit-polarity's files as it finishes, with a progress bar
-    (``total`` units, of which ``pending`` are in ``tasks``) that shows the topics found so far.
+def mine_to_files(tasks: Iterable[Task], writer: PaperWriter | ShardWriter, corpus_dir: str, vocab: list[str],
+                  config: MiningConfig, executor: Executor, *, total: int, pending: int, desc: str,
+                  progress: bool) -> None:
+    """Mine ``tasks`` and hand each unit-polarity's result to ``writer`` (the paper's files, or a
+    layer's shard once the layer is complete) as it finishes, with a progress bar (``total``
+    units, of which ``pending`` are in ``tasks``) that shows the topics found so far.
 
     ``tasks`` may be a generator: it is consumed as the workers need it.
     """
@@ -53,8 +54,7 @@ def mine_to_files(tasks: Iterable[Task], folder: Path, corpus_dir: str, vocab: l
     with tqdm(total=total, initial=total - pending, desc=desc, unit="pool", disable=not progress,
               file=sys.stderr) as bar:
         for task, result in executor.map_unordered(mine_task, partial(mining_setup, str(corpus_dir), config), tasks):
-            write_unit(folder, task.layer, task.neuron, task.polarity, [vocab[w] for w in task.pool.tolist()],
-                       result, vocab)
+            writer.add(task.layer, task.neuron, task.polarity, [vocab[w] for w in task.pool.tolist()], result)
             found += len(result.topics)
             bar.update(1)
             bar.set_postfix(topics=found, refresh=False)

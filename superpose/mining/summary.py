@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -11,48 +10,58 @@ import numpy as np
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import write_text_atomic
 from superpose.core.tables import csv_text, fmt_cell, markdown_table
-from superpose.mining.store import read_bulk
+from superpose.mining.store import RunReader
 
 COLUMNS = ["source", "layer", "polarity", "pools", "with_topic", "topics", "topics_per_pool", "mean_npmi",
            "npmi_p25", "npmi_median", "npmi_p75", "npmi_max"]
 
 
-def _stats(pools: list[dict], topics: list[dict]) -> dict:
-    scores = np.array([float(t["score"]) for t in topics])
-    with_topic = sum(int(p["topics"]) > 0 for p in pools)
+def _stats(with_topics: np.ndarray, scores: np.ndarray) -> dict:
+    """Statistics of one group: ``with_topics`` (topics per pool) and the topics' ``scores``."""
+    pools = len(with_topics)
 
     def pct(q: float) -> float:
         return float(np.percentile(scores, q)) if len(scores) else math.nan
 
-    return {"pools": len(pools), "with_topic": with_topic / len(pools) if pools else math.nan,
-            "topics": len(topics), "topics_per_pool": len(topics) / len(pools) if pools else math.nan,
+    return {"pools": pools, "with_topic": int((with_topics > 0).sum()) / pools if pools else math.nan,
+            "topics": len(scores), "topics_per_pool": len(scores) / pools if pools else math.nan,
             "mean_npmi": float(scores.mean()) if len(scores) else math.nan, "npmi_p25": pct(25),
             "npmi_median": pct(50), "npmi_p75": pct(75), "npmi_max": float(scores.max()) if len(scores) else math.nan}
 
 
 def summarize(run_folder: str | Path) -> list[dict]:
-    """Rows of COLUMNS for the mined run and its random baseline: per layer and polarity, then all."""
+    """Rows of COLUMNS for the mined run and its random baseline: per layer and polarity, then all.
+
+    Reads the run in any layout (per-unit files, bulk tables, shards) through :class:`RunReader`.
+    """
     folder = Path(run_folder)
-    sources = {"mined": folder, "random": folder / "random"}
     rows = []
-    for name, path in sources.items():
-        if not (path / "pools.csv.gz").is_file():
-            if name == "mined":
-                raise SuperposeError(f"{folder} holds no finished mining run: run `superpose mine` first")
+    for name, path in {"mined": folder, "random": folder / "random"}.items():
+        if name == "random" and not path.is_dir():
             continue
-        pools, topics = read_bulk(path / "pools.csv.gz"), read_bulk(path / "topics.csv.gz")
-        groups: dict[tuple[str, str], tuple[list, list]] = defaultdict(lambda: ([], []))
-        for p in pools:
-            groups[(p["layer"], p["polarity"])][0].append(p)
-            groups[("all", p["polarity"])][0].append(p)
-            groups[("all", "both")][0].append(p)
-        for t in topics:
-            groups[(t["layer"], t["polarity"])][1].append(t)
-            groups[("all", t["polarity"])][1].append(t)
-            groups[("all", "both")][1].append(t)
-        order = sorted(groups, key=lambda k: (k[0] == "all", int(k[0]) if k[0] != "all" else 0, k[1]))
-        for layer, polarity in order:
-            rows.append({"source": name, "layer": layer, "polarity": polarity, **_stats(*groups[(layer, polarity)])})
+        try:
+            reader = RunReader(path)
+        except SuperposeError:
+            if name == "mined":
+                raise
+            continue
+        pools, topics = reader.pools(), reader.topics()
+        pool_layer, pool_pol = pools["layer"].to_numpy(), pools["polarity"].to_numpy(zero_copy_only=False)
+        counts = pools["topics"].to_numpy()
+        topic_layer, topic_pol = topics["layer"].to_numpy(), topics["polarity"].to_numpy(zero_copy_only=False)
+        scores = topics["score"].to_numpy()
+        groups = [(str(layer), polarity) for layer in sorted(set(pool_layer.tolist())) for polarity in ("neg", "pos")]
+        groups += [("all", "both"), ("all", "neg"), ("all", "pos")]
+        for layer, polarity in groups:
+            pool_mask = np.ones(len(counts), bool) if layer == "all" else pool_layer == int(layer)
+            topic_mask = np.ones(len(scores), bool) if layer == "all" else topic_layer == int(layer)
+            if polarity != "both":
+                pool_mask &= pool_pol == polarity
+                topic_mask &= topic_pol == polarity
+            if not pool_mask.any() and not topic_mask.any():
+                continue
+            rows.append({"source": name, "layer": layer, "polarity": polarity,
+                         **_stats(counts[pool_mask], scores[topic_mask])})
     return rows
 
 

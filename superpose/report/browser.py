@@ -66,7 +66,9 @@ def console_errors(driver: Any) -> list[str]:
 
 
 def open_page(driver: Any, path: str | Path) -> None:
-    driver.get(Path(path).resolve().as_uri())
+    """Open a page from disk; a ``#fragment`` after the file name is kept (``neuron.html#L3_N5``)."""
+    file, _, fragment = str(path).partition("#")
+    driver.get(Path(file).resolve().as_uri() + (f"#{fragment}" if fragment else ""))
 
 
 def screenshot(driver: Any, path: str | Path, max_height: int | None = None) -> Path:

@@ -1,14 +1,15 @@
-"""What the report shows, collected from a mining run and the optional LLM-path inputs.
+"""What the report shows, collected from a mining run (any layout) and the optional LLM-path inputs.
 
-The report never drops a neuron silently: the neurons shown are the union of those the run asked
-for or holds and those of the explanations and compare table, each carrying the list of inputs
-it is missing from. Inputs of different models or corpora are refused before anything is written.
+Columnar: one row per unit in :class:`UnitTable` (numpy arrays), the topics as the run reader's
+table, so a 350,000-unit model is collected in seconds. The report never drops a unit silently:
+the units shown are the union of those the run asked for or holds and those of the explanations
+and the compare table, each with a bit mask of what it lacks (:data:`MISSING`). Inputs of other
+models or corpora are refused before anything is written.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,67 +19,23 @@ import numpy as np
 
 from superpose.core.errors import SuperposeError
 from superpose.core.ranges import parse_range
-from superpose.mining.store import POLARITIES, read_bulk, read_unit
+from superpose.mining.store import RunReader
 from superpose.mining.summary import summarize
 from superpose.report.inputs import (
     CompareTable,
     Explanation,
     Provenance,
-    Record,
     RecordReader,
     corpus_sources,
-    parse_number,
     read_compare,
     read_explanations,
 )
 
-TOP_RECORDS = 5
-RANDOM_RECORDS = 5
-_UNIT_FILE = re.compile(r"^(\d+)_(\d+)_(pos|neg)_topics\.csv$")
-
-
-@dataclass
-class Side:
-    """One polarity of a neuron: its pool, shortlisted sets and topics (``None``: not mined)."""
-
-    polarity: str
-    pool: list[str]
-    isets: list[list[str]]
-    topics: list[dict[str, Any]]
-
-
-@dataclass
-class NeuronView:
-    """Everything one neuron's page and index row show."""
-
-    layer: int
-    neuron: int
-    sides: dict[str, Side | None] = field(default_factory=dict)
-    explanation: Explanation | None = None
-    compare: list[dict[str, str]] = field(default_factory=list)
-    records: list[Record] | None = None
-    missing: list[str] = field(default_factory=list)
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return (self.layer, self.neuron)
-
-    @property
-    def slug(self) -> str:
-        return f"L{self.layer}_N{self.neuron}"
-
-    def topics(self, polarity: str) -> list[dict[str, Any]]:
-        side = self.sides.get(polarity)
-        return side.topics if side else []
-
-    def compare_best(self, column: str) -> float | None:
-        """The largest number in a compare-table column among this neuron's rows."""
-        values = [v for v in (parse_number(r.get(column)) for r in self.compare) if v is not None]
-        return max(values) if values else None
-
-    def best_npmi(self, polarity: str | None = None) -> float | None:
-        scores = [t["score"] for p in ([polarity] if polarity else POLARITIES) for t in self.topics(p)]
-        return max(scores) if scores else None
+# What a unit can lack, one bit each (bit i = MISSING[i]); the labels are shown in the report.
+MISSING = ("not mined", "pos topics not mined", "neg topics not mined", "not explained", "not in the compare table",
+           "no activation records")
+PRESENT = ("mined", "pos topics mined", "neg topics mined", "explained", "in the compare table",
+           "has activation records")
 
 
 @dataclass
@@ -91,29 +48,57 @@ class RunInfo:
     corpus_path: str | None
     corpus: tuple[str, ...] | None
     request: dict[str, Any]
+    finished: bool
+
+
+@dataclass
+class UnitTable:
+    """One row per unit shown, sorted by layer and neuron."""
+
+    layer: np.ndarray
+    neuron: np.ndarray
+    mined: np.ndarray  # (n, 2) bool: pos, neg mined
+    topics: np.ndarray  # (n, 2) int: topics per polarity
+    first_topic: np.ndarray  # (n, 2) int: row of the polarity's best topic in the topics table, -1 if none
+    missing: np.ndarray  # bit mask over MISSING
+    requested: np.ndarray  # bool: the run asked for the unit
+
+    def __len__(self) -> int:
+        return len(self.layer)
+
+    def index(self, layer: int, neuron: int) -> int | None:
+        keys = (self.layer.astype(np.int64) << 32) | self.neuron
+        key = (int(layer) << 32) | int(neuron)
+        at = int(np.searchsorted(keys, key))
+        return at if at < len(keys) and keys[at] == key else None
 
 
 @dataclass
 class ReportData:
     run: RunInfo
-    neurons: list[NeuronView]
-    total_neurons: int
-    summary: list[dict[str, Any]]  # superpose.mining.summary rows; empty for an unfinished run
-    mined_scores: dict[int, list[float]]  # topic NPMI per layer, whole run
-    random_scores: dict[int, list[float]]
-    topics_per_neuron: dict[str, dict[int, list[int]]]  # "mined"/"random" -> layer -> topics per neuron
-    inputs: dict[str, str]  # what was given: "explanations", "records", "compare" -> path
-    compare_columns: list[str] = field(default_factory=list)
-    _sorted_random: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    reader: RunReader
+    units: UnitTable
+    total_units: int  # before --max-neurons
+    topics: Any  # pyarrow Table of the shown units' topics, as RunReader.topics()
+    summary: list[dict[str, Any]]
+    mined_scores: dict[int, np.ndarray]  # topic NPMI per layer, whole run
+    random_scores: dict[int, np.ndarray]  # sorted
+    topics_per_neuron: dict[str, dict[int, np.ndarray]]  # "mined"/"random" -> layer -> topics per neuron
+    inputs: dict[str, str]
+    explanations: dict[tuple[int, int], Explanation] = field(default_factory=dict)
+    compare: CompareTable | None = None
+    records: RecordReader | None = None
+    extra: dict[str, str] = field(default_factory=dict)  # NAME -> PATH for sections of other modules
+
+    @property
+    def compare_columns(self) -> list[str]:
+        return self.compare.columns if self.compare else []
 
     def random_share_below(self, layer: int, score: float) -> float | None:
         """Share of the layer's random-baseline topics that score below ``score``."""
-        scores = self.random_scores.get(layer)
-        if not scores:
+        ordered = self.random_scores.get(layer)
+        if ordered is None or not len(ordered):
             return None
-        if layer not in self._sorted_random:  # sorted once per layer: pages ask for every topic
-            self._sorted_random[layer] = np.sort(np.asarray(scores, dtype=float))
-        ordered = self._sorted_random[layer]
         return float(np.searchsorted(ordered, score, side="left")) / len(ordered)
 
 
@@ -123,13 +108,15 @@ def read_run(folder: str | Path) -> RunInfo:
     if not run_json.is_file():
         raise SuperposeError(f"{path} holds no mining run (no run.json): pass the {{out}}/{{model}}/{{mode}} "
                              "folder written by `superpose mine`")
-    request = json.loads(run_json.read_text(encoding="utf-8"))["request"]
+    found = json.loads(run_json.read_text(encoding="utf-8"))
+    request = found["request"]
     corpus_path = (request.get("corpus") or {}).get("path")
     corpus = None
     meta = Path(corpus_path) / "meta.json" if corpus_path else None
     if meta is not None and meta.is_file():
         corpus = corpus_sources(json.loads(meta.read_text(encoding="utf-8")).get("request", {}).get("sources"))
-    return RunInfo(path, str(request["model"]), str(request["mode"]), corpus_path, corpus, request)
+    return RunInfo(path, str(request["model"]), str(request["mode"]), corpus_path, corpus, request,
+                   bool(found.get("finished")))
 
 
 def check_provenance(run: RunInfo, others: Iterable[Provenance]) -> None:
@@ -145,52 +132,30 @@ def check_provenance(run: RunInfo, others: Iterable[Provenance]) -> None:
                                  f"{' '.join(run.corpus)}, {other.what} come from {' '.join(other.corpus)}")
 
 
-def _mined_units(folder: Path) -> set[tuple[int, int]]:
-    return {(int(m.group(1)), int(m.group(2))) for p in folder.iterdir() if (m := _UNIT_FILE.match(p.name))}
-
-
-def _requested_units(request: dict[str, Any]) -> set[tuple[int, int]]:
-    """The units ``run.json`` asked for (explicit ranges, as ``superpose mine`` writes them)."""
+def _requested(request: dict[str, Any]) -> np.ndarray:
+    """Unit keys (layer << 32 | neuron) that ``run.json`` asked for, when given as explicit ranges."""
     if any(str(request.get(name, "all")).strip().lower() in ("all", "*") for name in ("layers", "neurons")):
-        return set()
+        return np.zeros(0, np.int64)
     try:
         layers = parse_range(request.get("layers"), 1 << 20, "layer")
         neurons = parse_range(request.get("neurons"), 1 << 24, "neuron")
     except SuperposeError:
-        return set()
-    if len(layers) * len(neurons) > 5_000_000:
-        return set()
-    return {(layer, neuron) for layer in layers for neuron in neurons}
+        return np.zeros(0, np.int64)
+    if len(layers) * len(neurons) > 20_000_000:
+        return np.zeros(0, np.int64)
+    return ((np.asarray(layers, np.int64)[:, None] << 32) | np.asarray(neurons, np.int64)[None, :]).ravel()
 
 
-def _side(folder: Path, layer: int, neuron: int, polarity: str) -> Side | None:
-    if not (folder / f"{layer}_{neuron}_{polarity}_topics.csv").is_file():
-        return None
-    unit = read_unit(folder, layer, neuron, polarity)
-    return Side(polarity, unit["pool"], unit["isets"], unit["topics"])
-
-
-def _bulk_scores(folder: Path) -> tuple[dict[int, list[float]], dict[int, list[int]]]:
-    """Topic NPMI per layer and topics per neuron per layer, from a finished run's bulk tables."""
-    if not (folder / "pools.csv.gz").is_file():
-        return {}, {}
-    scores: dict[int, list[float]] = {}
-    for row in read_bulk(folder / "topics.csv.gz"):
-        scores.setdefault(int(row["layer"]), []).append(float(row["score"]))
-    per_neuron: dict[tuple[int, int], int] = {}
-    for row in read_bulk(folder / "pools.csv.gz"):
-        key = (int(row["layer"]), int(row["neuron"]))
-        per_neuron[key] = per_neuron.get(key, 0) + int(row["topics"])
-    counts: dict[int, list[int]] = {}
-    for (layer, _), n in sorted(per_neuron.items()):
-        counts.setdefault(layer, []).append(n)
-    return scores, counts
+def _unit_keys(table: Any) -> np.ndarray:
+    return (table["layer"].to_numpy().astype(np.int64) << 32) | table["neuron"].to_numpy().astype(np.int64)
 
 
 def collect(results: str | Path, *, explanations: str | Path | None = None, records: str | Path | None = None,
-            compare: str | Path | None = None, max_neurons: int | None = None) -> ReportData:
-    """Read and check every input; the neurons are sorted by layer and neuron, at most ``max_neurons``."""
+            compare: str | Path | None = None, max_neurons: int | None = None,
+            extra: dict[str, str] | None = None) -> ReportData:
+    """Read and check every input; the units are sorted by layer and neuron, at most ``max_neurons``."""
     run = read_run(results)
+    reader = RunReader(run.folder)
     explained: dict[tuple[int, int], Explanation] = {}
     provenance: list[Provenance] = []
     inputs: dict[str, str] = {}
@@ -202,56 +167,102 @@ def collect(results: str | Path, *, explanations: str | Path | None = None, reco
         table = read_compare(compare)
         provenance += table.provenance
         inputs["compare"] = str(compare)
-    reader: RecordReader | None = None
+    record_reader: RecordReader | None = None
     if records is not None:
-        reader = RecordReader(records)
-        provenance.append(reader.provenance)
+        record_reader = RecordReader(records)
+        provenance.append(record_reader.provenance)
         inputs["records"] = str(records)
     check_provenance(run, provenance)
 
-    mined = _mined_units(run.folder)
-    requested = _requested_units(run.request)
-    keys = sorted(mined | requested | set(explained) | set(table.rows if table else ()))
+    pools, all_topics = reader.pools(), reader.topics()
+    pool_keys = _unit_keys(pools)
+    requested = _requested(run.request)
+    others = np.array([(k[0] << 32) | k[1] for k in (*explained, *(table.rows if table else ()))], np.int64)
+    keys = np.unique(np.concatenate([pool_keys, requested, others]))
     total = len(keys)
     if max_neurons is not None:
         keys = keys[:max(0, max_neurons)]
-    neurons = [_neuron(run.folder, key, mined, requested, explained, table, reader, inputs) for key in keys]
+    units = _unit_table(keys, pools, pool_keys, all_topics, requested)
+    shown = np.isin(_unit_keys(all_topics), keys) if max_neurons is not None else None
+    topics = all_topics.filter(shown) if shown is not None else all_topics
+    if shown is not None:
+        units.first_topic[:] = _first_topics(keys, topics)
+    _mark_missing(units, explained, table, record_reader, inputs)
 
-    mined_scores, mined_counts = _bulk_scores(run.folder)
-    if not mined_scores and not mined_counts:  # unfinished run: what the shown neurons hold
-        for view in neurons:
-            for topics in (view.topics(p) for p in POLARITIES):
-                mined_scores.setdefault(view.layer, []).extend(t["score"] for t in topics)
-            if view.key in mined:
-                mined_counts.setdefault(view.layer, []).append(sum(len(view.topics(p)) for p in POLARITIES))
-    random_scores, random_counts = _bulk_scores(run.folder / "random")
-    summary = summarize(run.folder) if (run.folder / "pools.csv.gz").is_file() else []
-    return ReportData(run, neurons, total, summary, mined_scores, random_scores,
-                      {"mined": mined_counts, "random": random_counts}, inputs,
-                      table.columns if table else [])
+    mined_scores, mined_counts = _layer_stats(reader)
+    random_scores: dict[int, np.ndarray] = {}
+    random_counts: dict[int, np.ndarray] = {}
+    if (run.folder / "random").is_dir():
+        try:
+            random_reader = RunReader(run.folder / "random")
+            random_scores, random_counts = _layer_stats(random_reader)
+            random_scores = {layer: np.sort(s) for layer, s in random_scores.items()}
+        except SuperposeError:
+            pass
+    summary = summarize(run.folder) if run.finished else []
+    return ReportData(run, reader, units, total, topics, summary, mined_scores, random_scores,
+                      {"mined": mined_counts, "random": random_counts}, inputs, explained, table, record_reader,
+                      dict(extra or {}))
 
 
-def _neuron(folder: Path, key: tuple[int, int], mined: set[tuple[int, int]], requested: set[tuple[int, int]],
-            explained: dict[tuple[int, int], Explanation], table: CompareTable | None,
-            reader: RecordReader | None, inputs: dict[str, str]) -> NeuronView:
-    layer, neuron = key
-    view = NeuronView(layer, neuron)
-    if key in mined:
-        view.sides = {p: _side(folder, layer, neuron, p) for p in POLARITIES}
-        view.missing += [f"{p} topics not mined" for p, side in view.sides.items() if side is None]
-    else:
-        view.sides = {p: None for p in POLARITIES}
-        view.missing.append("not mined yet (unfinished run)" if key in requested else "not in the mining results")
+def _unit_table(keys: np.ndarray, pools: Any, pool_keys: np.ndarray, topics: Any, requested: np.ndarray) -> UnitTable:
+    n = len(keys)
+    mined = np.zeros((n, 2), bool)
+    counts = np.zeros((n, 2), np.int32)
+    pol = (pools["polarity"].to_numpy(zero_copy_only=False) == "neg").astype(np.int64)
+    at = np.searchsorted(keys, pool_keys)
+    inside = (at < n) & (keys[np.minimum(at, n - 1)] == pool_keys) if n else np.zeros(len(pool_keys), bool)
+    mined[at[inside], pol[inside]] = True
+    counts[at[inside], pol[inside]] = pools["topics"].to_numpy()[inside]
+    return UnitTable((keys >> 32).astype(np.int32), (keys & 0xFFFFFFFF).astype(np.int32), mined, counts,
+                     _first_topics(keys, topics), np.zeros(n, np.int32), np.isin(keys, requested))
+
+
+def _first_topics(keys: np.ndarray, topics: Any) -> np.ndarray:
+    """Row of each unit-polarity's rank-0 topic in ``topics`` (-1: none)."""
+    first = np.full((len(keys), 2), -1, np.int64)
+    if topics.num_rows == 0 or not len(keys):
+        return first
+    rows = np.flatnonzero(topics["rank"].to_numpy() == 0)
+    tkeys = _unit_keys(topics)[rows]
+    pol = (topics["polarity"].to_numpy(zero_copy_only=False)[rows] == "neg").astype(np.int64)
+    at = np.searchsorted(keys, tkeys)
+    inside = (at < len(keys)) & (keys[np.minimum(at, len(keys) - 1)] == tkeys)
+    first[at[inside], pol[inside]] = rows[inside]
+    return first
+
+
+def _mark_missing(units: UnitTable, explained: dict, table: CompareTable | None, reader: RecordReader | None,
+                  inputs: dict[str, str]) -> None:
+    none = ~units.mined.any(axis=1)
+    units.missing |= none.astype(np.int32) << 0
+    units.missing |= (~units.mined[:, 0] & ~none).astype(np.int32) << 1
+    units.missing |= (~units.mined[:, 1] & ~none).astype(np.int32) << 2
+    pairs = list(zip(units.layer.tolist(), units.neuron.tolist(), strict=True))
     if "explanations" in inputs:
-        view.explanation = explained.get(key)
-        if view.explanation is None:
-            view.missing.append("not explained")
+        units.missing |= np.array([p not in explained for p in pairs], bool).astype(np.int32) << 3
     if table is not None:
-        view.compare = table.rows.get(key, [])
-        if not view.compare:
-            view.missing.append("not in the compare table")
+        units.missing |= np.array([p not in table.rows for p in pairs], bool).astype(np.int32) << 4
     if reader is not None:
-        view.records = reader.neuron(layer, neuron, TOP_RECORDS, RANDOM_RECORDS)
-        if view.records is None:
-            view.missing.append("no activation records")
-    return view
+        absent = np.array([not reader.has(layer, neuron) for layer, neuron in pairs], bool)
+        units.missing |= absent.astype(np.int32) << 5
+
+
+def missing_labels(mask: int, unit_requested: bool = False) -> list[str]:
+    labels = [MISSING[i] for i in range(len(MISSING)) if mask >> i & 1]
+    if labels and labels[0] == "not mined":
+        labels[0] = "not mined yet (unfinished run)" if unit_requested else "not in the mining results"
+    return labels
+
+
+def _layer_stats(reader: RunReader) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Topic NPMI per layer and topics per neuron (both polarities) per layer."""
+    topics, pools = reader.topics(), reader.pools()
+    layer, score = topics["layer"].to_numpy(), topics["score"].to_numpy()
+    scores = {int(v): score[layer == v] for v in np.unique(layer)}
+    keys = _unit_keys(pools)
+    unique, inverse = np.unique(keys, return_inverse=True)
+    per_unit = np.bincount(inverse, weights=pools["topics"].to_numpy(), minlength=len(unique)).astype(np.int64)
+    unit_layer = (unique >> 32).astype(np.int64)
+    counts = {int(v): per_unit[unit_layer == v] for v in np.unique(unit_layer)}
+    return scores, counts

@@ -1,21 +1,19 @@
-"""The report's pages, built as strings: every value from the inputs goes through :func:`esc`.
+"""The report's two pages, as strings: the index and the neuron page (filled in by its script).
 
-Tokens and explanations are arbitrary text (a token can be ``<script>``), so nothing read from a
-file reaches the page unescaped; the only markup is written here.
+What is the same for every unit (run parameters, figures, summary, overviews, what inputs are
+missing for most units) is written into the index once; every value read from a file goes
+through :func:`esc`. The unit table and the neuron page are drawn by the scripts from the data
+files (``pack.py``).
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from superpose.mining.store import POLARITIES
-from superpose.report.data import NeuronView, ReportData
-from superpose.report.inputs import Record
+from superpose.report.data import PRESENT, ReportData
 
-TOPICS_SHOWN = 5
-POLARITY_NAMES = {"pos": "Positive pool (pushed up)", "neg": "Negative pool (pushed down)"}
+FRONT_SCRIPTS = ("data/meta.js", "data/words.js")
 
 
 def esc(value: Any) -> str:
@@ -23,18 +21,19 @@ def esc(value: Any) -> str:
 
 
 def num(value: float | None, digits: int = 3) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
+    return "" if value is None or value != value else f"{value:.{digits}f}"
 
 
-def _page(title: str, body: str, root: str) -> str:
+def page(title: str, body: str, scripts: list[str]) -> str:
+    # deferred (run in order once the page is parsed): the page paints before the data is read
+    tags = "".join(f'<script src="{esc(src)}" defer></script>\n' for src in scripts)
     return (f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f'<title>{esc(title)}</title>\n<link rel="icon" href="data:,">\n'
-            f'<link rel="stylesheet" href="{root}assets/report.css">\n</head>\n<body>\n{body}\n'
-            f'<script src="{root}assets/report.js" defer></script>\n</body>\n</html>\n')
+            f'<link rel="stylesheet" href="assets/report.css">\n</head>\n<body>\n{body}\n{tags}</body>\n</html>\n')
 
 
-def _meta(data: ReportData) -> str:
+def meta_line(data: ReportData) -> str:
     run = data.run
     req = run.request
     params = req.get("params") or {}
@@ -45,102 +44,115 @@ def _meta(data: ReportData) -> str:
     return '<p class="meta">' + "".join(f"<span>{esc(p)}</span>" for p in parts) + "</p>"
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]], numeric: Collection[int] = ()) -> str:
+def table(header: list[str], rows: list[list[str]], numeric: set[int] | None = None) -> str:
     """A plain table; cells are already HTML (callers escape)."""
-    head = "".join(f'<th class="num">{h}</th>' if i in numeric else f"<th>{h}</th>" for i, h in enumerate(header))
+    numeric = numeric or set()
+    head = "".join(f'<th class="num">{esc(h)}</th>' if i in numeric else f"<th>{esc(h)}</th>"
+                   for i, h in enumerate(header))
     body = "".join("<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
                                     for i, c in enumerate(row)) + "</tr>\n" for row in rows)
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>"
 
 
-def _summary_table(rows: list[dict[str, Any]]) -> str:
+def summary_table(rows: list[dict[str, Any]]) -> str:
     header = ["source", "layer", "polarity", "pools", "share with a topic", "topics per pool", "mean NPMI",
               "median NPMI", "max NPMI"]
-    cells = [[esc(r["source"]), esc(r["layer"]), esc(r["polarity"]), esc(r["pools"]), num(_finite(r["with_topic"])),
-              num(_finite(r["topics_per_pool"])), num(_finite(r["mean_npmi"])), num(_finite(r["npmi_median"])),
-              num(_finite(r["npmi_max"]))] for r in rows]
-    return _table(header, cells, numeric=set(range(3, 9)))
-
-
-def _finite(value: Any) -> float | None:
-    value = float(value)
-    return None if value != value else value  # NaN: nothing to show
+    cells = [[esc(r["source"]), esc(r["layer"]), esc(r["polarity"]), esc(r["pools"]), num(r["with_topic"]),
+              num(r["topics_per_pool"]), num(r["mean_npmi"]), num(r["npmi_median"]), num(r["npmi_max"])]
+             for r in rows]
+    return table(header, cells, set(range(3, 9)))
 
 
 def _figure(src: str, caption: str) -> str:
     return f'<figure><img src="{esc(src)}" alt="{esc(caption)}"><figcaption>{esc(caption)}</figcaption></figure>'
 
 
-def _best_topic(view: NeuronView) -> str:
-    topics = [t for p in POLARITIES for t in view.topics(p)]
-    return " ".join(max(topics, key=lambda t: t["score"])["words"]) if topics else ""
+def _select(name: str, label: str, options: list[tuple[str, str]]) -> str:
+    inner = "".join(f'<option value="{esc(value)}">{esc(text)}</option>' for value, text in options)
+    return f'<select id="{name}" aria-label="{esc(label)}">{inner}</select>'
 
 
-def _explanation_cell(view: NeuronView) -> str:
-    item = view.explanation
-    if item is None:
-        return '<span class="tag-missing">not explained</span>'
-    if item.status != "ok" or not item.text:
-        return f'<span class="tag-missing">{esc(item.status)}</span>'
-    return esc(item.text)
+def missing_note(missing: list[dict[str, Any]], total: int) -> str:
+    """What the units lack, said once above the table; rows then mark only the units that differ."""
+    lines = []
+    for kind in missing:
+        count = kind["count"]
+        if not count:
+            continue
+        if count == total:
+            lines.append(f"every unit: {kind['label']}")
+        elif kind["majority"]:
+            lines.append(f"{count:,} of {total:,} units: {kind['label']} (the {total - count:,} that are "
+                         f"marked \u201c{PRESENT[kind['bit']]}\u201d)")
+        else:
+            lines.append(f"{count:,} of {total:,} units: {kind['label']} (marked in the notes column)")
+    if not lines:
+        return ""
+    return '<div class="notice"><strong>Missing inputs.</strong> ' + "; ".join(esc(line) for line in lines) + "</div>"
 
 
-def _index_row(view: NeuronView, explained: bool, compare: bool) -> str:
-    counts = [len(view.topics(p)) if view.sides.get(p) else None for p in POLARITIES]
-    score = view.explanation.score if view.explanation else None
-    cells = [
-        (str(view.layer), "num", str(view.layer)),
-        (f'<a href="neurons/{view.slug}.html">{view.neuron}</a>', "num", str(view.neuron)),
-        *((("" if c is None else str(c)), "num", "" if c is None else str(c)) for c in counts),
-        *((num(view.best_npmi(p)), "num", num(view.best_npmi(p), 6)) for p in POLARITIES),
-        (esc(_best_topic(view)), "words", None),
-    ]
-    if explained:
-        cells += [(_explanation_cell(view), "words", None), (num(score), "num", num(score, 6))]
-    if compare:
-        best = view.compare_best("topic_score")
-        cells.append((num(best), "num", num(best, 6)))
-    cells.append((esc("; ".join(view.missing)), "tag-missing", None))
-    tds = "".join(f'<td class="{cls}"' + ("" if value is None else f' data-value="{esc(value)}"') + f">{content}</td>"
-                  for content, cls, value in cells)
-    return f'<tr data-layer="{view.layer}">{tds}</tr>\n'
+def overview_section(layers: list[dict[str, Any]], recurring: list[dict[str, Any]]) -> str:
+    rows = [[esc(r["layer"]), f"{r['units']:,}", num(r["share_pos"], 2), num(r["share_neg"], 2), f"{r['topics']:,}",
+             esc(", ".join(f"{w} ({n})" for w, n in r["words"]))] for r in layers]
+    layer_table = table(["layer", "units", "share with a + topic", "share with a \u2212 topic", "topics",
+                         "most frequent topic words (topics holding them)"], rows, {0, 1, 2, 3, 4})
+    rec_rows = [[f"{r['count']:,}", num(r["best"]), esc(" ".join(r["words"])),
+                 " ".join(f'<a href="neuron.html#L{u[0]}_N{u[1]}">L{u[0]} N{u[1]} {esc(u[2])}</a>' for u in r["units"])]
+                for r in recurring]
+    rec_table = (table(["units", "best NPMI", "topic", "found in (first five)"], rec_rows, {0, 1}) if rec_rows
+                 else '<p class="note">No topic was found by more than one unit.</p>')
+    return (f"<section><h2>Layers</h2>{layer_table}</section>\n"
+            f"<section><h2>Recurring topics</h2><p class=\"note\">The same word set found by several units, most "
+            f"often found first.</p>{rec_table}</section>")
 
 
-def index_page(data: ReportData, figures: dict[str, str]) -> str:
-    """The overview: run parameters, the three summary figures, the summary table, the neuron table."""
-    compare = "topic_score" in data.compare_columns
-    explained = "explanations" in data.inputs
-    columns = [("layer", "number"), ("neuron", "number"), ("+ topics", "number"), ("\u2212 topics", "number"),
-               ("best NPMI +", "number"), ("best NPMI \u2212", "number"), ("best topic", "text")]
-    columns += [("LLM explanation", "text"), ("LLM score", "number")] if explained else []
-    columns += [("topic score (compare)", "number")] if compare else []
-    columns += [("missing", "text")]
-    head = "".join(f'<th data-type="{kind}"' + (' class="num"' if kind == "number" else "")
-                   + f'><button type="button">{esc(name)}</button></th>' for name, kind in columns)
-    rows = "".join(_index_row(view, explained, compare) for view in data.neurons)
-    layers = sorted({view.layer for view in data.neurons})
-    options = '<option value="">all layers</option>' + "".join(
-        f'<option value="{layer}">layer {layer}</option>' for layer in layers)
+def index_page(data: ReportData, figures: dict[str, str], missing: list[dict[str, Any]],
+               layers: list[dict[str, Any]], recurring: list[dict[str, Any]]) -> str:
+    """The overview and the paged unit table (drawn by index.js)."""
     given = ", ".join(f"{name} {path}" for name, path in data.inputs.items()) or "none"
-    truncated = (f'<p class="note">Showing the first {len(data.neurons)} of {data.total_neurons} neurons '
-                 "(--max-neurons).</p>" if len(data.neurons) < data.total_neurons else "")
-    if "llm" in figures:
-        llm_figure = _figure("assets/" + figures["llm"], "topic score against LLM explanation score per neuron")
-        llm_note = ""
-    else:
-        llm_figure = ""
-        llm_note = '<p class="note">No LLM explanations given (--explanations): no topic-versus-LLM figure.</p>'
+    total = len(data.units)
+    truncated = (f'<p class="note">Showing the first {total:,} of {data.total_units:,} units '
+                 "(--max-neurons).</p>" if total < data.total_units else "")
+    llm_figure = (_figure("assets/" + figures["llm"], "topic score against LLM explanation score per neuron")
+                  if "llm" in figures else "")
+    llm_note = "" if "llm" in figures else \
+        '<p class="note">No LLM explanations given (--explanations): no topic-versus-LLM figure.</p>'
     summary = (f"<details><summary>Summary table: mined and random topics per layer and polarity</summary>"
-               f"{_summary_table(data.summary)}</details>" if data.summary
-               else '<p class="note">No summary: the run has no bulk tables yet (unfinished).</p>')
-    random_note = ("" if (data.run.folder / "random").is_dir()
-                   else '<p class="note">No random baseline: run <code>superpose baseline</code>.</p>')
+               f"{summary_table(data.summary)}</details>" if data.summary
+               else '<p class="note">No summary: the run is not finished.</p>')
+    random_note = ("" if data.random_scores else
+                   '<p class="note">No random baseline: run <code>superpose baseline</code>.</p>')
+    layer_options = "".join(f'<option value="{layer}">layer {layer}</option>'
+                            for layer in sorted(set(data.units.layer.tolist())))
     body = f"""<header>
 <h1>superpose report: {esc(data.run.model)} {esc(data.run.mode)}</h1>
-{_meta(data)}
-<p class="meta"><span>results {esc(data.run.folder)}</span><span>LLM inputs: {esc(given)}</span></p>
+{meta_line(data)}
+<p class="meta"><span>results {esc(data.run.folder)} ({esc("; ".join(data.reader.sources))})</span>
+<span>LLM inputs: {esc(given)}</span></p>
 </header>
 <main>
+<section>
+<h2>Units</h2>
+{truncated}
+{missing_note(missing, total)}
+<div class="controls">
+<input type="search" id="filter" placeholder="search topics: words&hellip;" aria-label="search topics by word">
+{_select("match", "match", [("all", "all words"), ("any", "any word")])}
+{_select("polarity", "polarity", [("", "both polarities"), ("pos", "pos"), ("neg", "neg")])}
+<select id="layer-filter" aria-label="layer"><option value="">all layers</option>{layer_options}</select>
+{_select("has", "topics", [("", "any unit"), ("pos", "with a + topic"), ("neg", "with a − topic"),
+                           ("none", "without topics")])}
+<span class="note"><span id="shown">{total:,}</span> of {total:,} rows; click a column header to sort</span>
+<span class="note" id="status"></span>
+</div>
+<p class="note" id="search-note"></p>
+<div class="pager"><button type="button" id="prev">&larr; previous</button><span id="page-info"></span>
+<button type="button" id="next">next &rarr;</button></div>
+<table id="neurons">
+<thead><tr></tr></thead>
+<tbody></tbody>
+</table>
+</section>
 <section>
 <h2>Mined versus random topics</h2>
 <div class="figures">
@@ -153,85 +165,10 @@ def index_page(data: ReportData, figures: dict[str, str]) -> str:
 {summary}
 </section>
 {_two_by_two().index_section(data, figures)}
-<section>
-<h2>Neurons</h2>
-{truncated}
-<div class="controls">
-<input type="search" id="filter" placeholder="filter: words, explanation, missing&hellip;" aria-label="filter rows">
-<select id="layer-filter" aria-label="layer">{options}</select>
-<span class="note"><span id="shown">{len(data.neurons)}</span> of {len(data.neurons)} shown;
-click a column header to sort</span>
-</div>
-<table id="neurons">
-<thead><tr>{head}</tr></thead>
-<tbody>
-{rows}</tbody>
-</table>
-</section>
+{overview_section(layers, recurring)}
 </main>"""
-    return _page(f"superpose report: {data.run.model} {data.run.mode}", body, "")
-
-
-def _topics_table(data: ReportData, layer: int, topics: list[dict[str, Any]]) -> str:
-    """The best TOPICS_SHOWN topics in a table, the others in a folded one (long pools give dozens)."""
-    header = ["rank", "words", "NPMI", "beats random", "solver", "gap", "pairs never in a window"]
-    rows = []
-    for t in topics:
-        share = data.random_share_below(layer, t["score"])
-        rows.append([esc(t["rank"]), esc(" ".join(t["words"])), num(t["score"]),
-                     "" if share is None else f"{100 * share:.0f}%", esc(t["status"]), num(_finite(t["gap"])),
-                     esc(t["never_cooccur"])])
-    numeric = {0, 2, 3, 5, 6}
-    table = _table(header, rows[:TOPICS_SHOWN], numeric)
-    if len(rows) > TOPICS_SHOWN:
-        table += (f"<details><summary>{len(rows) - TOPICS_SHOWN} more topic(s)</summary>"
-                  f"{_table(header, rows[TOPICS_SHOWN:], numeric)}</details>")
-    return table
-
-
-def _side_section(data: ReportData, view: NeuronView, polarity: str) -> str:
-    side = view.sides.get(polarity)
-    title = f"<h3>{esc(POLARITY_NAMES[polarity])}</h3>"
-    if side is None:
-        return f'<div class="{polarity}">{title}<p class="tag-missing">not mined</p></div>'
-    topics = (_topics_table(data, view.layer, side.topics) if side.topics
-              else '<p class="note">No topic: no shortlisted set gave one.</p>')
-    isets = "".join(f"<li>{esc(' '.join(words))}</li>" for words in side.isets)
-    isets_block = (f"<details><summary>{len(side.isets)} shortlisted set(s)</summary><ol>{isets}</ol></details>"
-                   if side.isets else '<p class="note">No shortlisted set.</p>')
-    pool = (f'<details><summary>pool: {len(side.pool)} corpus words, by logit rank</summary>'
-            f'<p class="pool">{esc(" ".join(side.pool))}</p></details>')
-    return f'<div class="{polarity}">{title}\n{topics}\n{isets_block}\n{pool}</div>'
-
-
-def _explanation_section(data: ReportData, view: NeuronView) -> str:
-    if "explanations" not in data.inputs:
-        return '<p class="note">No explanations given (--explanations).</p>'
-    item = view.explanation
-    if item is None:
-        return '<p class="tag-missing">Not explained: the explanations hold no row for this neuron.</p>'
-    text = f"<q>{esc(item.text)}</q>" if item.text else '<span class="tag-missing">no explanation text</span>'
-    status = "" if item.status == "ok" else f'<p class="tag-missing">status {esc(item.status)}</p>'
-    error = f'<p class="note">{esc(item.error)}</p>' if item.error else ""
-    scores = ""
-    if item.scores:
-        rows = [[esc(name), num(s.value), esc(s.reason or "")] for name, s in item.scores.items()]
-        scores = _table(["score", "value", "undefined because"], rows, numeric={1})
-        if item.simulator:
-            scores += f'<p class="note">simulator {esc(item.simulator)}</p>'
-    else:
-        scores = '<p class="note">Not scored.</p>'
-    return f'<div class="explanation">{text}{status}{error}</div>\n{scores}'
-
-
-def _compare_section(data: ReportData, view: NeuronView) -> str:
-    if "compare" not in data.inputs:
-        return ""
-    if not view.compare:
-        return '<h2>Comparison</h2><p class="tag-missing">Not in the compare table.</p>'
-    columns = [c for c in data.compare_columns if c not in ("layer", "neuron", "model", "corpus")]
-    rows = [[esc(row.get(c, "")) for c in columns] for row in view.compare]
-    return "<h2>Comparison</h2>\n" + _table([esc(c) for c in columns], rows)
+    scripts = ["assets/common.js", *FRONT_SCRIPTS, "data/units.js", "assets/index.js"]
+    return page(f"superpose report: {data.run.model} {data.run.mode}", body, scripts)
 
 
 def _two_by_two() -> Any:
@@ -241,81 +178,8 @@ def _two_by_two() -> Any:
     return twobytwo
 
 
-def heatmap(record: Record, scale: float) -> str:
-    """A record's tokens as spans shaded by activation / scale (orange up, blue down)."""
-    spans = []
-    for token, act in zip(record.tokens, record.activations, strict=False):
-        alpha = min(1.0, abs(act) / scale) if scale > 0 else 0.0
-        color = "217,72,15" if act >= 0 else "28,126,214"
-        text = token.replace("\n", "\u21b5")
-        spans.append(f'<span class="tok" style="background:rgba({color},{alpha:.2f})" title="{act:.4g}">'
-                     f"{esc(text)}</span>")
-    peak = max(record.activations, default=0.0)
-    return f'<div class="record"><span class="max">max {peak:.3g}</span>{"".join(spans)}</div>'
-
-
-def _records_section(data: ReportData, view: NeuronView) -> str:
-    if "records" not in data.inputs:
-        return '<p class="note">No activation records given (--records).</p>'
-    if not view.records:
-        return '<p class="tag-missing">No activation records for this neuron.</p>'
-    top = [r for r in view.records if r.kind == "top"]
-    scale = max((abs(a) for r in (top or view.records) for a in r.activations), default=0.0)
-    parts = []
-    for kind, title in (("top", "Top-activating records"), ("random", "Random records")):
-        shown = [r for r in view.records if r.kind == kind]
-        parts.append(f"<h3>{title}</h3>" + ("".join(heatmap(r, scale) for r in shown)
-                                              or '<p class="note">none</p>'))
-    return (f'<p class="note">Shading: activation / {scale:.3g} (the largest activation of the top records); '
-            "hover a token for its value.</p>\n" + "\n".join(parts))
-
-
-def _baseline_section(data: ReportData, view: NeuronView, figures: dict[str, str]) -> str:
-    rows = [r for r in data.summary if str(r["layer"]) == str(view.layer)]
-    table = (_summary_table(rows) if rows
-             else '<p class="note">No summary for this layer (unfinished run or no baseline).</p>')
-    none = ("" if data.random_scores.get(view.layer) else
-            f'<p class="note">Random pools of layer {view.layer} gave no topic (or no baseline was run).</p>')
-    figure = _figure("../assets/" + figures[f"layer_{view.layer}"], f"topic NPMI in layer {view.layer}")
-    return f'{table}\n{none}\n<div class="figures">{figure}</div>'
-
-
-def neuron_page(data: ReportData, view: NeuronView, figures: dict[str, str], previous: NeuronView | None,
-                following: NeuronView | None) -> str:
-    """One neuron: both pools' topics and sets, the LLM explanation and scores, records, layer baseline."""
-    links = ['<a href="../index.html">index</a>']
-    if previous is not None:
-        links.append(f'<a href="{previous.slug}.html">&larr; layer {previous.layer} neuron {previous.neuron}</a>')
-    if following is not None:
-        links.append(f'<a href="{following.slug}.html">layer {following.layer} neuron {following.neuron} &rarr;</a>')
-    missing = "".join(f'<div class="missing">{esc(m)}</div>' for m in view.missing)
-    glance = []
-    for p in POLARITIES:
-        if view.sides.get(p) is not None:
-            best = view.best_npmi(p)
-            glance.append(f"{len(view.topics(p))} {p} topic(s)" + ("" if best is None else f", best NPMI {best:.3f}"))
-    if view.explanation is not None and view.explanation.score is not None:
-        glance.append(f"LLM explanation score {view.explanation.score:.3f}")
-    sides = "".join(_side_section(data, view, p) for p in POLARITIES)
-    body = f"""<header>
-<nav>{"".join(links)}</nav>
-<h1>Layer {view.layer}, neuron {view.neuron}</h1>
-<p class="glance">{esc("; ".join(glance))}</p>
-{_meta(data)}
-</header>
-<main>
-{missing}
-<h2>LLM explanation</h2>
-{_explanation_section(data, view)}
-{_compare_section(data, view)}
-{_two_by_two().neuron_section(data, view)}
-<h2>Topics</h2>
-<p class="note">NPMI: mean pairwise NPMI of the topic's words on the reference corpus; beats random: share of the
-layer's random-baseline topics with a lower NPMI.</p>
-{sides}
-<h2>Activation records</h2>
-{_records_section(data, view)}
-<h2>Random baseline, layer {view.layer}</h2>
-{_baseline_section(data, view, figures)}
-</main>"""
-    return _page(f"layer {view.layer} neuron {view.neuron}: {data.run.model} {data.run.mode}", body, "../")
+def neuron_page(data: ReportData) -> str:
+    """One page for every neuron: ``neuron.html#L{layer}_N{neuron}`` (drawn by neuron.js)."""
+    body = '<main id="page"><p class="note">Loading&hellip; (this page needs JavaScript)</p></main>'
+    scripts = ["assets/common.js", *FRONT_SCRIPTS, "assets/sections.js", "assets/neuron.js"]
+    return page(f"neuron: {data.run.model} {data.run.mode}", body, scripts)

@@ -170,6 +170,14 @@ class RecordReader:
         self.provenance = Provenance(f"records in {folder}", meta.get("model"),
                                      corpus_sources((meta.get("corpus") or {}).get("sources")))
 
+    @property
+    def n_neurons(self) -> int:
+        return int(self._store.meta.get("n_neurons", 0))
+
+    def has(self, layer: int, neuron: int) -> bool:
+        """Whether the records hold this neuron."""
+        return layer in self.layers and 0 <= neuron < self.n_neurons
+
     def neuron(self, layer: int, neuron: int, top: int, random: int) -> list[Record] | None:
         """Up to ``top`` top-activating and ``random`` random records; ``None`` if not recorded."""
         if layer not in self.layers or not 0 <= neuron < int(self._store.meta.get("n_neurons", 0)):

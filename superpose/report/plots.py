@@ -48,7 +48,7 @@ def npmi_by_layer(data: ReportData, path: Path) -> Path:
         return _save(fig, path)
     for offset, scores, color, label in ((-0.2, data.mined_scores, MINED, "mined"),
                                          (0.2, data.random_scores, RANDOM, "random baseline")):
-        shown = [(i, scores[layer]) for i, layer in enumerate(layers) if scores.get(layer)]
+        shown = [(i, scores[layer]) for i, layer in enumerate(layers) if len(scores.get(layer, ()))]
         if not shown:
             continue
         parts = ax.boxplot([s for _, s in shown], positions=[i + offset for i, _ in shown], widths=0.35,
@@ -75,7 +75,7 @@ def topics_per_neuron(data: ReportData, path: Path) -> Path:
     x = np.arange(len(layers))
     for offset, name, color, label in ((-0.2, "mined", MINED, "mined"), (0.2, "random", RANDOM, "random baseline")):
         counts = data.topics_per_neuron[name]
-        means = [float(np.mean(counts[layer])) if counts.get(layer) else np.nan for layer in layers]
+        means = [float(np.mean(counts[layer])) if len(counts.get(layer, ())) else np.nan for layer in layers]
         ax.bar(x + offset, means, width=0.4, color=color, alpha=0.8, label=label)
     ax.set_xticks(x, [str(layer) for layer in layers])
     ax.set_xlabel("layer")
@@ -94,15 +94,24 @@ def topic_vs_llm(data: ReportData, path: Path) -> tuple[Path, str]:
     ylabel = "topic score (compare table, best topic)" if use_compare else "best topic NPMI"
     fig = _figure(4.8, 3.6)
     ax = fig.axes[0]
+    from superpose.report.inputs import parse_number
+
     points = []
-    for view in data.neurons:
-        llm = view.explanation.score if view.explanation else None
-        if use_compare:
-            topic = view.compare_best("topic_score")
+    score = data.topics["score"].to_numpy()
+    for (layer, neuron), item in sorted(data.explanations.items()):
+        row = data.units.index(layer, neuron)
+        llm = item.score
+        if use_compare and data.compare is not None:
+            values = [parse_number(r.get("topic_score")) for r in data.compare.rows.get((layer, neuron), [])]
+            values = [v for v in values if v is not None]
+            topic = max(values) if values else None
+        elif row is not None:
+            firsts = [int(f) for f in data.units.first_topic[row] if f >= 0]
+            topic = max(float(score[f]) for f in firsts) if firsts else None
         else:
-            topic = view.best_npmi()
+            topic = None
         if llm is not None and topic is not None:
-            points.append((llm, topic, view.layer))
+            points.append((llm, topic, layer))
     if not points:
         _empty(fig, "no neuron has both a scored LLM explanation\nand a topic")
         return _save(fig, path), ylabel
@@ -119,14 +128,15 @@ def layer_npmi(data: ReportData, layer: int, path: Path) -> Path:
     """Histogram of one layer's topic NPMI, mined against random: the context of a neuron's topics."""
     fig = _figure(4.8, 2.6)
     ax = fig.axes[0]
-    mined, random = data.mined_scores.get(layer, []), data.random_scores.get(layer, [])
-    if not mined and not random:
+    mined = np.asarray(data.mined_scores.get(layer, []), float)
+    random = np.asarray(data.random_scores.get(layer, []), float)
+    if not len(mined) and not len(random):
         _empty(fig, f"no topics in layer {layer}")
         return _save(fig, path)
-    both = np.array(mined + random)
+    both = np.concatenate([mined, random])
     bins = np.linspace(both.min(), both.max() + 1e-9, 25)
     for scores, color, label in ((mined, MINED, f"mined ({len(mined)})"), (random, RANDOM, f"random ({len(random)})")):
-        if scores:
+        if len(scores):
             ax.hist(scores, bins=bins, color=color, alpha=0.55, label=label, density=True)
     ax.set_xlabel("topic NPMI")
     ax.set_ylabel("density")
@@ -152,6 +162,6 @@ def write_plots(data: ReportData, assets: Path) -> dict[str, str]:
         if "explanations" in data.inputs:
             files["llm"] = topic_vs_llm(data, assets / "topic_vs_llm.svg")[0].name
         files.update(_two_by_two_figure(data, assets))
-        for layer in sorted({view.layer for view in data.neurons}):
+        for layer in sorted(set(data.units.layer.tolist())):
             files[f"layer_{layer}"] = layer_npmi(data, layer, assets / f"layer_{layer}_npmi.svg").name
     return files

@@ -3,8 +3,9 @@
 Reads the rows of a compare table written by ``superpose compare`` (columns ``topics_input``,
 ``llm_input``, ``topics_output``, ``llm_output`` and their ``_shuffled`` controls). The index gets
 a figure (each cell's mean next to its shuffled control, 95% bootstrap intervals) and the 2x2
-table; each neuron page gets its own 2x2 with the texts and the tokens steering moved. Tables of
-an older compare format (no such columns) show nothing here.
+table (this module); each neuron page gets its own 2x2 with the texts and the tokens steering
+moved (the section module ``sections/twobytwo.py``). Tables of an older compare format (no such
+columns) show nothing here.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from superpose.compare.stats import CELLS, SIDES, layer_aggregates
-from superpose.report.data import NeuronView, ReportData
-from superpose.report.html import esc, num
+from superpose.report.data import ReportData
+from superpose.report.html import esc
 
 SOURCES = (("topics", "topics"), ("llm", "LLM explanation"))
 REAL, SHUFFLED = "#d9480f", "#adb5bd"
@@ -39,9 +40,9 @@ def _float(value: Any) -> float:
 def _rows(data: ReportData) -> list[dict[str, Any]]:
     columns = [*CELLS, *(f"{c}_shuffled" for c in CELLS)]
     rows = []
-    for view in data.neurons:
-        for row in view.compare[:1]:
-            rows.append({"layer": view.layer, **{c: _float(row.get(c)) for c in columns}})
+    for (layer, neuron), found in sorted(data.compare.rows.items()) if data.compare else ():
+        if found and data.units.index(layer, neuron) is not None:
+            rows.append({"layer": layer, **{c: _float(found[0].get(c)) for c in columns}})
     return rows
 
 
@@ -102,24 +103,3 @@ scorer. Means over {total['neurons']} neurons with 95% bootstrap intervals.</p>
 <table><thead><tr><th></th><th>input side (simulation)</th><th>output side (steering)</th></tr></thead>
 <tbody>{"".join(body)}</tbody></table>
 </section>"""
-
-
-def neuron_section(data: ReportData, view: NeuronView) -> str:
-    """This neuron's 2x2 with its shuffled controls, texts and the tokens steering moved."""
-    if not has_2x2(data) or not view.compare:
-        return ""
-    row = view.compare[0]
-    cells = []
-    for source, name in SOURCES:
-        cells.append(f"<tr><th>{esc(name)}</th>" + "".join(
-            f'<td class="num">{num(_float(row.get(f"{source}_{side}")))} '
-            f'<span class="note">(shuffled {num(_float(row.get(f"{source}_{side}_shuffled")))})</span></td>'
-            for side in SIDES) + "</tr>")
-    texts = "".join(f"<li>{esc(label)}: {esc(row.get(key, ''))}</li>" for key, label in (
-        ("topics_text", "topic text"), ("topics_neg_text", "negative topic text"),
-        ("llm_explanation", "LLM explanation"), ("promoted", "tokens steering promotes"),
-        ("suppressed", "tokens steering suppresses"), ("shuffle_partner", "shuffled control from")) if row.get(key))
-    return f"""<h2>Input and output side</h2>
-<table><thead><tr><th></th><th>input side (correlation)</th><th>output side (steering AUC)</th></tr></thead>
-<tbody>{"".join(cells)}</tbody></table>
-<ul>{texts}</ul>"""
