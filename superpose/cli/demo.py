@@ -60,7 +60,7 @@ def run_demo(args: DemoArgs) -> int:
         unknown = f"; unknown: {' '.join(result.unknown)}" if result.unknown else ""
         print(f"  {name:<13} {score:>9}  ({result.n_pairs} pairs, {never} never co-occur{unknown})  {words}")
     print(f"\nMining Hi-C topics of layers {args.layers}, neurons {args.neurons} of smollm2-135m ...")
-    folder = mine("smollm2-135m", args.corpus_out, args.out, mode="hi-c", layers=args.layers,
+    folder = mine("smollm2-135m", args.corpus_out, args.out, layers=args.layers,
                   neurons=args.neurons, execution=args.execution)
     print("Mining random pools of the same sizes ...")
     baseline(str(folder), execution=args.execution)
