@@ -53,6 +53,10 @@ def pooled_correlation(true: Sequence[np.ndarray], simulated: Sequence[np.ndarra
         return undefined("true activations are constant")
     if np.ptp(s) == 0:
         return undefined("simulated activations are constant")
+    # Centre and scale each side to unit range first: correlation does not change, and tiny
+    # activations (e.g. 1e-159) no longer lose their precision in subnormal squares.
+    t, s = t - t.mean(), s - s.mean()
+    t, s = t / np.abs(t).max(), s / np.abs(s).max()
     with np.errstate(invalid="ignore", divide="ignore"):
         r = float(np.corrcoef(t, s)[0, 1])
     if not np.isfinite(r):  # variance too small for floating point (e.g. subnormal spread)
