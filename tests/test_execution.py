@@ -65,7 +65,9 @@ def test_no_worker_outlives_its_parent(tmp_path, sig):
               f"list(make_executor(ExecutionConfig(workers=2)).map_unordered(report_pid_then_sleep, "
               f"partial(setup_offset, {str(tmp_path)!r}), range(4)))\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env)
+    # Ctrl-C at its default, as in a terminal (a background job may have been started with it ignored)
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while len(list(tmp_path.glob("worker-*"))) < 2:
         assert time.monotonic() < deadline, "workers did not start"
