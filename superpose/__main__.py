@@ -1,0 +1,7 @@
+"""``python -m superpose``: the same command line as the ``superpose`` script."""
+
+import sys
+
+from superpose.cli import main
+
+sys.exit(main())
