@@ -67,17 +67,59 @@ def random_baseline(run: Path, request: dict, every: int, seed: int) -> dict:
         for n in neurons:
             universe |= {w.word for w in neuron_words(store, layer, n, top=None, segmenter=seg)}
         ids = np.asarray(sorted(counts.index[w] for w in universe if w in counts.index))
-        found, scores = [], []
+        found, scores, own_found, own_scores = [], [], [], []
         for n in neurons:
             pool = rng.choice(ids, size=min(pools[(layer, n)], len(ids)), replace=False)
             topics = mine_pool(pool, counts, params).topics
             found.append(len(topics))
             scores.extend(t.score for t in topics)
+            # the neuron's own record words in random order: same documents, no activation ranking
+            own = np.asarray(sorted({counts.index[w.word] for w in neuron_words(store, layer, n, top=None,
+                                                                                 segmenter=seg)
+                                     if w.word in counts.index}))
+            pool = rng.choice(own, size=min(pools[(layer, n)], len(own)), replace=False)
+            topics = mine_pool(pool, counts, params).topics
+            own_found.append(len(topics))
+            own_scores.extend(t.score for t in topics)
         result[layer] = {"pools": len(neurons), "universe_words": int(len(ids)),
                          "share_with_topic": float(np.mean([f > 0 for f in found])),
                          "topics_per_pool": float(np.mean(found)),
-                         "mean_npmi": float(np.mean(scores)) if scores else None}
+                         "mean_npmi": float(np.mean(scores)) if scores else None,
+                         "own_words_share_with_topic": float(np.mean([f > 0 for f in own_found])),
+                         "own_words_topics_per_pool": float(np.mean(own_found)),
+                         "own_words_mean_npmi": float(np.mean(own_scores)) if own_scores else None}
     return result
+
+
+def pooled_overlap(inp, out, min_shared: int, seed: int, shuffles: int = 200) -> dict:
+    """All layers together: observed count of neurons sharing a topic, and the same count when each
+    layer's neurons meet another neuron's output topics (a derangement per layer and shuffle)."""
+    rng = np.random.default_rng(seed)
+    layers = sorted({ly for ly, _ in inp})
+    groups = {ly: sorted(n for (l2, n) in inp if l2 == ly and inp[(l2, n)] and out.get((l2, n))) for ly in layers}
+
+    def hit(layer, a, b):
+        return max((len(x & y) for x in inp[(layer, a)] for y in out[(layer, b)]), default=0) >= min_shared
+
+    observed = sum(hit(ly, n, n) for ly in layers for n in groups[ly])
+    counts = []
+    for _ in range(shuffles):
+        total = 0
+        for ly in layers:
+            both = groups[ly]
+            if len(both) < 2:
+                continue
+            perm = rng.permutation(len(both))
+            while np.any(perm == np.arange(len(both))):
+                perm = rng.permutation(len(both))
+            total += sum(hit(ly, n, both[j]) for n, j in zip(both, perm, strict=True))
+        counts.append(total)
+    n = sum(len(g) for g in groups.values())
+    counts = np.asarray(counts)
+    return {"neurons": n, "shared_count": int(observed), "shared": observed / n,
+            "chance_mean": float(counts.mean() / n), "chance_lo": float(np.quantile(counts, 0.025) / n),
+            "chance_hi": float(np.quantile(counts, 0.975) / n),
+            "shuffles_at_or_above": float(np.mean(counts >= observed)), "shuffles": shuffles}
 
 
 def mined_stats(run: Path) -> dict[int, dict]:
@@ -114,7 +156,11 @@ def main() -> None:
     for side in ("pos", "neg", "any"):
         out = topic_sets(out_rows, {"pos", "neg"} if side == "any" else {side}, units)
         table[side] = {m: side_overlap(inp, out, min_shared=m, seed=args.seed) for m in (1, 3)}
-    result = {"request": request, "output_topics": str(args.output_topics), "mined": mined_stats(args.input),
+    pooled = {side: {m: pooled_overlap(inp, topic_sets(out_rows, {"pos", "neg"} if side == "any" else {side},
+                                                         units), m, args.seed) for m in (1, 3)}
+              for side in ("pos", "any")}
+    result = {"pooled": pooled, "request": request, "output_topics": str(args.output_topics),
+              "mined": mined_stats(args.input),
               "random": random_baseline(args.input, request, args.baseline_every, args.seed),
               "overlap": table, "versions": versions(), "seconds": round(time.perf_counter() - started, 1)}
     args.out.mkdir(parents=True, exist_ok=True)
@@ -122,14 +168,19 @@ def main() -> None:
     lines = ["# Input-side and output-side topics of SmolLM2-135M neurons", "",
              f"Records: {request['records_meta']}; input pools of at most {request['pool_size']} words; "
              f"output side: {args.output_topics} (Hi-C).", "",
-             "## Input-side mining (pos pools: top activating words) against random pools from the records' words", "",
+             "## Input-side mining (pos pools: top activating words) against random pools", "",
+             "Random A: words drawn from the records of the layer's sampled neurons; random B: each neuron's own "
+             "record words in random order (same documents, no activation ranking). Same pool sizes.", "",
              "| layer | pools | mean pool size | share with a topic | topics per pool | mean NPMI | random: pools | "
-             "share | topics per pool | mean NPMI |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "A: share | A: topics per pool | A: mean NPMI | B: share | B: topics per pool | B: mean NPMI |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for layer, m in result["mined"].items():
         r = result["random"][layer]
         lines.append(f"| {layer} | {m['pools']} | {m['mean_pool_size']:.0f} | {m['share_with_topic']:.1%} | "
                      f"{m['topics_per_pool']:.2f} | {fmt(m['mean_npmi'])} | {r['pools']} | "
-                     f"{r['share_with_topic']:.1%} | {r['topics_per_pool']:.2f} | {fmt(r['mean_npmi'])} |")
+                     f"{r['share_with_topic']:.1%} | {r['topics_per_pool']:.2f} | {fmt(r['mean_npmi'])} | "
+                     f"{r['own_words_share_with_topic']:.1%} | {r['own_words_topics_per_pool']:.2f} | "
+                     f"{fmt(r['own_words_mean_npmi'])} |")
     for side in ("pos", "any"):
         for m in (1, 3):
             lines += ["", f"## Shared topics: input pos against output {side}, at least {m} shared word(s)", "",
@@ -142,6 +193,15 @@ def main() -> None:
                 lines.append(f"| {row['layer']} | {row['neurons_both']} | {row['shared']:.1%} "
                              f"({row['shared_count']}) | {row['chance_mean']:.1%} [{row['chance_lo']:.1%}, "
                              f"{row['chance_hi']:.1%}] |")
+    lines += ["", "## All layers together", "",
+              "| output side | shared words | neurons | share that share a topic | chance mean [2.5%, 97.5%] | "
+              "shuffles at or above |", "|---|---|---|---|---|---|"]
+    for side in ("pos", "any"):
+        for m in (1, 3):
+            p = pooled[side][m]
+            lines.append(f"| {side} | >= {m} | {p['neurons']} | {p['shared']:.2%} ({p['shared_count']}) | "
+                         f"{p['chance_mean']:.2%} [{p['chance_lo']:.2%}, {p['chance_hi']:.2%}] | "
+                         f"{p['shuffles_at_or_above']:.1%} |")
     (args.out / "overlap.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -188,8 +188,9 @@ def write_top_words(records: str | Path, layers: Iterable[int] | None = None, *,
     return paths
 
 
-def read_top_words(records: str | Path, layer: int) -> dict[int, list[WordActivation]]:
-    """``top_words_{LL}.csv.gz`` back as neuron -> words in rank order."""
+def read_top_words(records: str | Path, layer: int, neuron: int | None = None) -> dict[int, list[WordActivation]]:
+    """``top_words_{LL}.csv.gz`` back as neuron -> words in rank order (only ``neuron``'s when given:
+    the file is in neuron order, so reading stops after it)."""
     import gzip
 
     path = words_path(records, layer)
@@ -198,7 +199,12 @@ def read_top_words(records: str | Path, layer: int) -> dict[int, list[WordActiva
     out: dict[int, list[WordActivation]] = {}
     with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
-            out.setdefault(int(row["neuron"]), []).append(
+            unit = int(row["neuron"])
+            if neuron is not None and unit != neuron:
+                if unit > neuron:
+                    break
+                continue
+            out.setdefault(unit, []).append(
                 WordActivation(row["word"], float(row["max_act"]), float(row["mean_act"]), float(row["min_act"]),
                                int(row["count"])))
     return out
