@@ -84,3 +84,19 @@ def test_bad_input(inputs, tmp_path):
     with pytest.raises(SuperposeError, match="at least 1"):
         mine_input_side(records, corpus, tmp_path, pool_size=0, progress=False)
     assert not (tmp_path / "hand-made").exists()
+
+
+def test_neuron_page_sections_show_top_words_and_input_topics(inputs, tmp_path):
+    from superpose.config import MiningConfig
+    from superpose.llm.top_words import write_top_words
+
+    records, corpus = inputs
+    run = mine_input_side(records, corpus, tmp_path, pool_size=12, progress=False,
+                          mining=MiningConfig(kappa_l=3, kappa_u=6, k=3))
+    write_top_words(records, top=5)
+    report = tmp_path / "report"
+    assert main(["report", "--results", str(run), "--out", str(report), "--records", str(records),
+                 "--input", f"input-topics={run}"]) == 0
+    layer = (report / "data" / "layer_00.js").read_text()
+    assert '"top-words"' in layer and '"input-topics"' in layer
+    assert "banana" in layer and "Input-side topics" in (report / "assets" / "sections.js").read_text()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-SECTION_MODULES = ["explanation", "compare", "twobytwo", "topics", "records", "baseline"]
+SECTION_MODULES = ["explanation", "compare", "twobytwo", "topics", "input_topics", "top_words", "records", "baseline"]
 
 
 @dataclass(frozen=True)
