@@ -98,5 +98,5 @@ def test_neuron_page_sections_show_top_words_and_input_topics(inputs, tmp_path):
     assert main(["report", "--results", str(run), "--out", str(report), "--records", str(records),
                  "--input", f"input-topics={run}"]) == 0
     layer = (report / "data" / "layer_00.js").read_text()
-    assert '"top-words"' in layer and '"input-topics"' in layer
+    assert '"top_words"' in layer and '"input_topics"' in layer
     assert "banana" in layer and "Input-side topics" in (report / "assets" / "sections.js").read_text()

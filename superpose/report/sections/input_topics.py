@@ -44,4 +44,4 @@ var html = '<p class="note">Topics mined, with the same graph and solver, from t
 return html;
 '''
 
-SECTION = Section("input-topics", "Input-side topics", JS, collect)
+SECTION = Section("input_topics", "Input-side topics", JS, collect)

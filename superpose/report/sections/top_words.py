@@ -32,4 +32,4 @@ return '<p class="note">Words whose occurrences in the neuron\'s activation reco
   }), [1, 2, 3]);
 '''
 
-SECTION = Section("top-words", "Top activating words", JS, collect)
+SECTION = Section("top_words", "Top activating words", JS, collect)
