@@ -107,6 +107,8 @@ class LocalExecutor:
                 if proc.is_alive():
                     proc.kill()
                     proc.join()
+            # Never wait at exit for tasks no worker will read (a full pipe would hang the exit).
+            task_queue.cancel_join_thread()
             task_queue.close()
             result_queue.close()
 
