@@ -76,3 +76,6 @@ def test_split_is_disjoint_and_mixes_top_and_random():
     assert sorted(set(sum(seqs, []))) == sorted(sum(seqs, []))  # disjoint
     assert {r.kind for r in split.calibration} == {"top", "random"}
     assert {r.kind for r in split.holdout} == {"top", "random"}
+    for part in (split.calibration, split.holdout):  # the OpenAI method's 1:1 mix
+        kinds = [r.kind for r in part]
+        assert kinds.count("top") == kinds.count("random") == 2

@@ -23,6 +23,7 @@ from superpose.core.provenance import timestamp, versions
 from superpose.core.ranges import parse_range
 from superpose.llm.clients import ChatClient, DiskCache, LLMError, LocalChatClient
 from superpose.llm.formats import (
+    SPLIT,
     JsonlWriter,
     NeuronRecords,
     RecordSplit,
@@ -287,7 +288,7 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
             start = time.monotonic()
             records, row = _neuron_or_status(store, layer, neuron)
             row.update(explanation=text, explanation_id=explanation_id(text),
-                       score_records=score_records, calibration=calibration)
+                       score_records=score_records, calibration=calibration, split=SPLIT)
             if records is not None:
                 try:
                     split = records.split().limited(score_records)

@@ -192,8 +192,7 @@ class AllAtOnceSimulator:
         the start of the assistant's reply.
         """
         if self.chat:
-            text = layout.header + "\n".join(
-                intro + "".join(f"{t}\t{v}\n" for t, v in rows) for intro, rows in layout.examples)
+            text = layout.fixed_text()
             rendered = self.tokenizer.apply_chat_template(
                 [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True)
             return self._encode(rendered)
