@@ -66,9 +66,9 @@ def puzzle_records(puzzle: Puzzle, sequences: list[list[str]], n_top: int, n_ran
 def run(args: argparse.Namespace) -> dict:
     import torch
 
+    from superpose.core.provenance import versions
     from superpose.llm.local_models import load_local_model
     from superpose.llm.simulate import AllAtOnceSimulator
-    from superpose.provenance import versions
 
     torch.set_num_threads(args.threads)
     puzzles = [p for p in PUZZLES if not args.puzzles or p.name in args.puzzles]
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> dict:
 
 def save(results: dict, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    from superpose.fileio import write_json_atomic
+    from superpose.core.fileio import write_json_atomic
 
     write_json_atomic(out.with_suffix(".json"), results)
     out.with_suffix(".md").write_text(markdown(results), encoding="utf-8")
