@@ -28,14 +28,18 @@ def test_explanation_prompt_shows_firing_tokens_scaled_over_all_records():
         ActivationRecord(["Every", " Friday", "\n"], np.array([0, 2.0, 0])),
     ]
     assert records_max(records) == 4.0
-    system, user = explanation_messages(records)
+    messages = explanation_messages(records)
+    system, user = messages[0], messages[-1]
     assert system["role"] == "system" and user["role"] == "user"
+    # one worked exchange before the neuron's records teaches the answer's form
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert len(messages[2]["content"].split()) >= 3
     text = user["content"]
     assert 'Text 1: "On Monday we rest"' in text
     assert "Firing tokens: Monday (10)" in text
     assert "Friday (5)" in text
     assert " rest (" not in text  # 0.1 / 4 rounds to 0: not shown
-    assert "one short phrase" in text
+    assert "3 to 8 words" in text
     assert text.startswith("Tokens on which the neuron fired, strongest first: Monday, Friday")
 
 
@@ -43,7 +47,7 @@ def test_explanation_prompt_windows_long_records_around_the_peak():
     tokens = [f" w{i}" for i in range(100)]
     acts = np.zeros(100)
     acts[70] = 1.0
-    text = explanation_messages([ActivationRecord(tokens, acts)], window=10)[1]["content"]
+    text = explanation_messages([ActivationRecord(tokens, acts)], window=10)[-1]["content"]
     assert "w70 (10)" in text and " w50" not in text and " w74" in text
 
 

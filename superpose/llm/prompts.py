@@ -15,9 +15,12 @@ Message = dict[str, str]
 EXPLAIN_SYSTEM = (
     "You study one neuron inside a language model. You are shown short texts and, for each "
     "text, the tokens on which the neuron fired, with a strength from 1 (weak) to 10 (its "
-    "strongest). Work out what the firing tokens have in common. Answer with one short phrase "
-    "(a few words) naming what the neuron responds to, with no other text."
+    "strongest). Work out what the firing tokens have in common. Answer with one phrase of 3 "
+    "to 8 words: the kind of token or text the neuron responds to, followed by two or three "
+    "of the strongest firing tokens as examples, with no other text."
 )
+EXPLAIN_QUESTION = ("What does the neuron respond to? One phrase of 3 to 8 words, with two or "
+                    "three firing tokens as examples.")
 
 
 class DeadNeuronError(ValueError):
@@ -54,13 +57,10 @@ def _window(record: ActivationRecord, scaled: np.ndarray, width: int) -> tuple[i
     return start, start + width
 
 
-def explanation_messages(records: Sequence[ActivationRecord], max_records: int = 10,
-                         window: int = 24) -> list[Message]:
-    """Chat messages asking for a one-line explanation of the neuron behind ``records``.
-
-    Each record shows a window of text around its peak and the firing tokens with their
-    activation scaled 0-10 by the maximum over all shown records.
-    """
+def records_block(records: Sequence[ActivationRecord], max_records: int = 10,
+                  window: int = 24) -> str:
+    """The records as the explainer sees them: the strongest distinct firing tokens, then each
+    record's text around its peak with its firing tokens scaled 0-10 by the shown maximum."""
     shown = list(records)[:max_records]
     top = records_max(shown)
     parts = []
@@ -78,11 +78,37 @@ def explanation_messages(records: Sequence[ActivationRecord], max_records: int =
                      + (", ".join(firing) if firing else "none"))
     # A summary of the strongest distinct tokens helps small models see past the texts' topics.
     ranked = [w for w, v in sorted(strongest.items(), key=lambda kv: -kv[1]) if v > 0][:12]
-    user = ("Tokens on which the neuron fired, strongest first: " + ", ".join(ranked)
-            + "\n\nThe texts these come from:\n\n" + "\n\n".join(parts)
-            + "\n\nWhat kind of token or text does the neuron respond to? Reply with one short "
-            "phrase naming the category, with no other text.")
-    return [{"role": "system", "content": EXPLAIN_SYSTEM}, {"role": "user", "content": user}]
+    return ("Tokens on which the neuron fired, strongest first: " + ", ".join(ranked)
+            + "\n\nThe texts these come from:\n\n" + "\n\n".join(parts))
+
+
+def _example(text: list[str], firing: dict[str, float]) -> ActivationRecord:
+    return ActivationRecord(text, np.array([firing.get(t, 0.0) for t in text]))
+
+
+# One worked exchange shows a small model the expected length and form of the answer (a
+# category plus examples), which it otherwise collapses to one word or a repeated phrase.
+# Its topic and wording share nothing with the puzzle benchmark (a test checks).
+EXPLAIN_EXAMPLE = (
+    [_example(["She", " stirred", " the", " soup", " while", " the", " bread", " baked"],
+              {" stirred": 0.7, " baked": 1.0}),
+     _example(["Fry", " the", " onions", " until", " soft", " then", " simmer"],
+              {"Fry": 0.9, " simmer": 0.8}),
+     _example(["We", " grilled", " peppers", " on", " the", " terrace"], {" grilled": 0.9})],
+    "cooking actions such as baked, fry, simmer",
+)
+
+
+def explanation_messages(records: Sequence[ActivationRecord], max_records: int = 10,
+                         window: int = 24) -> list[Message]:
+    """Chat messages asking for a one-line explanation of the neuron behind ``records``:
+    instructions, one worked exchange (:data:`EXPLAIN_EXAMPLE`), then the neuron's records."""
+    example, answer = EXPLAIN_EXAMPLE
+    return [{"role": "system", "content": EXPLAIN_SYSTEM},
+            {"role": "user", "content": records_block(example) + "\n\n" + EXPLAIN_QUESTION},
+            {"role": "assistant", "content": answer},
+            {"role": "user", "content": records_block(records, max_records, window)
+             + "\n\n" + EXPLAIN_QUESTION}]
 
 
 _PREAMBLES = re.compile(
