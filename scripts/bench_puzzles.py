@@ -20,6 +20,7 @@ Writes results/bench_puzzles.json (rows in ``per_puzzle``) and results/bench_puz
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> dict:
     index = {p.name: k for k, p in enumerate(PUZZLES)}
     out = Path(args.out)
     results: dict[str, Any] = {
-        "parameters": {k: v for k, v in vars(args).items() if k != "out"},
+        "parameters": {k: v for k, v in vars(args).items() if k not in ("out", "merge")},
         "split": SPLIT, "score": "Pearson correlation pooled over all held-out tokens",
         "clean_win": "true correlation > 0 and bootstrap 95% interval of its margin over the "
                      "best false explanation above zero",
@@ -122,6 +123,23 @@ def run(args: argparse.Namespace) -> dict:
             save(results, out)  # after every puzzle, so a stopped run keeps what it did
         del sim, lm
     return results
+
+
+def merge(parts: list[dict]) -> dict:
+    """One result from runs that differ only in their simulators."""
+    keep = ("simulators", "out", "merge")
+    first = {k: v for k, v in parts[0]["parameters"].items() if k not in keep}
+    for part in parts[1:]:
+        other = {k: v for k, v in part["parameters"].items() if k not in keep}
+        if other != first:
+            raise SystemExit("cannot merge runs with different settings: "
+                             f"{sorted(k for k in first if first[k] != other.get(k))}")
+    merged = dict(parts[0])
+    merged["parameters"] = dict(parts[0]["parameters"],
+                                simulators=[s for p in parts for s in p["parameters"]["simulators"]])
+    merged["per_puzzle"] = [row for p in parts for row in p["per_puzzle"]]
+    merged["runs"] = [run for p in parts for run in p["runs"]]
+    return merged
 
 
 def save(results: dict, out: Path) -> None:
@@ -199,7 +217,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--puzzles", nargs="*", default=[], help="names (default: all)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="results/bench_puzzles")
+    parser.add_argument("--merge", nargs="+", metavar="JSON", default=[],
+                        help="only combine result files of runs with the same settings (e.g. "
+                             "one simulator each) into --out")
     args = parser.parse_args(argv)
+    if args.merge:
+        merged = merge([json.loads(Path(p).read_text(encoding="utf-8")) for p in args.merge])
+        save(merged, Path(args.out))
+        print(markdown(merged))
+        return 0
     unknown = set(args.puzzles) - {p.name for p in PUZZLES}
     if unknown:
         parser.error(f"unknown puzzle(s): {', '.join(sorted(unknown))}")
