@@ -154,6 +154,12 @@ def _fmt(value: float | None) -> str:
     return "undef" if value is None else f"{value:+.3f}"
 
 
+def _low(value: float | None) -> str:
+    """An interval's low end; None there means some resamples had no defined correlation
+    for the true explanation (counted as -inf)."""
+    return "-inf" if value is None else f"{value:+.3f}"
+
+
 def summary(results: dict) -> list[tuple[str, int, int]]:
     """(simulator, clean wins, puzzles) per simulator label, in order of appearance."""
     out: dict[str, list[int]] = {}
@@ -192,7 +198,7 @@ def markdown(results: dict) -> str:
     for r in results["per_puzzle"]:
         lines.append(f"| {r['simulator']} | {r['puzzle']} | {r['kind']} | "
                      f"{_fmt(r['true_correlation'])} | {_fmt(r['best_false_correlation'])} | "
-                     f"{_fmt(r['margin'])} | [{_fmt(r['margin_ci_low'])}, "
+                     f"{_fmt(r['margin'])} | [{_low(r['margin_ci_low'])}, "
                      f"{_fmt(r['margin_ci_high'])}] | {'yes' if r['clean_win'] else 'no'} |")
     return "\n".join(lines) + "\n"
 
