@@ -41,10 +41,17 @@ def false_explanations(index: int, n: int = 3, seed: int = 0) -> list[str]:
 
 def corpus_sequences(tokenizer: Any, source: str, seq_len: int, n_tokens: int
                      ) -> list[list[str]]:
-    from superpose.corpus.sources import iter_documents
+    """The first ``n_tokens`` of the corpus as token texts, documents taken in turn from each
+    of the source's parts (``default`` is three corpora), so that every part is represented."""
+    from itertools import zip_longest
+
+    from superpose.corpus.sources import DEFAULT_SOURCES, iter_documents
     from superpose.llm.activations import cut_sequences
 
-    ids = cut_sequences(tokenizer, iter_documents(source), seq_len, n_tokens)
+    parts = DEFAULT_SOURCES if source == "default" else (source,)
+    turns = zip_longest(*(iter_documents(p) for p in parts))
+    ids = cut_sequences(tokenizer, (d for turn in turns for d in turn if d is not None),
+                        seq_len, n_tokens)
     table = {int(i): tokenizer.decode([int(i)]) for i in np.unique(ids)}
     return [[table[int(i)] for i in row] for row in ids]
 

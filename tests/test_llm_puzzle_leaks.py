@@ -11,7 +11,7 @@ from superpose.llm.prompts import (
     number_list_messages,
     simulation_layout,
 )
-from superpose.llm.puzzles import PUZZLES
+from superpose.llm.puzzles import PUZZLES, puzzle
 from superpose.llm.simulate import ContrastSimulator
 
 # Words too general to give an explanation away (they describe any neuron's explanation).
@@ -49,8 +49,8 @@ def test_prompts_hold_no_puzzle_explanation_or_its_distinctive_words():
 
 
 def test_the_check_catches_a_leak():
-    leaked = "Explanation: days of the week, Monday to Sunday"
-    assert distinctive(PUZZLES[0].explanation) & set(re.findall(r"[a-z]+", leaked.lower()))
+    leaked = "Explanation: names of months such as January"
+    assert distinctive(puzzle("months").explanation) & set(re.findall(r"[a-z]+", leaked.lower()))
 
 
 def test_worked_examples_switch_from_unknown_to_numbers():

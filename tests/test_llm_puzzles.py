@@ -34,10 +34,15 @@ def test_there_are_enough_puzzles_of_every_kind():
         puzzle("nope")
 
 
-def test_weekdays_fire_on_every_token_of_a_split_name():
-    assert fired("weekdays", [" On", " Wed", "nes", "day", " and", " Sunday", " we", " rest"]) \
-        == ["Wed", "nes", "day", "Sunday"]
-    assert fired("weekdays", toks("Sundays are a weekday-free Mondayish idea")) == []
+def test_months_fire_on_every_token_of_a_split_name():
+    assert fired("months", [" In", " Sept", "ember", " and", " March", " we", " rest"]) \
+        == ["Sept", "ember", "March"]
+    assert fired("months", toks("Januarys are a month-free Marching idea")) == []
+
+
+def test_be_forms():
+    assert fired("be-forms", toks("It is, was and will be; Being there, beings are Isaac")) \
+        == ["is", "was", "be", "Being", "are"]
 
 
 def test_months_skip_the_verb_may():
@@ -115,7 +120,7 @@ def test_topics():
 
 
 def test_every_rule_fires_somewhere_and_not_everywhere():
-    text = toks("On Monday, 3 May 1990, the British family (mother and dog) saw red flags: "
+    text = toks("It is Monday, 3 May 1990, the British family (mother and dog) saw red flags: "
                 "\"NOT ever\" - walking slowly. Then I said one thing in France")
     for p in PUZZLES:
         acts = p.activations(text)

@@ -214,7 +214,7 @@ def number_list_messages(explanation: str, tokens: Sequence[str]) -> list[Messag
     user = (f"A neuron in a language model is explained as: {explanation.strip()}\n"
             f"Predict its activation, from 0 (silent) to 10 (strongest), on each of these "
             f"{len(tokens)} numbered tokens.\n{listing}\n\nReply with exactly {len(tokens)} "
-            "lines, line i being 'i<TAB>activation', with no other text.")
+            "lines, line i reading 'i<TAB>activation', with no other text.")
     return [{"role": "user", "content": user}]
 
 

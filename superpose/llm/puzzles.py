@@ -121,7 +121,7 @@ def _previous_visible(tokens: Sequence[str], i: int) -> str:
 
 # ---- word lists ---------------------------------------------------------------------------
 
-WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+BE_FORMS = frozenset("be am is are was were been being".split())
 MONTHS_NOT_MAY = frozenset("january february march april june july august september october "
                            "november december".split())
 # "May" is a month only as a capitalised word next to a number or after a word that takes a
@@ -265,7 +265,8 @@ def _ends(suffix: str) -> Rule:
 
 PUZZLES: tuple[Puzzle, ...] = (
     # word lists
-    Puzzle("weekdays", "word list", "days of the week, Monday to Sunday", word_in(WEEKDAYS)),
+    Puzzle("be-forms", "word list", "forms of the verb to be: be, am, is, are, was, were, been, "
+           "being", word_in(BE_FORMS)),
     Puzzle("months", "word list", "names of the twelve months, January to December",
            word_rule(_month)),
     Puzzle("article-the", "word list", 'the definite article "the"', word_in({"the"})),
