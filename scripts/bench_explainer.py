@@ -63,7 +63,13 @@ def run(args: argparse.Namespace) -> dict:
     store = RecordStore(args.records)
     neurons = parse_range(args.neurons, store.meta["n_neurons"], "neuron")
     explainer = load_local_model(args.explainer)
-    client = LocalChatClient(explainer.model, explainer.tokenizer, explainer.name)
+    from superpose.llm.clients import DiskCache
+
+    cache = DiskCache(args.cache) if args.cache else None
+    client = LocalChatClient(explainer.model, explainer.tokenizer, explainer.name, cache)
+    from superpose.llm.embedding import SentenceEncoder
+
+    encoder = SentenceEncoder()
     sim_model = load_local_model(args.simulator)
     simulator = AllAtOnceSimulator(sim_model.model, sim_model.tokenizer, sim_model.name)
     rows = []
@@ -80,18 +86,22 @@ def run(args: argparse.Namespace) -> dict:
                 text = parse_explanation(reply)
             except ValueError:
                 text = ""
-            corr = None
+            corr = auc = None
             if text:
-                corr = score_explanation(text, scored, simulator).correlation.value
+                scores = score_explanation(text, scored, simulator, encoder)
+                corr = scores.correlation.value
+                auc = scores.embedding_auc.value if scores.embedding_auc else None
             rows.append({"neuron": neuron, "prompt": name, "reply": reply, "explanation": text,
-                         "words": len(text.split()), "correlation": corr})
+                         "words": len(text.split()), "correlation": corr, "embedding_auc": auc})
             print(f"{neuron:5d} {name:6s} r={corr if corr is None else round(corr, 3)} "
-                  f"{text!r}", flush=True)
+                  f"auc={auc} {text!r}", flush=True)
     summary = {}
     for name in PROMPTS:
         mine = [r for r in rows if r["prompt"] == name]
         values = [r["correlation"] if r["correlation"] is not None else 0.0 for r in mine]
+        aucs = [r["embedding_auc"] for r in mine if r["embedding_auc"] is not None]
         summary[name] = {"neurons": len(mine), "mean_correlation": float(np.mean(values)),
+                         "mean_embedding_auc": float(np.mean(aucs)) if aucs else None,
                          "median_words": float(np.median([r["words"] for r in mine])),
                          "one_word": sum(r["words"] <= 1 for r in mine)}
     pairs = [(a["correlation"] or 0.0, b["correlation"] or 0.0)
@@ -121,19 +131,23 @@ def markdown(result: dict) -> str:
              f"explanation scored on at most {p['score_records']} top and {p['score_records']} "
              "random records of the calibration and held-out sets (correlation pooled over "
              "held-out tokens; an empty explanation counts 0).", "",
-             "| prompt | neurons | mean correlation | median words | one-word answers |",
-             "|---|---|---|---|---|"]
+             "| prompt | neurons | mean correlation | mean embedding AUC | median words | "
+             "one-word answers |", "|---|---|---|---|---|---|"]
     for name, s in result["summary"].items():
-        lines.append(f"| {name} | {s['neurons']} | {s['mean_correlation']:.3f} | "
+        auc = "n/a" if s["mean_embedding_auc"] is None else f"{s['mean_embedding_auc']:.3f}"
+        lines.append(f"| {name} | {s['neurons']} | {s['mean_correlation']:.3f} | {auc} | "
                      f"{s['median_words']:.0f} | {s['one_word']} |")
     ci = d["ci95"]
     lines += ["", f"After minus before, per neuron: mean {d['mean']:+.3f}"
               + (f", bootstrap 95% interval [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
               + f"; after better on {d['after_better']}, before on {d['before_better']}.", "",
-              "| neuron | prompt | correlation | explanation |", "|---|---|---|---|"]
+              "| neuron | prompt | correlation | embedding AUC | explanation |",
+              "|---|---|---|---|---|"]
     for r in result["rows"]:
         corr = "undef" if r["correlation"] is None else f"{r['correlation']:+.3f}"
-        lines.append(f"| {r['neuron']} | {r['prompt']} | {corr} | {r['explanation']} |")
+        auc = "undef" if r["embedding_auc"] is None else f"{r['embedding_auc']:.3f}"
+        lines.append(f"| {r['neuron']} | {r['prompt']} | {corr} | {auc} | "
+                     f"{r['explanation']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -147,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--simulator", default="smollm2-135m")
     parser.add_argument("--score-records", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cache", default=None,
+                        help="reply cache folder (e.g. the one `superpose explain` used)")
     parser.add_argument("--out", default="results/bench_explainer")
     run(parser.parse_args(argv))
     print(Path(parser.parse_args(argv).out).with_suffix(".md").read_text(encoding="utf-8"))
