@@ -1,9 +1,10 @@
-"""Explainer prompt, before and after: which one's explanations score better on held-out records?
+"""Explainer prompts compared: which one's explanations score better on held-out records?
 
 Both prompts explain the same real neurons with the same local chat model (greedy); every
 explanation is scored by the same simulator on the same held-out records (correlation pooled
-over held-out tokens). "before" is the prompt as it was until this change (kept here, word for
-word, only for this comparison); "after" is :func:`superpose.llm.prompts.explanation_messages`.
+over held-out tokens, and the embedding AUC). "plain" is the default prompt; "example" adds
+one worked exchange and asks for 3-8 words with examples
+(:func:`superpose.llm.prompts.explanation_messages` with ``example=True``).
 
     python scripts/bench_explainer.py --records llm/smollm2-135m --layer 15 --neurons 0-9
 
@@ -15,36 +16,15 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from superpose.llm.formats import ActivationRecord
-from superpose.llm.prompts import (
-    explanation_messages,
-    parse_explanation,
-    records_block,
-)
+from superpose.llm.prompts import explanation_messages, parse_explanation
 
-BEFORE_SYSTEM = (
-    "You study one neuron inside a language model. You are shown short texts and, for each "
-    "text, the tokens on which the neuron fired, with a strength from 1 (weak) to 10 (its "
-    "strongest). Work out what the firing tokens have in common. Answer with one short phrase "
-    "(a few words) naming what the neuron responds to, and nothing else."
-)
-
-
-def before_messages(records: Sequence[ActivationRecord], max_records: int = 10,
-                    window: int = 24) -> list[dict[str, str]]:
-    """The earlier prompt: instructions and the records, no worked exchange."""
-    user = (records_block(records, max_records, window).replace(
-        "The texts these come from", "The texts they came from")
-        + "\n\nWhat kind of token or text does the neuron respond to? Reply with one short "
-        "phrase naming the category, and nothing else.")
-    return [{"role": "system", "content": BEFORE_SYSTEM}, {"role": "user", "content": user}]
-
-
-PROMPTS = {"before": before_messages, "after": explanation_messages}
+PROMPTS = {"plain": explanation_messages,
+           "example": partial(explanation_messages, example=True)}
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -111,11 +91,12 @@ def run(args: argparse.Namespace) -> dict:
     boot = [float(np.mean(rng.choice(diff, diff.size))) for _ in range(2000)] if diff.size else []
     result = {"parameters": vars(args), "records_model": store.model, "versions": versions(),
               "seconds": round(time.monotonic() - start, 1), "summary": summary,
-              "after_minus_before": {
+              "example_minus_plain": {
                   "mean": float(diff.mean()) if diff.size else None,
                   "ci95": [float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))]
                   if boot else None,
-                  "after_better": int((diff > 0).sum()), "before_better": int((diff < 0).sum())},
+                  "example_better": int((diff > 0).sum()),
+                  "plain_better": int((diff < 0).sum())},
               "rows": rows}
     out = Path(args.out)
     write_json_atomic(out.with_suffix(".json"), result)
@@ -124,8 +105,8 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def markdown(result: dict) -> str:
-    p, d = result["parameters"], result["after_minus_before"]
-    lines = ["# Explainer prompt, before and after", "",
+    p, d = result["parameters"], result["example_minus_plain"]
+    lines = ["# Explainer prompts compared", "",
              f"Explainer {p['explainer']}, simulator {p['simulator']}, records of "
              f"{result['records_model']} layer {p['layer']} neurons {p['neurons']}; each "
              f"explanation scored on at most {p['score_records']} top and {p['score_records']} "
@@ -138,9 +119,9 @@ def markdown(result: dict) -> str:
         lines.append(f"| {name} | {s['neurons']} | {s['mean_correlation']:.3f} | {auc} | "
                      f"{s['median_words']:.0f} | {s['one_word']} |")
     ci = d["ci95"]
-    lines += ["", f"After minus before, per neuron: mean {d['mean']:+.3f}"
+    lines += ["", f"Example minus plain, per neuron: mean {d['mean']:+.3f}"
               + (f", bootstrap 95% interval [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
-              + f"; after better on {d['after_better']}, before on {d['before_better']}.", "",
+              + f"; example better on {d['example_better']}, plain on {d['plain_better']}.", "",
               "| neuron | prompt | correlation | embedding AUC | explanation |",
               "|---|---|---|---|---|"]
     for r in result["rows"]:

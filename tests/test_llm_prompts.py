@@ -31,15 +31,18 @@ def test_explanation_prompt_shows_firing_tokens_scaled_over_all_records():
     messages = explanation_messages(records)
     system, user = messages[0], messages[-1]
     assert system["role"] == "system" and user["role"] == "user"
-    # one worked exchange before the neuron's records teaches the answer's form
-    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
-    assert len(messages[2]["content"].split()) >= 3
+    assert [m["role"] for m in messages] == ["system", "user"]
+    # the variant: one worked exchange before the neuron's records shows the answer's form
+    variant = explanation_messages(records, example=True)
+    assert [m["role"] for m in variant] == ["system", "user", "assistant", "user"]
+    assert len(variant[2]["content"].split()) >= 3 and "3 to 8 words" in variant[-1]["content"]
+    assert "Firing tokens: Monday (10)" in variant[-1]["content"]
     text = user["content"]
     assert 'Text 1: "On Monday we rest"' in text
     assert "Firing tokens: Monday (10)" in text
     assert "Friday (5)" in text
     assert " rest (" not in text  # 0.1 / 4 rounds to 0: not shown
-    assert "3 to 8 words" in text
+    assert "one short phrase" in text
     assert text.startswith("Tokens on which the neuron fired, strongest first: Monday, Friday")
 
 

@@ -25,7 +25,8 @@ def prompt_texts() -> list[str]:
     """Every fixed text of every prompt, with the query's explanation left as a placeholder."""
     record = ActivationRecord([" alpha", " beta", " gamma"], np.array([0.0, 1.0, 0.0]))
     texts = [simulation_layout(PLACEHOLDER, [" alpha"], top).text() for top in (9, 10)]
-    texts += [m["content"] for m in explanation_messages([record])]
+    texts += [m["content"] for example in (False, True)
+              for m in explanation_messages([record], example=example)]
     texts += [m["content"] for m in number_list_messages(PLACEHOLDER, [" alpha"])]
     texts.append(ContrastSimulator.__init__.__defaults__[0])  # the neutral baseline explanation
     texts += [ex.explanation for ex in EXAMPLES]

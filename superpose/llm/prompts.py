@@ -15,12 +15,21 @@ Message = dict[str, str]
 EXPLAIN_SYSTEM = (
     "You study one neuron inside a language model. You are shown short texts and, for each "
     "text, the tokens on which the neuron fired, with a strength from 1 (weak) to 10 (its "
+    "strongest). Work out what the firing tokens have in common. Answer with one short phrase "
+    "(a few words) naming what the neuron responds to, with no other text."
+)
+EXPLAIN_QUESTION = ("What kind of token or text does the neuron respond to? Reply with one "
+                    "short phrase naming the category, with no other text.")
+# The variant with a worked exchange asks for a longer answer with examples.
+EXPLAIN_SYSTEM_EXAMPLE = (
+    "You study one neuron inside a language model. You are shown short texts and, for each "
+    "text, the tokens on which the neuron fired, with a strength from 1 (weak) to 10 (its "
     "strongest). Work out what the firing tokens have in common. Answer with one phrase of 3 "
     "to 8 words: the kind of token or text the neuron responds to, followed by two or three "
     "of the strongest firing tokens as examples, with no other text."
 )
-EXPLAIN_QUESTION = ("What does the neuron respond to? One phrase of 3 to 8 words, with two or "
-                    "three firing tokens as examples.")
+EXPLAIN_QUESTION_EXAMPLE = ("What does the neuron respond to? One phrase of 3 to 8 words, "
+                            "with two or three firing tokens as examples.")
 
 
 class DeadNeuronError(ValueError):
@@ -100,15 +109,24 @@ EXPLAIN_EXAMPLE = (
 
 
 def explanation_messages(records: Sequence[ActivationRecord], max_records: int = 10,
-                         window: int = 24) -> list[Message]:
-    """Chat messages asking for a one-line explanation of the neuron behind ``records``:
-    instructions, one worked exchange (:data:`EXPLAIN_EXAMPLE`), then the neuron's records."""
-    example, answer = EXPLAIN_EXAMPLE
-    return [{"role": "system", "content": EXPLAIN_SYSTEM},
-            {"role": "user", "content": records_block(example) + "\n\n" + EXPLAIN_QUESTION},
+                         window: int = 24, example: bool = False) -> list[Message]:
+    """Chat messages asking for a one-line explanation of the neuron behind ``records``.
+
+    ``example`` adds one worked exchange (:data:`EXPLAIN_EXAMPLE`) before the neuron's records
+    and asks for a 3-8 word answer with examples. It is not the default: it has not yet been
+    shown to score better (``scripts/bench_explainer.py`` compares the two).
+    """
+    if not example:
+        return [{"role": "system", "content": EXPLAIN_SYSTEM},
+                {"role": "user", "content": records_block(records, max_records, window)
+                 + "\n\n" + EXPLAIN_QUESTION}]
+    shown, answer = EXPLAIN_EXAMPLE
+    return [{"role": "system", "content": EXPLAIN_SYSTEM_EXAMPLE},
+            {"role": "user", "content": records_block(shown) + "\n\n"
+             + EXPLAIN_QUESTION_EXAMPLE},
             {"role": "assistant", "content": answer},
             {"role": "user", "content": records_block(records, max_records, window)
-             + "\n\n" + EXPLAIN_QUESTION}]
+             + "\n\n" + EXPLAIN_QUESTION_EXAMPLE}]
 
 
 _PREAMBLES = re.compile(
