@@ -196,9 +196,15 @@ def markdown(results: dict) -> str:
     for r in results["runs"]:
         lines.append(f"| {r['model']} | {r['puzzles']} | {r['wall_seconds']:.0f} | "
                      f"{r['cpu_seconds']:.0f} |")
-    lines += ["", f"Corpus `{p['corpus_source']}`, {p['corpus_tokens']} tokens in sequences of "
-              f"{p['seq_len']} tokens ({p['subject']} tokenizer); {p['threads']} torch "
-              "thread(s) on a shared 2-core machine.", "",
+    n_puzzles = len(p["puzzles"]) or len(PUZZLES)
+    for r in results["runs"]:
+        if r["puzzles"] < n_puzzles:
+            lines.append(f"\n**{r['model']} ran {r['puzzles']} of {n_puzzles} puzzles** (stopped "
+                         "before the end; its share is over the puzzles it ran).")
+    lines += ["", f"Corpus `{p['corpus_source']}` (documents taken in turn from each of its "
+              f"sources), the first {p['corpus_tokens']} tokens in sequences of {p['seq_len']} "
+              f"tokens ({p['subject']} tokenizer); {p['threads']} torch thread(s) on a shared "
+              "2-core machine (wall times are pessimistic).", "",
               "## Per puzzle", "",
               "| simulator | puzzle | kind | true r | best false r | margin | 95% interval | "
               "clean win |", "|---|---|---|---|---|---|---|---|"]
