@@ -129,6 +129,9 @@ def test_compare_exits_non_zero_when_a_score_failed(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(local_models, "load_local_model", lambda *a, **k: type(
         "LM", (), {"model": None, "tokenizer": None, "name": "x"})())
     monkeypatch.setattr("superpose.llm.simulate.AllAtOnceSimulator", lambda *a, **k: None)
+    monkeypatch.setattr("superpose.llm.steering.Steerer", lambda *a, **k: None)
+    monkeypatch.setattr("superpose.llm.formats.RecordStore", lambda *a, **k: type(
+        "Store", (), {"meta": {}, "model": "x"})())
     expl = tmp_path / "e.jsonl"
     expl.write_text("{}\n")
     assert main(["compare", "--results", str(tmp_path), "--explanations", str(expl),
