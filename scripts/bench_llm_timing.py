@@ -36,7 +36,7 @@ def main() -> int:
 
     from superpose.corpus.sources import iter_documents
     from superpose.llm.activations import SPILL_LIMIT, collect_records, cut_sequences
-    from superpose.llm.clients import LocalChatClient
+    from superpose.llm.clients.local import LocalChatClient
     from superpose.llm.evaluate import score_explanation
     from superpose.llm.explain import explain_records
     from superpose.llm.formats import ActivationRecord, NeuronRecords

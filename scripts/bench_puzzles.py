@@ -1,278 +1,255 @@
-"""Puzzle benchmark: synthetic neurons with a known rule; does the true explanation score best?
+"""Puzzle benchmark: synthetic neurons with known rules; does the true explanation win cleanly?
 
-Each puzzle is a rule on the corpus text's tokens (weekday names, numbers, words after "the",
-...) that defines a synthetic neuron's activation. The true explanation and three false ones
-(other puzzles' true explanations, so every candidate is a plausible neuron description) are
-scored with the same records, simulator and scorers as real neurons. Reported: per simulator
-model and scorer, the share of puzzles whose true explanation scores strictly highest.
+Each puzzle (:mod:`superpose.llm.puzzles`) is a rule on corpus tokens that is exactly what its
+explanation says; it defines a synthetic neuron (1 where the rule fires, else 0). Records are
+chosen as for real neurons: the top sequences by activation (number of hits) and random ones,
+split by the library's :meth:`NeuronRecords.split`, whose held-out set mixes top and random
+records 1:1. On the held-out records the simulator predicts activations for the true
+explanation and for three false ones (other puzzles' explanations, fixed by the seed); the
+score is the correlation pooled over all held-out tokens.
 
-    python scripts/bench_puzzles.py --simulators smollm2-135m qwen2.5-coder-0.5b
+A clean win: the true explanation's correlation is positive and the bootstrap 95% interval
+(records resampled with replacement, fixed seed; the best false explanation re-chosen in every
+resample) of its margin over the best false explanation lies above zero.
 
-Writes results/bench_puzzles.json and results/bench_puzzles.md.
+    python scripts/bench_puzzles.py --simulators qwen2.5-coder-0.5b smollm2-135m
+
+Writes results/bench_puzzles.json (rows in ``per_puzzle``) and results/bench_puzzles.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from superpose.llm.formats import ActivationRecord, NeuronRecords, RecordSplit
-
-WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
-MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august",
-          "september", "october", "november", "december"}
-COUNTRIES = {"france", "germany", "spain", "italy", "china", "japan", "india", "russia",
-             "england", "britain", "canada", "mexico", "brazil", "egypt", "greece", "turkey",
-             "poland", "sweden", "norway", "ireland", "scotland", "australia", "argentina",
-             "portugal", "austria", "hungary", "iran", "iraq", "israel", "korea", "vietnam",
-             "netherlands", "belgium", "denmark", "finland", "switzerland", "chile", "peru",
-             "cuba", "nigeria", "kenya", "ethiopia", "pakistan", "indonesia", "america"}
-COLOURS = {"red", "blue", "green", "yellow", "black", "white", "orange", "purple", "brown",
-           "pink", "grey", "gray", "violet"}
-ANIMALS = {"dog", "dogs", "cat", "cats", "horse", "horses", "bird", "birds", "fish", "cow",
-           "cows", "sheep", "pig", "pigs", "lion", "lions", "wolf", "wolves", "bear", "bears",
-           "snake", "snakes", "insect", "insects", "animal", "animals", "mammal", "mammals",
-           "deer", "fox", "rabbit", "mouse", "mice", "whale", "whales", "eagle", "duck"}
-PRONOUNS = {"he", "she", "they", "him", "her", "them", "his", "hers", "their", "we", "i", "you",
-            "it", "its", "us", "our", "me", "my"}
-FAMILY = {"mother", "father", "son", "daughter", "brother", "sister", "wife", "husband",
-          "uncle", "aunt", "grandfather", "grandmother", "parents", "children", "cousin"}
-
-
-def _word(token: str) -> str:
-    return token.strip().lower()
-
-
-def _in(words: set[str]) -> Callable[[list[str], int], float]:
-    return lambda toks, i: float(_word(toks[i]) in words)
-
-
-def _after_the(toks: list[str], i: int) -> float:
-    return float(i > 0 and _word(toks[i - 1]) == "the" and toks[i].strip().isalpha())
-
-
-def _past_tense(toks: list[str], i: int) -> float:
-    w = _word(toks[i])
-    nxt = toks[i + 1] if i + 1 < len(toks) else " "
-    whole = not nxt[:1].isalpha()  # the word ends with this token
-    return float(whole and len(w) > 4 and w.endswith("ed") and w.isalpha())
-
-
-@dataclass(frozen=True)
-class Puzzle:
-    name: str
-    explanation: str
-    rule: Callable[[list[str], int], float]
-
-    def activations(self, tokens: list[str]) -> np.ndarray:
-        return np.array([self.rule(tokens, i) for i in range(len(tokens))])
-
-
-PUZZLES = [
-    Puzzle("weekdays", "names of the days of the week", _in(WEEKDAYS)),
-    Puzzle("months", "names of months", _in(MONTHS)),
-    Puzzle("digits", "numbers written with digits",
-           lambda t, i: float(bool(re.fullmatch(r"\s*\d+", t[i])))),
-    Puzzle("after-the", "the word right after \"the\"", _after_the),
-    Puzzle("countries", "names of countries", _in(COUNTRIES)),
-    Puzzle("past-tense", "past-tense verbs ending in -ed", _past_tense),
-    Puzzle("close-bracket", "closing brackets and parentheses",
-           lambda t, i: float(")" in t[i] or "]" in t[i])),
-    Puzzle("colours", "colour words", _in(COLOURS)),
-    Puzzle("commas", "commas", lambda t, i: float("," in t[i])),
-    Puzzle("and", "the word \"and\"", _in({"and"})),
-    Puzzle("pronouns", "personal pronouns such as he, she, they", _in(PRONOUNS)),
-    Puzzle("animals", "names of animals", _in(ANIMALS)),
-    Puzzle("family", "family relations such as mother, brother, wife", _in(FAMILY)),
-]
+from superpose.llm.formats import SPLIT, ActivationRecord, NeuronRecords
+from superpose.llm.puzzles import PUZZLES, Puzzle, margin_interval, record_stats
 
 
 def false_explanations(index: int, n: int = 3, seed: int = 0) -> list[str]:
-    """Three other puzzles' explanations, fixed by the seed."""
+    """``n`` other puzzles' explanations, fixed by the seed and the puzzle's index."""
     rng = np.random.default_rng(seed + index)
     others = [p.explanation for j, p in enumerate(PUZZLES) if j != index]
     return [others[k] for k in rng.choice(len(others), size=n, replace=False)]
 
 
-def corpus_sequences(tokenizer, source: str, seq_len: int, n_tokens: int) -> list[list[str]]:
-    from superpose.corpus.sources import iter_documents
+def corpus_sequences(tokenizer: Any, source: str, seq_len: int, n_tokens: int
+                     ) -> list[list[str]]:
+    """The first ``n_tokens`` of the corpus as token texts, documents taken in turn from each
+    of the source's parts (``default`` is three corpora), so that every part is represented."""
+    from itertools import zip_longest
+
+    from superpose.corpus.sources import DEFAULT_SOURCES, iter_documents
     from superpose.llm.activations import cut_sequences
 
-    ids = cut_sequences(tokenizer, iter_documents(source), seq_len, n_tokens)
+    parts = DEFAULT_SOURCES if source == "default" else (source,)
+    turns = zip_longest(*(iter_documents(p) for p in parts))
+    ids = cut_sequences(tokenizer, (d for turn in turns for d in turn if d is not None),
+                        seq_len, n_tokens)
     table = {int(i): tokenizer.decode([int(i)]) for i in np.unique(ids)}
     return [[table[int(i)] for i in row] for row in ids]
 
 
 def puzzle_records(puzzle: Puzzle, sequences: list[list[str]], n_top: int, n_random: int,
                    seed: int) -> NeuronRecords:
-    """Top sequences by number of matches (the synthetic neuron's strength) and random ones."""
+    """Top sequences by number of hits (ties: corpus order) and random others."""
     acts = [puzzle.activations(s) for s in sequences]
     strength = np.array([a.sum() for a in acts])
     order = [int(i) for i in np.argsort(-strength, kind="stable")[:n_top] if strength[i] > 0]
     rng = np.random.default_rng(seed)
-    rest = [i for i in range(len(sequences)) if i not in set(order)]
-    rand = [int(i) for i in rng.choice(rest, size=n_random, replace=False)]
+    taken = set(order)
+    rest = np.array([i for i in range(len(sequences)) if i not in taken])
+    rand = sorted(int(i) for i in rng.choice(rest, size=min(n_random, len(rest)), replace=False))
     top = [ActivationRecord(sequences[i], acts[i], i, "top") for i in order]
     random = [ActivationRecord(sequences[i], acts[i], i, "random") for i in rand]
     return NeuronRecords("synthetic", 0, 0, top, random)
 
 
-def _split(records: NeuronRecords, calibration: bool) -> RecordSplit:
-    """The usual split; without calibration records (half the cost) R^2 is undefined."""
-    split = records.split()
-    return split if calibration else RecordSplit(split.explain, [], split.holdout)
-
-
-def _value(score) -> float | None:
-    return None if score is None or score.value is None else float(score.value)
-
-
-def _rank_value(value: float | None) -> float:
-    """Undefined scores rank below every defined one."""
-    return -np.inf if value is None else value
-
-
 def run(args: argparse.Namespace) -> dict:
     import torch
 
-    from superpose.llm.embedding import SentenceEncoder
-    from superpose.llm.evaluate import score_explanation
+    from superpose.core.provenance import versions
     from superpose.llm.local_models import load_local_model
-    from superpose.llm.simulate import AllAtOnceSimulator, ContrastSimulator
+    from superpose.llm.simulate import AllAtOnceSimulator
 
     torch.set_num_threads(args.threads)
-    puzzles = PUZZLES[:args.puzzles]
+    puzzles = [p for p in PUZZLES if not args.puzzles or p.name in args.puzzles]
     subject = load_local_model(args.subject)
     sequences = corpus_sequences(subject.tokenizer, args.corpus_source, args.seq_len,
                                  args.corpus_tokens)
-    records = [puzzle_records(p, sequences, args.top, args.random, seed=k)
-               for k, p in enumerate(puzzles)]
-    encoder = SentenceEncoder()
-    results: dict = {"settings": vars(args), "puzzles": [], "summary": {}}
-    scorers = ("correlation", "r2", "abs_dev_explained", "embedding_auc")
+    records = {p.name: puzzle_records(p, sequences, args.top, args.random, seed=args.seed + k)
+               for k, p in enumerate(PUZZLES) if p in puzzles}
+    index = {p.name: k for k, p in enumerate(PUZZLES)}
+    out = Path(args.out)
+    results: dict[str, Any] = {
+        "parameters": {k: v for k, v in vars(args).items() if k not in ("out", "merge")},
+        "split": SPLIT, "score": "Pearson correlation pooled over all held-out tokens",
+        "clean_win": "true correlation > 0 and bootstrap 95% interval of its margin over the "
+                     "best false explanation above zero",
+        "baseline_explanation": args.baseline, "versions": versions(),
+        "per_puzzle": [], "runs": []}
     for name in args.simulators:
         lm = load_local_model(name)
-        base = AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name, chat=args.chat)
-        label = lm.name + (" (chat)" if args.chat else "")
-        # The contrast variant reuses the base simulator's remembered predictions: it costs
-        # one neutral-explanation pass per sequence and puzzle.
-        configs = {label: base, f"{label} contrast": ContrastSimulator(base)}
-        wins = {c: dict.fromkeys(scorers, 0) for c in configs}
-        start = time.monotonic()
-        for k, (puzzle, recs) in enumerate(zip(puzzles, records, strict=True)):
-            candidates = [puzzle.explanation, *false_explanations(k)]
-            for config, sim in configs.items():
-                rows = []
-                for text in candidates:
-                    sc = score_explanation(text, _split(recs, args.calibration), sim, encoder)
-                    rows.append({"explanation": text,
-                                 **{s: _value(getattr(sc, s)) for s in scorers}})
-                for s in scorers:
-                    values = [_rank_value(r[s]) for r in rows]
-                    wins[config][s] += int(values[0] > max(values[1:]))
-                results["puzzles"].append({"simulator": config, "puzzle": puzzle.name,
-                                           "n_top": len(recs.top), "candidates": rows})
-                print(f"{config} {puzzle.name}: " + "; ".join(
-                    f"{r['explanation'][:24]} r={_fmt(r['correlation'])} "
-                    f"auc={_fmt(r['embedding_auc'])}" for r in rows), flush=True)
-                # Saved after every puzzle, so a long run can be stopped with its results.
-                results["summary"][config] = {
-                    "puzzles": k + 1, "seconds": round(time.monotonic() - start, 1),
-                    **{f"true_first_{s}": wins[config][s] / (k + 1) for s in scorers}}
-            save(results, Path(args.out))
-        del base, configs, lm
+        sim = AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name)
+        start, cpu = time.monotonic(), time.process_time()
+        for p in puzzles:
+            recs = records[p.name]
+            holdout = recs.split().holdout
+            seqs, true = [r.tokens for r in holdout], [r.activations for r in holdout]
+            texts = [p.explanation, *false_explanations(index[p.name], args.n_false, args.seed)]
+            preds = [sim.simulate(t, seqs) for t in texts]
+            neutral = sim.simulate(args.baseline, seqs)
+            variants = {lm.name: preds,
+                        f"{lm.name} contrast": [[a - b for a, b in zip(pr, neutral, strict=True)]
+                                                for pr in preds]}
+            for label, values in variants.items():
+                row = {"simulator": label, "puzzle": p.name, "kind": p.kind,
+                       **margin_interval(record_stats(true, values), args.bootstrap,
+                                         args.seed + index[p.name]),
+                       "explanation": p.explanation, "false_explanations": texts[1:],
+                       "n_holdout_top": sum(r.kind == "top" for r in holdout),
+                       "n_holdout_random": sum(r.kind != "top" for r in holdout),
+                       "n_holdout_tokens": int(sum(len(s) for s in seqs)),
+                       "n_holdout_active_tokens": int(sum(a.sum() for a in true))}
+                results["per_puzzle"].append(row)
+                print(f"{label:32s} {p.name:15s} r={_fmt(row['true_correlation'])} "
+                      f"false={_fmt(row['best_false_correlation'])} "
+                      f"CI=[{_fmt(row['margin_ci_low'])}, {_fmt(row['margin_ci_high'])}] "
+                      f"{'WIN' if row['clean_win'] else ''}", flush=True)
+            results["runs"] = [r for r in results["runs"] if r["model"] != lm.name] + [{
+                "model": lm.name, "puzzles": sum(1 for r in results["per_puzzle"]
+                                                 if r["simulator"] == lm.name),
+                "wall_seconds": round(time.monotonic() - start, 1),
+                "cpu_seconds": round(time.process_time() - cpu, 1)}]
+            save(results, out)  # after every puzzle, so a stopped run keeps what it did
+        del sim, lm
     return results
+
+
+def merge(parts: list[dict]) -> dict:
+    """One result from runs that differ only in their simulators."""
+    keep = ("simulators", "out", "merge")
+    first = {k: v for k, v in parts[0]["parameters"].items() if k not in keep}
+    for part in parts[1:]:
+        other = {k: v for k, v in part["parameters"].items() if k not in keep}
+        if other != first:
+            raise SystemExit("cannot merge runs with different settings: "
+                             f"{sorted(k for k in first if first[k] != other.get(k))}")
+    merged = dict(parts[0])
+    merged["parameters"] = dict(parts[0]["parameters"],
+                                simulators=[s for p in parts for s in p["parameters"]["simulators"]])
+    merged["per_puzzle"] = [row for p in parts for row in p["per_puzzle"]]
+    merged["runs"] = [run for p in parts for run in p["runs"]]
+    return merged
 
 
 def save(results: dict, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
-    write_markdown(results, out.with_suffix(".md"))
+    from superpose.core.fileio import write_json_atomic
+
+    write_json_atomic(out.with_suffix(".json"), results)
+    out.with_suffix(".md").write_text(markdown(results), encoding="utf-8")
 
 
 def _fmt(value: float | None) -> str:
-    return "undef" if value is None else f"{value:.3f}"
+    return "undef" if value is None else f"{value:+.3f}"
 
 
-def write_markdown(results: dict, path: Path) -> None:
-    scorers = ("correlation", "r2", "abs_dev_explained", "embedding_auc")
-    lines = ["# Puzzle benchmark", "",
-             "Share of synthetic neurons whose true explanation scores strictly highest among "
-             "four candidates (the true one and three other puzzles' explanations). Chance: 25%.",
-             "The embedding AUC does not depend on the simulator (same encoder every row); with "
-             "few held-out records it often ties between candidates, and a tie is not a win.",
-             "`contrast` rows subtract the prediction for a neutral explanation (a variant, not "
-             "OpenAI's method). Seconds: wall time of the model's whole run so far, shared by "
-             "its plain and contrast rows, on a 2-core machine that other jobs sometimes shared.",
-             "",
-             "| simulator | puzzles | " + " | ".join(scorers) + " | seconds |",
-             "|---|---|" + "---|" * len(scorers) + "---|"]
-    def cell(name: str, row: dict, scorer: str) -> str:
-        defined = any(c[scorer] is not None for p in results["puzzles"]
-                      if p["simulator"] == name for c in p["candidates"])
-        return f"{100 * row[f'true_first_{scorer}']:.0f}%" if defined else "n/a"
+def _low(value: float | None) -> str:
+    """An interval's low end; None there means some resamples had no defined correlation
+    for the true explanation (counted as -inf)."""
+    return "-inf" if value is None else f"{value:+.3f}"
 
-    for name, row in results["summary"].items():
-        lines.append(f"| {name} | {row['puzzles']} | "
-                     + " | ".join(cell(name, row, s) for s in scorers)
-                     + f" | {row['seconds']:.0f} |")
-    s = results["settings"]
-    calibration = "" if s.get("calibration", True) else " (no calibration records: R^2 undefined)"
-    for run_settings in results.get("runs", [s]):
-        if not run_settings.get("calibration", True):
-            calibration = (f"; {', '.join(run_settings['simulators'])} ran without calibration "
-                           "records to halve its cost, so its R^2 columns are n/a")
-    lines += ["", f"Settings: corpus `{s['corpus_source']}`, {s['corpus_tokens']} tokens in "
-              f"sequences of {s['seq_len']}; per puzzle {s['top']} top and {s['random']} random "
-              "records, split into explain / calibration / held-out sets as for real neurons; "
-              f"{s['threads']} torch thread(s){calibration}.", "", "## Correlation per puzzle",
-              "",
-              "| simulator | puzzle | true | false (max) |", "|---|---|---|---|"]
-    for p in results["puzzles"]:
-        true = p["candidates"][0]["correlation"]
-        false = max(_rank_value(c["correlation"]) for c in p["candidates"][1:])
-        lines.append(f"| {p['simulator']} | {p['puzzle']} | {_fmt(true)} | "
-                     f"{_fmt(None if false == -np.inf else false)} |")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+def summary(results: dict) -> list[tuple[str, int, int]]:
+    """(simulator, clean wins, puzzles) per simulator label, in order of appearance."""
+    out: dict[str, list[int]] = {}
+    for row in results["per_puzzle"]:
+        tally = out.setdefault(row["simulator"], [0, 0])
+        tally[0] += int(row["clean_win"])
+        tally[1] += 1
+    return [(k, v[0], v[1]) for k, v in out.items()]
+
+
+def markdown(results: dict) -> str:
+    p = results["parameters"]
+    lines = [
+        "# Puzzle benchmark", "",
+        f"Synthetic neurons with known rules (`superpose/llm/puzzles.py`), each scored against "
+        f"{p['n_false']} false explanations (other puzzles' explanations). Held-out records: "
+        f"the library's split of {p['top']} top and {p['random']} random records, top:random "
+        "1:1. Score: correlation pooled over held-out tokens. **Clean win**: true correlation "
+        "> 0 and the bootstrap 95% interval of its margin over the best false explanation "
+        f"({p['bootstrap']} resamples of records, seed {p['seed']}) above zero. `contrast` "
+        f"rows subtract the prediction for the neutral explanation {results['baseline_explanation']!r} "
+        "(a variant, not OpenAI's method).", "",
+        "| simulator | clean wins | puzzles | share |", "|---|---|---|---|"]
+    for name, wins, n in summary(results):
+        lines.append(f"| {name} | {wins} | {n} | {100 * wins / n:.0f}% |")
+    lines += ["", "| model | puzzles | wall s | CPU s |", "|---|---|---|---|"]
+    for r in results["runs"]:
+        lines.append(f"| {r['model']} | {r['puzzles']} | {r['wall_seconds']:.0f} | "
+                     f"{r['cpu_seconds']:.0f} |")
+    n_puzzles = len(p["puzzles"]) or len(PUZZLES)
+    for r in results["runs"]:
+        if r["puzzles"] < n_puzzles:
+            lines.append(f"\n**{r['model']} ran {r['puzzles']} of {n_puzzles} puzzles** (stopped "
+                         "before the end; its share is over the puzzles it ran).")
+    lines += ["", f"Corpus `{p['corpus_source']}` (documents taken in turn from each of its "
+              f"sources), the first {p['corpus_tokens']} tokens in sequences of {p['seq_len']} "
+              f"tokens ({p['subject']} tokenizer); {p['threads']} torch thread(s) on a shared "
+              "2-core machine (wall times are pessimistic).", "",
+              "## Per puzzle", "",
+              "| simulator | puzzle | kind | true r | best false r | margin | 95% interval | "
+              "clean win |", "|---|---|---|---|---|---|---|---|"]
+    for r in results["per_puzzle"]:
+        lines.append(f"| {r['simulator']} | {r['puzzle']} | {r['kind']} | "
+                     f"{_fmt(r['true_correlation'])} | {_fmt(r['best_false_correlation'])} | "
+                     f"{_fmt(r['margin'])} | [{_low(r['margin_ci_low'])}, "
+                     f"{_fmt(r['margin_ci_high'])}] | {'yes' if r['clean_win'] else 'no'} |")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--simulators", nargs="+", default=["smollm2-135m"])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--simulators", nargs="+", default=["qwen2.5-coder-0.5b",
+                                                            "smollm2-135m"])
     parser.add_argument("--subject", default="smollm2-135m",
                         help="model whose tokenizer cuts the corpus into record tokens")
     parser.add_argument("--corpus-source", default="default")
     parser.add_argument("--corpus-tokens", type=int, default=1_000_000)
     parser.add_argument("--seq-len", type=int, default=24)
-    parser.add_argument("--top", type=int, default=8)
-    parser.add_argument("--random", type=int, default=8)
-    parser.add_argument("--puzzles", type=int, default=len(PUZZLES))
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--calibration", action=argparse.BooleanOptionalAction, default=True,
-                        help="simulate the calibration records too (needed for R^2; doubles "
-                             "the cost)")
-    parser.add_argument("--chat", action=argparse.BooleanOptionalAction, default=False,
-                        help="wrap the simulator prompt in the model's chat template")
+    parser.add_argument("--top", type=int, default=40, help="top records per puzzle")
+    parser.add_argument("--random", type=int, default=40, help="random records per puzzle")
+    parser.add_argument("--n-false", type=int, default=3, help="false explanations per puzzle")
+    parser.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--baseline", default="no particular pattern",
+                        help="neutral explanation of the contrast variant")
+    parser.add_argument("--puzzles", nargs="*", default=[], help="names (default: all)")
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="results/bench_puzzles")
-    parser.add_argument("--merge", nargs="+", metavar="JSON",
-                        help="only combine earlier result files into --out")
+    parser.add_argument("--merge", nargs="+", metavar="JSON", default=[],
+                        help="only combine result files of runs with the same settings (e.g. "
+                             "one simulator each) into --out")
     args = parser.parse_args(argv)
     if args.merge:
-        parts = [json.loads(Path(p).read_text()) for p in args.merge]
-        merged = {"settings": parts[0]["settings"], "runs": [p["settings"] for p in parts],
-                  "summary": {k: v for p in parts for k, v in p["summary"].items()},
-                  "puzzles": [row for p in parts for row in p["puzzles"]]}
+        merged = merge([json.loads(Path(p).read_text(encoding="utf-8")) for p in args.merge])
         save(merged, Path(args.out))
-    else:
-        run(args)
-    print(Path(args.out).with_suffix(".md").read_text())
+        print(markdown(merged))
+        return 0
+    unknown = set(args.puzzles) - {p.name for p in PUZZLES}
+    if unknown:
+        parser.error(f"unknown puzzle(s): {', '.join(sorted(unknown))}")
+    run(args)
+    print(Path(args.out).with_suffix(".md").read_text(encoding="utf-8"))
     return 0
 
 

@@ -66,7 +66,9 @@ def test_activations_explain_score_and_resume(tiny_model, tmp_path, monkeypatch,
                 "--backend", "openai", "--model", "m", "--base-url", server.url,
                 "--retries", "0", "--out", str(expl), "--no-progress"]
         server.script = ["ok", "401", "ok", "ok"]
-        assert main(base) == 0
+        assert main(base) == 2  # a neuron ended in error: non-zero exit, one-line summary
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and "1 of " in err and "401" in err
         rows = read_jsonl(expl)
         assert [r["status"] for r in rows].count("ok") + \
             [r["status"] for r in rows].count("dead") == 3
@@ -98,7 +100,7 @@ def test_activations_explain_score_and_resume(tiny_model, tmp_path, monkeypatch,
 
     # --score-records K: at most K top and K random records per set; never mixed in one file
     assert main([*score, "--score-records", "1"]) == 2
-    assert "--score-records 0, not 1" in capsys.readouterr().err
+    assert "--score-records 5, not 1" in capsys.readouterr().err
     few = tmp_path / "few.jsonl"
     assert main([*score[:-4], "--out", str(few), "--no-progress", "--no-embedding",
                  "--score-records", "1"]) == 0

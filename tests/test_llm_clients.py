@@ -8,7 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from superpose.core.errors import SuperposeError
-from superpose.llm.clients import ChatClient, DiskCache, LLMError, OpenAICompatibleClient
+from superpose.llm.clients import ChatClient, DiskCache, LLMError
+from superpose.llm.clients.openai_compatible import OpenAICompatibleClient
 
 KEY = "sk-test-secret-key-123"
 

@@ -28,8 +28,15 @@ def test_explanation_prompt_shows_firing_tokens_scaled_over_all_records():
         ActivationRecord(["Every", " Friday", "\n"], np.array([0, 2.0, 0])),
     ]
     assert records_max(records) == 4.0
-    system, user = explanation_messages(records)
+    messages = explanation_messages(records)
+    system, user = messages[0], messages[-1]
     assert system["role"] == "system" and user["role"] == "user"
+    assert [m["role"] for m in messages] == ["system", "user"]
+    # the variant: one worked exchange before the neuron's records shows the answer's form
+    variant = explanation_messages(records, example=True)
+    assert [m["role"] for m in variant] == ["system", "user", "assistant", "user"]
+    assert len(variant[2]["content"].split()) >= 3 and "3 to 8 words" in variant[-1]["content"]
+    assert "Firing tokens: Monday (10)" in variant[-1]["content"]
     text = user["content"]
     assert 'Text 1: "On Monday we rest"' in text
     assert "Firing tokens: Monday (10)" in text
@@ -43,7 +50,7 @@ def test_explanation_prompt_windows_long_records_around_the_peak():
     tokens = [f" w{i}" for i in range(100)]
     acts = np.zeros(100)
     acts[70] = 1.0
-    text = explanation_messages([ActivationRecord(tokens, acts)], window=10)[1]["content"]
+    text = explanation_messages([ActivationRecord(tokens, acts)], window=10)[-1]["content"]
     assert "w70 (10)" in text and " w50" not in text and " w74" in text
 
 
@@ -76,3 +83,6 @@ def test_split_is_disjoint_and_mixes_top_and_random():
     assert sorted(set(sum(seqs, []))) == sorted(sum(seqs, []))  # disjoint
     assert {r.kind for r in split.calibration} == {"top", "random"}
     assert {r.kind for r in split.holdout} == {"top", "random"}
+    for part in (split.calibration, split.holdout):  # the OpenAI method's 1:1 mix
+        kinds = [r.kind for r in part]
+        assert kinds.count("top") == kinds.count("random") == 2

@@ -38,7 +38,8 @@ def test_smollm2_simulator_gives_expected_values_on_the_digit_scale(smollm2):
 
 
 def test_smollm2_explainer_returns_one_line(smollm2, tmp_path):
-    from superpose.llm.clients import DiskCache, LocalChatClient
+    from superpose.llm.clients import DiskCache
+    from superpose.llm.clients.local import LocalChatClient
     from superpose.llm.explain import explain_records
 
     records = _records(smollm2.tokenizer, ["Every Monday the office opens late.",

@@ -83,7 +83,7 @@ def test_prompt_reads_right_after_each_tab():
     assert all(ids[p] == ord("\t") for p in positions)
     text = "".join(chr(i) for i in ids[1:])
     assert "Explanation: days\nMon\tunknown\n\\n\tunknown\n" in text
-    assert "apples\t9\n" in text  # the example row is on the same 0-9 scale
+    assert " bus\t9\n" in text  # the example row is on the same 0-9 scale
 
 
 def test_batched_and_prefix_cached_runs_match_a_full_forward_on_a_tiny_llama():

@@ -59,6 +59,7 @@ def run_compare(args: CompareArgs) -> int:
     from superpose.compare import CompareParams, compare
     from superpose.core.errors import SuperposeError
     from superpose.llm.formats import RecordStore
+    from superpose.llm.jobs import latest_failures
     from superpose.llm.local_models import load_local_model
     from superpose.llm.simulate import AllAtOnceSimulator
     from superpose.llm.steering import Steerer, SteeringParams
@@ -84,6 +85,9 @@ def run_compare(args: CompareArgs) -> int:
                   steerer=Steerer(steered, params=steering), params=params, progress=args.progress)
     print((out / "summary.md").read_text(encoding="utf-8"))
     print(f"table: {out / 'compare.csv'}")
+    latest_failures(out / "scores.jsonl",
+                    lambda r: (r.get("layer"), r.get("neuron"), r.get("explanation_id"))
+                    ).check("score(s)")
     return 0
 
 

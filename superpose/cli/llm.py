@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 from superpose.cli.args import Command, option
 from superpose.models.device import Placement
@@ -63,9 +63,9 @@ def run_activations(args: ActivationsArgs) -> int:
 
 @dataclass(kw_only=True)
 class _BackendArgs:
-    backend: Literal["local", "openai"] = option(
+    backend: str = option(
         "local: a transformers model on this CPU; openai: any OpenAI-compatible server "
-        "(key from OPENAI_API_KEY only)", "local")
+        "(key from OPENAI_API_KEY only); or another registered client", "local", metavar="KIND")
     model: str = option("local model (smollm2-135m, qwen2.5-coder-0.5b, folder) or the "
                         "server's model id", "smollm2-135m")
     base_url: str | None = option("server URL, e.g. http://127.0.0.1:8000/v1 (openai back-end)",
@@ -80,9 +80,13 @@ class _BackendArgs:
     progress: bool = option("show progress bars", True)
 
 
-def _backend(args: _BackendArgs, records: str) -> object:
-    from superpose.llm.jobs import Backend
+def _backend(args: _BackendArgs, records: str) -> Any:
+    from superpose.core.errors import SuperposeError
+    from superpose.llm.clients import Backend, client_kinds
 
+    if args.backend not in client_kinds():
+        raise SuperposeError(f"unknown back-end {args.backend!r}; choose one of: "
+                             + ", ".join(client_kinds()))
     return Backend(kind=args.backend, model=args.model, base_url=args.base_url,
                    concurrency=args.concurrency, timeout=args.timeout, retries=args.retries,
                    cache=args.cache or str(Path(records) / "llm-cache"), threads=args.threads,
@@ -109,9 +113,10 @@ def run_explain(args: ExplainArgs) -> int:
     from superpose.llm.jobs import run_explain as run
 
     out = args.out or str(Path(args.records) / "explanations.jsonl")
-    run(args.records, args.layer, args.neurons, out, _backend(args, args.records),
-        max_records=args.max_records, progress=args.progress)
+    summary = run(args.records, args.layer, args.neurons, out, _backend(args, args.records),
+                  max_records=args.max_records, progress=args.progress)
     print(f"explanations in {out}")
+    summary.check("neuron(s)")
     return 0
 
 
@@ -120,11 +125,14 @@ class ScoreArgs(_BackendArgs):
     """Score explanations by simulation and embeddings on held-out records.
 
     Pooled correlation, calibrated R^2, absolute deviation explained and embedding AUC; one JSON
-    line per neuron.
+    line per neuron. The simulator ("auto"): the local back-end simulates "all at once" from
+    next-token probabilities of numerals; the openai back-end does the same from the server's
+    prompt logprobs (--simulator chat-numbers is the labelled fallback for servers without
+    them). Resumable: (neuron, explanation) pairs already scored in --out are skipped.
 
-    The local back-end simulates "all at once" from next-token probabilities of numerals; the
-    openai back-end uses the labelled fallback that asks the model to write the numbers.
-    Resumable: (neuron, explanation) pairs already scored in --out are skipped.
+    First-look default: --score-records 5 simulates 5 top and 5 random records of each of the
+    calibration and held-out sets (20 sequences per explanation instead of 40), about half
+    the time, with noisier scores; --score-records 0 uses every record (the full settings).
     """
 
     records: str = option("records folder (DIR/MODEL written by `superpose activations`)",
@@ -137,52 +145,51 @@ class ScoreArgs(_BackendArgs):
     neurons: str | None = option("neurons, with --explanation", None, metavar="LIST")
     out: str | None = option("JSON-lines output (default: RECORDS/scores.jsonl)", None,
                              metavar="FILE")
+    simulator: str = option("auto (all-at-once locally, prompt-logprobs on a server), "
+                            "all-at-once, prompt-logprobs, chat-numbers, or another registered "
+                            "simulator", "auto", metavar="NAME")
     embedding: bool = option("also score with all-MiniLM-L6-v2 embeddings (AUC)", True)
     batch_size: int = option("sequences per simulator forward pass", 4)
-    contrast: bool = option("local simulator variant: subtract its predictions under a neutral "
+    contrast: bool = option("simulator variant: subtract its predictions under a neutral "
                             "explanation (helps small models; not OpenAI's method)", False)
     score_records: int = option(
         "score on at most K top and K random records of each of the calibration and held-out "
-        "sets (0: all; with 40 top and 40 random records that is 30 + 30 sequences); fewer is "
-        "faster and noisier", 0, metavar="K")
+        "sets; 5 is a first look, 0 all records (the full settings: with 40 top and 40 random "
+        "records that is 20 + 20 sequences); fewer is faster and noisier", 5, metavar="K")
 
 
 def run_score(args: ScoreArgs) -> int:
     from superpose.core.errors import SuperposeError
     from superpose.core.ranges import parse_range
     from superpose.llm.formats import RecordStore
-    from superpose.llm.jobs import make_client
     from superpose.llm.jobs import run_score as run
+    from superpose.llm.simulators import SimulatorContext, make_simulator, simulator_kinds
 
     backend = _backend(args, args.records)
     given = []
     if args.explanation is not None:
+        if not args.explanation.strip():
+            raise SuperposeError("--explanation is empty: give the text to score")
         if args.layer is None or args.neurons is None:
             raise SuperposeError("--explanation needs --layer and --neurons")
         count = RecordStore(args.records).meta["n_neurons"]
         given = [(args.layer, n, args.explanation)
                  for n in parse_range(args.neurons, count, "neuron")]
-    if args.backend == "local":
-        from superpose.llm.local_models import load_local_model
-        from superpose.llm.simulate import AllAtOnceSimulator
+    if args.simulator != "auto" and args.simulator not in simulator_kinds():
+        raise SuperposeError(f"unknown simulator {args.simulator!r}; choose auto or one of: "
+                             + ", ".join(simulator_kinds()))
+    context = SimulatorContext(backend, batch_size=args.batch_size)
+    simulator = make_simulator(args.simulator, context)
+    if args.contrast:
+        from superpose.llm.simulators.contrast import ContrastSimulator
 
-        lm = load_local_model(args.model, threads=args.threads, device=args.placement)
-        simulator: object = AllAtOnceSimulator(lm.model, lm.tokenizer,
-                                               lm.name + lm.placement.name_suffix(),
-                                               args.batch_size)
-        if args.contrast:
-            from superpose.llm.simulate import ContrastSimulator
-
-            simulator = ContrastSimulator(simulator)  # type: ignore[arg-type]
-    else:
-        from superpose.llm.simulate import ChatNumbersSimulator
-
-        simulator = ChatNumbersSimulator(make_client(backend))
+        simulator = ContrastSimulator(simulator)
     out = args.out or str(Path(args.records) / "scores.jsonl")
-    run(args.records, out, simulator=simulator, explanations=given,
-        explanations_file=args.explanations, embedding=args.embedding,
-        score_records=args.score_records, progress=args.progress)
+    summary = run(args.records, out, simulator=simulator, explanations=given,
+                  explanations_file=args.explanations, embedding=args.embedding,
+                  score_records=args.score_records, progress=args.progress)
     print(f"scores in {out}")
+    summary.check("score(s)")
     return 0
 
 

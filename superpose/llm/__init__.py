@@ -6,8 +6,12 @@ Modules (imported on use, since several need torch):
   records of a model run over corpus text;
 * :mod:`~superpose.llm.formats` - on-disk formats and the explain/calibration/held-out split;
 * :mod:`~superpose.llm.prompts`, :mod:`~superpose.llm.explain` - the explainer;
-* :mod:`~superpose.llm.clients` - local and OpenAI-compatible chat clients, response cache;
-* :mod:`~superpose.llm.simulate` - the all-at-once simulator and the labelled fallback;
+* :mod:`~superpose.llm.clients` - chat clients, one file per kind behind a registry (local,
+  OpenAI-compatible), response cache;
+* :mod:`~superpose.llm.simulators` - simulators, one file per kind behind a registry: the
+  all-at-once simulator locally or from a server's prompt logprobs, the labelled fallback;
+* :mod:`~superpose.llm.puzzles` - synthetic neurons with exactly stated rules, for the puzzle
+  benchmark;
 * :mod:`~superpose.llm.scorers` (the registry, one file per scorer), :mod:`~superpose.llm.scoring`,
   :mod:`~superpose.llm.embedding`, :mod:`~superpose.llm.evaluate` - scores;
   ``evaluate.score_explanation`` is the entry point of the input side;

@@ -84,6 +84,11 @@ class RecordSplit:
         return RecordSplit(self.explain, cut(self.calibration), cut(self.holdout))
 
 
+SPLIT = ("top records by rank r: r%4 in {0,2} explain, r%4==1 calibration, r%4==3 held out; "
+         "random records alternate calibration and held out, as many as the set's top records "
+         "(top:random 1:1)")
+
+
 @dataclass
 class NeuronRecords:
     model: str
@@ -99,13 +104,17 @@ class NeuronRecords:
 
         Top records by rank r: r % 4 in (0, 2) explain, r % 4 == 1 calibration, r % 4 == 3
         held out. Random records that are not also top records alternate calibration and
-        held out. Interleaving by rank gives every set a similar range of activations.
+        held out, each set taking as many random records as it has top ones (the 1:1 mix of
+        the OpenAI method; :data:`SPLIT` names it in outputs). Interleaving by rank gives every
+        set a similar range of activations.
         """
         top_seqs = {r.sequence for r in self.top}
         rand = [r for r in self.random if r.sequence not in top_seqs]
         explain = [r for i, r in enumerate(self.top) if i % 4 in (0, 2)]
-        calibration = [r for i, r in enumerate(self.top) if i % 4 == 1] + rand[0::2]
-        holdout = [r for i, r in enumerate(self.top) if i % 4 == 3] + rand[1::2]
+        cal_top = [r for i, r in enumerate(self.top) if i % 4 == 1]
+        hold_top = [r for i, r in enumerate(self.top) if i % 4 == 3]
+        calibration = cal_top + rand[0::2][:len(cal_top)]
+        holdout = hold_top + rand[1::2][:len(hold_top)]
         return RecordSplit(explain, calibration, holdout)
 
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,9 @@ import numpy as np
 from superpose.core.errors import SuperposeError
 from superpose.core.provenance import timestamp, versions
 from superpose.core.ranges import parse_range
-from superpose.llm.clients import ChatClient, DiskCache, LLMError, LocalChatClient
+from superpose.llm.clients import Backend, LLMError, make_client
 from superpose.llm.formats import (
+    SPLIT,
     JsonlWriter,
     NeuronRecords,
     RecordSplit,
@@ -144,37 +145,6 @@ def _write_sequences(folder: Path, sequences: np.ndarray, tokenizer: Any) -> Non
 
 # ---- back-ends -------------------------------------------------------------------------------
 
-@dataclass
-class Backend:
-    """Where explanations (and fallback simulations) come from."""
-
-    kind: str = "local"  # "local" or "openai"
-    model: str = "smollm2-135m"
-    base_url: str | None = None
-    concurrency: int = 4
-    timeout: float = 60.0
-    retries: int = 4
-    cache: str | None = None
-    threads: int | None = None
-    placement: Placement = field(default_factory=Placement)  # of local models
-
-
-def make_client(backend: Backend) -> ChatClient:
-    cache = DiskCache(backend.cache) if backend.cache else None
-    if backend.kind == "openai":
-        from superpose.llm.clients import OpenAICompatibleClient
-
-        return OpenAICompatibleClient(backend.model, backend.base_url, timeout=backend.timeout,
-                                      max_retries=backend.retries,
-                                      concurrency=backend.concurrency, cache=cache)
-    if backend.kind != "local":
-        raise SuperposeError(f"unknown back-end {backend.kind!r}: local or openai")
-    from superpose.llm.local_models import load_local_model
-
-    lm = load_local_model(backend.model, threads=backend.threads, device=backend.placement)
-    return LocalChatClient(lm.model, lm.tokenizer, lm.name + lm.placement.name_suffix(), cache)
-
-
 def _neuron_or_status(store: RecordStore, layer: int, neuron: int
                       ) -> tuple[NeuronRecords | None, dict[str, Any]]:
     row: dict[str, Any] = {"layer": layer, "neuron": neuron, "records_model": store.model}
@@ -185,11 +155,48 @@ def _neuron_or_status(store: RecordStore, layer: int, neuron: int
     return records, row
 
 
+# ---- outcome of a job ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JobSummary:
+    """What a run of ``explain`` or ``score`` left: rows written now and how many failed."""
+
+    path: Path
+    written: int
+    failed: int
+    first_error: str | None = None
+
+    def check(self, what: str = "neuron(s)") -> None:
+        """A one-line :class:`SuperposeError` when anything failed; finished rows stay on disk
+        and the next run retries only the failed ones."""
+        if self.failed:
+            raise SuperposeError(
+                f"{self.failed} of {self.written} {what} ended in error (finished ones are kept "
+                f"in {self.path}; rerun the same command to retry); first error: "
+                f"{self.first_error}")
+
+
+def summarize(path: str | Path, rows: Sequence[dict[str, Any]]) -> JobSummary:
+    errors = [r for r in rows if r.get("status") == "error"]
+    return JobSummary(Path(path), len(rows), len(errors),
+                      str(errors[0].get("error")) if errors else None)
+
+
+def latest_failures(path: str | Path, key: Callable[[dict[str, Any]], Any]) -> JobSummary:
+    """The summary of a JSON-lines file by the last row of each ``key`` (later rows are retries)."""
+    last = {key(r): r for r in read_jsonl(path)}
+    return summarize(path, list(last.values()))
+
+
 # ---- explanations ----------------------------------------------------------------------------
 
 def run_explain(records_dir: str | Path, layer: int, neurons: str, out: str | Path,
-                backend: Backend, *, max_records: int = 10, progress: bool = True) -> Path:
-    """Explain each chosen neuron; one JSON line per neuron in ``out``."""
+                backend: Backend, *, max_records: int = 10, progress: bool = True
+                ) -> JobSummary:
+    """Explain each chosen neuron; one JSON line per neuron in ``out``.
+
+    Returns what this run wrote; :meth:`JobSummary.check` turns failures into an error.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from superpose.llm.explain import explain_records
@@ -199,10 +206,10 @@ def run_explain(records_dir: str | Path, layer: int, neurons: str, out: str | Pa
     done = {(int(r["layer"]), int(r["neuron"])) for r in read_jsonl(out)
             if r.get("status") in ("ok", "dead")}
     todo = [n for n in chosen if (layer, n) not in done]
-    writer = JsonlWriter(out)
     if not todo:
-        return Path(out)
+        return summarize(out, [])
     client = make_client(backend)
+    writer = JsonlWriter(out)
     explainer = {"backend": backend.kind, "model": client.name, "base_url": backend.base_url}
 
     def one(neuron: int) -> dict[str, Any]:
@@ -221,13 +228,14 @@ def run_explain(records_dir: str | Path, layer: int, neurons: str, out: str | Pa
         return row
 
     store.layer(layer)  # load once before threads share it
-    workers = client.concurrency if backend.kind == "openai" else 1
+    written = []
     with _progress(len(todo), f"explain layer {layer}", progress) as bar, \
-            ThreadPoolExecutor(max_workers=workers) as pool:
+            ThreadPoolExecutor(max_workers=max(1, client.concurrency)) as pool:
         for row in pool.map(one, todo):
             writer.write(row)
+            written.append(row)
             bar.update(1)
-    return Path(out)
+    return summarize(out, written)
 
 
 # ---- scores ----------------------------------------------------------------------------------
@@ -239,7 +247,8 @@ def explanation_id(text: str) -> str:
 def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
               explanations: Sequence[tuple[int, int, str]] = (),
               explanations_file: str | Path | None = None, embedding: bool = True,
-              score_records: int = 0, calibration: bool = True, progress: bool = True) -> Path:
+              score_records: int = 0, calibration: bool = True,
+              progress: bool = True) -> JobSummary:
     """Score given ``(layer, neuron, text)`` explanations and/or those stored in a JSONL file.
 
     ``calibration=False`` simulates the held-out records only (half the cost): correlation and
@@ -250,7 +259,7 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
     made with another limit is refused, so one file never mixes the two.
     """
     from superpose.llm.evaluate import score_explanation
-    from superpose.llm.simulate import SimulationError
+    from superpose.llm.simulators import SimulationError
 
     store = RecordStore(records_dir)
     items = list(explanations)
@@ -272,11 +281,15 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
     if limits:
         raise SuperposeError(f"{out} holds scores made with --score-records {min(limits)}, not "
                              f"{score_records}; choose another output file")
+    if any(r.get("split", "top:random 1:2") != SPLIT for r in previous):
+        raise SuperposeError(f"{out} holds scores made with another record split (held-out top "
+                             "and random records 1:2); choose another output file")
     done = {(int(r["layer"]), int(r["neuron"]), r.get("explanation_id"))
             for r in previous if r.get("status") in ("ok", "dead")}
     todo = [it for it in dict.fromkeys(items)
             if (it[0], it[1], explanation_id(it[2])) not in done]
     writer = JsonlWriter(out)
+    written: list[dict[str, Any]] = []
     encoder = None
     if embedding and todo:
         from superpose.llm.embedding import SentenceEncoder
@@ -287,7 +300,7 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
             start = time.monotonic()
             records, row = _neuron_or_status(store, layer, neuron)
             row.update(explanation=text, explanation_id=explanation_id(text),
-                       score_records=score_records, calibration=calibration)
+                       score_records=score_records, calibration=calibration, split=SPLIT)
             if records is not None:
                 try:
                     split = records.split().limited(score_records)
@@ -299,5 +312,6 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
                     row.update(status="error", error=str(err))
             row.update(seconds=round(time.monotonic() - start, 2), created=timestamp())
             writer.write(row)
+            written.append(row)
             bar.update(1)
-    return Path(out)
+    return summarize(out, written)

@@ -16,8 +16,20 @@ EXPLAIN_SYSTEM = (
     "You study one neuron inside a language model. You are shown short texts and, for each "
     "text, the tokens on which the neuron fired, with a strength from 1 (weak) to 10 (its "
     "strongest). Work out what the firing tokens have in common. Answer with one short phrase "
-    "(a few words) naming what the neuron responds to, and nothing else."
+    "(a few words) naming what the neuron responds to, with no other text."
 )
+EXPLAIN_QUESTION = ("What kind of token or text does the neuron respond to? Reply with one "
+                    "short phrase naming the category, with no other text.")
+# The variant with a worked exchange asks for a longer answer with examples.
+EXPLAIN_SYSTEM_EXAMPLE = (
+    "You study one neuron inside a language model. You are shown short texts and, for each "
+    "text, the tokens on which the neuron fired, with a strength from 1 (weak) to 10 (its "
+    "strongest). Work out what the firing tokens have in common. Answer with one phrase of 3 "
+    "to 8 words: the kind of token or text the neuron responds to, followed by two or three "
+    "of the strongest firing tokens as examples, with no other text."
+)
+EXPLAIN_QUESTION_EXAMPLE = ("What does the neuron respond to? One phrase of 3 to 8 words, "
+                            "with two or three firing tokens as examples.")
 
 
 class DeadNeuronError(ValueError):
@@ -54,13 +66,10 @@ def _window(record: ActivationRecord, scaled: np.ndarray, width: int) -> tuple[i
     return start, start + width
 
 
-def explanation_messages(records: Sequence[ActivationRecord], max_records: int = 10,
-                         window: int = 24) -> list[Message]:
-    """Chat messages asking for a one-line explanation of the neuron behind ``records``.
-
-    Each record shows a window of text around its peak and the firing tokens with their
-    activation scaled 0-10 by the maximum over all shown records.
-    """
+def records_block(records: Sequence[ActivationRecord], max_records: int = 10,
+                  window: int = 24) -> str:
+    """The records as the explainer sees them: the strongest distinct firing tokens, then each
+    record's text around its peak with its firing tokens scaled 0-10 by the shown maximum."""
     shown = list(records)[:max_records]
     top = records_max(shown)
     parts = []
@@ -78,11 +87,46 @@ def explanation_messages(records: Sequence[ActivationRecord], max_records: int =
                      + (", ".join(firing) if firing else "none"))
     # A summary of the strongest distinct tokens helps small models see past the texts' topics.
     ranked = [w for w, v in sorted(strongest.items(), key=lambda kv: -kv[1]) if v > 0][:12]
-    user = ("Tokens on which the neuron fired, strongest first: " + ", ".join(ranked)
-            + "\n\nThe texts they came from:\n\n" + "\n\n".join(parts)
-            + "\n\nWhat kind of token or text does the neuron respond to? Reply with one short "
-            "phrase naming the category, and nothing else.")
-    return [{"role": "system", "content": EXPLAIN_SYSTEM}, {"role": "user", "content": user}]
+    return ("Tokens on which the neuron fired, strongest first: " + ", ".join(ranked)
+            + "\n\nThe texts these come from:\n\n" + "\n\n".join(parts))
+
+
+def _example(text: list[str], firing: dict[str, float]) -> ActivationRecord:
+    return ActivationRecord(text, np.array([firing.get(t, 0.0) for t in text]))
+
+
+# One worked exchange shows a small model the expected length and form of the answer (a
+# category plus examples), which it otherwise collapses to one word or a repeated phrase.
+# Its topic and wording share nothing with the puzzle benchmark (a test checks).
+EXPLAIN_EXAMPLE = (
+    [_example(["She", " stirred", " the", " soup", " while", " the", " bread", " baked"],
+              {" stirred": 0.7, " baked": 1.0}),
+     _example(["Fry", " the", " onions", " until", " soft", " then", " simmer"],
+              {"Fry": 0.9, " simmer": 0.8}),
+     _example(["We", " grilled", " peppers", " on", " the", " terrace"], {" grilled": 0.9})],
+    "cooking actions such as baked, fry, simmer",
+)
+
+
+def explanation_messages(records: Sequence[ActivationRecord], max_records: int = 10,
+                         window: int = 24, example: bool = False) -> list[Message]:
+    """Chat messages asking for a one-line explanation of the neuron behind ``records``.
+
+    ``example`` adds one worked exchange (:data:`EXPLAIN_EXAMPLE`) before the neuron's records
+    and asks for a 3-8 word answer with examples. It is not the default: it has not yet been
+    shown to score better (``scripts/bench_explainer.py`` compares the two).
+    """
+    if not example:
+        return [{"role": "system", "content": EXPLAIN_SYSTEM},
+                {"role": "user", "content": records_block(records, max_records, window)
+                 + "\n\n" + EXPLAIN_QUESTION}]
+    shown, answer = EXPLAIN_EXAMPLE
+    return [{"role": "system", "content": EXPLAIN_SYSTEM_EXAMPLE},
+            {"role": "user", "content": records_block(shown) + "\n\n"
+             + EXPLAIN_QUESTION_EXAMPLE},
+            {"role": "assistant", "content": answer},
+            {"role": "user", "content": records_block(records, max_records, window)
+             + "\n\n" + EXPLAIN_QUESTION_EXAMPLE}]
 
 
 _PREAMBLES = re.compile(
@@ -112,16 +156,37 @@ SIMULATE_HEADER = (
     "A neuron in a language model fires on some tokens and stays silent on others. Given a "
     "short explanation of the neuron, predict its activation on every token of a text, from 0 "
     "(silent) to {top} (strongest). Tokens that do not match the explanation get 0. Each line "
-    "holds one token, a tab, and the activation.\n\n"
+    "holds one token, a tab, and the activation; unknown stands for an activation not yet "
+    "filled in.\n\n"
 )
-# Two worked examples with different explanations, so that the numbers visibly follow the
-# explanation rather than the text. Values are fractions of the scale's top.
-EXAMPLES: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = (
-    ("names of fruit", (("We", 0), (" bought", 0), (" apples", 1.0), (",", 0), (" bread", 0),
-                        (" and", 0), (" ripe", 0), (" pears", 0.8), (" today", 0), (".", 0))),
-    ("the word \"and\"", (("Tom", 0), (" and", 1.0), (" Ann", 0), (" sang", 0), (",", 0),
-                           (" laughed", 0), (" and", 0.9), (" danced", 0), (".", 0))),
+
+
+@dataclass(frozen=True)
+class WorkedExample:
+    """A worked example: the first ``reveal`` rows say ``unknown``, then the numbers follow.
+
+    As in the method's examples, rows switch from ``unknown`` to numbers, which shows the model
+    that a number belongs where the query says ``unknown``. Values are fractions of the top.
+    Topics and wording share nothing with the puzzle benchmark's explanations (a test checks).
+    """
+
+    explanation: str
+    rows: tuple[tuple[str, float], ...]
+    reveal: int
+
+
+EXAMPLES: tuple[WorkedExample, ...] = (
+    WorkedExample("vehicles and other means of transport",
+                  (("Our", 0), (" old", 0), (" bus", 1.0), (" broke", 0), (" down", 0),
+                   (" so", 0), (" we", 0), (" hired", 0), (" a", 0), (" taxi", 0.9)), reveal=2),
+    WorkedExample("adjectives of size such as tiny or huge",
+                  (("A", 0), (" tiny", 1.0), (" cottage", 0), (" stood", 0), (" beside", 0),
+                   (" a", 0), (" huge", 0.9), (" tower", 0)), reveal=1),
+    WorkedExample("question words such as where or why",
+                  (("Where", 1.0), (" did", 0), (" you", 0), (" hide", 0), (" it", 0),
+                   ("?", 0), (" Why", 0.8), (" ask", 0)), reveal=0),
 )
+UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -136,13 +201,24 @@ class SimulationLayout:
     examples: list[tuple[str, list[tuple[str, str]]]]  # (intro line, rows) per example
     query_intro: str
     query_tokens: list[str]
-    unknown: str = "unknown"
+    unknown: str = UNKNOWN
+
+    def fixed_text(self) -> str:
+        """Header and worked examples: the part shared by every prompt."""
+        return self.header + "\n".join(
+            intro + "".join(f"{t}\t{v}\n" for t, v in rows) for intro, rows in self.examples)
+
+    def text(self) -> str:
+        """The whole prompt as one string (for servers that take text)."""
+        return self.fixed_text() + self.query_intro + "".join(
+            f"{t}\t{self.unknown}\n" for t in self.query_tokens)
 
 
 def simulation_layout(explanation: str, tokens: Sequence[str], top: int = 10) -> SimulationLayout:
-    examples = [(f"Explanation: {text}\n",
-                 [(show_token(t), str(int(round(v * top)))) for t, v in rows])
-                for text, rows in EXAMPLES]
+    examples = [(f"Explanation: {ex.explanation}\n",
+                 [(show_token(t), UNKNOWN if i < ex.reveal else str(int(round(v * top))))
+                  for i, (t, v) in enumerate(ex.rows)])
+                for ex in EXAMPLES]
     return SimulationLayout(
         header=SIMULATE_HEADER.format(top=top),
         examples=examples,
@@ -156,7 +232,7 @@ def number_list_messages(explanation: str, tokens: Sequence[str]) -> list[Messag
     user = (f"A neuron in a language model is explained as: {explanation.strip()}\n"
             f"Predict its activation, from 0 (silent) to 10 (strongest), on each of these "
             f"{len(tokens)} numbered tokens.\n{listing}\n\nReply with exactly {len(tokens)} "
-            "lines, line i being 'i<TAB>activation', and nothing else.")
+            "lines, line i reading 'i<TAB>activation', with no other text.")
     return [{"role": "user", "content": user}]
 
 

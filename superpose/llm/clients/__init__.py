@@ -1,0 +1,62 @@
+"""Chat clients, one file per kind, found through a registry.
+
+A client file registers a builder with :func:`register_client`; :func:`make_client` imports
+the package's modules on first use, so a new client is one new file in this folder (or a
+:func:`register_client` call anywhere before use). Built in: ``local`` (a transformers model
+on this machine) and ``openai`` (any OpenAI-compatible server).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from superpose.core.errors import SuperposeError
+from superpose.llm.clients.base import Backend, ChatClient, DiskCache, LLMError, Message
+
+__all__ = ["Backend", "ChatClient", "ClientKind", "DiskCache", "LLMError", "Message",
+           "client_kinds", "make_client", "register_client"]
+
+Builder = Callable[[Backend, "DiskCache | None"], ChatClient]
+
+
+@dataclass(frozen=True)
+class ClientKind:
+    name: str
+    help: str
+    build: Builder
+
+
+_KINDS: dict[str, ClientKind] = {}
+
+
+def register_client(name: str, help: str) -> Callable[[Builder], Builder]:
+    """Decorator: make ``build(backend, cache) -> ChatClient`` the client kind ``name``."""
+    def add(build: Builder) -> Builder:
+        _KINDS[name] = ClientKind(name, help, build)
+        return build
+    return add
+
+
+def _discover() -> None:
+    for info in pkgutil.iter_modules(__path__):
+        if info.name != "base":
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+def client_kinds() -> dict[str, ClientKind]:
+    """Every registered client kind by name (built-in files imported first)."""
+    _discover()
+    return dict(sorted(_KINDS.items()))
+
+
+def make_client(backend: Backend) -> ChatClient:
+    """The client ``backend.kind`` names, with the response cache when one is set."""
+    kinds = client_kinds()
+    if backend.kind not in kinds:
+        raise SuperposeError(f"unknown back-end {backend.kind!r}; choose one of: "
+                             + ", ".join(kinds))
+    cache = DiskCache(backend.cache) if backend.cache else None
+    return kinds[backend.kind].build(backend, cache)

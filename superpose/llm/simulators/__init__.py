@@ -1,0 +1,96 @@
+"""Simulators, one file per kind, found through a registry.
+
+A simulator predicts, from an explanation, a neuron's activation (0-10) on every token of some
+records. A simulator file registers a builder with :func:`register_simulator`;
+:func:`make_simulator` imports the package's modules on first use, so a new simulator is one
+new file in this folder (or a :func:`register_simulator` call anywhere before use).
+
+Built in: ``all-at-once`` (local model, the method's simulator), ``prompt-logprobs`` (the same
+method on an OpenAI-compatible server that returns prompt logprobs) and ``chat-numbers`` (the
+labelled fallback for servers that cannot). ``auto`` picks ``all-at-once`` for the local
+back-end and ``prompt-logprobs`` for a server. :class:`ContrastSimulator` wraps any of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from superpose.core.errors import SuperposeError
+from superpose.llm.clients import Backend, ChatClient, make_client
+from superpose.llm.simulators.base import SimulationError, Simulator, expected_values
+
+__all__ = ["SimulationError", "Simulator", "SimulatorContext", "SimulatorKind",
+           "expected_values", "make_simulator", "register_simulator", "simulator_kinds"]
+
+
+@dataclass
+class SimulatorContext:
+    """What a builder may use: the back-end settings, batch size, and (built on demand, once)
+    the local model or the server client."""
+
+    backend: Backend
+    batch_size: int = 4
+    _built: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def local_model(self) -> Any:
+        """The back-end's model loaded on this machine (:class:`superpose.models.LoadedModel`)."""
+        if "model" not in self._built:
+            from superpose.llm.local_models import load_local_model
+
+            self._built["model"] = load_local_model(self.backend.model,
+                                                    threads=self.backend.threads,
+                                                    device=self.backend.placement)
+        return self._built["model"]
+
+    def client(self) -> ChatClient:
+        if "client" not in self._built:
+            self._built["client"] = make_client(self.backend)
+        return self._built["client"]
+
+
+Builder = Callable[[SimulatorContext], Simulator]
+
+
+@dataclass(frozen=True)
+class SimulatorKind:
+    name: str
+    help: str
+    build: Builder
+
+
+_KINDS: dict[str, SimulatorKind] = {}
+
+
+def register_simulator(name: str, help: str) -> Callable[[Builder], Builder]:
+    """Decorator: make ``build(context) -> Simulator`` the simulator ``name``."""
+    def add(build: Builder) -> Builder:
+        _KINDS[name] = SimulatorKind(name, help, build)
+        return build
+    return add
+
+
+def _discover() -> None:
+    for info in pkgutil.iter_modules(__path__):
+        if info.name != "base":
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+def simulator_kinds() -> dict[str, SimulatorKind]:
+    """Every registered simulator by name (built-in files imported first)."""
+    _discover()
+    return dict(sorted(_KINDS.items()))
+
+
+def make_simulator(name: str, context: SimulatorContext) -> Simulator:
+    """The simulator ``name`` (``auto``: by back-end) built from ``context``."""
+    kinds = simulator_kinds()
+    if name == "auto":
+        name = "all-at-once" if context.backend.kind == "local" else "prompt-logprobs"
+    if name not in kinds:
+        raise SuperposeError(f"unknown simulator {name!r}; choose auto or one of: "
+                             + ", ".join(kinds))
+    return kinds[name].build(context)
