@@ -61,7 +61,11 @@ def _setup(args: argparse.Namespace):
     from superpose.models import load_model
 
     started = time.perf_counter()
-    lm = load_model(args.model, threads=args.threads, device=args.device, dtype=args.dtype)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    lm = load_model(args.model, device=args.device, dtype=args.dtype)
     return lm, time.perf_counter() - started
 
 

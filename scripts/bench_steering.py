@@ -54,7 +54,9 @@ def main() -> int:
         if pos:
             texts[unit] = polarity_text(pos, 1)
     start_wall, start_cpu = time.perf_counter(), time.process_time()
-    lm = load_local_model(store.meta.get("model_source") or store.model, threads=args.threads)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    lm = load_local_model(store.meta.get("model_source") or store.model)
     params = SteeringParams(quantile=args.quantile, gain=args.gain, new_tokens=args.new_tokens)
     steerer = Steerer(lm, params=params)
     load = {"wall_s": round(time.perf_counter() - start_wall, 2), "cpu_s": round(time.process_time() - start_cpu, 2)}

@@ -51,7 +51,9 @@ def main() -> int:
     store = RecordStore(args.records)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    lm = load_local_model(args.model, threads=args.threads)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    lm = load_local_model(args.model)
     client = LocalChatClient(lm.model, lm.tokenizer, lm.name, None)
     explained = out / "explanations.jsonl"
     done = set(iter_done(explained))

@@ -122,4 +122,4 @@ def real_model():
     """The embedded default model (SmolLM2-135M), loaded once per test session."""
     from superpose.models import load_model
 
-    return load_model("smollm2-135m", threads=2)
+    return load_model("smollm2-135m")

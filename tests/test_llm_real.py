@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 def smollm2():
     from superpose.llm.local_models import load_local_model
 
-    return load_local_model("smollm2-135m", threads=2)
+    return load_local_model("smollm2-135m")
 
 
 def _records(tokenizer, texts, words):

@@ -27,7 +27,7 @@ FAMILY_OF = {"gpt2": "gpt2", "llama": "llama", "llama-bias": "llama", "mistral":
 @pytest.mark.parametrize("family", sorted(BUILDERS))
 def test_load_folder_and_activation_hook(family, tmp_path):
     folder = save_tiny(family, tmp_path / f"my-{family}")
-    lm = load_model(folder, threads=1)
+    lm = load_model(folder)
     assert torch.get_num_threads() == 1
     assert isinstance(lm, LoadedModel) and lm.name == f"my-{family}"
     assert lm.adapter.family == FAMILY_OF[family]
@@ -109,8 +109,11 @@ def test_unknown_name_offline(monkeypatch):
 
 
 def test_bad_threads():
+    # Thread counts are process-wide, so only the command line sets them (never load_model).
+    from superpose.cli.runtime import set_torch_threads
+
     with pytest.raises(SuperposeError, match="threads"):
-        load_model("smollm2-135m", threads=0)
+        set_torch_threads(0)
 
 
 def test_cache_root(monkeypatch, tmp_path):
@@ -182,7 +185,7 @@ def test_real_gemma3_hi_i_includes_post_feedforward_norm():
     from superpose.projection.pools import TokenWords
     from superpose.projection.project import neuron_logits
 
-    lm = load_model("gemma3-270m", threads=2)
+    lm = load_model("gemma3-270m")
     assert lm.adapter.family == "gemma3"
     assert (lm.n_layers, lm.n_neurons, lm.hidden_size, lm.vocab_size) == (18, 2048, 640, 262144)
     model, eps = lm.model, lm.model.config.rms_norm_eps

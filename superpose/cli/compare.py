@@ -56,6 +56,9 @@ class CompareArgs:
 
 
 def run_compare(args: CompareArgs) -> int:
+    from superpose.cli.runtime import set_torch_threads
+
+    set_torch_threads(args.threads)
     from superpose.compare import CompareParams, compare
     from superpose.core.errors import SuperposeError
     from superpose.llm.formats import RecordStore
@@ -75,12 +78,11 @@ def run_compare(args: CompareArgs) -> int:
         raise SuperposeError(f"{file} does not exist: pass the file written by `superpose explain` (or its folder)")
     records = args.records or (str(given) if given.is_dir() else str(given.parent))
     store = RecordStore(records)
-    lm = load_local_model(args.simulator, threads=args.threads, device=placement)
+    lm = load_local_model(args.simulator, device=placement)
     simulator = AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name + placement.name_suffix(), args.batch_size)
     source = store.meta.get("model_source") or store.model
     # The steering scorer keeps its tensors on the CPU (llm/steering.py): its model stays there in float32.
-    steered = lm if lm.name == store.model and placement.is_default else load_local_model(source,
-                                                                                         threads=args.threads)
+    steered = lm if lm.name == store.model and placement.is_default else load_local_model(source)
     out = compare(args.results, file, records, args.out, simulator=simulator,
                   steerer=Steerer(steered, params=steering), params=params, progress=args.progress)
     print((out / "summary.md").read_text(encoding="utf-8"))

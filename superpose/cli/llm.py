@@ -46,9 +46,12 @@ class ActivationsArgs:
 
 
 def run_activations(args: ActivationsArgs) -> int:
+    from superpose.cli.runtime import set_torch_threads
     from superpose.core.errors import SuperposeError
     from superpose.llm.jobs import RecordParams
     from superpose.llm.jobs import run_activations as run
+
+    set_torch_threads(args.threads)
     if args.spill_limit < 0:
         raise SuperposeError(f"--spill-limit must be 0 or more GiB, not {args.spill_limit}")
     params = RecordParams(seq_len=args.seq_len, max_tokens=args.max_tokens, top_k=args.top_k,
@@ -56,7 +59,7 @@ def run_activations(args: ActivationsArgs) -> int:
                           batch_size=args.batch_size, seed=args.seed,
                           spill_limit_gb=args.spill_limit, spill_dir=args.spill_dir)
     folder = run(args.model, args.corpus_source, args.layers, args.out, params,
-                 threads=args.threads, progress=args.progress, device=args.placement)
+                 progress=args.progress, device=args.placement)
     print(f"records in {folder}")
     return 0
 
@@ -81,6 +84,9 @@ class _BackendArgs:
 
 
 def _backend(args: _BackendArgs, records: str) -> Any:
+    from superpose.cli.runtime import set_torch_threads
+
+    set_torch_threads(args.threads)
     from superpose.core.errors import SuperposeError
     from superpose.llm.clients import Backend, client_kinds
 
@@ -89,8 +95,7 @@ def _backend(args: _BackendArgs, records: str) -> Any:
                              + ", ".join(client_kinds()))
     return Backend(kind=args.backend, model=args.model, base_url=args.base_url,
                    concurrency=args.concurrency, timeout=args.timeout, retries=args.retries,
-                   cache=args.cache or str(Path(records) / "llm-cache"), threads=args.threads,
-                   placement=args.placement)
+                   cache=args.cache or str(Path(records) / "llm-cache"), placement=args.placement)
 
 
 @dataclass(kw_only=True)

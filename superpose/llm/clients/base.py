@@ -40,7 +40,6 @@ class Backend:
     timeout: float = 60.0
     retries: int = 4
     cache: str | None = None
-    threads: int | None = None
     placement: Placement = field(default_factory=Placement)  # of local models
 
 

@@ -40,5 +40,5 @@ class LocalChatClient(ChatClient):
 def build(backend: Backend, cache: DiskCache | None) -> LocalChatClient:
     from superpose.llm.local_models import load_local_model
 
-    lm = load_local_model(backend.model, threads=backend.threads, device=backend.placement)
+    lm = load_local_model(backend.model, device=backend.placement)
     return LocalChatClient(lm.model, lm.tokenizer, lm.name + lm.placement.name_suffix(), cache)

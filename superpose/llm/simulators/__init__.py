@@ -41,9 +41,7 @@ class SimulatorContext:
         if "model" not in self._built:
             from superpose.llm.local_models import load_local_model
 
-            self._built["model"] = load_local_model(self.backend.model,
-                                                    threads=self.backend.threads,
-                                                    device=self.backend.placement)
+            self._built["model"] = load_local_model(self.backend.model, device=self.backend.placement)
         return self._built["model"]
 
     def client(self) -> ChatClient:
