@@ -17,7 +17,6 @@ Neurons come from the explanations file; a neuron that lacks an input keeps its 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import time
@@ -33,6 +32,7 @@ from superpose.compare.topics import TopicSource, open_topics
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import atomic_gzip_text, write_json_atomic, write_text_atomic
 from superpose.core.provenance import timestamp, versions
+from superpose.core.tables import csv_text
 
 CELLS = ("topics_input", "llm_input", "topics_output", "llm_output")
 COLUMNS = ["model", "mode", "corpus", "layer", "neuron", *CELLS, *(f"{c}_shuffled" for c in CELLS),
@@ -294,18 +294,8 @@ def _row(u: Unit, index: dict, inputs: dict, outputs: dict, topics: TopicSource)
     }
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.6g}"
-    return str(value)
-
-
 def table_csv(columns: list[str], rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: _fmt(row[k]) for k in columns} for row in rows)
-    return buffer.getvalue()
+    return csv_text(columns, rows, spec=".6g")
 
 
 def _write_outputs(out: Path, table: list[dict], params: CompareParams, topics: TopicSource) -> None:

@@ -20,6 +20,7 @@ import numpy as np
 
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import atomic_path, write_json_atomic
+from superpose.core.tables import read_jsonl
 from superpose.llm.records import LayerRecords
 
 FORMAT_VERSION = 1
@@ -192,22 +193,6 @@ def write_meta(folder: str | os.PathLike, meta: dict[str, Any]) -> None:
 
 
 # ---- JSON lines, one object per neuron ----------------------------------------------------
-
-def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """All complete objects of a JSON-lines file; a torn last line (crash mid-write) is skipped."""
-    p = Path(path)
-    if not p.exists():
-        return []
-    rows = []
-    for line in p.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return rows
-
 
 def iter_done(path: str | os.PathLike, final: tuple[str, ...] = ("ok", "dead")
               ) -> Iterator[tuple[int, int]]:
