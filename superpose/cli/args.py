@@ -42,7 +42,10 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
 
 def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
     hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
+    # Required arguments first (in usage and --help), whatever base class declared the others.
+    fields = sorted(dataclasses.fields(cls),
+                    key=lambda f: f.default is not MISSING or f.default_factory is not MISSING)
+    for f in fields:
         meta = f.metadata
         tp, _ = _unwrap_optional(hints[f.name])
         if dataclasses.is_dataclass(tp):

@@ -22,8 +22,8 @@ class ActivationsArgs:
     """
 
     out: str = option("output folder; records go to DIR/MODEL/", metavar="DIR")
-    model: str = option("model: smollm2-135m, qwen2.5-coder-0.5b, a folder or a hub id",
-                        "smollm2-135m")
+    model: str = option("embedded model (smollm2-135m, gemma3-270m; qwen2.5-coder-0.5b after `make qwen`), "
+                        "a folder or a hub id", "smollm2-135m")
     corpus_source: list[str] = option("corpus source name or path; repeat for several",
                                       default_factory=lambda: ["default"], metavar="SRC")
     layers: str = option("layers, e.g. 3 or 0-5,9 or all", metavar="LIST")
