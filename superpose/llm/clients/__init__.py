@@ -8,12 +8,10 @@ on this machine) and ``openai`` (any OpenAI-compatible server).
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from superpose.core.errors import SuperposeError
+from superpose.core.registry import Kind, KindRegistry
 from superpose.llm.clients.base import Backend, ChatClient, DiskCache, LLMError, Message
 
 __all__ = ["Backend", "ChatClient", "ClientKind", "DiskCache", "LLMError", "Message",
@@ -22,34 +20,15 @@ __all__ = ["Backend", "ChatClient", "ClientKind", "DiskCache", "LLMError", "Mess
 Builder = Callable[[Backend, "DiskCache | None"], ChatClient]
 
 
-@dataclass(frozen=True)
-class ClientKind:
-    name: str
-    help: str
-    build: Builder
-
-
-_KINDS: dict[str, ClientKind] = {}
-
-
-def register_client(name: str, help: str) -> Callable[[Builder], Builder]:
-    """Decorator: make ``build(backend, cache) -> ChatClient`` the client kind ``name``."""
-    def add(build: Builder) -> Builder:
-        _KINDS[name] = ClientKind(name, help, build)
-        return build
-    return add
-
-
-def _discover() -> None:
-    for info in pkgutil.iter_modules(__path__):
-        if info.name != "base":
-            importlib.import_module(f"{__name__}.{info.name}")
+ClientKind = Kind
+_REGISTRY: KindRegistry[Builder] = KindRegistry(__name__, lambda: __path__)
+_KINDS = _REGISTRY.kinds
+register_client = _REGISTRY.register  # decorator: ``build(backend, cache) -> ChatClient`` is the kind ``name``
 
 
 def client_kinds() -> dict[str, ClientKind]:
     """Every registered client kind by name (built-in files imported first)."""
-    _discover()
-    return dict(sorted(_KINDS.items()))
+    return _REGISTRY.all()
 
 
 def make_client(backend: Backend) -> ChatClient:

@@ -13,13 +13,12 @@ back-end and ``prompt-logprobs`` for a server. :class:`ContrastSimulator` wraps 
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from superpose.core.errors import SuperposeError
+from superpose.core.registry import Kind, KindRegistry
 from superpose.llm.clients import Backend, ChatClient, make_client
 from superpose.llm.simulators.base import SimulationError, Simulator, expected_values
 
@@ -53,34 +52,15 @@ class SimulatorContext:
 Builder = Callable[[SimulatorContext], Simulator]
 
 
-@dataclass(frozen=True)
-class SimulatorKind:
-    name: str
-    help: str
-    build: Builder
-
-
-_KINDS: dict[str, SimulatorKind] = {}
-
-
-def register_simulator(name: str, help: str) -> Callable[[Builder], Builder]:
-    """Decorator: make ``build(context) -> Simulator`` the simulator ``name``."""
-    def add(build: Builder) -> Builder:
-        _KINDS[name] = SimulatorKind(name, help, build)
-        return build
-    return add
-
-
-def _discover() -> None:
-    for info in pkgutil.iter_modules(__path__):
-        if info.name != "base":
-            importlib.import_module(f"{__name__}.{info.name}")
+SimulatorKind = Kind
+_REGISTRY: KindRegistry[Builder] = KindRegistry(__name__, lambda: __path__)
+_KINDS = _REGISTRY.kinds
+register_simulator = _REGISTRY.register  # decorator: ``build(context) -> Simulator`` is the simulator ``name``
 
 
 def simulator_kinds() -> dict[str, SimulatorKind]:
     """Every registered simulator by name (built-in files imported first)."""
-    _discover()
-    return dict(sorted(_KINDS.items()))
+    return _REGISTRY.all()
 
 
 def make_simulator(name: str, context: SimulatorContext) -> Simulator:
