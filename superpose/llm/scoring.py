@@ -32,7 +32,7 @@ def undefined(reason: str) -> Score:
     return Score(None, reason)
 
 
-def _pool(parts: Sequence[np.ndarray]) -> np.ndarray:
+def pool(parts: Sequence[np.ndarray]) -> np.ndarray:
     if len(parts) == 0:
         return np.zeros(0)
     return np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in parts])
@@ -44,7 +44,7 @@ def pooled_correlation(true: Sequence[np.ndarray], simulated: Sequence[np.ndarra
     Pooling lets the score reward an explanation that tells active records from quiet ones,
     which a per-record average cannot see (a quiet record has no variance of its own).
     """
-    t, s = _pool(true), _pool(simulated)
+    t, s = pool(true), pool(simulated)
     if t.shape != s.shape:
         raise ValueError(f"true and simulated activations differ in size: {t.shape} vs {s.shape}")
     if t.size < 2:
@@ -78,7 +78,7 @@ class Calibration:
 def fit_calibration(true: Sequence[np.ndarray], simulated: Sequence[np.ndarray]
                     ) -> Calibration | None:
     """Least-squares line from simulated to true values; ``None`` when simulated is constant."""
-    t, s = _pool(true), _pool(simulated)
+    t, s = pool(true), pool(simulated)
     if s.size < 2 or np.ptp(s) == 0:
         return None
     slope, intercept = np.polyfit(s, t, 1)
@@ -87,7 +87,7 @@ def fit_calibration(true: Sequence[np.ndarray], simulated: Sequence[np.ndarray]
 
 def r_squared(true: Sequence[np.ndarray], predicted: Sequence[np.ndarray]) -> Score:
     """Fraction of the variance of the true values explained by the predictions (can be < 0)."""
-    t, p = _pool(true), _pool(predicted)
+    t, p = pool(true), pool(predicted)
     if t.size < 2 or np.ptp(t) == 0:
         return undefined("true activations are constant")
     ss_res = float(np.sum((t - p) ** 2))
@@ -102,7 +102,7 @@ def absolute_deviation_explained(true: Sequence[np.ndarray], predicted: Sequence
     The median is the best constant predictor under absolute error, so 0 means "no better than
     a constant" and 1 means exact, like R^2 but less dominated by the few largest activations.
     """
-    t, p = _pool(true), _pool(predicted)
+    t, p = pool(true), pool(predicted)
     if t.size < 2 or np.ptp(t) == 0:
         return undefined("true activations are constant")
     baseline = float(np.sum(np.abs(t - np.median(t))))
@@ -121,7 +121,7 @@ def calibrated_scores(cal_true: Sequence[np.ndarray], cal_sim: Sequence[np.ndarr
     """
     cal = fit_calibration(cal_true, cal_sim)
     if cal is None:
-        reason = ("no calibration records" if _pool(cal_sim).size == 0
+        reason = ("no calibration records" if pool(cal_sim).size == 0
                   else "simulated activations are constant on the calibration set")
         return {"r2": undefined(reason), "abs_dev_explained": undefined(reason)}
     predicted = [cal.apply(s) for s in test_sim]

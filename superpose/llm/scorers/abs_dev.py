@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from superpose.llm.scorers import Evidence, register
-from superpose.llm.scorers.calibrated import calibrated_prediction
-from superpose.llm.scoring import Score, absolute_deviation_explained
+from superpose.llm.scorers import register
+from superpose.llm.scorers.calibrated import CalibratedScorer
+from superpose.llm.scoring import absolute_deviation_explained
 
 
 @register
-class AbsoluteDeviationExplained:
+class AbsoluteDeviationExplained(CalibratedScorer):
     name = "abs_dev_explained"
-    side = "input"
-
-    def score(self, evidence: Evidence) -> Score:
-        sim = evidence.simulation()
-        predicted = calibrated_prediction(sim)
-        if isinstance(predicted, Score):
-            return predicted
-        return absolute_deviation_explained(sim.test_true, predicted)
+    metric = staticmethod(absolute_deviation_explained)

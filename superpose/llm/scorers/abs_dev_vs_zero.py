@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from superpose.llm.scorers import Evidence, register
-from superpose.llm.scorers.calibrated import calibrated_prediction, pool
+from superpose.llm.scorers import register
+from superpose.llm.scorers.calibrated import CalibratedScorer, pool
 from superpose.llm.scoring import Score, undefined
 
 
@@ -18,13 +18,6 @@ def absolute_deviation_explained_vs_zero(true: list[np.ndarray], predicted: list
 
 
 @register
-class AbsoluteDeviationExplainedVsZero:
+class AbsoluteDeviationExplainedVsZero(CalibratedScorer):
     name = "abs_dev_explained_vs_zero"
-    side = "input"
-
-    def score(self, evidence: Evidence) -> Score:
-        sim = evidence.simulation()
-        predicted = calibrated_prediction(sim)
-        if isinstance(predicted, Score):
-            return predicted
-        return absolute_deviation_explained_vs_zero(sim.test_true, predicted)
+    metric = staticmethod(absolute_deviation_explained_vs_zero)

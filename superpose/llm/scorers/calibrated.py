@@ -1,17 +1,18 @@
-"""The calibrated prediction shared by the R^2 and absolute-deviation scorers (not a scorer)."""
+"""The calibrated prediction shared by the R^2 and absolute-deviation scorers, and their base class."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ClassVar
+
 import numpy as np
 
-from superpose.llm.scorers import Simulation
-from superpose.llm.scoring import Score, fit_calibration, undefined
+from superpose.llm.scorers import Evidence, Simulation
+from superpose.llm.scoring import Score, fit_calibration, pool, undefined
 
+__all__ = ["CalibratedScorer", "calibrated_prediction", "pool"]
 
-def pool(parts: list[np.ndarray]) -> np.ndarray:
-    if not parts:
-        return np.zeros(0)
-    return np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in parts])
+Metric = Callable[[list[np.ndarray], list[np.ndarray]], Score]
 
 
 def calibrated_prediction(sim: Simulation) -> list[np.ndarray] | Score:
@@ -25,3 +26,16 @@ def calibrated_prediction(sim: Simulation) -> list[np.ndarray] | Score:
         return undefined("no calibration records" if pool(sim.cal_sim).size == 0
                          else "simulated activations are constant on the calibration set")
     return [cal.apply(s) for s in sim.test_sim]
+
+
+class CalibratedScorer:
+    """An input-side scorer comparing true held-out activations with the calibrated prediction;
+    a subclass names itself and its ``metric(true, predicted) -> Score``."""
+
+    side: ClassVar[str] = "input"
+    metric: ClassVar[Metric]
+
+    def score(self, evidence: Evidence) -> Score:
+        sim = evidence.simulation()
+        predicted = calibrated_prediction(sim)
+        return predicted if isinstance(predicted, Score) else type(self).metric(sim.test_true, predicted)

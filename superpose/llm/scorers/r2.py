@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from superpose.llm.scorers import Evidence, register
-from superpose.llm.scorers.calibrated import calibrated_prediction
-from superpose.llm.scoring import Score, r_squared
+from superpose.llm.scorers import register
+from superpose.llm.scorers.calibrated import CalibratedScorer
+from superpose.llm.scoring import r_squared
 
 
 @register
-class RSquared:
+class RSquared(CalibratedScorer):
     name = "r2"
-    side = "input"
-
-    def score(self, evidence: Evidence) -> Score:
-        sim = evidence.simulation()
-        predicted = calibrated_prediction(sim)
-        return predicted if isinstance(predicted, Score) else r_squared(sim.test_true, predicted)
+    metric = staticmethod(r_squared)

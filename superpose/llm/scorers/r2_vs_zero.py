@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from superpose.llm.scorers import Evidence, register
-from superpose.llm.scorers.calibrated import calibrated_prediction, pool
+from superpose.llm.scorers import register
+from superpose.llm.scorers.calibrated import CalibratedScorer, pool
 from superpose.llm.scoring import Score, undefined
 
 
@@ -22,11 +22,6 @@ def r_squared_vs_zero(true: list[np.ndarray], predicted: list[np.ndarray]) -> Sc
 
 
 @register
-class RSquaredVsZero:
+class RSquaredVsZero(CalibratedScorer):
     name = "r2_vs_zero"
-    side = "input"
-
-    def score(self, evidence: Evidence) -> Score:
-        sim = evidence.simulation()
-        predicted = calibrated_prediction(sim)
-        return predicted if isinstance(predicted, Score) else r_squared_vs_zero(sim.test_true, predicted)
+    metric = staticmethod(r_squared_vs_zero)
