@@ -37,7 +37,6 @@ def run(args: argparse.Namespace) -> dict:
     from superpose.llm.evaluate import score_explanation
     from superpose.llm.formats import RecordStore
     from superpose.llm.local_models import load_local_model
-    from superpose.llm.simulate import AllAtOnceSimulator
 
     torch.set_num_threads(args.threads)
     store = RecordStore(args.records)
@@ -47,54 +46,69 @@ def run(args: argparse.Namespace) -> dict:
 
     cache = DiskCache(args.cache) if args.cache else None
     client = LocalChatClient(explainer.model, explainer.tokenizer, explainer.name, cache)
+    from superpose.llm.clients import Backend
     from superpose.llm.embedding import SentenceEncoder
+    from superpose.llm.simulators import SimulatorContext, make_simulator
 
     encoder = SentenceEncoder()
-    sim_model = load_local_model(args.simulator)
-    simulator = AllAtOnceSimulator(sim_model.model, sim_model.tokenizer, sim_model.name)
-    rows = []
+    kind = "embedding" if args.simulator == "embedding" else "all-at-once"
+    simulator = make_simulator(kind, SimulatorContext(Backend(model=args.simulator)))
     start = time.monotonic()
+    chosen = []
     for neuron in neurons:
         records = store.neuron(args.layer, neuron)
-        if not records.top or records.stats["max"] <= 0:
-            continue
-        split = records.split()
-        scored = split.limited(args.score_records)
+        if records.top and records.stats["max"] > 0:
+            chosen.append((neuron, records.split()))
+    texts: dict[tuple[int, str], tuple[str, str]] = {}
+    for neuron, split in chosen:
         for name, build in PROMPTS.items():
             reply = client.complete(build(split.explain), max_tokens=48)
             try:
-                text = parse_explanation(reply)
+                texts[neuron, name] = (reply, parse_explanation(reply))
             except ValueError:
-                text = ""
-            corr = auc = None
-            if text:
-                scores = score_explanation(text, scored, simulator, encoder)
-                corr = scores.correlation.value
-                auc = scores.embedding_auc.value if scores.embedding_auc else None
-            rows.append({"neuron": neuron, "prompt": name, "reply": reply, "explanation": text,
-                         "words": len(text.split()), "correlation": corr, "embedding_auc": auc})
-            print(f"{neuron:5d} {name:6s} r={corr if corr is None else round(corr, 3)} "
-                  f"auc={auc} {text!r}", flush=True)
+                texts[neuron, name] = (reply, "")
+    rows = []
+    for i, (neuron, split) in enumerate(chosen):
+        scored = split.limited(args.score_records)
+        partner = chosen[(i + 1) % len(chosen)][0]  # shuffled control: the next neuron's text
+        for name in PROMPTS:
+            reply, text = texts[neuron, name]
+            row = {"neuron": neuron, "prompt": name, "reply": reply, "explanation": text,
+                   "words": len(text.split()), "shuffled_from": partner}
+            for key, given in (("", text), ("shuffled_", texts[partner, name][1])):
+                corr = auc = None
+                if given:
+                    scores = score_explanation(given, scored, simulator, encoder)
+                    corr = scores.correlation.value
+                    auc = scores.embedding_auc.value if scores.embedding_auc else None
+                row[f"{key}correlation"], row[f"{key}embedding_auc"] = corr, auc
+            row["margin"] = (row["correlation"] or 0.0) - (row["shuffled_correlation"] or 0.0)
+            rows.append(row)
+            print(f"{neuron:5d} {name:6s} r={_r(row['correlation'])} shuffled="
+                  f"{_r(row['shuffled_correlation'])} {text!r}", flush=True)
+    rng = np.random.default_rng(0)
     summary = {}
     for name in PROMPTS:
         mine = [r for r in rows if r["prompt"] == name]
         values = [r["correlation"] if r["correlation"] is not None else 0.0 for r in mine]
         aucs = [r["embedding_auc"] for r in mine if r["embedding_auc"] is not None]
+        margins = np.array([r["margin"] for r in mine])
         summary[name] = {"neurons": len(mine), "mean_correlation": float(np.mean(values)),
+                         "mean_margin_over_shuffled": float(margins.mean()),
+                         "margin_ci95": _interval(margins, rng),
+                         "beats_shuffled": int((margins > 0).sum()),
                          "mean_embedding_auc": float(np.mean(aucs)) if aucs else None,
                          "median_words": float(np.median([r["words"] for r in mine])),
                          "one_word": sum(r["words"] <= 1 for r in mine)}
-    pairs = [(a["correlation"] or 0.0, b["correlation"] or 0.0)
-             for a, b in zip(rows[0::2], rows[1::2], strict=True)]
-    diff = np.array([b - a for a, b in pairs])
-    rng = np.random.default_rng(0)
-    boot = [float(np.mean(rng.choice(diff, diff.size))) for _ in range(2000)] if diff.size else []
+    diff = np.array([b["margin"] - a["margin"] for a, b in zip(rows[0::2], rows[1::2], strict=True)])
+    boot = _interval(diff, rng)
     result = {"parameters": vars(args), "records_model": store.model, "versions": versions(),
               "seconds": round(time.monotonic() - start, 1), "summary": summary,
               "example_minus_plain": {
+                  "of": "margin over the shuffled control (correlation minus the correlation of the "
+                        "next neuron's explanation on this neuron's records)",
                   "mean": float(diff.mean()) if diff.size else None,
-                  "ci95": [float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))]
-                  if boot else None,
+                  "ci95": boot,
                   "example_better": int((diff > 0).sum()),
                   "plain_better": int((diff < 0).sum())},
               "rows": rows}
@@ -104,31 +118,51 @@ def run(args: argparse.Namespace) -> dict:
     return result
 
 
+def _r(value: float | None) -> str:
+    return "undef" if value is None else f"{value:+.3f}"
+
+
+def _records(p: dict) -> str:
+    k = p["score_records"]
+    return "all top and random records" if k == 0 else f"at most {k} top and {k} random records"
+
+
+def _interval(values: np.ndarray, rng: np.random.Generator) -> list[float] | None:
+    """Bootstrap 95% interval of the mean (2000 resamples)."""
+    if not values.size:
+        return None
+    boot = [float(np.mean(rng.choice(values, values.size))) for _ in range(2000)]
+    return [float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))]
+
+
 def markdown(result: dict) -> str:
     p, d = result["parameters"], result["example_minus_plain"]
     lines = ["# Explainer prompts compared", "",
              f"Explainer {p['explainer']}, simulator {p['simulator']}, records of "
              f"{result['records_model']} layer {p['layer']} neurons {p['neurons']}; each "
-             f"explanation scored on at most {p['score_records']} top and {p['score_records']} "
-             "random records of the calibration and held-out sets (correlation pooled over "
-             "held-out tokens; an empty explanation counts 0).", "",
-             "| prompt | neurons | mean correlation | mean embedding AUC | median words | "
-             "one-word answers |", "|---|---|---|---|---|---|"]
+             f"explanation scored on {_records(p)} of the calibration and held-out sets "
+             "(correlation pooled over "
+             "held-out tokens; an empty explanation counts 0). Shuffled control: the next "
+             "neuron's explanation from the same prompt, scored on this neuron's records; "
+             "intervals: 95% bootstrap over neurons.", "",
+             "| prompt | neurons | mean correlation | minus shuffled (95% interval) | beats shuffled | "
+             "mean embedding AUC | median words | one-word answers |", "|---|---|---|---|---|---|---|---|"]
     for name, s in result["summary"].items():
         auc = "n/a" if s["mean_embedding_auc"] is None else f"{s['mean_embedding_auc']:.3f}"
-        lines.append(f"| {name} | {s['neurons']} | {s['mean_correlation']:.3f} | {auc} | "
-                     f"{s['median_words']:.0f} | {s['one_word']} |")
+        m = s["margin_ci95"]
+        lines.append(f"| {name} | {s['neurons']} | {s['mean_correlation']:.3f} | "
+                     f"{s['mean_margin_over_shuffled']:+.3f} [{m[0]:+.3f}, {m[1]:+.3f}] | "
+                     f"{s['beats_shuffled']} | {auc} | {s['median_words']:.0f} | {s['one_word']} |")
     ci = d["ci95"]
-    lines += ["", f"Example minus plain, per neuron: mean {d['mean']:+.3f}"
+    lines += ["", f"Example minus plain, per neuron, in margin over the shuffled control: mean {d['mean']:+.3f}"
               + (f", bootstrap 95% interval [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
               + f"; example better on {d['example_better']}, plain on {d['plain_better']}.", "",
-              "| neuron | prompt | correlation | embedding AUC | explanation |",
-              "|---|---|---|---|---|"]
+              "| neuron | prompt | correlation | shuffled | embedding AUC | explanation |",
+              "|---|---|---|---|---|---|"]
     for r in result["rows"]:
-        corr = "undef" if r["correlation"] is None else f"{r['correlation']:+.3f}"
         auc = "undef" if r["embedding_auc"] is None else f"{r['embedding_auc']:.3f}"
-        lines.append(f"| {r['neuron']} | {r['prompt']} | {corr} | {auc} | "
-                     f"{r['explanation']} |")
+        lines.append(f"| {r['neuron']} | {r['prompt']} | {_r(r['correlation'])} | "
+                     f"{_r(r['shuffled_correlation'])} | {auc} | {r['explanation']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -139,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--layer", type=int, required=True)
     parser.add_argument("--neurons", default="0-9")
     parser.add_argument("--explainer", default="qwen2.5-coder-0.5b")
-    parser.add_argument("--simulator", default="smollm2-135m")
+    parser.add_argument("--simulator", default="embedding",
+                        help="'embedding' (MiniLM, judge-free) or a local model simulating all at once")
     parser.add_argument("--score-records", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cache", default=None,

@@ -76,7 +76,6 @@ def run(args: argparse.Namespace) -> dict:
 
     from superpose.core.provenance import versions
     from superpose.llm.local_models import load_local_model
-    from superpose.llm.simulate import AllAtOnceSimulator
 
     torch.set_num_threads(args.threads)
     puzzles = [p for p in PUZZLES if not args.puzzles or p.name in args.puzzles]
@@ -95,8 +94,7 @@ def run(args: argparse.Namespace) -> dict:
         "baseline_explanation": args.baseline, "versions": versions(),
         "per_puzzle": [], "runs": []}
     for name in args.simulators:
-        lm = load_local_model(name)
-        sim = AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name)
+        sim = build_simulator(name)
         start, cpu = time.monotonic(), time.process_time()
         for p in puzzles:
             recs = records[p.name]
@@ -105,8 +103,8 @@ def run(args: argparse.Namespace) -> dict:
             texts = [p.explanation, *false_explanations(index[p.name], args.n_false, args.seed)]
             preds = [sim.simulate(t, seqs) for t in texts]
             neutral = sim.simulate(args.baseline, seqs)
-            variants = {lm.name: preds,
-                        f"{lm.name} contrast": [[a - b for a, b in zip(pr, neutral, strict=True)]
+            variants = {sim.name: preds,
+                        f"{sim.name} contrast": [[a - b for a, b in zip(pr, neutral, strict=True)]
                                                 for pr in preds]}
             for label, values in variants.items():
                 row = {"simulator": label, "puzzle": p.name, "kind": p.kind,
@@ -122,14 +120,28 @@ def run(args: argparse.Namespace) -> dict:
                       f"false={_fmt(row['best_false_correlation'])} "
                       f"CI=[{_fmt(row['margin_ci_low'])}, {_fmt(row['margin_ci_high'])}] "
                       f"{'WIN' if row['clean_win'] else ''}", flush=True)
-            results["runs"] = [r for r in results["runs"] if r["model"] != lm.name] + [{
-                "model": lm.name, "puzzles": sum(1 for r in results["per_puzzle"]
-                                                 if r["simulator"] == lm.name),
+            results["runs"] = [r for r in results["runs"] if r["model"] != sim.name] + [{
+                "model": sim.name, "method": sim.method,
+                "puzzles": sum(1 for r in results["per_puzzle"] if r["simulator"] == sim.name),
                 "wall_seconds": round(time.monotonic() - start, 1),
                 "cpu_seconds": round(time.process_time() - cpu, 1)}]
             save(results, out)  # after every puzzle, so a stopped run keeps what it did
-        del sim, lm
+        del sim
     return results
+
+
+def build_simulator(name: str) -> Any:
+    """``embedding`` (or another registered simulator that needs no language model), else the
+    all-at-once simulator on the local model ``name``."""
+    from superpose.llm.clients import Backend
+    from superpose.llm.local_models import load_local_model
+    from superpose.llm.simulate import AllAtOnceSimulator
+    from superpose.llm.simulators import SimulatorContext, make_simulator
+
+    if name == "embedding":
+        return make_simulator(name, SimulatorContext(Backend()))
+    lm = load_local_model(name)
+    return AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name)
 
 
 def merge(parts: list[dict]) -> dict:
@@ -219,8 +231,9 @@ def markdown(results: dict) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--simulators", nargs="+", default=["qwen2.5-coder-0.5b",
-                                                            "smollm2-135m"])
+    parser.add_argument("--simulators", nargs="+", default=["embedding", "qwen2.5-coder-0.5b",
+                                                            "smollm2-135m"],
+                        help="'embedding' (the MiniLM simulator) or local models simulating all at once")
     parser.add_argument("--subject", default="smollm2-135m",
                         help="model whose tokenizer cuts the corpus into record tokens")
     parser.add_argument("--corpus-source", default="default")

@@ -128,7 +128,7 @@ def test_compare_exits_non_zero_when_a_score_failed(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(superpose.compare, "compare", fake_compare)
     monkeypatch.setattr(local_models, "load_local_model", lambda *a, **k: type(
         "LM", (), {"model": None, "tokenizer": None, "name": "x"})())
-    monkeypatch.setattr("superpose.llm.simulate.AllAtOnceSimulator", lambda *a, **k: None)
+    monkeypatch.setattr("superpose.llm.simulators.make_simulator", lambda *a, **k: None)
     monkeypatch.setattr("superpose.llm.steering.Steerer", lambda *a, **k: None)
     monkeypatch.setattr("superpose.llm.formats.RecordStore", lambda *a, **k: type(
         "Store", (), {"meta": {}, "model": "x"})())

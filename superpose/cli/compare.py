@@ -9,6 +9,12 @@ from superpose.cli.args import Command, option
 from superpose.models.device import Placement
 
 
+def _simulator_names() -> list[str]:
+    from superpose.llm.simulators import simulator_kinds
+
+    return [name for name in simulator_kinds() if name not in ("prompt-logprobs", "chat-numbers")]
+
+
 @dataclass
 class CompareArgs:
     """Compare topics with LLM explanations on the input side and on the output side.
@@ -34,8 +40,14 @@ class CompareArgs:
     out: str = option("output folder", metavar="DIR")
     records: str | None = option("activation records folder (default: the --explanations folder)", None,
                                  metavar="DIR")
-    simulator: str = option("local simulator model (smollm2-135m, qwen2.5-coder-0.5b, folder)", "smollm2-135m",
-                            metavar="NAME")
+    simulator: str = option("input-side simulator: all-at-once (the method's, on --model), embedding "
+                            "(all-MiniLM-L6-v2 similarity of each token to the text: judge-free, no LLM), or "
+                            "another registered simulator", "all-at-once", metavar="NAME",
+                            choices=_simulator_names)
+    model: str = option("local model of LLM simulators (smollm2-135m, qwen2.5-coder-0.5b, folder)", "smollm2-135m",
+                        metavar="NAME")
+    contrast: bool = option("simulator variant: subtract its predictions under a neutral explanation (not "
+                            "OpenAI's method)", False)
     max_topics: int = option("positive (and negative) topics joined into a neuron's topic text", 1, metavar="N")
     embedding: bool = option("also score with all-MiniLM-L6-v2 embeddings (AUC, input side)", False)
     batch_size: int = option("sequences per simulator forward pass", 4, metavar="N")
@@ -61,10 +73,12 @@ def run_compare(args: CompareArgs) -> int:
     set_torch_threads(args.threads)
     from superpose.compare import CompareParams, compare
     from superpose.core.errors import SuperposeError
+    from superpose.llm.clients import Backend
     from superpose.llm.formats import RecordStore
     from superpose.llm.jobs import latest_failures
     from superpose.llm.local_models import load_local_model
-    from superpose.llm.simulate import AllAtOnceSimulator
+    from superpose.llm.simulators import SimulatorContext, make_simulator
+    from superpose.llm.simulators.contrast import ContrastSimulator
     from superpose.llm.steering import Steerer, SteeringParams
 
     params = CompareParams(max_topics=args.max_topics, score_records=args.score_records,
@@ -78,11 +92,14 @@ def run_compare(args: CompareArgs) -> int:
         raise SuperposeError(f"{file} does not exist: pass the file written by `superpose explain` (or its folder)")
     records = args.records or (str(given) if given.is_dir() else str(given.parent))
     store = RecordStore(records)
-    lm = load_local_model(args.simulator, device=placement)
-    simulator = AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name + placement.name_suffix(), args.batch_size)
+    context = SimulatorContext(Backend(kind="local", model=args.model, placement=placement), args.batch_size)
+    simulator = make_simulator(args.simulator, context)
+    if args.contrast:
+        simulator = ContrastSimulator(simulator)
     source = store.meta.get("model_source") or store.model
     # The steering scorer keeps its tensors on the CPU (llm/steering.py): its model stays there in float32.
-    steered = lm if lm.name == store.model and placement.is_default else load_local_model(source)
+    lm = context.built_model()
+    steered = lm if lm is not None and lm.name == store.model and placement.is_default else load_local_model(source)
     out = compare(args.results, file, records, args.out, simulator=simulator,
                   steerer=Steerer(steered, params=steering), params=params, progress=args.progress)
     print((out / "summary.md").read_text(encoding="utf-8"))

@@ -6,8 +6,9 @@ records. A simulator file registers a builder with :func:`register_simulator`;
 new file in this folder (or a :func:`register_simulator` call anywhere before use).
 
 Built in: ``all-at-once`` (local model, the method's simulator), ``prompt-logprobs`` (the same
-method on an OpenAI-compatible server that returns prompt logprobs) and ``chat-numbers`` (the
-labelled fallback for servers that cannot). ``auto`` picks ``all-at-once`` for the local
+method on an OpenAI-compatible server that returns prompt logprobs), ``chat-numbers`` (the
+labelled fallback for servers that cannot) and ``embedding`` (no LLM: MiniLM similarity of each
+token to the explanation). ``auto`` picks ``all-at-once`` for the local
 back-end and ``prompt-logprobs`` for a server. :class:`ContrastSimulator` wraps any of them.
 """
 
@@ -42,6 +43,10 @@ class SimulatorContext:
 
             self._built["model"] = load_local_model(self.backend.model, device=self.backend.placement)
         return self._built["model"]
+
+    def built_model(self) -> Any:
+        """The local model if a simulator has loaded it, else None (so callers can share it)."""
+        return self._built.get("model")
 
     def client(self) -> ChatClient:
         if "client" not in self._built:

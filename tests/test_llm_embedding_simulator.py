@@ -1,0 +1,78 @@
+"""The embedding simulator: registered, order-independent, refuses an empty explanation, and on
+the packaged MiniLM follows what an explanation names."""
+
+import numpy as np
+import pytest
+
+from superpose.cli import main
+from superpose.llm.clients import Backend
+from superpose.llm.formats import read_jsonl
+from superpose.llm.simulators import SimulationError, SimulatorContext, make_simulator, simulator_kinds
+from superpose.llm.simulators.embedding import EmbeddingSimulator, token_text
+from tests.llm_helpers import make_records
+
+
+class CountingEncoder:
+    """Unit vectors from a fixed table (unknown text: a vector of its own); counts calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts):
+        self.calls.append(list(texts))
+        out = []
+        for text in texts:
+            v = np.zeros(4)
+            v[{"red colours": 0, "red": 0, "blue": 0, "the": 1}.get(text, 2 + len(text) % 2)] = 1.0
+            if text == "blue":
+                v[1] = 1.0
+            out.append(v / np.linalg.norm(v))
+        return np.array(out)
+
+
+def test_values_are_ten_times_the_cosine_and_independent_of_order():
+    sim = EmbeddingSimulator(CountingEncoder())
+    got = sim.simulate("red colours", [[" red", " the", " blue"], []])
+    assert np.allclose(got[0], [10.0, 0.0, 10 / np.sqrt(2)]) and got[1].size == 0
+    other = EmbeddingSimulator(CountingEncoder())
+    other.simulate("red colours", [[" blue", "x"]])  # a different history of cached tokens
+    assert np.array_equal(other.simulate("red colours", [[" red", " the", " blue"]])[0], got[0])
+
+
+def test_each_distinct_text_is_embedded_once_and_alone():
+    encoder = CountingEncoder()
+    sim = EmbeddingSimulator(encoder)
+    sim.simulate("red colours", [[" red", " red", "red"]])
+    sim.simulate("red colours", [[" red"]])
+    assert encoder.calls == [["red colours"], ["red"]]
+    assert token_text(" red ") == "red" and token_text("\n") == "\n"
+
+
+def test_an_empty_explanation_is_refused():
+    with pytest.raises(SimulationError, match="explanation is empty"):
+        EmbeddingSimulator(CountingEncoder()).simulate("  ", [[" red"]])
+
+
+def test_registered_and_reachable_from_score_and_compare_help(capsys):
+    assert "embedding" in simulator_kinds()
+    with pytest.raises(SystemExit) as done:
+        main(["compare", "--help"])
+    assert done.value.code == 0 and "embedding (all-MiniLM-L6-v2" in capsys.readouterr().out
+
+
+def test_real_minilm_follows_the_named_kind_of_word(tmp_path):
+    sim = make_simulator("embedding", SimulatorContext(Backend()))
+    tokens = [" The", " red", " car", " and", " the", " green", " door"]
+    values = sim.simulate("colour names such as blue or yellow", [tokens])[0]
+    colours = values[[1, 5]]
+    others = values[[0, 2, 3, 4, 6]]
+    assert colours.min() > others.max()
+    # through the CLI: every neuron of the test records gets a score row from this simulator
+    records = make_records(tmp_path / "rec")
+    scores = tmp_path / "s.jsonl"
+    assert main(["score", "--records", str(records), "--explanation", "alpha", "--layer", "0",
+                 "--neurons", "0-1", "--simulator", "embedding", "--out", str(scores),
+                 "--no-embedding", "--no-progress"]) == 0
+    rows = list(read_jsonl(scores))
+    assert {r["neuron"] for r in rows} == {0, 1}
+    assert all(r["scores"]["simulator"] == "embedding (all-MiniLM-L6-v2)" for r in rows)
