@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> dict:
         "baseline_explanation": args.baseline, "versions": versions(),
         "per_puzzle": [], "runs": []}
     for name in args.simulators:
-        sim = build_simulator(name)
+        sim = build_simulator(name, args.server)
         start, cpu = time.monotonic(), time.process_time()
         for p in puzzles:
             recs = records[p.name]
@@ -130,9 +130,10 @@ def run(args: argparse.Namespace) -> dict:
     return results
 
 
-def build_simulator(name: str) -> Any:
-    """``embedding`` (or another registered simulator that needs no language model), else the
-    all-at-once simulator on the local model ``name``."""
+def build_simulator(name: str, server: str | None = None) -> Any:
+    """``embedding`` (the MiniLM simulator), ``server:MODEL`` (the all-at-once method from the
+    prompt logprobs of the OpenAI-compatible server at ``server``), else the all-at-once
+    simulator on the local model ``name``."""
     from superpose.llm.clients import Backend
     from superpose.llm.local_models import load_local_model
     from superpose.llm.simulate import AllAtOnceSimulator
@@ -140,13 +141,19 @@ def build_simulator(name: str) -> Any:
 
     if name == "embedding":
         return make_simulator(name, SimulatorContext(Backend()))
+    if name.startswith("server:"):
+        if not server:
+            raise SystemExit(f"{name} needs --server URL (an OpenAI-compatible /v1 endpoint)")
+        backend = Backend(kind="openai", model=name.split(":", 1)[1], base_url=server, concurrency=1,
+                          timeout=600.0)
+        return make_simulator("prompt-logprobs", SimulatorContext(backend))
     lm = load_local_model(name)
     return AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name)
 
 
 def merge(parts: list[dict]) -> dict:
     """One result from runs that differ only in their simulators."""
-    keep = ("simulators", "out", "merge")
+    keep = ("simulators", "out", "merge", "server")
     first = {k: v for k, v in parts[0]["parameters"].items() if k not in keep}
     for part in parts[1:]:
         other = {k: v for k, v in part["parameters"].items() if k not in keep}
@@ -233,7 +240,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--simulators", nargs="+", default=["embedding", "qwen2.5-coder-0.5b",
                                                             "smollm2-135m"],
-                        help="'embedding' (the MiniLM simulator) or local models simulating all at once")
+                        help="'embedding' (the MiniLM simulator), server:MODEL (see --server) or "
+                             "local models simulating all at once")
+    parser.add_argument("--server", default=None, metavar="URL",
+                        help="OpenAI-compatible endpoint (e.g. http://127.0.0.1:8080/v1) for "
+                             "simulators named server:MODEL (needs OPENAI_API_KEY, any value locally)")
     parser.add_argument("--subject", default="smollm2-135m",
                         help="model whose tokenizer cuts the corpus into record tokens")
     parser.add_argument("--corpus-source", default="default")

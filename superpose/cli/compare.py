@@ -21,7 +21,8 @@ class CompareArgs:
 
     One text per neuron and source: its best --max-topics positive topics ("words such as ...")
     and its LLM explanation. Input side: correlation of simulated with true activations pooled
-    over held-out records (also R^2 and absolute deviation explained, ours and OpenAI's).
+    over held-out records (also R^2 and absolute deviation explained, ours and OpenAI's), by
+    --simulator (default: MiniLM embeddings, no LLM).
     Output side: the unit is clamped to --steer-gain x the --steer-quantile of its top records'
     peak activations while the records' model reads fixed neutral prompts; a text scores by how
     much its words gain in log-probability under steering, as an AUC against other neurons'
@@ -40,10 +41,10 @@ class CompareArgs:
     out: str = option("output folder", metavar="DIR")
     records: str | None = option("activation records folder (default: the --explanations folder)", None,
                                  metavar="DIR")
-    simulator: str = option("input-side simulator: all-at-once (the method's, on --model), embedding "
-                            "(all-MiniLM-L6-v2 similarity of each token to the text: judge-free, no LLM), or "
-                            "another registered simulator", "all-at-once", metavar="NAME",
-                            choices=_simulator_names)
+    simulator: str = option("input-side simulator: embedding (all-MiniLM-L6-v2 similarity of each token to the "
+                            "text: judge-free, no LLM; the default because it tells true from false explanations "
+                            "far more often, README), all-at-once (the method's, on --model), or another "
+                            "registered simulator", "embedding", metavar="NAME", choices=_simulator_names)
     model: str = option("local model of LLM simulators (smollm2-135m, qwen2.5-coder-0.5b, folder)", "smollm2-135m",
                         metavar="NAME")
     contrast: bool = option("simulator variant: subtract its predictions under a neutral explanation (not "

@@ -1,0 +1,74 @@
+"""The comparison's helper scripts on hand-made inputs: the top-tokens baseline and the cost reader."""
+
+import gzip
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from superpose.llm.formats import ActivationRecord
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_top_tokens_takes_the_strongest_distinct_tokens_above_zero():
+    top_tokens = _script("top_tokens_baseline").top_tokens
+    records = [ActivationRecord([" red", " car", " red", "\n"], np.array([0.5, 0.1, 0.9, 2.0])),
+               ActivationRecord(["blue", " the", " Red"], np.array([0.7, -1.0, 0.0]))]
+    assert top_tokens(records, 5) == ["red", "blue", "car"]  # "\n" is whitespace; -1 and 0 never fire
+    assert top_tokens(records, 1) == ["red"]
+    assert top_tokens([ActivationRecord([" a"], np.array([0.0]))], 3) == []
+
+
+def test_top_tokens_baseline_writes_explain_rows(tmp_path):
+    from tests.llm_helpers import make_records
+
+    records = make_records(tmp_path / "rec")
+    out = tmp_path / "t.jsonl"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "top_tokens_baseline.py"), "--records",
+                           str(records), "--layers", "0", "--neurons", "0-2", "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["neuron"] for r in rows] == [0, 1, 2]
+    assert rows[0]["explanation"] == "the tokens alpha" and rows[1]["explanation"] == "the tokens beta"
+    assert rows[2]["status"] == "dead"  # the helper's third neuron never fires
+
+
+def test_neuron_cost_sums_each_stage_per_neuron(tmp_path):
+    cost = _script("bench_neuron_cost")
+    rows = {"explanations.jsonl": [{"layer": 1, "neuron": 0, "status": "ok", "seconds": 4.0},
+                                   {"layer": 1, "neuron": 1, "status": "error", "seconds": 9.0}],
+            "scores.jsonl": [{"layer": 1, "neuron": 0, "status": "ok", "seconds": 0.5},
+                             {"layer": 1, "neuron": 0, "status": "ok", "seconds": 0.25},
+                             {"layer": 1, "neuron": 1, "status": "ok", "seconds": 1.0}],
+            "steering.jsonl": [{"layer": 1, "neuron": 0, "status": "ok", "seconds": 2.0},
+                               {"layer": 1, "neuron": 1, "status": "ok", "seconds": 2.0}]}
+    for name, items in rows.items():
+        text = "".join(json.dumps(r) + "\n" for r in items)
+        if name == "scores.jsonl":
+            (tmp_path / (name + ".gz")).write_bytes(gzip.compress(text.encode()))
+        else:
+            (tmp_path / name).write_text(text)
+    got = cost.per_neuron(tmp_path)
+    assert got == {(1, 0): {"explain": 4.0, "input": 0.75, "output": 2.0}}  # neuron 1's explain failed
+    assert cost.describe([1.0, 2.0, 3.0]) == {"median": 2.0, "p90": 2.8, "max": 3.0}
+
+
+@pytest.mark.parametrize("name", ["bench_puzzles", "bench_explainer", "compare_real", "bench_neuron_cost",
+                                  "top_tokens_baseline"])
+def test_scripts_explain_themselves(name):
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / f"{name}.py"), "--help"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0 and "usage:" in done.stdout
