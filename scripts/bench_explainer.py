@@ -1,10 +1,11 @@
 """Explainer prompts compared: which one's explanations score better on held-out records?
 
-Both prompts explain the same real neurons with the same local chat model (greedy); every
-explanation is scored by the same simulator on the same held-out records (correlation pooled
-over held-out tokens, and the embedding AUC). "plain" is the default prompt; "example" adds
-one worked exchange and asks for 3-8 words with examples
-(:func:`superpose.llm.prompts.explanation_messages` with ``example=True``).
+Every prompt style explains the same real neurons with the same local chat model (greedy);
+every explanation is scored by the same simulator on the same held-out records (correlation
+pooled over held-out tokens, and the embedding AUC) next to a shuffled control (the next
+neuron's explanation from the same prompt). "plain" is the default prompt; "example" adds one
+worked exchange and asks for 3-8 words with examples; "tokens" asks for the strongest firing
+tokens and what they share (:func:`superpose.llm.prompts.explanation_messages`, ``style``).
 
     python scripts/bench_explainer.py --records llm/smollm2-135m --layer 15 --neurons 0-9
 
@@ -21,10 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from superpose.llm.prompts import explanation_messages, parse_explanation
+from superpose.llm.prompts import STYLES, explanation_messages, parse_explanation
 
-PROMPTS = {"plain": explanation_messages,
-           "example": partial(explanation_messages, example=True)}
+PROMPTS = {style: partial(explanation_messages, style=style) for style in STYLES}
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -100,17 +100,20 @@ def run(args: argparse.Namespace) -> dict:
                          "mean_embedding_auc": float(np.mean(aucs)) if aucs else None,
                          "median_words": float(np.median([r["words"] for r in mine])),
                          "one_word": sum(r["words"] <= 1 for r in mine)}
-    diff = np.array([b["margin"] - a["margin"] for a, b in zip(rows[0::2], rows[1::2], strict=True)])
-    boot = _interval(diff, rng)
+    by = {(r["neuron"], r["prompt"]): r["margin"] for r in rows}
+    against_plain = {}
+    for name in PROMPTS:
+        if name == "plain":
+            continue
+        diff = np.array([by[n, name] - by[n, "plain"] for n, _ in chosen])
+        against_plain[name] = {"mean": float(diff.mean()) if diff.size else None,
+                               "ci95": _interval(diff, rng), "better": int((diff > 0).sum()),
+                               "plain_better": int((diff < 0).sum())}
     result = {"parameters": vars(args), "records_model": store.model, "versions": versions(),
               "seconds": round(time.monotonic() - start, 1), "summary": summary,
-              "example_minus_plain": {
-                  "of": "margin over the shuffled control (correlation minus the correlation of the "
-                        "next neuron's explanation on this neuron's records)",
-                  "mean": float(diff.mean()) if diff.size else None,
-                  "ci95": boot,
-                  "example_better": int((diff > 0).sum()),
-                  "plain_better": int((diff < 0).sum())},
+              "minus_plain_of": "margin over the shuffled control (correlation minus the correlation "
+                                "of the next neuron's explanation on this neuron's records)",
+              "minus_plain": against_plain,
               "rows": rows}
     out = Path(args.out)
     write_json_atomic(out.with_suffix(".json"), result)
@@ -136,7 +139,7 @@ def _interval(values: np.ndarray, rng: np.random.Generator) -> list[float] | Non
 
 
 def markdown(result: dict) -> str:
-    p, d = result["parameters"], result["example_minus_plain"]
+    p = result["parameters"]
     lines = ["# Explainer prompts compared", "",
              f"Explainer {p['explainer']}, simulator {p['simulator']}, records of "
              f"{result['records_model']} layer {p['layer']} neurons {p['neurons']}; each "
@@ -153,10 +156,13 @@ def markdown(result: dict) -> str:
         lines.append(f"| {name} | {s['neurons']} | {s['mean_correlation']:.3f} | "
                      f"{s['mean_margin_over_shuffled']:+.3f} [{m[0]:+.3f}, {m[1]:+.3f}] | "
                      f"{s['beats_shuffled']} | {auc} | {s['median_words']:.0f} | {s['one_word']} |")
-    ci = d["ci95"]
-    lines += ["", f"Example minus plain, per neuron, in margin over the shuffled control: mean {d['mean']:+.3f}"
-              + (f", bootstrap 95% interval [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
-              + f"; example better on {d['example_better']}, plain on {d['plain_better']}.", "",
+    lines.append("")
+    for name, d in result["minus_plain"].items():
+        ci = d["ci95"]
+        lines.append(f"{name.capitalize()} minus plain, per neuron, in margin over the shuffled control: "
+                     f"mean {d['mean']:+.3f}" + (f", bootstrap 95% interval [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
+                     + f"; {name} better on {d['better']}, plain on {d['plain_better']}.")
+    lines += ["",
               "| neuron | prompt | correlation | shuffled | embedding AUC | explanation |",
               "|---|---|---|---|---|---|"]
     for r in result["rows"]:

@@ -152,19 +152,35 @@ def build_simulator(name: str, server: str | None = None) -> Any:
 
 
 def merge(parts: list[dict]) -> dict:
-    """One result from runs that differ only in their simulators."""
-    keep = ("simulators", "out", "merge", "server")
+    """One result from runs that differ only in their simulators or in which puzzles they ran
+    (a simulator's puzzles split over several processes); a puzzle run twice by one simulator
+    is refused."""
+    keep = ("simulators", "out", "merge", "server", "puzzles")
     first = {k: v for k, v in parts[0]["parameters"].items() if k not in keep}
     for part in parts[1:]:
         other = {k: v for k, v in part["parameters"].items() if k not in keep}
         if other != first:
             raise SystemExit("cannot merge runs with different settings: "
                              f"{sorted(k for k in first if first[k] != other.get(k))}")
+    rows = [row for p in parts for row in p["per_puzzle"]]
+    seen = [(r["simulator"], r["puzzle"]) for r in rows]
+    if len(seen) != len(set(seen)):
+        raise SystemExit("cannot merge: a simulator ran the same puzzle in two of the runs")
+    runs: dict[str, dict] = {}
+    for run_ in (r for p in parts for r in p["runs"]):
+        if run_["model"] in runs:  # one simulator's puzzles in several processes: add them up
+            done = runs[run_["model"]]
+            for key in ("puzzles", "wall_seconds", "cpu_seconds"):
+                done[key] = round(done[key] + run_[key], 1)
+            done["processes"] = done.get("processes", 1) + 1
+        else:
+            runs[run_["model"]] = dict(run_)
     merged = dict(parts[0])
-    merged["parameters"] = dict(parts[0]["parameters"],
-                                simulators=[s for p in parts for s in p["parameters"]["simulators"]])
-    merged["per_puzzle"] = [row for p in parts for row in p["per_puzzle"]]
-    merged["runs"] = [run for p in parts for run in p["runs"]]
+    simulators = [s for p in parts for s in p["parameters"]["simulators"]]
+    merged["parameters"] = dict(parts[0]["parameters"], simulators=list(dict.fromkeys(simulators)),
+                                puzzles=[])
+    merged["per_puzzle"] = rows
+    merged["runs"] = list(runs.values())
     return merged
 
 
@@ -213,7 +229,8 @@ def markdown(results: dict) -> str:
         lines.append(f"| {name} | {wins} | {n} | {100 * wins / n:.0f}% |")
     lines += ["", "| model | puzzles | wall s | CPU s |", "|---|---|---|---|"]
     for r in results["runs"]:
-        lines.append(f"| {r['model']} | {r['puzzles']} | {r['wall_seconds']:.0f} | "
+        split = f" (summed over {r['processes']} processes)" if r.get("processes") else ""
+        lines.append(f"| {r['model']} | {r['puzzles']} | {r['wall_seconds']:.0f}{split} | "
                      f"{r['cpu_seconds']:.0f} |")
     n_puzzles = len(p["puzzles"]) or len(PUZZLES)
     for r in results["runs"]:

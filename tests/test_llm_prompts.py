@@ -46,6 +46,17 @@ def test_explanation_prompt_shows_firing_tokens_scaled_over_all_records():
     assert text.startswith("Tokens on which the neuron fired, strongest first: Monday, Friday")
 
 
+def test_the_tokens_style_asks_for_the_firing_tokens_and_unknown_styles_are_refused():
+    records = [ActivationRecord(["On", " Monday"], np.array([0, 4.0]))]
+    messages = explanation_messages(records, style="tokens")
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert "token, token, token: what is common" in messages[-1]["content"]
+    assert "Firing tokens: Monday (10)" in messages[-1]["content"]
+    assert explanation_messages(records, style="example") == explanation_messages(records, example=True)
+    with pytest.raises(ValueError, match="unknown explainer prompt style 'fancy'"):
+        explanation_messages(records, style="fancy")
+
+
 def test_explanation_prompt_windows_long_records_around_the_peak():
     tokens = [f" w{i}" for i in range(100)]
     acts = np.zeros(100)

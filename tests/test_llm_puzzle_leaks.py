@@ -7,6 +7,7 @@ import numpy as np
 from superpose.llm.formats import ActivationRecord
 from superpose.llm.prompts import (
     EXAMPLES,
+    STYLES,
     explanation_messages,
     number_list_messages,
     simulation_layout,
@@ -27,6 +28,7 @@ def prompt_texts() -> list[str]:
     texts = [simulation_layout(PLACEHOLDER, [" alpha"], top).text() for top in (9, 10)]
     texts += [m["content"] for example in (False, True)
               for m in explanation_messages([record], example=example)]
+    texts += [m["content"] for style in STYLES for m in explanation_messages([record], style=style)]
     texts += [m["content"] for m in number_list_messages(PLACEHOLDER, [" alpha"])]
     texts.append(ContrastSimulator.__init__.__defaults__[0])  # the neutral baseline explanation
     texts += [ex.explanation for ex in EXAMPLES]

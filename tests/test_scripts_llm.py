@@ -72,3 +72,23 @@ def test_scripts_explain_themselves(name):
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / f"{name}.py"), "--help"],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and "usage:" in done.stdout
+
+
+def _part(simulator: str, puzzles: list[str], seq_len: int = 16) -> dict:
+    return {"parameters": {"simulators": [simulator], "puzzles": puzzles, "seq_len": seq_len, "out": "x"},
+            "per_puzzle": [{"simulator": simulator, "puzzle": p, "clean_win": p == "a"} for p in puzzles],
+            "runs": [{"model": simulator, "puzzles": len(puzzles), "wall_seconds": 10.0, "cpu_seconds": 4.0}]}
+
+
+def test_puzzle_merge_adds_up_one_simulator_split_over_processes():
+    bench = _script("bench_puzzles")
+    merged = bench.merge([_part("m", ["a", "b"]), _part("m", ["c"]), _part("e", ["a", "b", "c"])])
+    assert [r["puzzle"] for r in merged["per_puzzle"]] == ["a", "b", "c", "a", "b", "c"]
+    assert merged["runs"][0] == {"model": "m", "puzzles": 3, "wall_seconds": 20.0, "cpu_seconds": 8.0,
+                                 "processes": 2}
+    assert merged["parameters"]["simulators"] == ["m", "e"] and merged["parameters"]["puzzles"] == []
+    assert bench.summary(merged) == [("m", 1, 3), ("e", 1, 3)]
+    with pytest.raises(SystemExit, match="same puzzle"):
+        bench.merge([_part("m", ["a"]), _part("m", ["a"])])
+    with pytest.raises(SystemExit, match="seq_len"):
+        bench.merge([_part("m", ["a"]), _part("m", ["b"], seq_len=24)])

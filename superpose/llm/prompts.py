@@ -30,6 +30,17 @@ EXPLAIN_SYSTEM_EXAMPLE = (
 )
 EXPLAIN_QUESTION_EXAMPLE = ("What does the neuron respond to? One phrase of 3 to 8 words, "
                             "with two or three firing tokens as examples.")
+# The "tokens" style asks for the firing tokens themselves first: small models otherwise name
+# the topic of the texts rather than what the firing tokens share.
+EXPLAIN_SYSTEM_TOKENS = (
+    "You study one neuron inside a language model. You are shown short texts and, for each "
+    "text, the tokens on which the neuron fired, with a strength from 1 (weak) to 10 (its "
+    "strongest). Answer with the three to five tokens that fire most strongly, then a few "
+    "words naming what is common to those tokens, in the form asked for, with no other text."
+)
+EXPLAIN_QUESTION_TOKENS = ("Which tokens make the neuron fire most, and what is common to those "
+                           "tokens? Reply as: token, token, token: what is common.")
+STYLES = ("plain", "example", "tokens")
 
 
 class DeadNeuronError(ValueError):
@@ -109,14 +120,22 @@ EXPLAIN_EXAMPLE = (
 
 
 def explanation_messages(records: Sequence[ActivationRecord], max_records: int = 10,
-                         window: int = 24, example: bool = False) -> list[Message]:
+                         window: int = 24, example: bool = False,
+                         style: str = "plain") -> list[Message]:
     """Chat messages asking for a one-line explanation of the neuron behind ``records``.
 
-    ``example`` adds one worked exchange (:data:`EXPLAIN_EXAMPLE`) before the neuron's records
-    and asks for a 3-8 word answer with examples. It is not the default: it has not yet been
-    shown to score better (``scripts/bench_explainer.py`` compares the two).
+    ``style`` "plain" asks for a short phrase; "tokens" asks for the strongest firing tokens
+    and what they share; "example" (or ``example=True``) adds one worked exchange
+    (:data:`EXPLAIN_EXAMPLE`) and asks for 3-8 words with examples. Plain is the default
+    because no other style has been shown to score better (``scripts/bench_explainer.py``).
     """
-    if not example:
+    if style not in STYLES:
+        raise ValueError(f"unknown explainer prompt style {style!r}; choose one of: {', '.join(STYLES)}")
+    if style == "tokens":
+        return [{"role": "system", "content": EXPLAIN_SYSTEM_TOKENS},
+                {"role": "user", "content": records_block(records, max_records, window)
+                 + "\n\n" + EXPLAIN_QUESTION_TOKENS}]
+    if not example and style == "plain":
         return [{"role": "system", "content": EXPLAIN_SYSTEM},
                 {"role": "user", "content": records_block(records, max_records, window)
                  + "\n\n" + EXPLAIN_QUESTION}]
