@@ -26,14 +26,15 @@ def minilm_folder() -> Path:
 class SentenceEncoder:
     """Unit-length sentence embeddings; cosine similarity is then a dot product."""
 
-    def __init__(self, folder: str | os.PathLike | None = None, batch_size: int = 32) -> None:
+    def __init__(self, folder: str | os.PathLike | None = None, batch_size: int = 32,
+                 device: str = "cpu") -> None:
         from transformers import AutoModel, AutoTokenizer
 
         path = Path(folder) if folder is not None else minilm_folder()
         # A local folder: never ask the hub (and change no process-wide setting to say so).
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
-        self.batch_size = batch_size
+        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval().to(device)
+        self.batch_size, self.device = batch_size, device
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         import torch
@@ -41,12 +42,12 @@ class SentenceEncoder:
         out = []
         for i in range(0, len(texts), self.batch_size):
             enc = self.tokenizer(list(texts[i:i + self.batch_size]), padding=True,
-                                 truncation=True, max_length=256, return_tensors="pt")
+                                 truncation=True, max_length=256, return_tensors="pt").to(self.device)
             with torch.inference_mode():
                 hidden = self.model(**enc).last_hidden_state
             mask = enc["attention_mask"].unsqueeze(-1).float()
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
+            out.append(torch.nn.functional.normalize(pooled, dim=-1).float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, 384))
 
 

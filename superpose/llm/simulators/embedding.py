@@ -58,6 +58,7 @@ class EmbeddingSimulator:
 @register_simulator("embedding", f"judge-free: 10 x cosine similarity of each token to the explanation "
                     f"({ENCODER_NAME}, no context; not OpenAI's method)")
 def build(ctx: SimulatorContext) -> EmbeddingSimulator:
+    """The encoder runs where ``--device`` says (in float32: it is small)."""
     from superpose.llm.embedding import SentenceEncoder
 
-    return EmbeddingSimulator(SentenceEncoder())
+    return EmbeddingSimulator(SentenceEncoder(device=ctx.backend.placement.device))
