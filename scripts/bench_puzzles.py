@@ -30,6 +30,7 @@ import numpy as np
 
 from superpose.llm.formats import SPLIT, ActivationRecord, NeuronRecords
 from superpose.llm.puzzles import PUZZLES, Puzzle, margin_interval, record_stats
+from superpose.llm.simulators.ensemble import standardized_mean
 
 
 def false_explanations(index: int, n: int = 3, seed: int = 0) -> list[str]:
@@ -93,6 +94,7 @@ def run(args: argparse.Namespace) -> dict:
                      "best false explanation above zero",
         "baseline_explanation": args.baseline, "versions": versions(),
         "per_puzzle": [], "runs": []}
+    embed = build_simulator("embedding") if args.ensemble else None
     for name in args.simulators:
         sim = build_simulator(name, args.server)
         start, cpu = time.monotonic(), time.process_time()
@@ -106,6 +108,9 @@ def run(args: argparse.Namespace) -> dict:
             variants = {sim.name: preds,
                         f"{sim.name} contrast": [[a - b for a, b in zip(pr, neutral, strict=True)]
                                                 for pr in preds]}
+            if embed is not None and name != "embedding":  # the ensemble simulator's rule
+                variants[f"{sim.name} + {embed.name}"] = [
+                    standardized_mean([pr, embed.simulate(t, seqs)]) for pr, t in zip(preds, texts, strict=True)]
             for label, values in variants.items():
                 row = {"simulator": label, "puzzle": p.name, "kind": p.kind,
                        **margin_interval(record_stats(true, values), args.bootstrap,
@@ -155,7 +160,7 @@ def merge(parts: list[dict]) -> dict:
     """One result from runs that differ only in their simulators or in which puzzles they ran
     (a simulator's puzzles split over several processes); a puzzle run twice by one simulator
     is refused."""
-    keep = ("simulators", "out", "merge", "server", "puzzles")
+    keep = ("simulators", "out", "merge", "server", "puzzles", "ensemble")
     first = {k: v for k, v in parts[0]["parameters"].items() if k not in keep}
     for part in parts[1:]:
         other = {k: v for k, v in part["parameters"].items() if k not in keep}
@@ -223,7 +228,9 @@ def markdown(results: dict) -> str:
         "> 0 and the bootstrap 95% interval of its margin over the best false explanation "
         f"({p['bootstrap']} resamples of records, seed {p['seed']}) above zero. `contrast` "
         f"rows subtract the prediction for the neutral explanation {results['baseline_explanation']!r} "
-        "(a variant, not OpenAI's method).", "",
+        "(a variant, not OpenAI's method); `+ embedding` rows average a language model's "
+        "standardised predictions with the embedding simulator's (the `ensemble` simulator, also a "
+        "variant).", "",
         "| simulator | clean wins | puzzles | share |", "|---|---|---|---|"]
     for name, wins, n in summary(results):
         lines.append(f"| {name} | {wins} | {n} | {100 * wins / n:.0f}% |")
@@ -262,6 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--server", default=None, metavar="URL",
                         help="OpenAI-compatible endpoint (e.g. http://127.0.0.1:8080/v1) for "
                              "simulators named server:MODEL (needs OPENAI_API_KEY, any value locally)")
+    parser.add_argument("--ensemble", action="store_true",
+                        help="also score each language-model simulator averaged with the embedding "
+                             "simulator (the `ensemble` simulator's rule), as the variant 'NAME + embedding'")
     parser.add_argument("--subject", default="smollm2-135m",
                         help="model whose tokenizer cuts the corpus into record tokens")
     parser.add_argument("--corpus-source", default="default")

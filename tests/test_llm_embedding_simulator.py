@@ -76,3 +76,30 @@ def test_real_minilm_follows_the_named_kind_of_word(tmp_path):
     rows = list(read_jsonl(scores))
     assert {r["neuron"] for r in rows} == {0, 1}
     assert all(r["scores"]["simulator"] == "embedding (all-MiniLM-L6-v2)" for r in rows)
+
+
+def test_the_ensemble_averages_standardised_parts():
+    from superpose.llm.simulators.ensemble import EnsembleSimulator, standardized_mean
+
+    a = [np.array([0.0, 2.0]), np.array([4.0])]  # mean 2, std sqrt(8/3)
+    b = [np.array([1.0, 1.0]), np.array([1.0])]  # constant: contributes zeros
+    got = standardized_mean([a, b])
+    z = (np.array([0.0, 2.0, 4.0]) - 2.0) / np.sqrt(8 / 3)
+    assert np.allclose(np.concatenate(got), z / 2) and [len(g) for g in got] == [2, 1]
+    # scale does not matter: a part times 100 gives the same ensemble
+    assert np.allclose(np.concatenate(standardized_mean([[100 * x for x in a], b])), z / 2)
+    assert standardized_mean([[], []]) == []
+    with pytest.raises(ValueError, match="different numbers of tokens"):
+        standardized_mean([a, [np.array([1.0])]])
+
+    class Fixed:
+        def __init__(self, name, values):
+            self.name, self.method, self.values = name, name, values
+
+        def simulate(self, explanation, sequences):
+            return self.values
+
+    ens = EnsembleSimulator([Fixed("lm", a), Fixed("emb", [100 * x for x in a])])
+    assert ens.name == "lm + emb" and "ensemble" in ens.method
+    assert np.allclose(np.concatenate(ens.simulate("x", [["a", "b"], ["c"]])), z)
+    assert "ensemble" in simulator_kinds()
