@@ -43,8 +43,9 @@ class CompareArgs:
                                  metavar="DIR")
     simulator: str = option("input-side simulator: embedding (all-MiniLM-L6-v2 similarity of each token to the "
                             "text: judge-free, no LLM; the default because it tells true from false explanations "
-                            "far more often, README), all-at-once (the method's, on --model), or another "
-                            "registered simulator", "embedding", metavar="NAME", choices=_simulator_names)
+                            "far more often than the SmolLM2 simulator, README), all-at-once (the method's, on "
+                            "--model), ensemble (both, averaged), or another registered simulator", "embedding",
+                            metavar="NAME", choices=_simulator_names)
     model: str = option("local model of LLM simulators (smollm2-135m, qwen2.5-coder-0.5b, folder)", "smollm2-135m",
                         metavar="NAME")
     contrast: bool = option("simulator variant: subtract its predictions under a neutral explanation (not "

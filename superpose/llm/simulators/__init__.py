@@ -7,9 +7,10 @@ new file in this folder (or a :func:`register_simulator` call anywhere before us
 
 Built in: ``all-at-once`` (local model, the method's simulator), ``prompt-logprobs`` (the same
 method on an OpenAI-compatible server that returns prompt logprobs), ``chat-numbers`` (the
-labelled fallback for servers that cannot) and ``embedding`` (no LLM: MiniLM similarity of each
-token to the explanation). ``auto`` picks ``all-at-once`` for the local
-back-end and ``prompt-logprobs`` for a server. :class:`ContrastSimulator` wraps any of them.
+labelled fallback for servers that cannot), ``embedding`` (no LLM: MiniLM similarity of each
+token to the explanation) and ``ensemble`` (all-at-once and embedding, standardised and
+averaged). ``auto`` picks ``all-at-once`` for the local back-end and ``prompt-logprobs`` for a
+server. :class:`ContrastSimulator` wraps any of them.
 """
 
 from __future__ import annotations
