@@ -103,3 +103,14 @@ def test_the_ensemble_averages_standardised_parts():
     assert ens.name == "lm + emb" and "ensemble" in ens.method
     assert np.allclose(np.concatenate(ens.simulate("x", [["a", "b"], ["c"]])), z)
     assert "ensemble" in simulator_kinds()
+
+
+def test_the_ensemble_runs_through_score_with_a_real_local_model(tmp_path):
+    records = make_records(tmp_path / "rec")
+    scores = tmp_path / "s.jsonl"
+    assert main(["score", "--records", str(records), "--explanation", "the word alpha", "--layer", "0",
+                 "--neurons", "0", "--simulator", "ensemble", "--model", "smollm2-135m", "--score-records", "2",
+                 "--out", str(scores), "--no-embedding", "--no-progress"]) == 0
+    (row,) = read_jsonl(scores)
+    assert row["status"] == "ok" and row["scores"]["simulator"] == "smollm2-135m + embedding (all-MiniLM-L6-v2)"
+    assert "ensemble" in row["scores"]["simulator_method"] and row["scores"]["correlation"] is not None
