@@ -140,8 +140,6 @@ def build_simulator(name: str, server: str | None = None) -> Any:
     prompt logprobs of the OpenAI-compatible server at ``server``), else the all-at-once
     simulator on the local model ``name``."""
     from superpose.llm.clients import Backend
-    from superpose.llm.local_models import load_local_model
-    from superpose.llm.simulate import AllAtOnceSimulator
     from superpose.llm.simulators import SimulatorContext, make_simulator
 
     if name == "embedding":
@@ -152,8 +150,7 @@ def build_simulator(name: str, server: str | None = None) -> Any:
         backend = Backend(kind="openai", model=name.split(":", 1)[1], base_url=server, concurrency=1,
                           timeout=600.0)
         return make_simulator("prompt-logprobs", SimulatorContext(backend))
-    lm = load_local_model(name)
-    return AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name)
+    return make_simulator("all-at-once", SimulatorContext(Backend(model=name)))
 
 
 def merge(parts: list[dict]) -> dict:
