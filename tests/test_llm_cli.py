@@ -67,8 +67,11 @@ def test_activations_explain_score_and_resume(tiny_model, tmp_path, monkeypatch,
                 "--retries", "0", "--out", str(expl), "--no-progress"]
         server.script = ["ok", "401", "ok", "ok"]
         assert main(base) == 2  # a neuron ended in error: non-zero exit, one-line summary
-        err = capsys.readouterr().err.strip()
+        printed = capsys.readouterr()
+        err = printed.err.strip()
         assert "\n" not in err and "1 of " in err and "401" in err
+        assert f"explain: {expl}" in printed.out  # the table of what the run did
+        assert "requested       4" in printed.out and "failed 1)" in printed.out
         rows = read_jsonl(expl)
         assert [r["status"] for r in rows].count("ok") + \
             [r["status"] for r in rows].count("dead") == 3
@@ -77,6 +80,8 @@ def test_activations_explain_score_and_resume(tiny_model, tmp_path, monkeypatch,
         n_requests = len(server.requests)
         assert main(base) == 0  # only the failed neuron is retried (ok ones are cached anyway)
         assert len(server.requests) == n_requests + 1
+        table = capsys.readouterr().out
+        assert "done now        1" in table and "skipped         3" in table and "failed 0)" in table
         done = {r["neuron"] for r in read_jsonl(expl) if r["status"] in ("ok", "dead")}
         assert done == {0, 1, 2, 3}
     finally:
@@ -90,6 +95,13 @@ def test_activations_explain_score_and_resume(tiny_model, tmp_path, monkeypatch,
     assert main(score) == 0
     rows = read_jsonl(scores)
     assert len(rows) == 5
+    table = capsys.readouterr().out
+    assert f"score: {scores}" in table and "requested       5" in table and "skipped         0" in table
+    ok_rows = [r["scores"]["correlation"] for r in rows if r["status"] == "ok"]
+    defined = [c for c in ok_rows if isinstance(c, float)]
+    mean = f"{sum(defined) / len(defined):+.3f}" if defined else "-"
+    assert [mean, str(len(defined)), "of", str(len(ok_rows))] in [
+        line.split()[1:] for line in table.splitlines() if line.split()[:1] == ["correlation"]]
     ok = [r for r in rows if r["status"] == "ok"]
     assert ok
     for row in ok:
@@ -97,6 +109,8 @@ def test_activations_explain_score_and_resume(tiny_model, tmp_path, monkeypatch,
         assert isinstance(corr, float) or "undefined" in corr
         assert "all-at-once" in row["scores"]["simulator_method"]
     assert main(score) == 0 and len(read_jsonl(scores)) == 5
+    table = capsys.readouterr().out
+    assert "done now        0" in table and "skipped         5" in table and "correlation" not in table
 
     # --score-records K: at most K top and K random records per set; never mixed in one file
     assert main([*score, "--score-records", "1"]) == 2
@@ -154,3 +168,29 @@ def test_dead_neuron_gets_a_status(tiny_model, tmp_path):
     run_score(records, scores, simulator=None, explanations=[(0, 5, "anything")],
               embedding=False, progress=False)
     assert read_jsonl(scores)[0]["status"] == "dead"
+
+
+def test_no_progress_shows_no_bar(tiny_model, tmp_path, capfd):
+    """--no-progress hides every bar, the sentence encoder's and the simulator's "Loading weights"
+    too, and puts transformers' own switch back afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    folder, corpus = tiny_model
+    out = tmp_path / "r"
+    assert main(["activations", "--model", str(folder), "--corpus-source", str(corpus),
+                 "--out", str(out), "--layers", "0", "--seq-len", "16", "--max-tokens", "600",
+                 "--per-quantile", "0", "--no-progress"]) == 0
+    capfd.readouterr()
+    scores = tmp_path / "s.jsonl"
+    score = ["score", "--records", str(out / "tiny-llama"), "--explanation", "the cat",
+             "--layer", "0", "--neurons", "0-2", "--model", str(folder), "--out", str(scores)]
+    was_on = hf_logging.is_progress_bar_enabled()
+    assert main([*score, "--no-progress"]) == 0
+    printed = capfd.readouterr()
+    assert hf_logging.is_progress_bar_enabled() == was_on
+    for bar in ("Loading weights", "it/s", "%|", "\r"):
+        assert bar not in printed.err and bar not in printed.out
+    assert "embedding_auc" in printed.out and "requested       3" in printed.out
+    if was_on:  # the same command with bars draws them (so the check above can fail)
+        assert main([*score, "--out", str(tmp_path / "t.jsonl")]) == 0
+        assert "Loading weights" in capfd.readouterr().err

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,13 +117,43 @@ class ExplainArgs(_BackendArgs):
     max_records: int = option("top records shown to the explainer", 10)
 
 
+def job_table(job: str, out: str, requested: int, rows: list[dict[str, Any]], seconds: float) -> str:
+    """What one ``explain`` or ``score`` run did, from the ``rows`` it appended to ``out``:
+    neurons done, skipped (finished in an earlier run), failed, the time, and for scores the
+    mean of each scorer over the rows where it is defined."""
+    status = Counter(str(r.get("status")) for r in rows)
+    lines = [f"{job}: {out}",
+             f"  requested  {requested:>6}",
+             f"  done now   {len(rows):>6}  (ok {status['ok']}, dead {status['dead']}, "
+             f"failed {status['error']})",
+             f"  skipped    {requested - len(rows):>6}  (finished in an earlier run)",
+             f"  time       {seconds:>8.1f} s"]
+    scored = [r["scores"] for r in rows if r.get("status") == "ok" and isinstance(r.get("scores"), dict)]
+    names = [k for k in dict.fromkeys(k for s in scored for k in s)
+             if any(isinstance(s.get(k), float) or (isinstance(s.get(k), dict) and "undefined" in s[k])
+                    for s in scored)]
+    if names:
+        width = max(len(n) for n in names)
+        lines.append(f"  {'scorer':<{width}}    mean  defined")
+        for name in names:
+            values = [s[name] for s in scored if isinstance(s.get(name), float) and math.isfinite(s[name])]
+            mean = f"{sum(values) / len(values):+.3f}" if values else "     -"
+            lines.append(f"  {name:<{width}}  {mean:>6}  {len(values)} of {len(scored)}")
+    return "\n".join(lines)
+
+
 def run_explain(args: ExplainArgs) -> int:
+    from superpose.core.ranges import parse_range
+    from superpose.core.tables import read_jsonl
+    from superpose.llm.formats import RecordStore
     from superpose.llm.jobs import run_explain as run
 
     out = args.out or str(Path(args.records) / "explanations.jsonl")
+    start, before = time.monotonic(), len(read_jsonl(out))
     summary = run(args.records, args.layer, args.neurons, out, _backend(args, args.records),
                   max_records=args.max_records, progress=args.progress)
-    print(f"explanations in {out}")
+    requested = len(parse_range(args.neurons, RecordStore(args.records).meta["n_neurons"], "neuron"))
+    print(job_table("explain", out, requested, read_jsonl(out)[before:], time.monotonic() - start))
     summary.check("neuron(s)")
     return 0
 
@@ -166,10 +199,12 @@ class ScoreArgs(_BackendArgs):
 def run_score(args: ScoreArgs) -> int:
     from superpose.core.errors import SuperposeError
     from superpose.core.ranges import parse_range
+    from superpose.core.tables import read_jsonl
     from superpose.llm.formats import RecordStore
     from superpose.llm.jobs import run_score as run
     from superpose.llm.simulators import SimulatorContext, make_simulator, simulator_kinds
 
+    start = time.monotonic()
     backend = _backend(args, args.records)
     given = []
     if args.explanation is not None:
@@ -190,10 +225,14 @@ def run_score(args: ScoreArgs) -> int:
 
         simulator = ContrastSimulator(simulator)
     out = args.out or str(Path(args.records) / "scores.jsonl")
+    before = len(read_jsonl(out))
     summary = run(args.records, out, simulator=simulator, explanations=given,
                   explanations_file=args.explanations, embedding=args.embedding,
                   score_records=args.score_records, progress=args.progress)
-    print(f"scores in {out}")
+    stored = [(int(r["layer"]), int(r["neuron"]), str(r["explanation"]))
+              for r in (read_jsonl(args.explanations) if args.explanations else []) if r.get("status") == "ok"]
+    requested = len(dict.fromkeys([*given, *stored]))
+    print(job_table("score", out, requested, read_jsonl(out)[before:], time.monotonic() - start))
     summary.check("score(s)")
     return 0
 
