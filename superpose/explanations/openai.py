@@ -170,6 +170,25 @@ def openai_order(top: list, random: list) -> tuple[list, list]:
     return [top[i] for i in order], mixed
 
 
+def _shape(options: ImportOptions) -> tuple[int, int] | None:
+    """(layers, MLP width) of the model: the released ones by name, others from a local config."""
+    assert options.model is not None
+    known = WIDTHS.get(options.model.split("--")[-1])
+    if known or not options.model_source:
+        return known
+    try:
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(options.model_source, local_files_only=True)
+    except (OSError, ValueError):
+        return None
+    layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layer", None)
+    hidden = getattr(config, "hidden_size", None) or getattr(config, "n_embd", None)
+    width = getattr(config, "intermediate_size", None) or getattr(config, "n_inner", None) or (
+        4 * hidden if hidden else None)
+    return (int(layers), int(width)) if layers and width else None
+
+
 def write_records(source: Path, options: ImportOptions, folder: Path) -> Path | None:
     """OpenAI's ``NeuronRecord`` files as our records folder (``None`` when the source has none)."""
     located = [loc for loc in locate(source) if loc.kind == "collated-activations"]
@@ -198,8 +217,7 @@ def write_records(source: Path, options: ImportOptions, folder: Path) -> Path | 
                              "records format needs one sequence length: import files of one release")
     from superpose.explanations.records import write_imported_records
 
-    short = options.model.split("--")[-1]
-    n_layers, width = WIDTHS.get(short, (max(k[0] for k in units) + 1, max(k[1] for k in units) + 1))
+    n_layers, width = _shape(options) or (max(k[0] for k in units) + 1, max(k[1] for k in units) + 1)
     if max(k[1] for k in units) >= width or max(k[0] for k in units) >= n_layers:
         raise SuperposeError(f"{source}: neuron indices beyond {options.model}'s {n_layers} layers x {width} "
                              "neurons: pass the --model these records are of")
