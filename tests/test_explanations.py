@@ -286,3 +286,34 @@ def test_check_tokens_against_our_projection(gpt2, tmp_path):
     assert control["summary"]["hi-i/pos"]["overlap"]["mean"] == 1.0
     assert control["summary"]["hi-i/pos"]["median_rank_pct"]["mean"] < 10 / vocab
     assert vocab == len(tokens())
+
+
+TOY_FORMAT = '''
+"""A toy format for the registry test: one explanation per line, "layer neuron text"."""
+from superpose.explanations.base import ExplanationFormat, Imported
+
+
+def read(source, options):
+    lines = source.read_text().splitlines()
+    return [Imported(int(a), int(b), text, f"{source}:{i}") for i, (a, b, text) in
+            enumerate((line.split(" ", 2) for line in lines), 1)]
+
+
+FORMAT = ExplanationFormat("toy-lines", "a test format", read)
+'''
+
+
+def test_a_new_format_is_one_new_file(tmp_path, monkeypatch):
+    import superpose.explanations as package
+
+    (tmp_path / "toy_lines.py").write_text(TOY_FORMAT)
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
+    monkeypatch.syspath_prepend(str(tmp_path))
+    formats.cache_clear()
+    try:
+        (tmp_path / "src.txt").write_text("0 5 planets\n")
+        assert main(["explanations", "import", str(tmp_path / "src.txt"), "--format", "toy-lines",
+                     "--out", str(tmp_path / "o.jsonl")]) == 0
+        assert _rows(tmp_path / "o.jsonl")[0]["explanation"] == "planets"
+    finally:
+        formats.cache_clear()
