@@ -10,9 +10,7 @@ layout.
 
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 from collections import defaultdict
 from dataclasses import replace
 from functools import cache
@@ -22,6 +20,7 @@ from typing import Any
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import atomic_path
 from superpose.core.provenance import timestamp, versions
+from superpose.core.registry import module_objects
 from superpose.explanations.base import IMPORT_FORMAT, ExplanationFormat, Imported, ImportOptions
 
 __all__ = ["ExplanationFormat", "ImportOptions", "Imported", "export_explanations", "formats",
@@ -31,14 +30,7 @@ __all__ = ["ExplanationFormat", "ImportOptions", "Imported", "export_explanation
 @cache
 def formats() -> dict[str, ExplanationFormat]:
     """Every format by name, found by importing this package's modules."""
-    found: dict[str, ExplanationFormat] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name == "base":
-            continue
-        fmt = getattr(importlib.import_module(f"{__name__}.{info.name}"), "FORMAT", None)
-        if isinstance(fmt, ExplanationFormat):
-            found[fmt.name] = fmt
-    return found
+    return {fmt.name: fmt for fmt in module_objects(__name__, __path__, "FORMAT", ExplanationFormat)}
 
 
 def format_names(writable: bool = False) -> tuple[str, ...]:
