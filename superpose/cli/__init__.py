@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "superpose.cli.llm",
     "superpose.cli.units",
     "superpose.cli.compare",
+    "superpose.cli.explanations",
     "superpose.cli.report",
     "superpose.cli.search",
     "superpose.cli.demo",

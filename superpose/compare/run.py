@@ -37,7 +37,8 @@ from superpose.core.tables import csv_text
 CELLS = ("topics_input", "llm_input", "topics_output", "llm_output")
 COLUMNS = ["model", "mode", "corpus", "layer", "neuron", *CELLS, *(f"{c}_shuffled" for c in CELLS),
            "topics_neg_input", "topics_neg_output", "topics_output_rank", "llm_output_rank", "distractors",
-           "shuffle_partner", "topics_text", "topics_neg_text", "llm_explanation", "topics_pos", "topics_neg",
+           "shuffle_partner", "topics_text", "topics_neg_text", "llm_explanation", "llm_source", "llm_published_score",
+           "llm_published_score_name", "topics_pos", "topics_neg",
            "best_npmi_pos", "best_npmi_neg", "llm_r2", "llm_r2_vs_zero", "topics_r2", "topics_r2_vs_zero",
            "clamp_value", "promoted", "suppressed", "missing"]
 
@@ -81,6 +82,8 @@ class Unit:
     neg: list[dict]
     missing: list[str]
     partner: tuple[int, int] | None = None
+    origin: str = ""  # where an imported explanation came from (format and explainer), "" for `explain`'s
+    published: dict | None = None  # the source's own headline score of it: {"name", "value"}
 
 
 def _value(score: dict | None, name: str = "correlation") -> float:
@@ -116,7 +119,11 @@ def _units(llm_rows: list[dict], topics: TopicSource, recorded: set[int], max_to
             texts["llm"] = explanation
         if layer not in recorded:
             missing.append("no activation records")
-        units.append(Unit(layer, neuron, texts, pos, neg, missing))
+        imported = row.get("imported") or {}
+        origin = " ".join(str(p) for p in (imported.get("format"), (row.get("explainer") or {}).get("model")) if p)
+        units.append(Unit(layer, neuron, texts, pos, neg, missing, origin=origin,
+                          published=row.get("published_score") if isinstance(row.get("published_score"), dict)
+                          else None))
     by_layer: dict[int, list[Unit]] = defaultdict(list)
     for u in units:
         by_layer[u.layer].append(u)
@@ -280,7 +287,10 @@ def _row(u: Unit, index: dict, inputs: dict, outputs: dict, topics: TopicSource)
         "distractors": output("distractors"),
         "shuffle_partner": "" if u.partner is None else f"{u.partner[0]}/{u.partner[1]}",
         "topics_text": u.texts.get("topics", ""), "topics_neg_text": u.texts.get("topics_neg", ""),
-        "llm_explanation": u.texts.get("llm", ""), "topics_pos": len(u.pos), "topics_neg": len(u.neg),
+        "llm_explanation": u.texts.get("llm", ""), "llm_source": u.origin,
+        "llm_published_score": _value(u.published, "value"),
+        "llm_published_score_name": (u.published or {}).get("name") or "",
+        "topics_pos": len(u.pos), "topics_neg": len(u.neg),
         "best_npmi_pos": u.pos[0]["score"] if u.pos else math.nan,
         "best_npmi_neg": u.neg[0]["score"] if u.neg else math.nan,
         "llm_r2": input_score(u.texts.get("llm"), "r2"),
@@ -305,7 +315,27 @@ def _write_outputs(out: Path, table: list[dict], params: CompareParams, topics: 
         gz.write(text)
     layers = layer_aggregates(table, params.bootstrap, params.seed)
     write_text_atomic(out / "layers.csv", table_csv(list(layers[0]), layers))
-    write_text_atomic(out / "summary.md", summary_markdown(table, layers, f"{topics.model} {topics.mode}"))
+    write_text_atomic(out / "summary.md", summary_markdown(table, layers, f"{topics.model} {topics.mode}")
+                      + published_summary(table))
+
+
+def published_summary(table: list[dict]) -> str:
+    """A paragraph setting imported explanations' published scores beside ours (empty without any)."""
+    pairs = [(r["llm_published_score"], r["llm_input"]) for r in table
+             if not math.isnan(r["llm_published_score"]) and not math.isnan(r["llm_input"])]
+    names = sorted({r["llm_published_score_name"] for r in table if r["llm_published_score_name"]})
+    if not names or all(math.isnan(r["llm_published_score"]) for r in table):
+        return ""
+    published = [r["llm_published_score"] for r in table if not math.isnan(r["llm_published_score"])]
+    text = (f"\n## Published scores\n\nThe LLM explanations were imported with their source's own scores "
+            f"({', '.join(names)}; column llm_published_score): mean {np.mean(published):.3f} over "
+            f"{len(published)} neurons")
+    if len(pairs) >= 3 and np.ptp([p for p, _ in pairs]) > 0 and np.ptp([o for _, o in pairs]) > 0:
+        ours = float(np.mean([o for _, o in pairs]))
+        r = float(np.corrcoef(np.array(pairs).T)[0, 1])
+        text += (f"; on the {len(pairs)} neurons with both, our input-side score (llm_input) has mean {ours:.3f} "
+                 f"and correlates {r:.3f} with the published one (Pearson over neurons)")
+    return text + ".\n"
 
 
 def summarize(out: str | Path, params: CompareParams | None = None) -> Path:
@@ -320,7 +350,8 @@ def summarize(out: str | Path, params: CompareParams | None = None) -> Path:
     layers = layer_aggregates(table, params.bootstrap, params.seed)
     write_text_atomic(out / "layers.csv", table_csv(list(layers[0]), layers))
     title = f"{table[0]['model']} {table[0]['mode']}" if table else ""
-    write_text_atomic(out / "summary.md", summary_markdown(table, layers, title))
+    write_text_atomic(out / "summary.md", summary_markdown(table, layers, title)
+                      + (published_summary(table) if table and "llm_published_score" in table[0] else ""))
     return out
 
 
@@ -328,6 +359,6 @@ def _parse(column: str, value: str) -> Any:
     """A compare.csv cell back as written: numbers of the score columns as floats (empty: NaN)."""
     if column in ("layer", "neuron"):
         return int(value)
-    if column in CELLS or column.endswith("_shuffled"):
+    if column in CELLS or column.endswith("_shuffled") or column == "llm_published_score":
         return float(value) if value else math.nan
     return value

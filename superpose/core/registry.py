@@ -14,6 +14,20 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 B = TypeVar("B", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def module_objects(package: str, path: Iterable[str], attr: str, kind: type[T],
+                   skip: tuple[str, ...] = ("base",)) -> list[T]:
+    """The ``attr`` of every module of ``package`` (but ``skip``) defining one of type ``kind``, by
+    module name: the extension points where a new kind is a module with a ``FORMAT`` object."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(list(path)), key=lambda m: m.name):
+        if info.name not in skip:
+            obj = getattr(importlib.import_module(f"{package}.{info.name}"), attr, None)
+            if isinstance(obj, kind):
+                found.append(obj)
+    return found
 
 
 @dataclass(frozen=True)

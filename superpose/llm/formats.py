@@ -176,7 +176,7 @@ class RecordStore:
         top = [make(s, rec.top_acts[i, :, neuron], "top")
                for i, s in enumerate(rec.top_ids[:, neuron]) if s >= 0]
         rand = [make(s, rec.random_acts[i, :, neuron], "random")
-                for i, s in enumerate(rec.random_ids) if s >= 0]
+                for i, s in enumerate(rec.neuron_random_ids(neuron)) if s >= 0]
         quantile: dict[str, list[ActivationRecord]] = {}
         for j, (a, b) in enumerate(rec.quantiles):
             name = f"q{a:g}-{b:g}"

@@ -171,7 +171,7 @@ class LayerRecords:
     top_ids: np.ndarray       # (k, N) int64, -1 where fewer than k sequences were seen
     top_max: np.ndarray       # (k, N)
     top_acts: np.ndarray      # (k, L, N)
-    random_ids: np.ndarray    # (R,)
+    random_ids: np.ndarray    # (R,) shared by all neurons; (R, N) per neuron in imported records
     random_acts: np.ndarray   # (R, L, N)
     quantile_ids: np.ndarray  # (Q, n, N), -1 where a bucket had fewer sequences
     quantile_acts: np.ndarray  # (Q, n, L, N)
@@ -181,6 +181,10 @@ class LayerRecords:
     var: np.ndarray
     max: np.ndarray
     n_tokens: int
+
+    def neuron_random_ids(self, neuron: int) -> np.ndarray:
+        """Sequence ids of ``neuron``'s random sample (-1: none), shared or per neuron."""
+        return self.random_ids if self.random_ids.ndim == 1 else self.random_ids[:, neuron]
 
 
 def finish(first: FirstPass, second: QuantilePass | None) -> LayerRecords:

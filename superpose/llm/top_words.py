@@ -94,7 +94,7 @@ def _records(store: RecordStore, layer: int, neuron: int) -> dict[int, np.ndarra
     for i, seq in enumerate(rec.top_ids[:, neuron]):
         if seq >= 0:
             found.setdefault(int(seq), rec.top_acts[i, :, neuron])
-    for i, seq in enumerate(rec.random_ids):
+    for i, seq in enumerate(rec.neuron_random_ids(neuron)):
         if seq >= 0:
             found.setdefault(int(seq), rec.random_acts[i, :, neuron])
     for j in range(rec.quantile_ids.shape[0]):

@@ -26,7 +26,7 @@ from superpose.models.device import Placement, resolve_placement
 from superpose.models.embedded import DEFAULT_MODEL, EMBEDDED, cache_root, embedded_folder
 
 __all__ = ["DEFAULT_MODEL", "EMBEDDED", "LoadedModel", "Placement", "as_loaded", "cache_root",
-           "load_model", "resolve_placement"]
+           "load_model", "model_name", "resolve_placement"]
 
 
 @dataclass
@@ -51,6 +51,16 @@ class LoadedModel:
 
 def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "model"
+
+
+def model_name(spec: str) -> str:
+    """The short name :func:`load_model` gives ``spec`` (records and run folders), without loading it."""
+    path = Path(spec).expanduser()
+    if spec in EMBEDDED:
+        return spec
+    if path.is_dir():
+        return _safe_name(path.resolve().name)
+    return _safe_name(spec.replace("/", "--"))
 
 
 def _looks_like_path(spec: str) -> bool:
@@ -184,12 +194,12 @@ def load_model(spec: str | os.PathLike | nn.Module = DEFAULT_MODEL, *,
         if not path.is_dir():
             raise SuperposeError(f"model path {text} is not a folder: give a folder made by "
                                  "save_pretrained, or an embedded model name")
-        return _from_folder_or_hub(str(path), _safe_name(path.resolve().name), text, placement)
+        return _from_folder_or_hub(str(path), model_name(text), text, placement)
     if isinstance(spec, os.PathLike) or _looks_like_path(text):
         raise SuperposeError(f"model folder {text} does not exist; embedded models: "
                              f"{', '.join(EMBEDDED)}")
     cached = _hub_location(text)
-    return _from_folder_or_hub(text, _safe_name(text.replace("/", "--")), text, placement,
+    return _from_folder_or_hub(text, model_name(text), text, placement,
                                local_only=cached)
 
 

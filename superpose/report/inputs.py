@@ -38,6 +38,8 @@ class Explanation:
     error: str | None = None
     scores: dict[str, Score] = field(default_factory=dict)
     simulator: str | None = None
+    published: dict[str, Score] = field(default_factory=dict)  # an imported explanation's own scores
+    origin: str | None = None  # where an imported explanation came from (format, explainer model)
 
     @property
     def score(self) -> float | None:
@@ -143,6 +145,13 @@ def _merge(key: tuple[int, int], explained: dict[str, Any] | None, scored: list[
         item.status = str(explained.get("status", "ok"))
         item.text = explained.get("explanation")
         item.error = explained.get("error")
+        published = explained.get("published_scores")
+        if isinstance(published, dict):
+            item.published = {str(k): _score(v) for k, v in published.items() if isinstance(v, (int, float, dict))}
+        imported = explained.get("imported")
+        if isinstance(imported, dict):
+            model = (explained.get("explainer") or {}).get("model")
+            item.origin = f"imported from {imported.get('format')}" + (f", explained by {model}" if model else "")
     matching = [r for r in scored if item.text is None or r.get("explanation") == item.text]
     if not matching:
         return item

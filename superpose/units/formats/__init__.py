@@ -5,12 +5,11 @@ Adding a format is adding one file with a :class:`~superpose.units.formats.base.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import cache
 from pathlib import Path
 
 from superpose.core.errors import SuperposeError
+from superpose.core.registry import module_objects
 from superpose.units.formats.base import SaeFormat
 
 __all__ = ["SaeFormat", "detect", "registry"]
@@ -18,14 +17,7 @@ __all__ = ["SaeFormat", "detect", "registry"]
 
 @cache
 def registry() -> dict[str, SaeFormat]:
-    found: dict[str, SaeFormat] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name == "base":
-            continue
-        fmt = getattr(importlib.import_module(f"{__name__}.{info.name}"), "FORMAT", None)
-        if isinstance(fmt, SaeFormat):
-            found[fmt.name] = fmt
-    return found
+    return {fmt.name: fmt for fmt in module_objects(__name__, __path__, "FORMAT", SaeFormat)}
 
 
 def detect(path: Path) -> SaeFormat:
