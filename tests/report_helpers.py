@@ -90,8 +90,8 @@ def write_compare(path: Path, model: str = MODEL, corpus: str = " ".join(SOURCES
 
 def write_records(folder: Path, model: str = MODEL, sources: list[str] = SOURCES) -> Path:
     """Records of layer 0 only (3 neurons, 2 top and 2 random sequences of 4 tokens)."""
-    from superpose.llm.formats import save_layer, write_meta
-    from superpose.llm.records import LayerRecords
+    from superpose.activations.formats import save_layer, write_meta
+    from superpose.activations.records import LayerRecords
 
     folder.mkdir(parents=True)
     tokens = {0: " apple", 1: PWNED, 2: " banana", 3: "\n", 4: " sea"}

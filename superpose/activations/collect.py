@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from superpose.activations.records import FirstPass, LayerRecords, QuantilePass, finish
 from superpose.core.errors import SuperposeError
-from superpose.llm.records import FirstPass, LayerRecords, QuantilePass, finish
 from superpose.models.device import module_device
 
 
@@ -171,7 +171,7 @@ def collect_records(model: torch.nn.Module, modules: Mapping[int, torch.nn.Modul
                     report: dict[str, Any] | None = None) -> dict[int, LayerRecords]:
     """Records of every neuron of the layers in ``modules`` (layer -> MLP out projection).
 
-    Two passes when ``per_quantile > 0`` (see :mod:`superpose.llm.records`), one otherwise.
+    Two passes when ``per_quantile > 0`` (see :mod:`superpose.activations.records`), one otherwise.
     The second pass replays activations spilled to ``spill_dir`` (default: the system's
     temporary folder) when they take at most ``spill_limit`` bytes; otherwise it runs the model
     again. ``report``, when given, receives ``second_pass``: "spilled", "model" or "none".

@@ -129,9 +129,9 @@ def write_dispersion(model: Any, records: str | Path, layers: list[int], out: st
     mean_distance) and ``{out}/dispersion.json`` (parameters)."""
     import csv
 
+    from superpose.activations.formats import RecordStore
     from superpose.core.fileio import atomic_path, write_json_atomic
     from superpose.core.manifest import stamp
-    from superpose.llm.formats import RecordStore
     from superpose.models import as_loaded
     from superpose.projection.project import check_layer
 

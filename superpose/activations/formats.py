@@ -2,7 +2,7 @@
 
 Records folder ``{out}/{model}/``: ``meta.json``, ``sequences.npy`` (S, L) int32 token ids,
 ``tokens.json`` (token id -> text, for the ids that occur) and one ``layer_{LL}.npz`` per layer
-(arrays of :class:`superpose.llm.records.LayerRecords`, neuron axis last). Explanations and
+(arrays of :class:`superpose.activations.records.LayerRecords`, neuron axis last). Explanations and
 scores are JSON lines, one object per neuron, appended and flushed as each neuron finishes.
 """
 
@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from superpose.activations.records import LayerRecords
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import atomic_path, write_json_atomic
 from superpose.core.tables import read_jsonl
-from superpose.llm.records import LayerRecords
 
 FORMAT_VERSION = 1
 
@@ -129,7 +129,7 @@ class RecordStore:
             raise SuperposeError(f"{folder} holds no activation records (no meta.json); "
                                  "pass the folder written by `superpose activations`")
         self.meta: dict[str, Any] = json.loads(meta_path.read_text())
-        if self.meta.get("format") != "superpose.llm.records" or \
+        if self.meta.get("format") != "superpose.activations.records" or \
                 self.meta.get("format_version") != FORMAT_VERSION:
             raise SuperposeError(f"{meta_path} is not a records folder of format version "
                                  f"{FORMAT_VERSION}")
@@ -189,7 +189,7 @@ class RecordStore:
 
 def write_meta(folder: str | os.PathLike, meta: dict[str, Any]) -> None:
     write_json_atomic(Path(folder) / "meta.json",
-                      {"format": "superpose.llm.records", "format_version": FORMAT_VERSION, **meta})
+                      {"format": "superpose.activations.records", "format_version": FORMAT_VERSION, **meta})
 
 
 # ---- JSON lines, one object per neuron ----------------------------------------------------

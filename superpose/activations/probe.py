@@ -4,7 +4,7 @@ An MLP neuron's activation is the input of its block's down/out projection (as i
 records); an SAE or transcoder latent's is its encoder applied to the hook's input (the residual
 stream entering or leaving the block, the MLP output, or for a transcoder the MLP input). The
 forward pass stops after the unit's block. The residual stream entering a block is also what the
-polysemanticity score (:mod:`superpose.llm.dispersion`) reads.
+polysemanticity score (:mod:`superpose.activations.dispersion`) reads.
 """
 
 from __future__ import annotations

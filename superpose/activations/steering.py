@@ -13,7 +13,7 @@ An explanation predicts the effect through its own words: the mean, over its con
 the effect on the word's first token (the best of `` word``, `` Word`` and ``word``). That is the
 log-likelihood gain of the explanation's words under steering; it needs no judge model, reads the
 change in the model's own vocabulary with its magnitudes, and costs a table lookup. Scores
-against distractors (explanations of other units) are in :mod:`superpose.llm.scorers.steering_auc`.
+against distractors (explanations of other units) are in :mod:`superpose.explainer.scorers.steering_auc`.
 """
 
 from __future__ import annotations

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from superpose.activations.formats import RecordStore
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import atomic_gzip_text, write_json_atomic
 from superpose.core.manifest import stamp
-from superpose.llm.formats import RecordStore
 
 FORMAT = "superpose.top-words"
 FORMAT_VERSION = 1

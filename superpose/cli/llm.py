@@ -48,8 +48,8 @@ class ActivationsArgs:
 def run_activations(args: ActivationsArgs) -> int:
     from superpose.cli.runtime import set_torch_threads
     from superpose.core.errors import SuperposeError
-    from superpose.llm.jobs import RecordParams
-    from superpose.llm.jobs import run_activations as run
+    from superpose.explainer.jobs import RecordParams
+    from superpose.explainer.jobs import run_activations as run
 
     set_torch_threads(args.threads)
     if args.spill_limit < 0:
@@ -88,7 +88,7 @@ def _backend(args: _BackendArgs, records: str) -> Any:
 
     set_torch_threads(args.threads)
     from superpose.core.errors import SuperposeError
-    from superpose.llm.clients import Backend, client_kinds
+    from superpose.explainer.clients import Backend, client_kinds
 
     if args.backend not in client_kinds():
         raise SuperposeError(f"unknown back-end {args.backend!r}; choose one of: "
@@ -115,7 +115,7 @@ class ExplainArgs(_BackendArgs):
 
 
 def run_explain(args: ExplainArgs) -> int:
-    from superpose.llm.jobs import run_explain as run
+    from superpose.explainer.jobs import run_explain as run
 
     out = args.out or str(Path(args.records) / "explanations.jsonl")
     summary = run(args.records, args.layer, args.neurons, out, _backend(args, args.records),
@@ -164,11 +164,11 @@ class ScoreArgs(_BackendArgs):
 
 
 def run_score(args: ScoreArgs) -> int:
+    from superpose.activations.formats import RecordStore
     from superpose.core.errors import SuperposeError
     from superpose.core.ranges import parse_range
-    from superpose.llm.formats import RecordStore
-    from superpose.llm.jobs import run_score as run
-    from superpose.llm.simulators import SimulatorContext, make_simulator, simulator_kinds
+    from superpose.explainer.jobs import run_score as run
+    from superpose.explainer.simulators import SimulatorContext, make_simulator, simulator_kinds
 
     backend = _backend(args, args.records)
     given = []
@@ -186,7 +186,7 @@ def run_score(args: ScoreArgs) -> int:
     context = SimulatorContext(backend, batch_size=args.batch_size)
     simulator = make_simulator(args.simulator, context)
     if args.contrast:
-        from superpose.llm.simulators.contrast import ContrastSimulator
+        from superpose.explainer.simulators.contrast import ContrastSimulator
 
         simulator = ContrastSimulator(simulator)
     out = args.out or str(Path(args.records) / "scores.jsonl")

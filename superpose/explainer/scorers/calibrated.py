@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from superpose.llm.scorers import Evidence, Simulation
-from superpose.llm.scoring import Score, fit_calibration, pool, undefined
+from superpose.explainer.scorers import Evidence, Simulation
+from superpose.explainer.scoring import Score, fit_calibration, pool, undefined
 
 __all__ = ["CalibratedScorer", "calibrated_prediction", "pool"]
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from superpose.llm.scorers import Evidence, register
-from superpose.llm.scoring import Score, pooled_correlation
+from superpose.explainer.scorers import Evidence
+from superpose.explainer.scoring import Score, pooled_correlation
 
 
-@register
 class Correlation:
     name = "correlation"
     side = "input"
@@ -14,3 +13,6 @@ class Correlation:
     def score(self, evidence: Evidence) -> Score:
         sim = evidence.simulation()
         return pooled_correlation(sim.test_true, sim.test_sim)
+
+
+SCORER = Correlation

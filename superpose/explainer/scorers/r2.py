@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from superpose.llm.scorers import register
-from superpose.llm.scorers.calibrated import CalibratedScorer
-from superpose.llm.scoring import r_squared
+from superpose.explainer.scorers.calibrated import CalibratedScorer
+from superpose.explainer.scoring import r_squared
 
 
-@register
 class RSquared(CalibratedScorer):
     name = "r2"
     metric = staticmethod(r_squared)
+
+
+SCORER = RSquared

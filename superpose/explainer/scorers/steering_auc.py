@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from superpose.llm.scorers import Evidence, register
-from superpose.llm.scoring import Score, undefined
+from superpose.explainer.scorers import Evidence
+from superpose.explainer.scoring import Score, undefined
 
 
 def gains(texts: list[str], evidence: Evidence) -> list[float | None]:
-    from superpose.llm.steering import explanation_gain
+    from superpose.activations.steering import explanation_gain
 
     sign = -1.0 if evidence.claim == "suppresses" else 1.0
     delta = sign * np.asarray(evidence.effect.delta, dtype=np.float64)
     return [explanation_gain(t, delta, evidence.effect_words) for t in texts]
 
 
-@register
 class SteeringAUC:
     name = "steering_auc"
     side = "output"
@@ -46,3 +45,6 @@ def rank_among(evidence: Evidence) -> int | None:
     if own is None:
         return None
     return 1 + sum(g is not None and g > own for g in others)
+
+
+SCORER = SteeringAUC

@@ -1,9 +1,9 @@
 """Simulators, one file per kind, found through a registry.
 
 A simulator predicts, from an explanation, a neuron's activation (0-10) on every token of some
-records. A simulator file registers a builder with :func:`register_simulator`;
-:func:`make_simulator` imports the package's modules on first use, so a new simulator is one
-new file in this folder (or a :func:`register_simulator` call anywhere before use).
+records. Every module of this package but ``base`` defines ``SIMULATOR``, a
+:class:`~superpose.core.registry.Kind` (name, one-line help, ``build(context) -> Simulator``), and
+is found by :mod:`superpose.core.registry`: a new simulator is one new file here.
 
 Built in: ``all-at-once`` (local model, the method's simulator), ``prompt-logprobs`` (the same
 method on an OpenAI-compatible server that returns prompt logprobs), ``chat-numbers`` (the
@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from superpose.core.errors import SuperposeError
-from superpose.core.registry import Kind, KindRegistry
-from superpose.llm.clients import Backend, ChatClient, make_client
-from superpose.llm.simulators.base import SimulationError, Simulator, expected_values
+from superpose.core.registry import Kind, Registry, own_name
+from superpose.explainer.clients import Backend, ChatClient, make_client
+from superpose.explainer.simulators.base import SimulationError, Simulator, expected_values
 
 __all__ = ["SimulationError", "Simulator", "SimulatorContext", "SimulatorKind",
-           "expected_values", "make_simulator", "register_simulator", "simulator_kinds"]
+           "expected_values", "make_simulator", "simulator_kinds"]
 
 
 @dataclass
@@ -40,7 +40,7 @@ class SimulatorContext:
     def local_model(self) -> Any:
         """The back-end's model loaded on this machine (:class:`superpose.models.LoadedModel`)."""
         if "model" not in self._built:
-            from superpose.llm.local_models import load_local_model
+            from superpose.explainer.local_models import load_local_model
 
             self._built["model"] = load_local_model(self.backend.model, device=self.backend.placement)
         return self._built["model"]
@@ -59,14 +59,12 @@ Builder = Callable[[SimulatorContext], Simulator]
 
 
 SimulatorKind = Kind
-_REGISTRY: KindRegistry[Builder] = KindRegistry(__name__, lambda: __path__)
-_KINDS = _REGISTRY.kinds
-register_simulator = _REGISTRY.register  # decorator: ``build(context) -> Simulator`` is the simulator ``name``
+SIMULATORS: Registry[Kind[Builder]] = Registry(__name__, "SIMULATOR", helpers=("base", "contrast"), key=own_name)
 
 
 def simulator_kinds() -> dict[str, SimulatorKind]:
     """Every registered simulator by name (built-in files imported first)."""
-    return _REGISTRY.all()
+    return SIMULATORS.all()
 
 
 def make_simulator(name: str, context: SimulatorContext) -> Simulator:

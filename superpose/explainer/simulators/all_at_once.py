@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from superpose.llm.prompts import simulation_layout
-from superpose.llm.simulators import SimulatorContext, register_simulator
-from superpose.llm.simulators.base import expected_values
+from superpose.core.registry import Kind
+from superpose.explainer.prompts import simulation_layout
+from superpose.explainer.simulators import SimulatorContext
+from superpose.explainer.simulators.base import expected_values
 
 
 def numeral_token_ids(tokenizer: Any) -> list[int]:
@@ -278,9 +279,11 @@ class AllAtOnceSimulator:
             return self.model(**inputs).logits[keep][:, numerals]
 
 
-@register_simulator("all-at-once", "local model: next-token probabilities of numerals after "
-                    "every token of one prompt (the method's simulator)")
 def build(ctx: SimulatorContext) -> AllAtOnceSimulator:
     lm = ctx.local_model()
     return AllAtOnceSimulator(lm.model, lm.tokenizer, lm.name + lm.placement.name_suffix(),
                               ctx.batch_size)
+
+
+SIMULATOR = Kind("all-at-once", "local model: next-token probabilities of numerals after "
+                 "every token of one prompt (the method's simulator)", build)

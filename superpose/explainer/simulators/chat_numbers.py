@@ -6,10 +6,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from superpose.llm.clients import ChatClient, LLMError
-from superpose.llm.prompts import number_list_messages, parse_number_list
-from superpose.llm.simulators import SimulatorContext, register_simulator
-from superpose.llm.simulators.base import SimulationError
+from superpose.core.registry import Kind
+from superpose.explainer.clients import ChatClient, LLMError
+from superpose.explainer.prompts import number_list_messages, parse_number_list
+from superpose.explainer.simulators import SimulatorContext
+from superpose.explainer.simulators.base import SimulationError
 
 
 class ChatNumbersSimulator:
@@ -39,7 +40,9 @@ class ChatNumbersSimulator:
         return out
 
 
-@register_simulator("chat-numbers", "FALLBACK for servers without prompt logprobs: the chat "
-                    "model writes one integer per token (cruder, one generation per record)")
 def build(ctx: SimulatorContext) -> ChatNumbersSimulator:
     return ChatNumbersSimulator(ctx.client())
+
+
+SIMULATOR = Kind("chat-numbers", "FALLBACK for servers without prompt logprobs: the chat "
+                 "model writes one integer per token (cruder, one generation per record)", build)

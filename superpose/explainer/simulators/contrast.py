@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from superpose.llm.simulators.base import Simulator
+from superpose.explainer.simulators.base import Simulator
 
 
 class ContrastSimulator:

@@ -1,7 +1,7 @@
 """The embedding simulator: judge-free, deterministic and cheap (a variant, not OpenAI's method).
 
 A token's predicted activation is 10 x the cosine similarity between the token's text and the
-whole explanation, both embedded by all-MiniLM-L6-v2 (:class:`superpose.llm.embedding.
+whole explanation, both embedded by all-MiniLM-L6-v2 (:class:`superpose.explainer.encoder.
 SentenceEncoder`). It reads no context, so it cannot follow explanations about positions
 ("the word after ...") or letter case (MiniLM is uncased); it follows explanations that name a
 kind of word, a list of words, punctuation or numbers far more closely than the small local
@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from superpose.llm.simulators import SimulatorContext, register_simulator
-from superpose.llm.simulators.base import SimulationError
+from superpose.core.registry import Kind
+from superpose.explainer.simulators import SimulatorContext
+from superpose.explainer.simulators.base import SimulationError
 
 ENCODER_NAME = "all-MiniLM-L6-v2"
 
@@ -55,10 +56,12 @@ class EmbeddingSimulator:
         return out
 
 
-@register_simulator("embedding", f"judge-free: 10 x cosine similarity of each token to the explanation "
-                    f"({ENCODER_NAME}, no context; not OpenAI's method)")
 def build(ctx: SimulatorContext) -> EmbeddingSimulator:
     """The encoder runs where ``--device`` says (in float32: it is small)."""
-    from superpose.llm.embedding import SentenceEncoder
+    from superpose.explainer.encoder import SentenceEncoder
 
     return EmbeddingSimulator(SentenceEncoder(device=ctx.backend.placement.device))
+
+
+SIMULATOR = Kind("embedding", f"judge-free: 10 x cosine similarity of each token to the explanation "
+                 f"({ENCODER_NAME}, no context; not OpenAI's method)", build)

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from superpose.llm.simulators import SimulatorContext, register_simulator
-from superpose.llm.simulators.base import Simulator
+from superpose.core.registry import Kind
+from superpose.explainer.simulators import SimulatorContext
+from superpose.explainer.simulators.base import Simulator
 
 
 def standardized_mean(parts: Sequence[Sequence[np.ndarray]]) -> list[np.ndarray]:
@@ -51,10 +52,12 @@ class EnsembleSimulator:
         return standardized_mean([p.simulate(explanation, sequences) for p in self.parts])
 
 
-@register_simulator("ensemble", "all-at-once on --model and the embedding simulator, standardised and "
-                    "averaged (not OpenAI's method)")
 def build(ctx: SimulatorContext) -> EnsembleSimulator:
-    from superpose.llm.simulators.all_at_once import build as all_at_once
-    from superpose.llm.simulators.embedding import build as embedding
+    from superpose.explainer.simulators.all_at_once import build as all_at_once
+    from superpose.explainer.simulators.embedding import build as embedding
 
     return EnsembleSimulator([all_at_once(ctx), embedding(ctx)])
+
+
+SIMULATOR = Kind("ensemble", "all-at-once on --model and the embedding simulator, standardised and "
+                 "averaged (not OpenAI's method)", build)

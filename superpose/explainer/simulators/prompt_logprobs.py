@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from superpose.llm.clients import LLMError
-from superpose.llm.prompts import simulation_layout
-from superpose.llm.simulators import SimulatorContext, register_simulator
-from superpose.llm.simulators.base import SimulationError, expected_values
+from superpose.core.registry import Kind
+from superpose.explainer.clients import LLMError
+from superpose.explainer.prompts import simulation_layout
+from superpose.explainer.simulators import SimulatorContext
+from superpose.explainer.simulators.base import SimulationError, expected_values
 
 SCALE_TOP = 9
 NO_LOGPROBS = ("the server returned no prompt logprobs (choices[0].logprobs.top_logprobs or "
@@ -138,7 +139,9 @@ class PromptLogprobsSimulator:
             return list(pool.map(lambda s: self._one(explanation, s), sequences))
 
 
-@register_simulator("prompt-logprobs", "server: the all-at-once method from the prompt "
-                    "logprobs of an OpenAI-compatible /v1/completions (echo + logprobs)")
 def build(ctx: SimulatorContext) -> PromptLogprobsSimulator:
     return PromptLogprobsSimulator(ctx.client())
+
+
+SIMULATOR = Kind("prompt-logprobs", "server: the all-at-once method from the prompt "
+                 "logprobs of an OpenAI-compatible /v1/completions (echo + logprobs)", build)

@@ -1,31 +1,26 @@
-"""Registry of SAE file formats: every module here except ``base`` defining ``FORMAT`` is one.
+"""Registry of SAE file formats: every module here except ``base`` defines ``FORMAT``.
 
 Adding a format is adding one file with a :class:`~superpose.units.formats.base.SaeFormat`.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import cache
 from pathlib import Path
 
 from superpose.core.errors import SuperposeError
+from superpose.core.registry import Registry, own_name
 from superpose.units.formats.base import SaeFormat
 
 __all__ = ["SaeFormat", "detect", "registry"]
 
+FORMATS: Registry[SaeFormat] = Registry(__name__, "FORMAT", key=own_name)
+
 
 @cache
 def registry() -> dict[str, SaeFormat]:
-    found: dict[str, SaeFormat] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name == "base":
-            continue
-        fmt = getattr(importlib.import_module(f"{__name__}.{info.name}"), "FORMAT", None)
-        if isinstance(fmt, SaeFormat):
-            found[fmt.name] = fmt
-    return found
+    """Every format by name (file modules of this package, see :mod:`superpose.core.registry`)."""
+    return FORMATS.all()
 
 
 def detect(path: Path) -> SaeFormat:
