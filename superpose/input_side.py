@@ -25,10 +25,9 @@ from superpose.core.provenance import timestamp
 from superpose.core.ranges import format_range, parse_range
 from superpose.corpus.store import load_corpus
 from superpose.mining.run import Task, mine_to_files
+from superpose.mining.runfile import INPUT_RUN_FORMAT, RUN_FORMAT_VERSION
 from superpose.mining.store import POLARITIES, PaperWriter, is_done, write_bulk
 
-RUN_FORMAT = "superpose-mine-input"
-RUN_FORMAT_VERSION = 1
 MODE = "input"
 
 
@@ -74,7 +73,7 @@ def mine_input_side(records: str | Path, corpus_dir: str | Path, out: str | Path
         for pattern in ("*_pool.txt", "*_isets.csv", "*_topics.csv"):
             for path in folder.glob(pattern):
                 path.unlink()
-    write_json_atomic(folder / "run.json", stamp(format=RUN_FORMAT, format_version=RUN_FORMAT_VERSION,
+    write_json_atomic(folder / "run.json", stamp(format=INPUT_RUN_FORMAT, format_version=RUN_FORMAT_VERSION,
                                                  request=request, started=timestamp(), finished=None))
     segmenter = WordSegmenter(store)
 
@@ -97,7 +96,7 @@ def mine_input_side(records: str | Path, corpus_dir: str | Path, out: str | Path
                   total=total, pending=pending, desc="input-side topics", progress=progress)
     units = [(layer, neuron) for layer in layer_list for neuron in unit_list]
     totals = write_bulk(folder, store.model, MODE, units)
-    write_json_atomic(folder / "run.json", stamp(format=RUN_FORMAT, format_version=RUN_FORMAT_VERSION,
+    write_json_atomic(folder / "run.json", stamp(format=INPUT_RUN_FORMAT, format_version=RUN_FORMAT_VERSION,
                                                  request=request, finished=timestamp(), totals=totals,
                                                  mined_now=pending,
                                                  mining_seconds_now=round(time.perf_counter() - started, 2)))

@@ -51,7 +51,7 @@ def make_run(folder: Path, model: str = MODEL, sources: list[str] = SOURCES) -> 
     request = {"model": model, "model_source": model, "mode": "hi-c", "layers": "0-1", "neurons": "0-2",
                "tau": 40, "params": {"theta_l": 0.1, "theta_u": 1.0, "kappa_l": 3, "kappa_u": 6, "k": 3},
                "corpus": {"path": str(corpus)}}
-    (run / "run.json").write_text(json.dumps({"format": "superpose-mine", "request": request}))
+    (run / "run.json").write_text(json.dumps({"format": "superpose-mine", "format_version": 1, "request": request}))
     for out, scale in ((run, 1.0), (run / "random", -0.5)):
         for layer, neuron in MINED_UNITS:
             for polarity in ("pos", "neg"):

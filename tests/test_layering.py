@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "superpose"
 # (core, config, execution) comes first; config only names the registries' choices.
 ORDER = ["core", "config", "execution", "corpus", "models", "units", "projection", "mining", "activations",
          "explainer", "input_side", "compare", "api", "pipeline", "report", "cli", "__init__", "__main__"]
-# Lazy lookups of registry names for the CLI's choices (no data flows back).
+# config names the registries' choices (file names, nothing imported; no data flows back).
 ALLOWED = {("config", "mining"), ("config", "execution")}
 
 

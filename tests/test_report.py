@@ -182,9 +182,16 @@ def test_inputs_of_another_model_or_corpus_are_refused_and_nothing_is_written(tm
 def test_bad_run_folders_are_refused(tmp_path, inputs):
     empty = tmp_path / "empty"
     empty.mkdir()
-    (empty / "run.json").write_text(json.dumps({"request": {"model": MODEL, "mode": "hi-c"}}))
+    run = {"format": "superpose-mine", "format_version": 1, "request": {"model": MODEL, "mode": "hi-c"}}
+    (empty / "run.json").write_text(json.dumps(run))
     with pytest.raises(SuperposeError, match="holds no mining results"):
         build_report(empty, tmp_path / "out")
+    for changed, error in (({"format": "other"}, r"is not a superpose mining run \(format 'other'"),
+                           ({"format_version": 99}, "format version 99, this superpose reads version 1")):
+        (empty / "run.json").write_text(json.dumps({**run, **changed}))
+        with pytest.raises(SuperposeError, match=error) as info:
+            build_report(empty, tmp_path / "out")
+        assert "\n" not in str(info.value)
     assert not (tmp_path / "out").exists()
 
 

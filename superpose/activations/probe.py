@@ -88,7 +88,7 @@ def probe(model: Any, texts: Sequence[str], layer: int, units: Sequence[int] | N
     tokens added). ``units`` defaults to every unit."""
     from superpose.models import as_loaded
     from superpose.projection.project import check_layer
-    from superpose.units.sae import Sae, load_sae
+    from superpose.units import Sae, load_sae
 
     if isinstance(texts, str):
         texts = [texts]
