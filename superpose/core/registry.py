@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -78,6 +78,12 @@ class Registry(Generic[T]):
         if name not in self.names():
             raise KeyError(name)
         return self.load(name.replace("-", "_"))
+
+    def in_order(self, first: Sequence[str]) -> list[T]:
+        """Every extension's object, the modules named in ``first`` in that order, then the rest by name
+        (for kinds whose order shows: the report's sections, the commands in ``--help``)."""
+        rank = {module: i for i, module in enumerate(first)}
+        return [self.load(m) for m in sorted(self.modules(), key=lambda m: (rank.get(m, len(rank)), m))]
 
     def all(self) -> dict[str, T]:
         """Every extension by its key, sorted by key (imports every module)."""
