@@ -41,7 +41,7 @@ def _per_unit_products(layers: int, hidden: int, inter: int, kv: int, vocab: int
 
 
 def child_convert(args: argparse.Namespace) -> dict:
-    from superpose.llm.local_models import load_local_model
+    from superpose.explainer.local_models import load_local_model
 
     started = time.perf_counter()
     load_local_model(args.model, cache_dir=args.cache_dir, dtype="bfloat16")
@@ -52,7 +52,7 @@ def child_project(args: argparse.Namespace) -> dict:
     import numpy as np
     import torch
 
-    from superpose.llm.local_models import load_local_model
+    from superpose.explainer.local_models import load_local_model
     from superpose.projection.project import auto_batch, project_layer
 
     torch.set_num_threads(args.threads)

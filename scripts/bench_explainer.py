@@ -5,7 +5,7 @@ every explanation is scored by the same simulator on the same held-out records (
 pooled over held-out tokens, and the embedding AUC) next to a shuffled control (the next
 neuron's explanation from the same prompt). "plain" is the default prompt; "example" adds one
 worked exchange and asks for 3-8 words with examples; "tokens" asks for the strongest firing
-tokens and what they share (:func:`superpose.llm.prompts.explanation_messages`, ``style``).
+tokens and what they share (:func:`superpose.explainer.prompts.explanation_messages`, ``style``).
 
     python scripts/bench_explainer.py --records llm/smollm2-135m --layer 15 --neurons 0-9
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from superpose.llm.prompts import STYLES, explanation_messages, parse_explanation
+from superpose.explainer.prompts import STYLES, explanation_messages, parse_explanation
 
 PROMPTS = {style: partial(explanation_messages, style=style) for style in STYLES}
 
@@ -30,25 +30,25 @@ PROMPTS = {style: partial(explanation_messages, style=style) for style in STYLES
 def run(args: argparse.Namespace) -> dict:
     import torch
 
+    from superpose.activations.formats import RecordStore
     from superpose.core.fileio import write_json_atomic
     from superpose.core.provenance import versions
     from superpose.core.ranges import parse_range
-    from superpose.llm.clients.local import LocalChatClient
-    from superpose.llm.evaluate import score_explanation
-    from superpose.llm.formats import RecordStore
-    from superpose.llm.local_models import load_local_model
+    from superpose.explainer.clients.local import LocalChatClient
+    from superpose.explainer.local_models import load_local_model
+    from superpose.explainer.scorers import score_explanation
 
     torch.set_num_threads(args.threads)
     store = RecordStore(args.records)
     neurons = parse_range(args.neurons, store.meta["n_neurons"], "neuron")
     explainer = load_local_model(args.explainer)
-    from superpose.llm.clients import DiskCache
+    from superpose.explainer.clients import DiskCache
 
     cache = DiskCache(args.cache) if args.cache else None
     client = LocalChatClient(explainer.model, explainer.tokenizer, explainer.name, cache)
-    from superpose.llm.clients import Backend
-    from superpose.llm.embedding import SentenceEncoder
-    from superpose.llm.simulators import SimulatorContext, make_simulator
+    from superpose.explainer.clients import Backend
+    from superpose.explainer.encoder import SentenceEncoder
+    from superpose.explainer.simulators import SimulatorContext, make_simulator
 
     encoder = SentenceEncoder()
     kind = "embedding" if args.simulator == "embedding" else "all-at-once"

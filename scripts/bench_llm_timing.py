@@ -34,14 +34,14 @@ def main() -> int:
 
     import torch
 
+    from superpose.activations.collect import SPILL_LIMIT, collect_records, cut_sequences
+    from superpose.activations.formats import ActivationRecord, NeuronRecords
     from superpose.corpus.sources import iter_documents
-    from superpose.llm.activations import SPILL_LIMIT, collect_records, cut_sequences
-    from superpose.llm.clients.local import LocalChatClient
-    from superpose.llm.evaluate import score_explanation
-    from superpose.llm.explain import explain_records
-    from superpose.llm.formats import ActivationRecord, NeuronRecords
-    from superpose.llm.local_models import load_local_model
-    from superpose.llm.simulate import AllAtOnceSimulator
+    from superpose.explainer.clients.local import LocalChatClient
+    from superpose.explainer.explain import explain_records
+    from superpose.explainer.local_models import load_local_model
+    from superpose.explainer.scorers import score_explanation
+    from superpose.explainer.simulators.all_at_once import AllAtOnceSimulator
 
     torch.set_num_threads(args.threads)
     result: dict = {"settings": vars(args)}

@@ -58,7 +58,7 @@ def projection_overlap(full, reduced, mode: str, layer: int, units: np.ndarray, 
 
 def activations(lm, layers: list[int], sequences: np.ndarray, batch: int) -> dict[int, np.ndarray]:
     """(tokens, neurons) float32 activations of each layer, for all sequences."""
-    from superpose.llm.activations import _run
+    from superpose.activations.collect import _run
 
     modules = {layer: lm.adapter.mlp_out_proj(lm.adapter.blocks(lm.model)[layer]) for layer in layers}
     parts: dict[int, list[np.ndarray]] = {layer: [] for layer in layers}
@@ -98,8 +98,8 @@ def main() -> None:
 
     import torch
 
+    from superpose.activations.collect import cut_sequences
     from superpose.corpus.sources import iter_documents
-    from superpose.llm.activations import cut_sequences
     from superpose.models import load_model
     from superpose.projection.pools import TokenWords
     from superpose.projection.run import CorpusWords

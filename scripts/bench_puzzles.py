@@ -1,6 +1,6 @@
 """Puzzle benchmark: synthetic neurons with known rules; does the true explanation win cleanly?
 
-Each puzzle (:mod:`superpose.llm.puzzles`) is a rule on corpus tokens that is exactly what its
+Each puzzle (:mod:`superpose.explainer.puzzles`) is a rule on corpus tokens that is exactly what its
 explanation says; it defines a synthetic neuron (1 where the rule fires, else 0). Records are
 chosen as for real neurons: the top sequences by activation (number of hits) and random ones,
 split by the library's :meth:`NeuronRecords.split`, whose held-out set mixes top and random
@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from superpose.llm.formats import SPLIT, ActivationRecord, NeuronRecords
-from superpose.llm.puzzles import PUZZLES, Puzzle, margin_interval, record_stats
-from superpose.llm.simulators.ensemble import standardized_mean
+from superpose.activations.formats import SPLIT, ActivationRecord, NeuronRecords
+from superpose.explainer.puzzles import PUZZLES, Puzzle, margin_interval, record_stats
+from superpose.explainer.simulators.ensemble import standardized_mean
 
 
 def false_explanations(index: int, n: int = 3, seed: int = 0) -> list[str]:
@@ -46,8 +46,8 @@ def corpus_sequences(tokenizer: Any, source: str, seq_len: int, n_tokens: int
     of the source's parts (``default`` is three corpora), so that every part is represented."""
     from itertools import zip_longest
 
+    from superpose.activations.collect import cut_sequences
     from superpose.corpus.sources import DEFAULT_SOURCES, iter_documents
-    from superpose.llm.activations import cut_sequences
 
     parts = DEFAULT_SOURCES if source == "default" else (source,)
     turns = zip_longest(*(iter_documents(p) for p in parts))
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> dict:
     import torch
 
     from superpose.core.provenance import versions
-    from superpose.llm.local_models import load_local_model
+    from superpose.explainer.local_models import load_local_model
 
     torch.set_num_threads(args.threads)
     puzzles = [p for p in PUZZLES if not args.puzzles or p.name in args.puzzles]
@@ -139,8 +139,8 @@ def build_simulator(name: str, server: str | None = None) -> Any:
     """``embedding`` (the MiniLM simulator), ``server:MODEL`` (the all-at-once method from the
     prompt logprobs of the OpenAI-compatible server at ``server``), else the all-at-once
     simulator on the local model ``name``."""
-    from superpose.llm.clients import Backend
-    from superpose.llm.simulators import SimulatorContext, make_simulator
+    from superpose.explainer.clients import Backend
+    from superpose.explainer.simulators import SimulatorContext, make_simulator
 
     if name == "embedding":
         return make_simulator(name, SimulatorContext(Backend()))
@@ -218,7 +218,7 @@ def markdown(results: dict) -> str:
     p = results["parameters"]
     lines = [
         "# Puzzle benchmark", "",
-        f"Synthetic neurons with known rules (`superpose/llm/puzzles.py`), each scored against "
+        f"Synthetic neurons with known rules (`superpose/explainer/puzzles.py`), each scored against "
         f"{p['n_false']} false explanations (other puzzles' explanations). Held-out records: "
         f"the library's split of {p['top']} top and {p['random']} random records, top:random "
         "1:1. Score: correlation pooled over held-out tokens. **Clean win**: true correlation "

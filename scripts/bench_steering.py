@@ -34,14 +34,14 @@ def main() -> int:
 
     import torch
 
+    from superpose.activations.formats import RecordStore
+    from superpose.activations.steering import Steerer, SteeringParams, clamp_value
     from superpose.compare import polarity_text
     from superpose.compare.topics import open_topics
     from superpose.core.provenance import versions
     from superpose.core.ranges import parse_range
-    from superpose.llm.formats import RecordStore
-    from superpose.llm.local_models import load_local_model
-    from superpose.llm.scorers import Evidence, get_scorer
-    from superpose.llm.steering import Steerer, SteeringParams, clamp_value
+    from superpose.explainer.local_models import load_local_model
+    from superpose.explainer.scorers import Evidence, get_scorer
 
     torch.set_num_threads(args.threads)
     store = RecordStore(args.records)

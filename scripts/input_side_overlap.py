@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+from superpose.activations.formats import RecordStore
+from superpose.activations.top_words import WordSegmenter, neuron_words
 from superpose.config import MiningConfig
 from superpose.core.provenance import versions
 from superpose.corpus.store import load_corpus
 from superpose.input_side import side_overlap
-from superpose.llm.formats import RecordStore
-from superpose.llm.top_words import WordSegmenter, neuron_words
 from superpose.mining.pool import mine_pool
 from superpose.mining.store import read_bulk
 

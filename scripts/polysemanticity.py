@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
+from superpose.activations.dispersion import read_dispersion
+from superpose.activations.formats import RecordStore
 from superpose.core.provenance import versions
-from superpose.llm.dispersion import read_dispersion
-from superpose.llm.formats import RecordStore
 
 
 def topic_counts(path: Path, layers: set[int]) -> Counter:

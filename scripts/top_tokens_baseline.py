@@ -41,9 +41,9 @@ def main() -> int:
     if args.count < 1:
         raise SystemExit("--count must be at least 1")
 
+    from superpose.activations.formats import RecordStore
     from superpose.core.fileio import write_text_atomic
     from superpose.core.ranges import parse_range
-    from superpose.llm.formats import RecordStore
 
     store = RecordStore(args.records)
     lines = []

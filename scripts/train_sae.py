@@ -22,9 +22,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
+from superpose.activations.dispersion import collect_residuals
+from superpose.activations.formats import RecordStore
 from superpose.core.provenance import versions
-from superpose.llm.dispersion import collect_residuals
-from superpose.llm.formats import RecordStore
 from superpose.models import load_model
 
 

@@ -27,10 +27,10 @@ _LAZY = {
     "load_layer": "superpose.projection.store",
     # units beyond MLP neurons: SAE and transcoder latents
     "load_sae": "superpose.units",
-    "probe": "superpose.llm.probe",
-    "token_dispersion": "superpose.llm.dispersion",
+    "probe": "superpose.activations.probe",
+    "token_dispersion": "superpose.activations.dispersion",
     # input side: top activating words and the topics mined from them
-    "top_words": "superpose.llm.top_words",
+    "top_words": "superpose.activations.top_words",
     "mine_input_side": "superpose.input_side",
     # mining (steps 3-5), one unit at a time or whole runs
     "mine_unit": "superpose.api",

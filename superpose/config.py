@@ -15,6 +15,8 @@ from typing import Any
 
 from superpose.core.errors import SuperposeError
 from superpose.core.fields import option
+from superpose.execution import executor_names
+from superpose.mining.clique import solver_names
 
 MODES = ("hi-c", "hi-i", "lo-c", "lo-i")
 POLARITIES = ("pos", "neg")  # the words a unit pushes up, and those it pushes down
@@ -22,16 +24,17 @@ FORMULATIONS = ("strong", "paper", "triangle")
 POOLINGS = ("whole-tokens", "subtokens")  # superpose.projection.pools
 
 
-def _executor_names() -> tuple[str, ...]:
-    from superpose.execution import executor_names
-
-    return executor_names()
-
-
-def _solver_names() -> tuple[str, ...]:
-    from superpose.mining.clique import solver_names
-
-    return solver_names()
+def split_address(address: str) -> tuple[str, int] | None:
+    """``host:port`` (or ``ray://host:port``) as (host, port), None for ``auto``; a one-line error
+    otherwise. Only the syntax: nothing is contacted until the executor is made."""
+    if address == "auto":
+        return None
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise SuperposeError(f"Ray address {address!r} is not host:port (e.g. 10.0.0.5:6379, or "
+                             "ray://10.0.0.5:10001 for Ray Client)")
+    return host.strip("[]"), int(port)
 
 
 def _check_int(name: str, value: Any, low: int, high: int | None = None, fix: str = "") -> int:
@@ -95,7 +98,7 @@ class MiningConfig:
     k: int = option("words per topic (at most --kappa-u)", 10)
     backend: str = option("exact k-clique back-end: bnb (dedicated branch and bound), highs (scipy), scip "
                           "(pyscipopt) or cvxpy-scip (CVXPY with SCIP, as the paper)", "bnb", flag="--solver",
-                          choices=_solver_names)
+                          choices=solver_names)
     formulation: str = option("integer program for the MILP back-ends: strong (one equation per word), the "
                               "paper's, or strong with triangle cuts", "strong", choices=FORMULATIONS)
     time_limit: float = option("seconds per k-clique instance; a hit is recorded with status and gap", 120.0)
@@ -116,7 +119,7 @@ class MiningConfig:
         if self.k > self.kappa_u:
             raise SuperposeError(f"--k ({self.k}) is above --kappa-u ({self.kappa_u}): no shortlisted set could "
                                  "hold a topic; choose k <= kappa_u")
-        _check_choice("solver back-end", self.backend, _solver_names())
+        _check_choice("solver back-end", self.backend, solver_names())
         _check_choice("formulation", self.formulation, FORMULATIONS)
         if isinstance(self.time_limit, bool) or not isinstance(self.time_limit, int | float) \
                 or not (self.time_limit > 0 and math.isfinite(self.time_limit)):
@@ -150,7 +153,7 @@ class ExecutionConfig:
     """Where the per-pool jobs run (see :mod:`superpose.execution`)."""
 
     executor: str = option("local: worker processes on this machine; serial: in this process; ray: a Ray "
-                           "cluster (pip install 'superpose[ray]')", "local", choices=_executor_names)
+                           "cluster (pip install 'superpose[ray]')", "local", choices=executor_names)
     workers: int | str = option("worker processes: 1 to the number of available cores, or auto (all of them)",
                                 "auto", metavar="N", parse=parse_workers)
     address: str | None = option("with --executor ray: a running Ray cluster's head, host:port (ray://host:port "
@@ -158,14 +161,12 @@ class ExecutionConfig:
                                  metavar="ADDR")
 
     def __post_init__(self) -> None:
-        _check_choice("executor", self.executor, _executor_names())
+        _check_choice("executor", self.executor, executor_names())
         if self.address is not None and self.executor != "ray":
             raise SuperposeError(f"--address is for --executor ray, not {self.executor}: add --executor ray "
                                  "or leave out --address")
         if self.address is not None:
-            from superpose.execution.ray import check_address
-
-            check_address(self.address)  # an address that does not answer fails here, before any work
+            split_address(self.address)  # syntax only: the cluster is contacted when the executor is made
         cores = available_cores()
         workers = cores if self.workers == "auto" else self.workers
         _check_int("--workers", workers, 1, cores, fix=f" (this machine has {cores} available cores; or 'auto')")

@@ -1,5 +1,5 @@
 """Input-side topics: the same NPMI graph, star heuristic and exact k-clique, run on a neuron's top
-activating words (:mod:`superpose.llm.top_words`) instead of the words its output pushes.
+activating words (:mod:`superpose.activations.top_words`) instead of the words its output pushes.
 
 The input-side pools of a neuron: ``pos``, its top activating words by largest activation; ``neg``,
 the words of its most negative activations (smallest activation below zero), both restricted to the
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from superpose.activations.top_words import WordActivation, WordSegmenter, neuron_words
 from superpose.config import ExecutionConfig, MiningConfig
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import write_json_atomic
@@ -23,12 +24,10 @@ from superpose.core.manifest import refuse_other_request, stamp
 from superpose.core.provenance import timestamp
 from superpose.core.ranges import format_range, parse_range
 from superpose.corpus.store import load_corpus
-from superpose.llm.top_words import WordActivation, WordSegmenter, neuron_words
 from superpose.mining.run import Task, mine_to_files
+from superpose.mining.runfile import INPUT_RUN_FORMAT, RUN_FORMAT_VERSION
 from superpose.mining.store import POLARITIES, PaperWriter, is_done, write_bulk
 
-RUN_FORMAT = "superpose-mine-input"
-RUN_FORMAT_VERSION = 1
 MODE = "input"
 
 
@@ -46,8 +45,8 @@ def mine_input_side(records: str | Path, corpus_dir: str | Path, out: str | Path
                     mining: MiningConfig | None = None, execution: ExecutionConfig | None = None,
                     overwrite: bool = False, progress: bool = True) -> Path:
     """Mine the input-side topics of the neurons of ``records``; returns ``{out}/{model}/input``."""
+    from superpose.activations.formats import RecordStore
     from superpose.execution import make_executor
-    from superpose.llm.formats import RecordStore
 
     if pool_size < 1 or min_count < 1:
         raise SuperposeError(f"--pool-size and --min-count must be at least 1, got {pool_size} and {min_count}")
@@ -74,7 +73,7 @@ def mine_input_side(records: str | Path, corpus_dir: str | Path, out: str | Path
         for pattern in ("*_pool.txt", "*_isets.csv", "*_topics.csv"):
             for path in folder.glob(pattern):
                 path.unlink()
-    write_json_atomic(folder / "run.json", stamp(format=RUN_FORMAT, format_version=RUN_FORMAT_VERSION,
+    write_json_atomic(folder / "run.json", stamp(format=INPUT_RUN_FORMAT, format_version=RUN_FORMAT_VERSION,
                                                  request=request, started=timestamp(), finished=None))
     segmenter = WordSegmenter(store)
 
@@ -97,7 +96,7 @@ def mine_input_side(records: str | Path, corpus_dir: str | Path, out: str | Path
                   total=total, pending=pending, desc="input-side topics", progress=progress)
     units = [(layer, neuron) for layer in layer_list for neuron in unit_list]
     totals = write_bulk(folder, store.model, MODE, units)
-    write_json_atomic(folder / "run.json", stamp(format=RUN_FORMAT, format_version=RUN_FORMAT_VERSION,
+    write_json_atomic(folder / "run.json", stamp(format=INPUT_RUN_FORMAT, format_version=RUN_FORMAT_VERSION,
                                                  request=request, finished=timestamp(), totals=totals,
                                                  mined_now=pending,
                                                  mining_seconds_now=round(time.perf_counter() - started, 2)))

@@ -19,7 +19,6 @@ never blocks the corrected one. Files, all under ``{out}/{model}/{mode}/``:
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Iterator
@@ -37,11 +36,10 @@ from superpose.core.ranges import format_range, parse_range
 from superpose.corpus.store import load_corpus
 from superpose.execution import make_executor
 from superpose.mining.run import Task, mine_to_files
+from superpose.mining.runfile import RUN_FORMAT, RUN_FORMAT_VERSION, read_run_file
 from superpose.mining.store import POLARITIES, PaperWriter, RunReader, ShardWriter, write_bulk
 from superpose.models.device import Placement
 
-RUN_FORMAT = "superpose-mine"
-RUN_FORMAT_VERSION = 1
 LAYOUTS = ("auto", "paper", "shards")
 SHARDS_ABOVE_UNITS = 1000  # ``auto``: runs of more units than this are written as shards
 
@@ -73,6 +71,7 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
     mining = mining or MiningConfig()
     execution = execution or ExecutionConfig()
     check_writable(out)
+    executor = make_executor(execution)  # a cluster that does not answer fails here, before any work
     source = load_sae(projection.sae, hook=projection.sae_hook) if projection.sae is not None else None
     counts = load_corpus(corpus_dir, mmap=True)
     lm = load_model(model, cache_dir=cache_dir, device=placement)
@@ -85,7 +84,6 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
         for layer in layer_list:
             check_source(lm, projection.mode, layer, source)
         unit_list = parse_range(neurons, source.n_units(), projection.unit_kind)
-    executor = make_executor(execution)
     folder = Path(out) / run_name(lm, source) / projection.mode
     request = {"model": lm.name, "model_source": lm.source, "mode": projection.mode,
                "layers": format_range(layer_list), "neurons": format_range(unit_list), "tau": projection.tau,
@@ -154,10 +152,9 @@ def resolve_layout(layout: str, folder: Path, units: int, overwrite: bool = Fals
     changed parameter)."""
     if layout != "auto":
         return layout
-    path = folder / "run.json"
-    if path.is_file() and not overwrite:
-        previous = json.loads(path.read_text(encoding="utf-8")).get("request") or {}
-        return str(previous.get("layout", "paper"))
+    previous = None if overwrite else read_run_file(folder)
+    if previous is not None:
+        return str(previous["request"].get("layout", "paper"))
     return "shards" if units > SHARDS_ABOVE_UNITS else "paper"
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from superpose.activations.formats import save_layer, write_meta
+from superpose.activations.records import LayerRecords
 from superpose.core.fileio import write_json_atomic
-from superpose.llm.formats import save_layer, write_meta
-from superpose.llm.records import LayerRecords
 
 VOCAB = [" alpha", " beta", " gamma", " delta", " eps", " zeta", ",", "."]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from superpose.llm.formats import save_layer
-from superpose.llm.records import LayerRecords
+from superpose.activations.formats import save_layer
+from superpose.activations.records import LayerRecords
 
 
 def write_records(folder: Path, token_text: dict[int, str], sequences: np.ndarray,
@@ -37,6 +37,6 @@ def write_records(folder: Path, token_text: dict[int, str], sequences: np.ndarra
     np.save(folder / "sequences.npy", sequences.astype(np.int32))
     (folder / "tokens.json").write_text(json.dumps({str(k): v for k, v in token_text.items()}))
     (folder / "meta.json").write_text(json.dumps({
-        "format": "superpose.llm.records", "format_version": 1, "model": "hand-made", "n_layers": 1,
+        "format": "superpose.activations.records", "format_version": 1, "model": "hand-made", "n_layers": 1,
         "n_neurons": n_neurons, "vocab_size": len(token_text)}))
     return folder

@@ -51,7 +51,7 @@ def make_run(folder: Path, model: str = MODEL, sources: list[str] = SOURCES) -> 
     request = {"model": model, "model_source": model, "mode": "hi-c", "layers": "0-1", "neurons": "0-2",
                "tau": 40, "params": {"theta_l": 0.1, "theta_u": 1.0, "kappa_l": 3, "kappa_u": 6, "k": 3},
                "corpus": {"path": str(corpus)}}
-    (run / "run.json").write_text(json.dumps({"format": "superpose-mine", "request": request}))
+    (run / "run.json").write_text(json.dumps({"format": "superpose-mine", "format_version": 1, "request": request}))
     for out, scale in ((run, 1.0), (run / "random", -0.5)):
         for layer, neuron in MINED_UNITS:
             for polarity in ("pos", "neg"):
@@ -90,8 +90,8 @@ def write_compare(path: Path, model: str = MODEL, corpus: str = " ".join(SOURCES
 
 def write_records(folder: Path, model: str = MODEL, sources: list[str] = SOURCES) -> Path:
     """Records of layer 0 only (3 neurons, 2 top and 2 random sequences of 4 tokens)."""
-    from superpose.llm.formats import save_layer, write_meta
-    from superpose.llm.records import LayerRecords
+    from superpose.activations.formats import save_layer, write_meta
+    from superpose.activations.records import LayerRecords
 
     folder.mkdir(parents=True)
     tokens = {0: " apple", 1: PWNED, 2: " banana", 3: "\n", 4: " sea"}

@@ -11,13 +11,13 @@ import math
 import numpy as np
 import pytest
 
+from superpose.activations.formats import RecordStore
+from superpose.activations.steering import Steerer, SteeringParams, WordTokens
 from superpose.compare import COLUMNS, CompareParams, compare, polarity_text, summarize, topic_text
 from superpose.compare.stats import bootstrap_mean, layer_aggregates
 from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
 from superpose.core.errors import SuperposeError
-from superpose.llm.evaluate import score_explanation
-from superpose.llm.formats import RecordStore
-from superpose.llm.steering import Steerer, SteeringParams, WordTokens
+from superpose.explainer.scorers import score_explanation
 from superpose.mining.store import read_unit
 from superpose.models import load_model
 from superpose.pipeline import mine

@@ -48,6 +48,22 @@ def test_ray_is_an_executor_with_an_address_option(monkeypatch):
         ExecutionConfig(address="10.1.2.3:6379")
 
 
+def test_building_a_config_with_an_address_opens_no_connection(monkeypatch):
+    """Only the syntax is checked on construction; the cluster is contacted when the executor is made."""
+    calls = []
+
+    def connect(*args, **kwargs):
+        calls.append(args)
+        raise OSError(111, "Connection refused")
+
+    monkeypatch.setattr("socket.create_connection", connect)
+    config = ExecutionConfig(executor="ray", workers=1, address="127.0.0.1:9")
+    assert calls == []
+    with pytest.raises(SuperposeError, match="does not answer"):
+        make_executor(config)
+    assert calls == [(("127.0.0.1", 9),)]
+
+
 def test_ray_gives_the_serial_results_in_shards(cluster):
     executor = RayExecutor(workers=2, shard=4)
     results = executor.map_unordered(add_offset, partial(setup_offset, 100), (i for i in range(25)))

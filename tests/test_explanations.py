@@ -11,17 +11,17 @@ import numpy as np
 import pytest
 import torch
 
+from superpose.activations.formats import RecordStore
+from superpose.activations.steering import Steerer, SteeringParams, WordTokens
 from superpose.cli import main
 from superpose.compare import CompareParams, compare, polarity_text
 from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
 from superpose.core.errors import SuperposeError
+from superpose.explainer.scorers import score_explanation
 from superpose.explanations import ImportOptions, export_explanations, formats, import_explanations
 from superpose.explanations.delphi import classifier_metrics
 from superpose.explanations.openai import openai_order
 from superpose.explanations.tokens import check_tokens
-from superpose.llm.evaluate import score_explanation
-from superpose.llm.formats import RecordStore
-from superpose.llm.steering import Steerer, SteeringParams, WordTokens
 from superpose.mining.store import read_unit
 from superpose.models import load_model
 from superpose.pipeline import mine

@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
+from superpose.activations.top_words import WordActivation
 from superpose.cli import main
 from superpose.core.errors import SuperposeError
 from superpose.input_side import input_pools, mine_input_side, side_overlap
-from superpose.llm.top_words import WordActivation
 from superpose.mining.store import read_bulk, read_unit
 from tests.mining_helpers import CLUSTERS, make_corpus
 from tests.records_helpers import write_records
@@ -87,8 +87,8 @@ def test_bad_input(inputs, tmp_path):
 
 
 def test_neuron_page_sections_show_top_words_and_input_topics(inputs, tmp_path):
+    from superpose.activations.top_words import write_top_words
     from superpose.config import MiningConfig
-    from superpose.llm.top_words import write_top_words
 
     records, corpus = inputs
     run = mine_input_side(records, corpus, tmp_path, pool_size=12, progress=False,

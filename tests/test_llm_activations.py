@@ -21,7 +21,7 @@ def tiny():
 
 
 def _collect(tiny, **kwargs):
-    from superpose.llm.activations import collect_records
+    from superpose.activations.collect import collect_records
 
     model, modules, sequences = tiny
     report: dict = {}
@@ -44,7 +44,7 @@ def test_spilled_second_pass_gives_identical_records(tiny, tmp_path):
 
 
 def test_spill_limit_counts_every_layer(tiny, tmp_path):
-    from superpose.llm.activations import spill_bytes
+    from superpose.activations.collect import spill_bytes
 
     _, _, sequences = tiny
     needed = spill_bytes(len(sequences), sequences.shape[1], 24, 2)
@@ -55,7 +55,7 @@ def test_spill_limit_counts_every_layer(tiny, tmp_path):
 
 
 def test_one_pass_without_quantiles(tiny, tmp_path):
-    from superpose.llm.activations import collect_records
+    from superpose.activations.collect import collect_records
 
     model, modules, sequences = tiny
     report: dict = {}
@@ -68,7 +68,7 @@ def test_one_pass_without_quantiles(tiny, tmp_path):
 def test_a_failed_spill_write_falls_back_to_running_the_model(tiny, tmp_path, monkeypatch):
     import errno
 
-    from superpose.llm import activations
+    from superpose.activations import collect as activations
 
     class FullDisk:
         def __init__(self, path, mode):

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
+from superpose.activations.formats import RecordStore, read_jsonl
 from superpose.cli import main
-from superpose.llm.formats import RecordStore, read_jsonl
 
 TEXT = ("On Monday the shop opened at 9. On Tuesday it rained (a lot). The cat sat on the mat. "
         "France and Spain are countries. She walked, talked and laughed. ") * 3
@@ -151,8 +151,8 @@ def test_bad_inputs_give_one_line_errors(tiny_model, tmp_path, capsys, monkeypat
 
 
 def test_dead_neuron_gets_a_status(tiny_model, tmp_path):
-    from superpose.llm.formats import load_layer, save_layer
-    from superpose.llm.jobs import run_score
+    from superpose.activations.formats import load_layer, save_layer
+    from superpose.explainer.jobs import run_score
 
     folder, corpus = tiny_model
     out = tmp_path / "r"

@@ -8,8 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from superpose.core.errors import SuperposeError
-from superpose.llm.clients import ChatClient, DiskCache, LLMError
-from superpose.llm.clients.openai_compatible import OpenAICompatibleClient
+from superpose.explainer.clients import ChatClient, DiskCache, LLMError
+from superpose.explainer.clients.openai_compatible import OpenAICompatibleClient
 
 KEY = "sk-test-secret-key-123"
 

@@ -4,11 +4,11 @@ the packaged MiniLM follows what an explanation names."""
 import numpy as np
 import pytest
 
+from superpose.activations.formats import read_jsonl
 from superpose.cli import main
-from superpose.llm.clients import Backend
-from superpose.llm.formats import read_jsonl
-from superpose.llm.simulators import SimulationError, SimulatorContext, make_simulator, simulator_kinds
-from superpose.llm.simulators.embedding import EmbeddingSimulator, token_text
+from superpose.explainer.clients import Backend
+from superpose.explainer.simulators import SimulationError, SimulatorContext, make_simulator, simulator_kinds
+from superpose.explainer.simulators.embedding import EmbeddingSimulator, token_text
 from tests.llm_helpers import make_records
 
 
@@ -79,7 +79,7 @@ def test_real_minilm_follows_the_named_kind_of_word(tmp_path):
 
 
 def test_the_ensemble_averages_standardised_parts():
-    from superpose.llm.simulators.ensemble import EnsembleSimulator, standardized_mean
+    from superpose.explainer.simulators.ensemble import EnsembleSimulator, standardized_mean
 
     a = [np.array([0.0, 2.0]), np.array([4.0])]  # mean 2, std sqrt(8/3)
     b = [np.array([1.0, 1.0]), np.array([1.0])]  # constant: contributes zeros

@@ -5,11 +5,12 @@ import socket
 
 import pytest
 
+from superpose.activations.formats import read_jsonl
 from superpose.cli import main
-from superpose.llm import clients
-from superpose.llm.clients import ChatClient
-from superpose.llm.formats import read_jsonl
+from superpose.explainer import clients
+from superpose.explainer.clients import ChatClient
 from tests.llm_helpers import make_records
+from tests.registry_helpers import add_extension
 
 
 def _closed_port() -> int:
@@ -70,7 +71,7 @@ class FlakyClient(ChatClient):
 
 def test_finished_neurons_are_kept_and_only_failed_ones_retried(tmp_path, monkeypatch, capsys):
     flaky = FlakyClient()
-    monkeypatch.setitem(clients._KINDS, "flaky", clients.ClientKind(
+    add_extension(monkeypatch, clients.CLIENTS, "flaky", clients.ClientKind(
         "flaky", "test", lambda backend, cache: flaky))
     records = make_records(tmp_path / "rec")
     expl = tmp_path / "e.jsonl"
@@ -96,7 +97,7 @@ def test_empty_explanation_to_score_is_a_one_line_error(tmp_path, capsys):
     stored = tmp_path / "e.jsonl"
     stored.write_text(json.dumps({"layer": 0, "neuron": 0, "status": "ok", "explanation": "",
                                   "records_model": "toy"}) + "\n")
-    from superpose.llm.jobs import run_score
+    from superpose.explainer.jobs import run_score
     from tests.llm_helpers import KeywordSimulator
 
     out = tmp_path / "s.jsonl"
@@ -111,7 +112,7 @@ def test_compare_exits_non_zero_when_a_score_failed(tmp_path, monkeypatch, capsy
     from pathlib import Path
 
     import superpose.compare
-    import superpose.llm.local_models as local_models
+    import superpose.explainer.local_models as local_models
 
     def fake_compare(results, file, records, out, **kw):
         out = Path(out)
@@ -128,9 +129,9 @@ def test_compare_exits_non_zero_when_a_score_failed(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(superpose.compare, "compare", fake_compare)
     monkeypatch.setattr(local_models, "load_local_model", lambda *a, **k: type(
         "LM", (), {"model": None, "tokenizer": None, "name": "x"})())
-    monkeypatch.setattr("superpose.llm.simulators.make_simulator", lambda *a, **k: None)
-    monkeypatch.setattr("superpose.llm.steering.Steerer", lambda *a, **k: None)
-    monkeypatch.setattr("superpose.llm.formats.RecordStore", lambda *a, **k: type(
+    monkeypatch.setattr("superpose.explainer.simulators.make_simulator", lambda *a, **k: None)
+    monkeypatch.setattr("superpose.activations.steering.Steerer", lambda *a, **k: None)
+    monkeypatch.setattr("superpose.activations.formats.RecordStore", lambda *a, **k: type(
         "Store", (), {"meta": {}, "model": "x"})())
     expl = tmp_path / "e.jsonl"
     expl.write_text("{}\n")

@@ -8,11 +8,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
+from superpose.activations.formats import read_jsonl
 from superpose.cli import main
-from superpose.llm.clients.openai_compatible import OpenAICompatibleClient
-from superpose.llm.formats import read_jsonl
-from superpose.llm.simulators import SimulationError
-from superpose.llm.simulators.prompt_logprobs import PromptLogprobsSimulator, value_offsets
+from superpose.explainer.clients.openai_compatible import OpenAICompatibleClient
+from superpose.explainer.simulators import SimulationError
+from superpose.explainer.simulators.prompt_logprobs import PromptLogprobsSimulator, value_offsets
 from tests.llm_helpers import make_records
 
 PIECES = re.compile(r"\t|\n|[^\t\n]+")

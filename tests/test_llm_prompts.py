@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from superpose.llm.formats import ActivationRecord, NeuronRecords
-from superpose.llm.prompts import (
+from superpose.activations.formats import ActivationRecord, NeuronRecords
+from superpose.explainer.prompts import (
     DeadNeuronError,
     ExplanationParseError,
     explanation_messages,

@@ -4,16 +4,16 @@ import re
 
 import numpy as np
 
-from superpose.llm.formats import ActivationRecord
-from superpose.llm.prompts import (
+from superpose.activations.formats import ActivationRecord
+from superpose.explainer.prompts import (
     EXAMPLES,
     STYLES,
     explanation_messages,
     number_list_messages,
     simulation_layout,
 )
-from superpose.llm.puzzles import PUZZLES, puzzle
-from superpose.llm.simulate import ContrastSimulator
+from superpose.explainer.puzzles import PUZZLES, puzzle
+from superpose.explainer.simulators.contrast import ContrastSimulator
 
 # Words too general to give an explanation away (they describe any neuron's explanation).
 GENERIC = {"word", "words", "such", "with", "that", "than", "from", "like", "more", "names",

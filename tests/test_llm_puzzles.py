@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from superpose.llm.puzzles import PUZZLES, puzzle, words
+from superpose.explainer.puzzles import PUZZLES, puzzle, words
 
 
 def toks(text: str) -> list[str]:
@@ -128,7 +128,7 @@ def test_every_rule_fires_somewhere_and_not_everywhere():
 
 
 def test_pooled_statistics_match_numpy_and_the_interval_decides_clean_wins():
-    from superpose.llm.puzzles import margin_interval, pooled_corr, record_stats
+    from superpose.explainer.puzzles import margin_interval, pooled_corr, record_stats
 
     rng = np.random.default_rng(1)
     true = [rng.integers(0, 2, 12).astype(float) for _ in range(20)]

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from superpose.llm.formats import ActivationRecord
+from superpose.activations.formats import ActivationRecord
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def smollm2():
-    from superpose.llm.local_models import load_local_model
+    from superpose.explainer.local_models import load_local_model
 
     return load_local_model("smollm2-135m")
 
@@ -25,7 +25,7 @@ def _records(tokenizer, texts, words):
 
 
 def test_smollm2_simulator_gives_expected_values_on_the_digit_scale(smollm2):
-    from superpose.llm.simulate import AllAtOnceSimulator
+    from superpose.explainer.simulators.all_at_once import AllAtOnceSimulator
 
     sim = AllAtOnceSimulator(smollm2.model, smollm2.tokenizer, smollm2.name)
     assert sim.top == 9  # SmolLM2 splits "10" into digits
@@ -38,9 +38,9 @@ def test_smollm2_simulator_gives_expected_values_on_the_digit_scale(smollm2):
 
 
 def test_smollm2_explainer_returns_one_line(smollm2, tmp_path):
-    from superpose.llm.clients import DiskCache
-    from superpose.llm.clients.local import LocalChatClient
-    from superpose.llm.explain import explain_records
+    from superpose.explainer.clients import DiskCache
+    from superpose.explainer.clients.local import LocalChatClient
+    from superpose.explainer.explain import explain_records
 
     records = _records(smollm2.tokenizer, ["Every Monday the office opens late.",
                                            "We met on Tuesday and again on Friday."],
@@ -53,7 +53,8 @@ def test_smollm2_explainer_returns_one_line(smollm2, tmp_path):
 
 
 def test_minilm_embedding_separates_related_contexts():
-    from superpose.llm.embedding import SentenceEncoder, embedding_auc
+    from superpose.explainer.encoder import SentenceEncoder
+    from superpose.explainer.scoring import embedding_auc
 
     enc = SentenceEncoder()
     pos = [ActivationRecord(["We", " met", " on", " Monday"], np.array([0, 0, 0, 1.0]))]

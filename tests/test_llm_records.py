@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from superpose.llm.formats import load_layer, save_layer
-from superpose.llm.records import (
+from superpose.activations.formats import load_layer, save_layer
+from superpose.activations.records import (
     FirstPass,
     QuantilePass,
     finish,
@@ -84,7 +84,7 @@ def test_quantile_samples_lie_in_their_buckets():
 def test_histogram_quantile_matches_numpy_quantile_within_a_bin():
     values = torch.randn(5000, 1).double() * 3
     hist = torch.bincount(histogram_bins(values).ravel(), minlength=2048)[None]
-    from superpose.llm.records import bin_lower_edge
+    from superpose.activations.records import bin_lower_edge
 
     for q in (0.5, 0.9, 0.99):
         edge = bin_lower_edge(quantile_bins(hist, q).numpy())[0]
@@ -102,7 +102,7 @@ def test_layer_file_round_trip(tmp_path):
 
 
 def test_limited_split_keeps_the_first_records_of_each_kind():
-    from superpose.llm.formats import ActivationRecord, RecordSplit
+    from superpose.activations.formats import ActivationRecord, RecordSplit
 
     def recs(kind, n, start):
         return [ActivationRecord(["a"], np.zeros(1), start + i, kind) for i in range(n)]

@@ -2,12 +2,13 @@
 
 import numpy as np
 
+from superpose.activations.formats import read_jsonl
 from superpose.cli import main
-from superpose.llm import clients, simulators
-from superpose.llm.clients import Backend, ChatClient, make_client
-from superpose.llm.formats import read_jsonl
-from superpose.llm.simulators import SimulatorContext, make_simulator
+from superpose.explainer import clients, simulators
+from superpose.explainer.clients import Backend, ChatClient, make_client
+from superpose.explainer.simulators import SimulatorContext, make_simulator
 from tests.llm_helpers import KeywordSimulator, make_records
+from tests.registry_helpers import add_extension
 
 
 class ToyClient(ChatClient):
@@ -22,9 +23,9 @@ class ToyClient(ChatClient):
 
 
 def test_toy_client_and_simulator_through_cli_and_api(tmp_path, monkeypatch):
-    monkeypatch.setitem(clients._KINDS, "toy", clients.ClientKind(
+    add_extension(monkeypatch, clients.CLIENTS, "toy", clients.ClientKind(
         "toy", "test client", lambda backend, cache: ToyClient(cache)))
-    monkeypatch.setitem(simulators._KINDS, "keyword", simulators.SimulatorKind(
+    add_extension(monkeypatch, simulators.SIMULATORS, "keyword", simulators.SimulatorKind(
         "keyword", "test simulator", lambda ctx: KeywordSimulator()))
     assert "toy" in clients.client_kinds() and "openai" in clients.client_kinds()
     assert {"all-at-once", "prompt-logprobs", "chat-numbers", "keyword"} <= \

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from superpose.llm.scoring import (
+from superpose.explainer.scoring import (
     absolute_deviation_explained,
     auc,
     calibrated_scores,

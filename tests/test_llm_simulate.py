@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from superpose.llm.formats import ActivationRecord, NeuronRecords
-from superpose.llm.simulate import AllAtOnceSimulator, expected_values, numeral_token_ids
+from superpose.activations.formats import ActivationRecord, NeuronRecords
+from superpose.explainer.simulators.all_at_once import AllAtOnceSimulator, numeral_token_ids
+from superpose.explainer.simulators.base import expected_values
 
 
 class CharTokenizer:
@@ -109,7 +110,7 @@ def test_batched_and_prefix_cached_runs_match_a_full_forward_on_a_tiny_llama():
 
 
 def test_score_explanation_end_to_end_with_the_toy_model():
-    from superpose.llm.evaluate import score_explanation
+    from superpose.explainer.scorers import score_explanation
 
     sim = AllAtOnceSimulator(PreviousTokenModel(_table()), CharTokenizer(), "toy",
                              reuse_prefix=False)
@@ -130,8 +131,9 @@ def test_score_explanation_end_to_end_with_the_toy_model():
 
 
 def test_chat_numbers_fallback_parses_replies_and_reports_bad_ones():
-    from superpose.llm.clients import ChatClient
-    from superpose.llm.simulate import ChatNumbersSimulator, SimulationError
+    from superpose.explainer.clients import ChatClient
+    from superpose.explainer.simulators.base import SimulationError
+    from superpose.explainer.simulators.chat_numbers import ChatNumbersSimulator
 
     class Scripted(ChatClient):
         name = "scripted"
@@ -153,7 +155,7 @@ def test_chat_numbers_fallback_parses_replies_and_reports_bad_ones():
 
 
 def test_contrast_variant_subtracts_the_neutral_explanation_and_reuses_predictions():
-    from superpose.llm.simulate import ContrastSimulator
+    from superpose.explainer.simulators.contrast import ContrastSimulator
 
     model = PreviousTokenModel(_table())
     calls = []
@@ -190,7 +192,7 @@ def _full_forward_values(sim, model, explanation, seq):
 def test_numeral_readout_matches_the_full_unembedding_with_softcap():
     from transformers import Gemma2Config, Gemma2ForCausalLM
 
-    from superpose.llm.simulate import NumeralReadout, numeral_readout
+    from superpose.explainer.simulators.all_at_once import NumeralReadout, numeral_readout
 
     torch.manual_seed(0)
     config = Gemma2Config(vocab_size=256, hidden_size=32, intermediate_size=64,
@@ -207,7 +209,7 @@ def test_numeral_readout_matches_the_full_unembedding_with_softcap():
 
 
 def test_unknown_logit_scaling_falls_back_to_the_full_forward():
-    from superpose.llm.simulate import numeral_readout
+    from superpose.explainer.simulators.all_at_once import numeral_readout
 
     model = _tiny_llama()
     plain_forward = model.forward

@@ -207,7 +207,7 @@ def test_real_gemma3_hi_i_includes_post_feedforward_norm():
 
 
 def test_opt_in_models_concatenate_their_parts_in_order(tmp_path, monkeypatch):
-    from superpose.llm.local_models import OPT_IN, _parts_file
+    from superpose.explainer.local_models import OPT_IN, _parts_file
 
     assert OPT_IN["qwen2.5-coder-1.5b"].dtype == "bfloat16" and OPT_IN["qwen2.5-coder-0.5b"].dtype == "float32"
     assert all(len(entry.sha256) == 64 for entry in OPT_IN.values())

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from superpose.activations.dispersion import read_dispersion, sample_occurrences, token_dispersion
+from superpose.activations.probe import probe
 from superpose.cli import main
 from superpose.core.errors import SuperposeError
-from superpose.llm.dispersion import read_dispersion, sample_occurrences, token_dispersion
-from superpose.llm.probe import probe
 from superpose.models import load_model
 from superpose.units import load_sae
 from tests.mining_helpers import tokens

@@ -118,3 +118,124 @@ def test_a_new_family_file_is_a_model_family(tmp_path, monkeypatch):
         assert np.array_equal(superpose.neuron_logits(lm, "hi-i", 0, [0, 1]), reference)
     finally:
         adapters.registry.cache_clear()
+
+
+# One toy extension of every other kind, each one file dropped into its package's search path,
+# and the check that the library finds and uses it (solvers, executors and families: above).
+TOY_FILES = {
+    "superpose.units.formats": ("toy_format", '''
+from superpose.units.formats.base import SaeFormat
+
+FORMAT = SaeFormat("toy-format", detect=lambda path: path.suffix == ".toy", load=lambda path, hook: "toy sae")
+'''),
+    "superpose.explainer.clients": ("toy_client", '''
+from superpose.core.registry import Kind
+from superpose.explainer.clients.base import ChatClient
+
+
+class Echo(ChatClient):
+    name = "toy-client"
+
+    def _complete(self, request):
+        return "echo: " + request["messages"][-1]["content"]
+
+
+CLIENT = Kind("toy-client", "echoes the prompt", lambda backend, cache: Echo(cache))
+'''),
+    "superpose.explainer.simulators": ("toy_simulator", '''
+import numpy as np
+
+from superpose.core.registry import Kind
+
+
+class Ones:
+    name, method = "toy-simulator", "ones"
+
+    def simulate(self, explanation, token_lists):
+        return [np.ones(len(tokens)) for tokens in token_lists]
+
+
+SIMULATOR = Kind("toy-simulator", "predicts 1 everywhere", lambda ctx: Ones())
+'''),
+    "superpose.explainer.scorers": ("toy_scorer", '''
+from superpose.explainer.scoring import Score
+
+
+class Words:
+    name, side = "toy_words", "input"
+
+    def score(self, evidence):
+        return Score(float(len(evidence.explanation.split())))
+
+
+SCORER = Words
+'''),
+    "superpose.report.sections": ("toy_section", '''
+from superpose.report.sections import Section
+
+SECTION = Section("toy-section", "Toy", "return '';")
+'''),
+    "superpose.corpus.builtin": ("toy_text", '''
+from superpose.corpus.sources import Source
+
+SOURCE = lambda: Source("toy-text", "builtin", "", None, None, lambda path: iter(["one doc", "two doc"]))
+'''),
+    "superpose.cli": ("toy_hello", '''
+from dataclasses import dataclass
+
+from superpose.cli.args import Command
+
+
+@dataclass
+class HelloArgs:
+    """Say hello (a toy command for the registry test)."""
+
+
+COMMANDS = [Command(("toy-hello",), HelloArgs, lambda args: print("hello from a toy command"))]
+'''),
+}
+
+
+def _uses_toy(package: str, capsys) -> None:
+    """Ask the library for the toy extension of ``package`` the way its users do."""
+    from pathlib import Path
+
+    from superpose.corpus.sources import iter_documents
+    from superpose.explainer.clients import Backend, make_client
+    from superpose.explainer.scorers import Evidence, get_scorer
+    from superpose.explainer.simulators import SimulatorContext, make_simulator
+    from superpose.report.sections import sections
+    from superpose.units import formats
+
+    if package == "superpose.units.formats":
+        formats.registry.cache_clear()
+        try:
+            assert formats.detect(Path("x.toy")).load(Path("x.toy"), None) == "toy sae"
+        finally:
+            formats.registry.cache_clear()
+    elif package == "superpose.explainer.clients":
+        client = make_client(Backend(kind="toy-client"))
+        assert client.complete([{"role": "user", "content": "hi"}]) == "echo: hi"
+    elif package == "superpose.explainer.simulators":
+        simulator = make_simulator("toy-simulator", SimulatorContext(Backend()))
+        assert simulator.simulate("x", [["a", "b"]])[0].tolist() == [1.0, 1.0]
+    elif package == "superpose.explainer.scorers":
+        assert get_scorer("toy_words").score(Evidence("three word explanation")).value == 3.0
+    elif package == "superpose.report.sections":
+        assert sections()[-1].id == "toy-section"
+    elif package == "superpose.corpus.builtin":
+        assert list(iter_documents("toy-text")) == ["one doc", "two doc"]
+    else:
+        assert main(["toy-hello"]) == 0
+        assert capsys.readouterr().out == "hello from a toy command\n"
+
+
+@pytest.mark.parametrize("package", sorted(TOY_FILES))
+def test_a_new_file_is_an_extension_of_every_kind(package, tmp_path, monkeypatch, capsys):
+    import importlib
+
+    module, text = TOY_FILES[package]
+    (tmp_path / f"{module}.py").write_text(textwrap.dedent(text))
+    found = importlib.import_module(package)
+    monkeypatch.setattr(found, "__path__", [*found.__path__, str(tmp_path)])
+    _uses_toy(package, capsys)

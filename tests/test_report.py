@@ -12,7 +12,7 @@ from superpose import cli
 from superpose.core.errors import SuperposeError
 from superpose.report import build_report
 from superpose.report.data import MISSING, collect, missing_labels
-from superpose.report.sections import SECTION_MODULES, sections
+from superpose.report.sections import PAGE_ORDER, sections
 from superpose.report.sections.compare import label
 from tests.report_helpers import (
     FRUIT,
@@ -133,7 +133,7 @@ def test_compare_columns_get_readable_names():
 
 def test_sections_are_modules_in_page_order():
     found = sections()
-    assert [s.id for s in found] == SECTION_MODULES
+    assert [s.id for s in found] == list(PAGE_ORDER)
     assert all(s.title and "return" in s.js for s in found)
 
 
@@ -182,9 +182,16 @@ def test_inputs_of_another_model_or_corpus_are_refused_and_nothing_is_written(tm
 def test_bad_run_folders_are_refused(tmp_path, inputs):
     empty = tmp_path / "empty"
     empty.mkdir()
-    (empty / "run.json").write_text(json.dumps({"request": {"model": MODEL, "mode": "hi-c"}}))
+    run = {"format": "superpose-mine", "format_version": 1, "request": {"model": MODEL, "mode": "hi-c"}}
+    (empty / "run.json").write_text(json.dumps(run))
     with pytest.raises(SuperposeError, match="holds no mining results"):
         build_report(empty, tmp_path / "out")
+    for changed, error in (({"format": "other"}, r"is not a superpose mining run \(format 'other'"),
+                           ({"format_version": 99}, "format version 99, this superpose reads version 1")):
+        (empty / "run.json").write_text(json.dumps({**run, **changed}))
+        with pytest.raises(SuperposeError, match=error) as info:
+            build_report(empty, tmp_path / "out")
+        assert "\n" not in str(info.value)
     assert not (tmp_path / "out").exists()
 
 
@@ -228,10 +235,13 @@ def test_cli_writes_a_report_and_reports_a_refusal(tmp_path, inputs, capsys):
     assert MODEL in (out / "index.html").read_text()
 
 
-def test_a_section_of_another_module_is_one_module_and_one_name(tmp_path, inputs, monkeypatch):
+def test_a_new_section_is_one_file(tmp_path, inputs, monkeypatch):
     from superpose.report import sections as registry
 
-    monkeypatch.setattr(registry, "SECTION_MODULES", [*registry.SECTION_MODULES, "tests.report_section_example"])
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "example_words.py").write_text((Path(__file__).parent / "report_section_example.py").read_text())
+    monkeypatch.setattr(registry, "__path__", [*registry.__path__, str(plugins)])
     words = tmp_path / "words.txt"
     words.write_text("apple <b>pear</b>")
     assert cli.main(["report", "--results", str(inputs["results"]), "--out", str(tmp_path / "out"),

@@ -5,13 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from superpose.activations.formats import ActivationRecord, RecordSplit
 from superpose.core.errors import SuperposeError
-from superpose.llm.evaluate import score_explanation
-from superpose.llm.formats import ActivationRecord, RecordSplit
-from superpose.llm.scorers import Evidence, get_scorer, register, scorer_names, unregister
-from superpose.llm.scorers.abs_dev_vs_zero import absolute_deviation_explained_vs_zero
-from superpose.llm.scorers.r2_vs_zero import r_squared_vs_zero
-from superpose.llm.scoring import Score
+from superpose.explainer.scorers import Evidence, get_scorer, score_explanation, scorer_names
+from superpose.explainer.scorers.abs_dev_vs_zero import absolute_deviation_explained_vs_zero
+from superpose.explainer.scorers.r2_vs_zero import r_squared_vs_zero
 
 
 class EchoSimulator:
@@ -58,42 +56,54 @@ def test_every_input_score_of_an_exact_simulation():
         assert out[name] == pytest.approx(1.0), name
 
 
-def test_a_scorer_registered_in_a_test_is_used_through_the_api():
-    @register
-    class Length:
-        """Scores the explanation by its length and counts the records it was given."""
-
-        name = "toy_length"
-        side = "input"
-
-        def score(self, evidence: Evidence) -> Score:
-            sim = evidence.simulation()  # shares the one simulation
-            return Score(len(evidence.explanation) + 0.01 * len(sim.test_true))
-
-    try:
-        assert "toy_length" in scorer_names("input")
-        scores = score_explanation("four", SPLIT, EchoSimulator(), scorers=["toy_length"])
-        assert scores.to_json()["toy_length"] == pytest.approx(4.02)
-        assert scores.scores["correlation"].value == pytest.approx(1.0)
-    finally:
-        unregister("toy_length")
-    assert "toy_length" not in scorer_names()
+TOY_SCORER = """
+from superpose.explainer.scorers import Evidence
+from superpose.explainer.scoring import Score
 
 
-def test_register_refuses_a_malformed_or_clashing_scorer():
-    class NoSide:
-        name = "x"
+class Length:
+    \"\"\"Scores the explanation by its length and counts the records it was given.\"\"\"
 
-    with pytest.raises(TypeError, match="side"):
-        register(NoSide)
+    name = "toy_length"
+    side = "input"
 
-    class Clash:
-        name = "correlation"
-        side = "input"
+    def score(self, evidence: Evidence) -> Score:
+        sim = evidence.simulation()  # shares the one simulation
+        return Score(len(evidence.explanation) + 0.01 * len(sim.test_true))
 
-    scorer_names()
-    with pytest.raises(ValueError, match="already registered"):
-        register(Clash)
+
+SCORER = Length
+"""
+
+
+def _plugin(tmp_path, monkeypatch, name: str, text: str) -> None:
+    """Drop one scorer file into the package's search path, as a user adding a scorer would."""
+    from superpose.explainer import scorers
+
+    (tmp_path / f"{name}.py").write_text(text)
+    monkeypatch.setattr(scorers, "__path__", [*scorers.__path__, str(tmp_path)])
+
+
+def test_a_new_scorer_file_is_used_through_the_api(tmp_path, monkeypatch):
+    _plugin(tmp_path, monkeypatch, "toy_length", TOY_SCORER)
+    assert "toy_length" in scorer_names("input")
+    scores = score_explanation("four", SPLIT, EchoSimulator(), scorers=["toy_length"])
+    assert scores.to_json()["toy_length"] == pytest.approx(4.02)
+    assert scores.scores["correlation"].value == pytest.approx(1.0)
+
+
+def test_a_malformed_or_clashing_scorer_file_is_refused(tmp_path, monkeypatch):
+    cases = {"no_side": ("class NoSide:\n    name = 'x'\n\n\nSCORER = NoSide\n", "side"),
+             "clash": ("from superpose.explainer.scorers.correlation import SCORER\n", "two .* named 'correlation'"),
+             "none": ("X = 1\n", "defines no SCORER")}
+    for name, (text, error) in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        with monkeypatch.context() as patch:
+            _plugin(folder, patch, f"toy_{name}", text)
+            with pytest.raises(SuperposeError, match=error):
+                scorer_names()
+    assert "x" not in scorer_names()
 
 
 def test_input_scorers_need_records_and_a_simulator():

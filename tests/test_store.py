@@ -88,7 +88,8 @@ def test_layout_auto_takes_shards_for_whole_models(tmp_path):
     assert resolve_layout("auto", tmp_path, 46_080) == "shards"
     assert resolve_layout("auto", tmp_path, 24) == "paper"
     assert resolve_layout("paper", tmp_path, 46_080) == "paper"
-    (tmp_path / "run.json").write_text(json.dumps({"request": {"model": "m"}}))
+    run = {"format": "superpose-mine", "format_version": 1, "request": {"model": "m"}}
+    (tmp_path / "run.json").write_text(json.dumps(run))
     assert resolve_layout("auto", tmp_path, 46_080) == "paper"  # the run already there is in the paper's layout
 
 

@@ -8,9 +8,9 @@ import gzip
 import numpy as np
 import pytest
 
+from superpose.activations.top_words import read_top_words, top_words, write_top_words
 from superpose.cli import main
 from superpose.core.errors import SuperposeError
-from superpose.llm.top_words import read_top_words, top_words, write_top_words
 from tests.records_helpers import write_records
 
 TOKENS = {0: " the", 1: " straw", 2: "berry", 3: " is", 4: " red", 5: ".", 6: " Straw", 7: "berry!"}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import importlib
 import inspect
 import os
 import sys
@@ -17,27 +16,17 @@ from collections.abc import Sequence
 from superpose.cli.args import Command, add_dataclass_arguments, namespace_to_dataclass
 from superpose.cli.runtime import quiet_progress
 from superpose.core.errors import SuperposeError
+from superpose.core.registry import Registry
 
-# Command modules, each exposing COMMANDS: list[Command]. Adding a command is adding a module here.
-COMMAND_MODULES = [
-    "superpose.cli.corpus",
-    "superpose.cli.project",
-    "superpose.cli.mine",
-    "superpose.cli.llm",
-    "superpose.cli.units",
-    "superpose.cli.compare",
-    "superpose.cli.explanations",
-    "superpose.cli.report",
-    "superpose.cli.search",
-    "superpose.cli.demo",
-]
+# Every module of this package but the helpers defines COMMANDS: list[Command]; adding a command is
+# adding a module (superpose.core.registry). HELP_ORDER places the built-in ones in ``--help``;
+# any other module follows, by name.
+COMMAND_MODULES: Registry[list[Command]] = Registry(__name__, "COMMANDS", helpers=("args", "runtime"))
+HELP_ORDER = ("corpus", "project", "mine", "llm", "units", "compare", "explanations", "report", "search", "demo")
 
 
 def _commands() -> list[Command]:
-    found: list[Command] = []
-    for name in COMMAND_MODULES:
-        found.extend(importlib.import_module(name).COMMANDS)
-    return found
+    return [cmd for commands in COMMAND_MODULES.in_order(HELP_ORDER) for cmd in commands]
 
 
 def build_parser() -> argparse.ArgumentParser:

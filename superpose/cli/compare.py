@@ -10,7 +10,7 @@ from superpose.models.device import Placement
 
 
 def _simulator_names() -> list[str]:
-    from superpose.llm.simulators import simulator_kinds
+    from superpose.explainer.simulators import simulator_kinds
 
     return [name for name in simulator_kinds() if name not in ("prompt-logprobs", "chat-numbers")]
 
@@ -73,15 +73,15 @@ def run_compare(args: CompareArgs) -> int:
     from superpose.cli.runtime import set_torch_threads
 
     set_torch_threads(args.threads)
+    from superpose.activations.formats import RecordStore
+    from superpose.activations.steering import Steerer, SteeringParams
     from superpose.compare import CompareParams, compare
     from superpose.core.errors import SuperposeError
-    from superpose.llm.clients import Backend
-    from superpose.llm.formats import RecordStore
-    from superpose.llm.jobs import latest_failures
-    from superpose.llm.local_models import load_local_model
-    from superpose.llm.simulators import SimulatorContext, make_simulator
-    from superpose.llm.simulators.contrast import ContrastSimulator
-    from superpose.llm.steering import Steerer, SteeringParams
+    from superpose.explainer.clients import Backend
+    from superpose.explainer.jobs import latest_failures
+    from superpose.explainer.local_models import load_local_model
+    from superpose.explainer.simulators import SimulatorContext, make_simulator
+    from superpose.explainer.simulators.contrast import ContrastSimulator
 
     params = CompareParams(max_topics=args.max_topics, score_records=args.score_records,
                            calibration=args.calibration, embedding=args.embedding, bootstrap=args.bootstrap,
@@ -99,7 +99,7 @@ def run_compare(args: CompareArgs) -> int:
     if args.contrast:
         simulator = ContrastSimulator(simulator)
     source = store.meta.get("model_source") or store.model
-    # The steering scorer keeps its tensors on the CPU (llm/steering.py): its model stays there in float32.
+    # The steering scorer keeps its tensors on the CPU (activations/steering.py): its model stays there in float32.
     lm = context.built_model()
     steered = lm if lm is not None and lm.name == store.model and placement.is_default else load_local_model(source)
     out = compare(args.results, file, records, args.out, simulator=simulator,

@@ -51,8 +51,8 @@ class ActivationsArgs:
 def run_activations(args: ActivationsArgs) -> int:
     from superpose.cli.runtime import set_torch_threads
     from superpose.core.errors import SuperposeError
-    from superpose.llm.jobs import RecordParams
-    from superpose.llm.jobs import run_activations as run
+    from superpose.explainer.jobs import RecordParams
+    from superpose.explainer.jobs import run_activations as run
 
     set_torch_threads(args.threads)
     if args.spill_limit < 0:
@@ -91,7 +91,7 @@ def _backend(args: _BackendArgs, records: str) -> Any:
 
     set_torch_threads(args.threads)
     from superpose.core.errors import SuperposeError
-    from superpose.llm.clients import Backend, client_kinds
+    from superpose.explainer.clients import Backend, client_kinds
 
     if args.backend not in client_kinds():
         raise SuperposeError(f"unknown back-end {args.backend!r}; choose one of: "
@@ -143,10 +143,10 @@ def job_table(job: str, out: str, requested: int, rows: list[dict[str, Any]], se
 
 
 def run_explain(args: ExplainArgs) -> int:
+    from superpose.activations.formats import RecordStore
     from superpose.core.ranges import parse_range
     from superpose.core.tables import read_jsonl
-    from superpose.llm.formats import RecordStore
-    from superpose.llm.jobs import run_explain as run
+    from superpose.explainer.jobs import run_explain as run
 
     out = args.out or str(Path(args.records) / "explanations.jsonl")
     start, before = time.monotonic(), len(read_jsonl(out))
@@ -197,12 +197,12 @@ class ScoreArgs(_BackendArgs):
 
 
 def run_score(args: ScoreArgs) -> int:
+    from superpose.activations.formats import RecordStore
     from superpose.core.errors import SuperposeError
     from superpose.core.ranges import parse_range
     from superpose.core.tables import read_jsonl
-    from superpose.llm.formats import RecordStore
-    from superpose.llm.jobs import run_score as run
-    from superpose.llm.simulators import SimulatorContext, make_simulator, simulator_kinds
+    from superpose.explainer.jobs import run_score as run
+    from superpose.explainer.simulators import SimulatorContext, make_simulator, simulator_kinds
 
     start = time.monotonic()
     backend = _backend(args, args.records)
@@ -221,7 +221,7 @@ def run_score(args: ScoreArgs) -> int:
     context = SimulatorContext(backend, batch_size=args.batch_size)
     simulator = make_simulator(args.simulator, context)
     if args.contrast:
-        from superpose.llm.simulators.contrast import ContrastSimulator
+        from superpose.explainer.simulators.contrast import ContrastSimulator
 
         simulator = ContrastSimulator(simulator)
     out = args.out or str(Path(args.records) / "scores.jsonl")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Literal
 
 from superpose.cli.args import Command, option
 from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
+from superpose.mining.runfile import read_run_file
 from superpose.models.device import Placement
 
 
@@ -55,7 +55,7 @@ def run_mine(args: MineArgs) -> int:
                   execution=args.execution, layers=args.layers, neurons=args.neurons, cache_dir=args.cache_dir,
                   overwrite=args.overwrite, progress=args.progress, placement=args.placement,
                   layout=args.layout)
-    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    run = read_run_file(folder)
     skipped = run["totals"]["pools"] - run["mined_now"]
     if skipped:
         print(f"skipped {skipped} of {run['totals']['pools']} unit-polarities already mined in {folder}")

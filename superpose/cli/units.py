@@ -31,9 +31,9 @@ class TopWordsArgs:
 def run_top_words(args: TopWordsArgs) -> int:
     from tqdm import tqdm
 
+    from superpose.activations.formats import RecordStore
+    from superpose.activations.top_words import read_top_words, write_top_words
     from superpose.core.ranges import parse_range
-    from superpose.llm.formats import RecordStore
-    from superpose.llm.top_words import read_top_words, write_top_words
 
     store = RecordStore(args.records)
     layers = store.layers if args.layers is None else parse_range(args.layers, 10_000, "layer")
@@ -104,9 +104,9 @@ class ProbeArgs:
 def run_probe(args: ProbeArgs) -> int:
     import json
 
+    from superpose.activations.probe import probe
     from superpose.core.errors import SuperposeError
     from superpose.core.ranges import parse_range
-    from superpose.llm.probe import probe
     from superpose.models import load_model
     from superpose.units import load_sae
 
@@ -159,10 +159,10 @@ class DispersionArgs:
 def run_dispersion(args: DispersionArgs) -> int:
     from tqdm import tqdm
 
+    from superpose.activations.dispersion import write_dispersion
+    from superpose.activations.formats import RecordStore
     from superpose.cli.runtime import set_torch_threads
     from superpose.core.ranges import parse_range
-    from superpose.llm.dispersion import write_dispersion
-    from superpose.llm.formats import RecordStore
     from superpose.models import load_model
 
     store = RecordStore(args.records)

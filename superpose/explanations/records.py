@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from superpose.activations.formats import save_layer, write_meta
+from superpose.activations.records import LayerRecords
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import atomic_path, write_json_atomic
 from superpose.core.provenance import timestamp, versions
 from superpose.explanations.base import ImportOptions
-from superpose.llm.formats import save_layer, write_meta
-from superpose.llm.records import LayerRecords
 
 Record = tuple[list[str], list[float]]
 

@@ -9,7 +9,6 @@ summary apply.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from superpose.core.ranges import parse_range
 from superpose.corpus.store import load_corpus
 from superpose.execution import make_executor
 from superpose.mining.run import Task, mine_to_files
+from superpose.mining.runfile import read_run_file
 from superpose.mining.store import POLARITIES, PaperWriter, RunReader, ShardWriter, write_bulk
 
 
@@ -41,17 +41,17 @@ def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, exec
     from superpose.projection.pools import word_mapper
 
     folder = Path(run_folder)
-    run_path = folder / "run.json"
-    if not run_path.is_file() or not json.loads(run_path.read_text(encoding="utf-8")).get("finished"):
+    run = read_run_file(folder)
+    if run is None or not run.get("finished"):
         raise SuperposeError(f"{folder} holds no finished mining run (run.json with a finish time): "
                              "run `superpose mine` first and pass its {out}/{model}/{mode} folder")
     check_writable(folder / "random")
-    request = json.loads(run_path.read_text(encoding="utf-8"))["request"]
+    request = run["request"]
+    executor = make_executor(execution or ExecutionConfig())
     pools = RunReader(folder).pools()
     corpus_dir = request["corpus"]["path"]
     counts = load_corpus(corpus_dir, mmap=True)
     params = MiningConfig(**request["params"])
-    executor = make_executor(execution or ExecutionConfig())
     lm = load_model(request["model_source"], cache_dir=cache_dir)
     pooling = request.get("pooling", "whole-tokens")
     universe = word_mapper(pooling, lm.tokenizer, counts.index, lm.vocab_size).universe()

@@ -32,7 +32,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 import lzma
 import math
 import os
@@ -48,6 +47,7 @@ from superpose.config import POLARITIES
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import atomic_gzip_text, atomic_path, write_text_atomic
 from superpose.mining.pool import PoolResult
+from superpose.mining.runfile import read_run_file
 
 TOPIC_COLUMNS = ["rank", "score", "status", "gap", "never_cooccur", "words"]
 ISET_COLUMNS = ["iset", "size", "words"]
@@ -383,8 +383,7 @@ class RunReader:
         return found
 
     def run_json(self) -> dict[str, Any]:
-        path = self.folder / "run.json"
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        return read_run_file(self.folder) or {}
 
     # -- whole-run tables -----------------------------------------------------------------------
     def _shard_table(self, layer: int, table: str) -> Any:

@@ -20,7 +20,7 @@ from superpose.report.assets import STATIC_FILES, static
 from superpose.report.data import PRESENT, collect, missing_labels
 from superpose.report.html import index_page, meta_line, neuron_page
 from superpose.report.plots import write_plots
-from superpose.report.sections import script, sections
+from superpose.report.sections import script, sections, twobytwo
 
 
 def build_report(results: str | Path, out: str | Path, *, explanations: str | Path | None = None,
@@ -71,7 +71,8 @@ def build_report(results: str | Path, out: str | Path, *, explanations: str | Pa
                 "sections": [{"id": s.id, "title": s.title} for s in found]}
         sizes["meta.js"] = pack.write_js(folder / "meta.js", "metaLoaded", meta)
         sizes["words.js"] = pack.write_js(folder / "words.js", "vocabLoaded", vocab.words())
-        (tmp / "index.html").write_text(index_page(data, figures, missing, layers, recurring), encoding="utf-8")
+        (tmp / "index.html").write_text(index_page(data, figures, missing, layers, recurring,
+                                                        twobytwo.index_section(data, figures)), encoding="utf-8")
         (tmp / "neuron.html").write_text(neuron_page(data), encoding="utf-8")
         summary = {"model": data.run.model, "mode": data.run.mode, "results": str(data.run.folder),
                    "sources": data.reader.sources, "inputs": data.inputs, "units": len(data.units),

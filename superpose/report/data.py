@@ -19,6 +19,7 @@ import numpy as np
 
 from superpose.core.errors import SuperposeError
 from superpose.core.ranges import parse_range
+from superpose.mining.runfile import read_run_file
 from superpose.mining.store import RunReader
 from superpose.mining.summary import summarize
 from superpose.report.inputs import (
@@ -104,11 +105,10 @@ class ReportData:
 
 def read_run(folder: str | Path) -> RunInfo:
     path = Path(folder)
-    run_json = path / "run.json"
-    if not run_json.is_file():
+    found = read_run_file(path)
+    if found is None:
         raise SuperposeError(f"{path} holds no mining run (no run.json): pass the {{out}}/{{model}}/{{mode}} "
                              "folder written by `superpose mine`")
-    found = json.loads(run_json.read_text(encoding="utf-8"))
     request = found["request"]
     corpus_path = (request.get("corpus") or {}).get("path")
     corpus = None

@@ -107,8 +107,9 @@ def overview_section(layers: list[dict[str, Any]], recurring: list[dict[str, Any
 
 
 def index_page(data: ReportData, figures: dict[str, str], missing: list[dict[str, Any]],
-               layers: list[dict[str, Any]], recurring: list[dict[str, Any]]) -> str:
-    """The overview and the paged unit table (drawn by index.js)."""
+               layers: list[dict[str, Any]], recurring: list[dict[str, Any]], two_by_two: str = "") -> str:
+    """The overview and the paged unit table (drawn by index.js); ``two_by_two`` is the compare
+    section's HTML (``sections/twobytwo.py``)."""
     given = ", ".join(f"{name} {path}" for name, path in data.inputs.items()) or "none"
     total = len(data.units)
     truncated = (f'<p class="note">Showing the first {total:,} of {data.total_units:,} units '
@@ -164,18 +165,11 @@ def index_page(data: ReportData, figures: dict[str, str], missing: list[dict[str
 {random_note}
 {summary}
 </section>
-{_two_by_two().index_section(data, figures)}
+{two_by_two}
 {overview_section(layers, recurring)}
 </main>"""
     scripts = ["assets/common.js", *FRONT_SCRIPTS, "data/units.js", "assets/index.js"]
     return page(f"superpose report: {data.run.model} {data.run.mode}", body, scripts)
-
-
-def _two_by_two() -> Any:
-    """The 2x2 section of `superpose compare` (its own module, imported late: it uses this one)."""
-    from superpose.report import twobytwo
-
-    return twobytwo
 
 
 def neuron_page(data: ReportData) -> str:

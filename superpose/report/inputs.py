@@ -1,6 +1,6 @@
 """The report's one adapter to the LLM path's files and the compare table.
 
-Everything the report knows about the formats of ``superpose.llm`` (explanation and score JSON
+Everything the report knows about the formats of ``superpose.explainer`` (explanation and score JSON
 lines, activation-record folders) and of the ``compare`` table lives here, turned into the
 plain dataclasses below, so a change of those formats is an edit of this module only.
 """
@@ -170,7 +170,7 @@ class RecordReader:
     """Top-activating and random records of neurons, from a records folder of the LLM path."""
 
     def __init__(self, folder: str | Path) -> None:
-        from superpose.llm.formats import RecordStore  # imports torch: only when records are asked for
+        from superpose.activations.formats import RecordStore  # imports torch: only when records are asked for
 
         self.folder = Path(folder)
         self._store = RecordStore(folder)

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from superpose.report.data import ReportData
+from superpose.report.sections import twobytwo
 
 MINED, RANDOM = "#d9480f", "#868e96"
 POS, NEG = "#d9480f", "#1c7ed6"
@@ -145,12 +146,6 @@ def layer_npmi(data: ReportData, layer: int, path: Path) -> Path:
     return _save(fig, path)
 
 
-def _two_by_two_figure(data: ReportData, assets: Path) -> dict[str, str]:
-    from superpose.report.twobytwo import write_figure
-
-    return write_figure(data, assets)
-
-
 def write_plots(data: ReportData, assets: Path) -> dict[str, str]:
     """Every figure into ``assets`` (the LLM one only with explanations).
 
@@ -161,7 +156,7 @@ def write_plots(data: ReportData, assets: Path) -> dict[str, str]:
                  "topics": topics_per_neuron(data, assets / "topics_per_neuron.svg").name}
         if "explanations" in data.inputs:
             files["llm"] = topic_vs_llm(data, assets / "topic_vs_llm.svg")[0].name
-        files.update(_two_by_two_figure(data, assets))
+        files.update(twobytwo.write_figure(data, assets))
         for layer in sorted(set(data.units.layer.tolist())):
             files[f"layer_{layer}"] = layer_npmi(data, layer, assets / f"layer_{layer}_npmi.svg").name
     return files

@@ -6,7 +6,8 @@ the final norm and unembedding, Hi-C first runs it through the blocks after the 
 readers in :mod:`superpose.units.formats` (one file per on-disk format) return a :class:`Sae`.
 """
 
+from superpose.units.formats import load_sae
 from superpose.units.hooks import Hook, parse_hook
-from superpose.units.sae import Sae, load_sae
+from superpose.units.sae import Sae
 
 __all__ = ["Hook", "Sae", "load_sae", "parse_hook"]

@@ -10,10 +10,8 @@ or top-k, as the format's configuration says.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -120,19 +118,3 @@ class Sae:
 def safe_name(text: str) -> str:
     """A filesystem-safe label (the SAE's part of a run folder's name)."""
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "sae"
-
-
-def load_sae(path: str | os.PathLike, *, hook: str | None = None) -> Sae:
-    """Read an SAE in any supported format (detected from the files), checked for consistency.
-
-    ``hook`` overrides the hook named by the files (needed for Gemma Scope files outside their
-    ``layer_N`` folders).
-    """
-    from superpose.units.formats import detect
-
-    where = Path(path).expanduser()
-    if not where.exists():
-        raise SuperposeError(f"SAE path {where} does not exist: give a folder with cfg.json and "
-                             "sae_weights.safetensors (SAELens) or sae.safetensors (sparsify), or "
-                             "a Gemma Scope params.npz")
-    return detect(where).load(where, hook)

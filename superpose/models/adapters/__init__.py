@@ -1,32 +1,29 @@
 """Registry of architecture adapters, keyed by ``config.model_type``.
 
-Every module of this package except ``base`` that defines ``ADAPTER`` is registered
-automatically: supporting a new family is adding one file.
+Every module of this package except ``base`` defines ``ADAPTER`` and is found by
+:mod:`superpose.core.registry`: supporting a new family is adding one file.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import cache
 
 from superpose.core.errors import SuperposeError
+from superpose.core.registry import Registry
 from superpose.models.adapters.base import Adapter
 
 __all__ = ["Adapter", "adapter_for", "registry", "supported_families"]
+
+ADAPTERS: Registry[Adapter] = Registry(__name__, "ADAPTER")
 
 
 @cache
 def registry() -> dict[str, Adapter]:
     """model_type -> adapter, from every family module in this package."""
     found: dict[str, Adapter] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name == "base":
-            continue
-        adapter = getattr(importlib.import_module(f"{__name__}.{info.name}"), "ADAPTER", None)
-        if isinstance(adapter, Adapter):
-            for model_type in adapter.model_types:
-                found[model_type] = adapter
+    for adapter in ADAPTERS.all().values():
+        for model_type in adapter.model_types:
+            found[model_type] = adapter
     return found
 
 

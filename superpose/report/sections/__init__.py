@@ -1,20 +1,23 @@
-"""The neuron page's sections: one small module each, listed in :data:`SECTION_MODULES`.
+"""The neuron page's sections: one small module each, defining ``SECTION``.
 
 A section is a :class:`Section`: an id, a title, the JavaScript that renders it on the neuron
 page, and optionally ``collect``, which returns the section's data per neuron of one layer (any
 JSON value); the data travels in that layer's data file (``data/layer_LL.js``) and reaches the
-script as ``ctx.data``. Adding a section is adding one module here and its name to
-:data:`SECTION_MODULES` (docs/report.md, "Adding a section").
+script as ``ctx.data``. Adding a section is adding one module here (found by
+:mod:`superpose.core.registry`; docs/report.md, "Adding a section"); it comes after the built-in
+ones of :data:`PAGE_ORDER`.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-SECTION_MODULES = ["explanation", "compare", "twobytwo", "topics", "input_topics", "top_words", "records", "baseline"]
+from superpose.core.registry import Registry
+
+# Where the built-in sections go on the page; any other section module follows, by name.
+PAGE_ORDER = ("explanation", "compare", "twobytwo", "topics", "input_topics", "top_words", "records", "baseline")
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,12 @@ class Section:
     collect: Callable[[Any, int, list[int]], dict[int, Any]] | None = None
 
 
+SECTIONS: Registry[Section] = Registry(__name__, "SECTION", helpers=())
+
+
 def sections() -> list[Section]:
-    """Every section, in page order (a name with a dot is a full module path)."""
-    return [importlib.import_module(name if "." in name else f"superpose.report.sections.{name}").SECTION
-            for name in SECTION_MODULES]
+    """Every section, in page order."""
+    return SECTIONS.in_order(PAGE_ORDER)
 
 
 def script(found: list[Section]) -> str:

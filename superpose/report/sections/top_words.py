@@ -13,7 +13,7 @@ SHOWN = 30
 
 
 def collect(data: Any, layer: int, neurons: list[int]) -> dict[int, Any]:
-    from superpose.llm.top_words import read_top_words, words_path
+    from superpose.activations.top_words import read_top_words, words_path
 
     folder = data.extra.get("top-words") or data.inputs.get("records")
     if not folder or not words_path(folder, layer).is_file():

@@ -1,0 +1,202 @@
+"""Output side of a unit: what clamping it does to the next-token distribution.
+
+The method follows output-centric feature description (Gur-Arieh et al., ACL 2025: a unit is
+described by the tokens it pushes up when steered) but is judge-free and deterministic: while
+the model reads a fixed set of neutral prompts, the unit's activation is clamped at every
+position to a high value taken from its own activation records (``gain`` times the ``quantile``
+of its top records' peak activations); a short greedy continuation is generated under the clamp.
+At each generated position the steered log-probabilities are compared with the unsteered ones on
+the same prefix; the mean difference over prompts and positions is the unit's *effect*, one
+number per vocabulary token.
+
+An explanation predicts the effect through its own words: the mean, over its content words, of
+the effect on the word's first token (the best of `` word``, `` Word`` and ``word``). That is the
+log-likelihood gain of the explanation's words under steering; it needs no judge model, reads the
+change in the model's own vocabulary with its magnitudes, and costs a table lookup. Scores
+against distractors (explanations of other units) are in :mod:`superpose.explainer.scorers.steering_auc`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from superpose.core.errors import SuperposeError
+
+NEUTRAL_PROMPTS: tuple[str, ...] = (
+    "The", "I think that", "In the morning, we", "Here is a list of", "She said that the",
+    "One of the most", "It was a", "My favourite", "We talked about", "This is a story about",
+    "They bought some", "There are many", "He likes", "The next day,", "Today I learned about",
+    "The best way to",
+)
+# Function words and the words of the topic template ("words such as ...") carry no claim.
+STOPWORDS = frozenset("""a an the and or of in on at to for from by with as such words word tokens
+token is are be that this it its which who what when where about like into than then these those
+their they them some any all other others e g i.e eg etc not no""".split())
+
+
+@dataclass(frozen=True)
+class SteeringParams:
+    """How hard and how long to steer; validated on construction."""
+
+    quantile: float = 0.9  # of the top records' peak activations
+    gain: float = 4.0  # the clamp value is gain x that quantile
+    new_tokens: int = 4  # greedy continuation length (positions measured per prompt)
+    top_tokens: int = 12  # promoted/suppressed tokens kept for the tables and the report
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.quantile <= 1:
+            raise SuperposeError(f"--steer-quantile must be in [0, 1], not {self.quantile}")
+        if not self.gain > 0:
+            raise SuperposeError(f"--steer-gain must be positive, not {self.gain}")
+        if self.new_tokens < 1:
+            raise SuperposeError(f"--steer-tokens must be at least 1, not {self.new_tokens}")
+        if self.top_tokens < 0:
+            raise SuperposeError(f"top_tokens must be 0 or more, not {self.top_tokens}")
+
+
+@dataclass
+class SteeringEffect:
+    """Mean change of log-probabilities (steered - unsteered) per vocabulary token."""
+
+    layer: int
+    neuron: int
+    value: float
+    delta: np.ndarray
+    promoted: list[str] = field(default_factory=list)
+    suppressed: list[str] = field(default_factory=list)
+    continuations: list[str] = field(default_factory=list)
+
+    def centered(self, reference: np.ndarray) -> SteeringEffect:
+        """The effect relative to ``reference`` (e.g. the mean effect of all compared units), so
+        changes every steered unit causes (punctuation, newlines) predict nothing."""
+        return SteeringEffect(self.layer, self.neuron, self.value, self.delta - reference,
+                              self.promoted, self.suppressed, self.continuations)
+
+    def summary(self) -> dict[str, Any]:
+        return {"layer": self.layer, "neuron": self.neuron, "clamp_value": self.value,
+                "promoted": self.promoted, "suppressed": self.suppressed,
+                "continuations": self.continuations}
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-case words of an explanation that carry its claim (no function words), in order."""
+    words = re.findall(r"[a-z][a-z'-]*", text.lower())
+    return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1))
+
+
+class WordTokens:
+    """First token ids of a word's spellings, cached per tokenizer (instance state, not global)."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self._ids: dict[str, list[int]] = {}
+
+    def __call__(self, word: str) -> list[int]:
+        if word not in self._ids:
+            ids = set()
+            unknown = getattr(self.tokenizer, "unk_token_id", None)
+            for form in (" " + word, " " + word.capitalize(), word):
+                enc = self.tokenizer.encode(form, add_special_tokens=False)
+                if enc and enc[0] != unknown:
+                    ids.add(int(enc[0]))
+            self._ids[word] = sorted(ids)
+        return self._ids[word]
+
+
+def explanation_gain(explanation: str, delta: np.ndarray, word_tokens: WordTokens) -> float | None:
+    """Mean over the explanation's content words of the best effect on one of its spellings
+    (spellings the tokenizer does not know are skipped); ``None`` without a content word."""
+    gains = [max(delta[i] for i in ids) for ids in map(word_tokens, content_words(explanation)) if ids]
+    return float(np.mean(gains)) if gains else None
+
+
+def clamp_value(peaks: Sequence[float], params: SteeringParams) -> float:
+    """``gain`` x the ``quantile`` of the unit's top-record peak activations."""
+    if len(peaks) == 0 or max(peaks) <= 0:
+        raise SuperposeError("the unit never activates above zero on its records: nothing to steer")
+    return float(params.gain * np.quantile(np.asarray(peaks, dtype=np.float64), params.quantile))
+
+
+class Steerer:
+    """Clamps one MLP unit of a loaded model while it reads the neutral prompts."""
+
+    def __init__(self, lm: Any, prompts: Sequence[str] = NEUTRAL_PROMPTS,
+                 params: SteeringParams | None = None) -> None:
+        import torch
+
+        if not prompts or any(not p.strip() for p in prompts):
+            raise SuperposeError("steering needs at least one non-empty prompt")
+        self.lm, self.params = lm, params or SteeringParams()
+        self.prompts = tuple(prompts)
+        self.word_tokens = WordTokens(lm.tokenizer)
+        encoded = [lm.tokenizer.encode(p, add_special_tokens=False) for p in self.prompts]
+        width = max(len(e) for e in encoded)
+        # Left padding, so every prompt's last token sits in the last column.
+        self.ids = torch.tensor([[0] * (width - len(e)) + e for e in encoded], dtype=torch.long)
+        self.mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded],
+                                 dtype=torch.long)
+        # Only the last positions' logits are needed; most families can skip the others.
+        self._keep = "logits_to_keep" in inspect.signature(lm.model.forward).parameters
+
+    @property
+    def model_name(self) -> str:
+        return str(self.lm.name)
+
+    def describe(self) -> dict[str, Any]:
+        """Everything that defines the effects, for the outputs' metadata."""
+        from dataclasses import asdict
+
+        return {"model": self.model_name, "prompts": list(self.prompts), **asdict(self.params),
+                "clamp": "MLP unit activation set to the clamp value at every position",
+                "effect": "mean over prompts and generated positions of steered minus unsteered "
+                          "log-probabilities", "explanation_score": "likelihood gain of content words"}
+
+    def _logits(self, ids: Any, mask: Any, last: int) -> Any:
+        """Logits of the ``last`` positions."""
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        extra = {"logits_to_keep": last} if self._keep else {}
+        logits = self.lm.model(input_ids=ids, attention_mask=mask, position_ids=positions, **extra).logits
+        return logits[:, -last:]
+
+    def effect(self, layer: int, neuron: int, value: float) -> SteeringEffect:
+        """Greedy continuation under the clamp; mean log-probability change at each new position."""
+        import torch
+
+        if not 0 <= layer < self.lm.n_layers:
+            raise SuperposeError(f"layer {layer} out of range: the model has {self.lm.n_layers} layers")
+        if not 0 <= neuron < self.lm.n_neurons:
+            raise SuperposeError(f"neuron {neuron} out of range: a layer has {self.lm.n_neurons} neurons")
+        module = self.lm.adapter.mlp_out_proj(self.lm.adapter.blocks(self.lm.model)[layer])
+
+        def clamp(_module: Any, args: tuple) -> tuple:
+            x = args[0].clone()
+            x[..., neuron] = value
+            return (x, *args[1:])
+
+        ids, mask, steps = self.ids, self.mask, self.params.new_tokens
+        with torch.inference_mode():
+            handle = module.register_forward_pre_hook(clamp)
+            try:
+                for step in range(steps):
+                    logits = self._logits(ids, mask, steps if step == steps - 1 else 1)
+                    ids = torch.cat([ids, logits[:, -1].argmax(-1, keepdim=True)], dim=1)
+                    mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
+            finally:
+                handle.remove()
+            steered = torch.log_softmax(logits.double(), dim=-1)
+            base = torch.log_softmax(self._logits(ids[:, :-1], mask[:, :-1], steps).double(), dim=-1)
+        delta = (steered - base).mean(dim=(0, 1)).numpy()
+        k = self.params.top_tokens
+        order = np.argsort(delta, kind="stable")
+        decode = self.lm.tokenizer.decode
+        return SteeringEffect(
+            layer, neuron, float(value), delta,
+            promoted=[decode([int(i)]) for i in order[::-1][:k]],
+            suppressed=[decode([int(i)]) for i in order[:k]],
+            continuations=[decode(row[self.ids.shape[1]:].tolist()) for row in ids])

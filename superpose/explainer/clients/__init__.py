@@ -1,0 +1,39 @@
+"""Chat clients, one file per kind, found through a registry.
+
+Every module of this package but ``base`` defines ``CLIENT``, a
+:class:`~superpose.core.registry.Kind` (name, one-line help, ``build(backend, cache) -> ChatClient``),
+and is found by :mod:`superpose.core.registry`: a new client is one new file here. Built in:
+``local`` (a transformers model on this machine) and ``openai`` (any OpenAI-compatible server).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from superpose.core.errors import SuperposeError
+from superpose.core.registry import Kind, Registry, own_name
+from superpose.explainer.clients.base import Backend, ChatClient, DiskCache, LLMError, Message
+
+__all__ = ["Backend", "ChatClient", "ClientKind", "DiskCache", "LLMError", "Message",
+           "client_kinds", "make_client"]
+
+Builder = Callable[[Backend, "DiskCache | None"], ChatClient]
+
+
+ClientKind = Kind
+CLIENTS: Registry[Kind[Builder]] = Registry(__name__, "CLIENT", key=own_name)
+
+
+def client_kinds() -> dict[str, ClientKind]:
+    """Every registered client kind by name (built-in files imported first)."""
+    return CLIENTS.all()
+
+
+def make_client(backend: Backend) -> ChatClient:
+    """The client ``backend.kind`` names, with the response cache when one is set."""
+    kinds = client_kinds()
+    if backend.kind not in kinds:
+        raise SuperposeError(f"unknown back-end {backend.kind!r}; choose one of: "
+                             + ", ".join(kinds))
+    cache = DiskCache(backend.cache) if backend.cache else None
+    return kinds[backend.kind].build(backend, cache)
