@@ -6,7 +6,8 @@ folder of ``.txt`` files (each file is a document), a ``.jsonl`` file (field ``t
 ``.parquet`` file or folder of them (string column ``text``, one document per row), or a
 Wikipedia dump ``*.xml.bz2``. Every source yields strings; tokenising is not done here. Every
 reader decodes strictly: bytes that are not UTF-8 give the same one-line error naming the file
-and line (:func:`not_utf8`).
+and line (:func:`not_utf8`), and so do the control characters that never occur in text
+(:func:`not_text`), so that no binary file is read as text.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import io
 import json
 import os
 import queue
+import re
 import subprocess
 import threading
 import zipfile
@@ -77,12 +79,40 @@ def not_utf8(path: Path | str, line: int, where: str = "line") -> SuperposeError
     return SuperposeError(f"{path}, {where} {line}: not UTF-8 text: convert the file to UTF-8")
 
 
+# The characters libmagic's text test says never appear in text: the C0 controls other than BEL,
+# BS, HT, LF, VT, FF, CR and ESC, and DEL. NUL bytes are the usual sign of a binary file.
+NOT_TEXT_CHARS = "\x00-\x06\x0e-\x1a\x1c-\x1f\x7f"
+_NOT_TEXT = re.compile(f"[{NOT_TEXT_CHARS}]")
+_NOT_TEXT_BYTES = re.compile(f"[{NOT_TEXT_CHARS}]".encode())
+
+
+def not_text(path: Path | str, line: int, char: str, where: str = "line") -> SuperposeError:
+    """The one-line error every reader gives for a control character that never occurs in text."""
+    name = " (NUL)" if char == "\x00" else ""
+    return SuperposeError(f"{path}, {where} {line}: control character U+{ord(char):04X}{name}, which never "
+                          "occurs in text: give a text file (or remove the character)")
+
+
+def check_text(text: str, path: Path | str, line: int, where: str = "line") -> str:
+    """``text`` (one record's value, found at ``where`` ``line``) itself, or :func:`not_text` if it
+    holds a character that never occurs in text."""
+    bad = _NOT_TEXT.search(text)
+    if bad is not None:
+        raise not_text(path, line, bad.group(), where)
+    return text
+
+
 def _decode(data: bytes, path: Path | str, first_line: int = 1) -> str:
-    """``data`` as UTF-8, or :func:`not_utf8` naming the line of the first bad byte."""
+    """``data`` as UTF-8 text, or :func:`not_utf8` (:func:`not_text`) naming the line of the first
+    bad byte (control character)."""
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise not_utf8(path, first_line + data.count(b"\n", 0, err.start)) from err
+    bad = _NOT_TEXT_BYTES.search(data)
+    if bad is not None:  # these bytes never occur inside a multi-byte UTF-8 sequence
+        raise not_text(path, first_line + data.count(b"\n", 0, bad.start()), chr(bad.group()[0]))
+    return text
 
 
 # --- readers ---------------------------------------------------------------------------------
@@ -112,6 +142,9 @@ def read_wikipedia_pages(path: Path) -> Iterator[str]:
             for _title, text, _pageid in extract_pages(fh):
                 if not text or text.lstrip()[:9].lower() == "#redirect":
                     continue
+                if _NOT_TEXT.search(text):  # only DEL gets here: XML refuses the others
+                    line, char = _dump_first_bad_line(path)
+                    raise not_text(path, line, char)
                 yield text
     except (OSError, EOFError) as err:
         raise SuperposeError(f"{path} is not a readable bz2 file ({err}): give a *.xml.bz2 dump") from err
@@ -122,6 +155,9 @@ def read_wikipedia_pages(path: Path) -> Iterator[str]:
             line = getattr(err, "position", (0, 0))[0]
             if line and _dump_line_is_not_utf8(path, line):
                 raise not_utf8(path, line) from err
+            bad_line, char = _dump_first_bad_line(path, line)
+            if bad_line:
+                raise not_text(path, bad_line, char) from err
             raise SuperposeError(f"{path} is not a MediaWiki XML dump ({err}): give a *.xml.bz2 dump") from err
         raise
 
@@ -195,6 +231,19 @@ def _dump_line_is_not_utf8(path: Path, line: int) -> bool:
                     return True
                 return False
     return False
+
+
+def _dump_first_bad_line(path: Path, last: int | None = None) -> tuple[int, str]:
+    """The first line (up to ``last``) of the decompressed dump with a character that never occurs in
+    text, and that character; ``(0, "")`` if none (read only on the error path)."""
+    with bz2.open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            bad = _NOT_TEXT_BYTES.search(raw)
+            if bad is not None:
+                return number, chr(bad.group()[0])
+            if last is not None and number >= last:
+                break
+    return 0, ""
 
 
 def filter_markup(raw: str) -> str:
@@ -275,6 +324,7 @@ def read_jsonl(path: Path) -> Iterator[str]:
                     f"{path}, line {number}: invalid JSON ({err.msg}): fix or remove the line") from err
             if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
                 raise SuperposeError(f"{path}, line {number}: expected an object with a string field 'text'")
+            check_text(obj["text"], path, number, "line")  # a control written as a JSON escape
             if obj["text"].strip():
                 yield obj["text"]
 
@@ -321,7 +371,7 @@ def read_parquet(path: Path) -> Iterator[str]:
                     raise not_utf8(path, row + bad + 1, "row") from err
                 for value in values:
                     row += 1
-                    if value and value.strip():
+                    if value and check_text(value, path, row, "row").strip():
                         yield value
     except pa.ArrowException as err:
         raise SuperposeError(f"{path}, after row {row}: unreadable Parquet data ({err}): "
@@ -368,6 +418,10 @@ def read_gcide(index_path: Path) -> Iterator[str]:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as err:
                 raise not_utf8(dict_path, _gzip_line(dict_path, offset + err.start)) from err
+            bad = _NOT_TEXT.search(text)
+            if bad is not None:
+                at = offset + len(text[:bad.start()].encode())
+                raise not_text(dict_path, _gzip_line(dict_path, at), bad.group())
             position = offset + length
             if text.strip():
                 yield text
@@ -409,6 +463,8 @@ def read_news_zip(path: Path) -> Iterator[str]:
             try:
                 for row in csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8")):
                     text = "\n".join(row.get(col) or "" for col in ("title", "subtitle", "text"))
+                    if _NOT_TEXT.search(text):
+                        _decode(zf.read(name), f"{path}:{name}")  # raises, naming the line
                     if text.strip():
                         yield text
             except UnicodeDecodeError:
