@@ -41,8 +41,12 @@ class CorpusBuildArgs:
     min_length: int = option("minimum word length in letters (1 keeps every word)", 3, metavar="N")
     convention: Literal["superpose", "lim-lauw"] = option(
         "superpose: every count on the vocabulary-filtered stream, the minimum count on word occurrences; "
-        "lim-lauw: the reference code's (PreferredAI/topic-metrics): the number of windows from raw "
-        "document lengths, the minimum count also on word and pair window counts (see README)", "superpose")
+        "lim-lauw: the reference code's (PreferredAI/topic-metrics): every line a document, the number of "
+        "windows from whitespace tokens, --min-windows on word and pair window counts (see "
+        "docs/reference-corpus.md)", "superpose")
+    min_windows: int | None = option(
+        "lim-lauw only: the reference's min_freq, window counts under it are absent from NPMI (default: "
+        "--min-count)", None, metavar="F")
     workers: int | str = option("processes that tokenise: 1 to the number of available cores, or auto (all "
                                 "of them)", "auto", metavar="N", parse=parse_workers)
     overwrite: bool = option("replace an existing, different corpus in --out", False)
@@ -56,7 +60,7 @@ def run_build(args: CorpusBuildArgs) -> int:
     workers = resolve_workers(args.workers)
     params = CorpusParams(window=args.window, windowing=args.windowing, min_count=args.min_count,
                           max_vocab=args.max_vocab, stopwords=args.stopwords, min_length=args.min_length,
-                          convention=args.convention)
+                          convention=args.convention, min_windows=args.min_windows)
     counts = build_corpus(args.source or ["default"], args.out, params, overwrite=args.overwrite,
                           progress=args.progress, workers=workers)
     print(format_info(counts.meta, args.out))
@@ -86,8 +90,11 @@ def format_info(meta: dict, folder: str) -> str:
     convention = corpus_convention(meta)
     windows = f"  windows     {meta['n_windows']:,} of {meta['window']} tokens ({meta['windowing']}"
     if convention == "lim-lauw":
-        windows += (f"; lim-lauw: counted from raw document lengths, {meta.get('filtered_windows', 0):,} in the "
-                    f"filtered stream; minimum count {meta['min_count']} on window counts")
+        min_windows = meta.get("min_windows", meta["min_count"])
+        windows += (f"; lim-lauw: counted from the whitespace tokens of {meta['lines']:,} lines" if "lines" in meta
+                    else "; lim-lauw: counted from raw document lengths")
+        windows += (f", {meta.get('filtered_windows', 0):,} in the filtered stream; minimum window count "
+                    f"{min_windows} (min_freq)")
     lines = [f"corpus {folder}",
              f"  documents   {meta['documents']:,}",
              f"  tokens      {meta['tokens']:,}",

@@ -49,9 +49,17 @@ class Source:
     version: str | None
     read: Callable[[Path], Iterator[str]]
     prepare: Callable[[str], str] | None = None
+    # for line-based files: their text with blank lines kept, for readers that take every line as a
+    # document (the lim-lauw convention, :mod:`superpose.corpus.lines`)
+    read_lines: Callable[[Path], Iterator[str]] | None = None
 
     def raw_documents(self) -> Iterator[str]:
         return self.read(Path(self.path))
+
+    def raw_lines(self) -> Iterator[str]:
+        """Raw text in which every line is meant as a document, blank lines included where the
+        format has them (else the raw documents, to be cut into lines after ``prepare``)."""
+        return (self.read_lines or self.read)(Path(self.path))
 
     def documents(self) -> Iterator[str]:
         """Plain-text documents (``prepare`` applied)."""
@@ -290,24 +298,30 @@ def read_wordnet_glosses(folder: Path) -> Iterator[str]:
                     yield gloss.strip()
 
 
-def read_text_folder(folder: Path) -> Iterator[str]:
-    """A folder of .txt files, each file one document (sorted by name for reproducibility)."""
+def read_text_files_whole(folder: Path) -> Iterator[str]:
+    """Every .txt file of a folder (sorted by name), whole, blank ones included."""
     files = sorted(p for p in folder.rglob("*.txt") if p.is_file())
     if not files:
         raise SuperposeError(f"the folder {folder} holds no .txt files: give a folder of .txt files")
     for file in files:
-        text = _decode(file.read_bytes(), file)
-        if text.strip():
-            yield text
+        yield _decode(file.read_bytes(), file)
+
+
+def read_text_folder(folder: Path) -> Iterator[str]:
+    """A folder of .txt files, each file one document (sorted by name for reproducibility)."""
+    return (text for text in read_text_files_whole(folder) if text.strip())
+
+
+def read_text_all_lines(path: Path) -> Iterator[str]:
+    """A .txt file's lines, blank ones included (each with its line end)."""
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            yield _decode(raw, path, number)
 
 
 def read_text_lines(path: Path) -> Iterator[str]:
     """A .txt file: each non-empty line is one document."""
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, 1):
-            line = _decode(raw, path, number)
-            if line.strip():
-                yield line
+    return (line for line in read_text_all_lines(path) if line.strip())
 
 
 def read_jsonl(path: Path) -> Iterator[str]:
@@ -564,9 +578,10 @@ def _path_source(spec: str) -> Source:
         raise SuperposeError(f"unknown source '{spec}': give one of {names}, or an existing path")
     if path.is_file() and path.stat().st_size == 0:
         raise SuperposeError(f"{path} is empty: give a file with text")
-    prepare = None
+    prepare = lines = None
     if path.is_dir():
         reader: Callable[[Path], Iterator[str]] = read_text_folder
+        lines = read_text_files_whole
         if not any(p.is_file() for p in path.rglob("*.txt")):
             parquet = sorted(p for p in path.rglob("*.parquet") if p.is_file())
             if not parquet:
@@ -574,7 +589,7 @@ def _path_source(spec: str) -> Source:
                                      ".txt files (one document each) or of .parquet files")
             for file in parquet:
                 check_parquet(file)
-            reader = read_parquet_folder
+            reader, lines = read_parquet_folder, None
     elif path.name.endswith(".xml.bz2"):
         check_wikipedia_dump(path)
         reader, prepare = read_wikipedia_pages, filter_markup
@@ -584,11 +599,11 @@ def _path_source(spec: str) -> Source:
     elif path.suffix == ".jsonl":
         reader = read_jsonl
     elif path.suffix == ".txt":
-        reader = read_text_lines
+        reader, lines = read_text_lines, read_text_all_lines
     else:
         raise SuperposeError(f"cannot read {path}: give a .txt, .jsonl, .parquet or .xml.bz2 file or a folder "
                              "of .txt or .parquet files")
-    return Source(str(path), "path", str(path.resolve()), None, None, reader, prepare)
+    return Source(str(path), "path", str(path.resolve()), None, None, reader, prepare, lines)
 
 
 def resolve_sources(specs: list[str | Source] | tuple[str | Source, ...]) -> list[Source]:
