@@ -21,6 +21,7 @@ from superpose.core.errors import SuperposeError
 # Command modules, each exposing COMMANDS: list[Command]. Adding a command is adding a module here.
 COMMAND_MODULES = [
     "superpose.cli.corpus",
+    "superpose.cli.corpus_import",
     "superpose.cli.project",
     "superpose.cli.mine",
     "superpose.cli.llm",

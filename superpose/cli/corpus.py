@@ -86,6 +86,8 @@ def run_info(args: CorpusInfoArgs) -> int:
 def format_info(meta: dict, folder: str) -> str:
     from superpose.corpus.store import corpus_convention
 
+    if meta.get("imported"):
+        return _format_imported(meta, folder)
     removed = meta["stopwords"] in (True, "remove")
     convention = corpus_convention(meta)
     windows = f"  windows     {meta['n_windows']:,} of {meta['window']} tokens ({meta['windowing']}"
@@ -107,6 +109,23 @@ def format_info(meta: dict, folder: str) -> str:
     for src in meta["sources"]:
         origin = f"{src['package']} {src['version'] or ''}".strip() if src.get("package") else src["path"]
         lines.append(f"    {src['name']:<12} {src['documents']:>8,} docs {src['tokens']:>11,} tokens  ({origin})")
+    return "\n".join(lines)
+
+
+def _format_imported(meta: dict, folder: str) -> str:
+    """A corpus imported from the reference's published files (superpose/corpus/reference_import.py)."""
+    source = meta["imported"]
+    lines = [f"corpus {folder} (imported, {source['format']}; lim-lauw convention)",
+             f"  vocabulary  {meta['vocab_size']:,} words, from {source['vocab']}"]
+    if meta.get("kind") == "npmi-matrix":
+        lines.append(f"  NPMI        {meta['npmi_dtype']} matrix {meta['npmi_file']} (memory-mapped, not copied; "
+                     f"{meta['npmi_bytes']:,} bytes, sha256 {meta['npmi_sha256'][:12]})")
+        return "\n".join(lines)
+    lines += [f"  lines       {meta['lines']:,} ({meta['tokens']:,} whitespace tokens)",
+              f"  windows     {meta['n_windows']:,} of {meta['window']} tokens; minimum window count "
+              f"{meta['min_windows']} (min_freq)",
+              f"  word pairs  {meta['pair_nonzeros'] // 2:,} that share a window",
+              f"  counts      {source['counts']}"]
     return "\n".join(lines)
 
 
@@ -153,7 +172,9 @@ def format_coherence(result) -> str:
             cells = [f"{'-':>{cols[j]}}" if i == j else f"{result.matrix[i, j]:>+{cols[j]}.2f}"
                      for j in range(len(result.words))]
             lines.append(f"{word:>{width}} " + " ".join(cells))
-    if result.never_cooccur:
+    if result.never_cooccur is None and len(result.words) >= 2:
+        lines.append("which pairs never share a window is not known (an NPMI matrix, not counts)")
+    elif result.never_cooccur:
         lines.append(f"{len(result.never_cooccur)} pairs never share a window: "
                      + ", ".join(f"{a}-{b}" for a, b in result.never_cooccur))
     return "\n".join(lines)
