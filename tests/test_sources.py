@@ -211,14 +211,19 @@ def test_not_utf8_wordnet(tmp_path):
     _expect_not_utf8(sources.read_wordnet_glosses(tmp_path), tmp_path / "data.verb", 2)
 
 
-def test_not_utf8_gcide(tmp_path):
-    text = b"first entry\n" + BAD + b" second\n"
-    dict_path = tmp_path / "gcide.dict.dz"
+def _gcide(folder, text: bytes):
+    """A dictd pair whose second entry starts at byte 12 of ``text``: (index, dict) paths."""
+    dict_path = folder / "gcide.dict.dz"
     with gzip.open(dict_path, "wb") as fh:
         fh.write(text)
-    index = tmp_path / "gcide.index"
+    index = folder / "gcide.index"
     index.write_text(f"first\tA\t{sources._dictd_code(12)}\nsecond\t{sources._dictd_code(12)}\t"
                      f"{sources._dictd_code(len(text) - 12)}\n")
+    return index, dict_path
+
+
+def test_not_utf8_gcide(tmp_path):
+    index, dict_path = _gcide(tmp_path, b"first entry\n" + BAD + b" second\n")
     _expect_not_utf8(sources.read_gcide(index), dict_path, 2)
     index.write_bytes(b"first\tA\tM\n" + BAD + b"\tA\tM\n")
     _expect_not_utf8(sources.read_gcide(index), index, 2)
@@ -288,13 +293,7 @@ def test_control_characters_in_wikipedia_dump(tmp_path, char, code):
 
 
 def test_nul_in_gcide_and_news(tmp_path):
-    text = b"first entry\nsecond \x00 entry\n"
-    dict_path = tmp_path / "gcide.dict.dz"
-    with gzip.open(dict_path, "wb") as fh:
-        fh.write(text)
-    index = tmp_path / "gcide.index"
-    index.write_text(f"first\tA\t{sources._dictd_code(12)}\nsecond\t{sources._dictd_code(12)}\t"
-                     f"{sources._dictd_code(len(text) - 12)}\n")
+    index, dict_path = _gcide(tmp_path, b"first entry\nsecond \x00 entry\n")
     _expect_not_text(sources.read_gcide(index), dict_path, 2)
     path = tmp_path / "NewsArticles.zip"
     with zipfile.ZipFile(path, "w") as zf:
