@@ -17,6 +17,9 @@ _LAZY = {
     "build_corpus": "superpose.corpus.build",
     "load_corpus": "superpose.corpus.store",
     "CorpusCounts": "superpose.corpus.store",
+    "NpmiSource": "superpose.corpus.store",
+    "import_npmi_matrix": "superpose.corpus.reference_import",
+    "import_topic_metrics": "superpose.corpus.reference_import",
     "coherence": "superpose.corpus.npmi",
     "npmi_matrix": "superpose.corpus.npmi",
     # models and projection (steps 1-2)

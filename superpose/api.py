@@ -16,7 +16,7 @@ import numpy as np
 
 from superpose.config import POLARITIES, MiningConfig, ProjectionConfig
 from superpose.core.errors import SuperposeError
-from superpose.corpus.store import CorpusCounts, load_corpus
+from superpose.corpus.store import NpmiSource, load_corpus
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,11 @@ class UnitTopics:
     topics: list[TopicWords]
 
 
-def _counts(corpus: str | os.PathLike | CorpusCounts) -> CorpusCounts:
-    return corpus if isinstance(corpus, CorpusCounts) else load_corpus(corpus, mmap=True)
+def _counts(corpus: str | os.PathLike | NpmiSource) -> NpmiSource:
+    return corpus if isinstance(corpus, NpmiSource) else load_corpus(corpus, mmap=True)
 
 
-def unit_pool(model: Any, corpus: str | os.PathLike | CorpusCounts, layer: int, unit: int, mode: str = "hi-c",
+def unit_pool(model: Any, corpus: str | os.PathLike | NpmiSource, layer: int, unit: int, mode: str = "hi-c",
               polarity: str = "pos", *, tau: int = 900, pooling: str = "whole-tokens",
               sae: str | os.PathLike | None = None) -> list[str]:
     """The unit's pool (method steps 1-2): corpus words of its top (pos) or bottom (neg) tau tokens."""
@@ -56,17 +56,17 @@ def unit_pool(model: Any, corpus: str | os.PathLike | CorpusCounts, layer: int, 
     return _mine(model, corpus, layer, unit, projection, None, polarity).pool
 
 
-def mine_unit(model: Any, corpus: str | os.PathLike | CorpusCounts, layer: int, unit: int, mode: str = "hi-c",
+def mine_unit(model: Any, corpus: str | os.PathLike | NpmiSource, layer: int, unit: int, mode: str = "hi-c",
               polarity: str = "pos", *, tau: int = 900, pooling: str = "whole-tokens",
               sae: str | os.PathLike | None = None, **params: Any) -> UnitTopics:
     """The topics of one unit and polarity, with its pool and shortlisted sets, as words.
 
     ``model``: an embedded name, a folder, a hub id, or a model loaded with :func:`superpose.load_model`;
-    ``corpus``: a corpus folder or a :class:`CorpusCounts`; ``pooling``: ``whole-tokens`` or the reference's
-    ``subtokens``; ``sae``: an SAE or transcoder (path), whose latent ``unit`` at its hook's ``layer`` is
-    mined instead of an MLP neuron; ``params``: any field of :class:`superpose.config.MiningConfig`
-    (theta_l, theta_u, kappa_l, kappa_u, k, backend, formulation, time_limit). Every argument is checked
-    before the model is loaded.
+    ``corpus``: a corpus folder or a loaded one (:class:`NpmiSource`: counts or an imported NPMI matrix);
+    ``pooling``: ``whole-tokens`` or the reference's ``subtokens``; ``sae``: an SAE or transcoder (path),
+    whose latent ``unit`` at its hook's ``layer`` is mined instead of an MLP neuron; ``params``: any field
+    of :class:`superpose.config.MiningConfig` (theta_l, theta_u, kappa_l, kappa_u, k, backend, formulation,
+    time_limit). Every argument is checked before the model is loaded.
     """
     unknown = sorted(set(params) - set(MiningConfig.__dataclass_fields__))
     if unknown:
@@ -76,7 +76,7 @@ def mine_unit(model: Any, corpus: str | os.PathLike | CorpusCounts, layer: int, 
     return _mine(model, corpus, layer, unit, projection, MiningConfig(**params), polarity)
 
 
-def _mine(model: Any, corpus: str | os.PathLike | CorpusCounts, layer: int, unit: int, projection: ProjectionConfig,
+def _mine(model: Any, corpus: str | os.PathLike | NpmiSource, layer: int, unit: int, projection: ProjectionConfig,
           mining: MiningConfig | None, polarity: str) -> UnitTopics:
     from superpose.mining.pool import mine_pool
     from superpose.models import as_loaded

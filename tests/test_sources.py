@@ -212,14 +212,19 @@ def test_not_utf8_wordnet(tmp_path):
     _expect_not_utf8(sources.read_wordnet_glosses(tmp_path), tmp_path / "data.verb", 2)
 
 
-def test_not_utf8_gcide(tmp_path):
-    text = b"first entry\n" + BAD + b" second\n"
-    dict_path = tmp_path / "gcide.dict.dz"
+def _gcide(folder, text: bytes):
+    """A dictd pair whose second entry starts at byte 12 of ``text``: (index, dict) paths."""
+    dict_path = folder / "gcide.dict.dz"
     with gzip.open(dict_path, "wb") as fh:
         fh.write(text)
-    index = tmp_path / "gcide.index"
+    index = folder / "gcide.index"
     index.write_text(f"first\tA\t{sources._dictd_code(12)}\nsecond\t{sources._dictd_code(12)}\t"
                      f"{sources._dictd_code(len(text) - 12)}\n")
+    return index, dict_path
+
+
+def test_not_utf8_gcide(tmp_path):
+    index, dict_path = _gcide(tmp_path, b"first entry\n" + BAD + b" second\n")
     _expect_not_utf8(sources.read_gcide(index), dict_path, 2)
     index.write_bytes(b"first\tA\tM\n" + BAD + b"\tA\tM\n")
     _expect_not_utf8(sources.read_gcide(index), index, 2)
@@ -230,3 +235,80 @@ def test_not_utf8_news_zip(tmp_path):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("NewsArticles.csv", b"article_id,title,subtitle,text\n1,Vote,,fine\n2,Bad,," + BAD + b"\n")
     _expect_not_utf8(sources.read_news_zip(path), f"{path}:NewsArticles.csv", 3)
+
+
+# --- every reader: a control character that never occurs in text is a one-line error with file and line ---
+
+def _expect_not_text(documents, path, line, code="0000", where="line"):
+    with pytest.raises(SuperposeError) as info:
+        list(documents)
+    message = str(info.value)
+    assert message.startswith(f"{path}, {where} {line}: control character U+{code}")
+    assert "never occurs in text" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("char, code", [(b"\x00", "0000"), (b"\x01", "0001"), (b"\x1f", "001F"),
+                                        (b"\x7f", "007F")])
+def test_control_characters_in_txt_lines(tmp_path, char, code):
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"fine\nalso fine\nbad " + char + b" here\n")
+    _expect_not_text(sources.read_text_lines(path), path, 3, code)
+
+
+def test_text_controls_are_still_text(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"tab\there, bell \x07, form\x0cfeed, vt\x0b, esc \x1b[0m, cr\r\n")
+    assert len(list(sources.read_text_lines(path))) == 1
+
+
+def test_nul_in_text_folder(tmp_path):
+    (tmp_path / "a.txt").write_text("fine")
+    (tmp_path / "b.txt").write_bytes(b"one\ntwo\n\x00\x00\x00")
+    _expect_not_text(sources.read_text_folder(tmp_path), tmp_path / "b.txt", 3)
+
+
+def test_nul_in_jsonl_raw_and_escaped(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b'{"text": "fine"}\n{"text": "a\x00b"}\n')
+    _expect_not_text(sources.read_jsonl(path), path, 2)
+    path.write_bytes(b'{"text": "fine"}\n\n{"text": "a\\u0000b"}\n')
+    _expect_not_text(sources.read_jsonl(path), path, 3)
+
+
+def test_nul_in_parquet_row(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "a.parquet"
+    pq.write_table(pa.table({"text": ["fine", "also fine", "bad\x00row"]}), path)
+    _expect_not_text(sources.read_parquet(path), path, 3, where="row")
+
+
+@pytest.mark.parametrize("char, code", [(b"\x00", "0000"), (b"\x02", "0002"), (b"\x7f", "007F")])
+def test_control_characters_in_wikipedia_dump(tmp_path, char, code):
+    path = tmp_path / "dump.xml.bz2"
+    xml = WIKI_XML.encode().replace(b"Cats hunt mice.", b"Cats hunt " + char + b" mice.")
+    path.write_bytes(bz2.compress(xml))
+    line = WIKI_XML[:WIKI_XML.index("Cats hunt mice.")].count("\n") + 1
+    _expect_not_text(sources.read_wikipedia_pages(path), path, line, code)
+
+
+def test_nul_in_gcide_and_news(tmp_path):
+    index, dict_path = _gcide(tmp_path, b"first entry\nsecond \x00 entry\n")
+    _expect_not_text(sources.read_gcide(index), dict_path, 2)
+    path = tmp_path / "NewsArticles.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("NewsArticles.csv", b"article_id,title,subtitle,text\n1,Vote,,fine\n2,Bad,,a\x00b\n")
+    _expect_not_text(sources.read_news_zip(path), f"{path}:NewsArticles.csv", 3)
+
+
+def test_nul_bytes_through_the_cli_are_one_line_and_write_nothing(tmp_path, capsys):
+    from superpose.cli import main
+
+    path = tmp_path / "binary.txt"
+    path.write_bytes(b"words words words\n" + bytes(range(0, 32)) * 4)
+    assert main(["corpus", "build", "--source", str(path), "--out", str(tmp_path / "c"), "--no-progress",
+                 "--min-count", "1", "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}, line 2: control character U+0000 (NUL)" in err and err.count("\n") == 1
+    assert not (tmp_path / "c").exists()

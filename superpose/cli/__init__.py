@@ -22,7 +22,8 @@ from superpose.core.registry import Registry
 # adding a module (superpose.core.registry). HELP_ORDER places the built-in ones in ``--help``;
 # any other module follows, by name.
 COMMAND_MODULES: Registry[list[Command]] = Registry(__name__, "COMMANDS", helpers=("args", "runtime"))
-HELP_ORDER = ("corpus", "project", "mine", "llm", "units", "compare", "explanations", "report", "search", "demo")
+HELP_ORDER = ("corpus", "corpus_import", "project", "mine", "llm", "units", "compare", "explanations", "report",
+              "search", "demo")
 
 
 def _commands() -> list[Command]:

@@ -41,8 +41,12 @@ class CorpusBuildArgs:
     min_length: int = option("minimum word length in letters (1 keeps every word)", 3, metavar="N")
     convention: Literal["superpose", "lim-lauw"] = option(
         "superpose: every count on the vocabulary-filtered stream, the minimum count on word occurrences; "
-        "lim-lauw: the reference code's (PreferredAI/topic-metrics): the number of windows from raw "
-        "document lengths, the minimum count also on word and pair window counts (see README)", "superpose")
+        "lim-lauw: the reference code's (PreferredAI/topic-metrics): every line a document, the number of "
+        "windows from whitespace tokens, --min-windows on word and pair window counts (see "
+        "docs/reference-corpus.md)", "superpose")
+    min_windows: int | None = option(
+        "lim-lauw only: the reference's min_freq, window counts under it are absent from NPMI (default: "
+        "--min-count)", None, metavar="F")
     workers: int | str = option("processes that tokenise: 1 to the number of available cores, or auto (all "
                                 "of them)", "auto", metavar="N", parse=parse_workers)
     overwrite: bool = option("replace an existing, different corpus in --out", False)
@@ -56,7 +60,7 @@ def run_build(args: CorpusBuildArgs) -> int:
     workers = resolve_workers(args.workers)
     params = CorpusParams(window=args.window, windowing=args.windowing, min_count=args.min_count,
                           max_vocab=args.max_vocab, stopwords=args.stopwords, min_length=args.min_length,
-                          convention=args.convention)
+                          convention=args.convention, min_windows=args.min_windows)
     counts = build_corpus(args.source or ["default"], args.out, params, overwrite=args.overwrite,
                           progress=args.progress, workers=workers)
     print(format_info(counts.meta, args.out))
@@ -82,12 +86,17 @@ def run_info(args: CorpusInfoArgs) -> int:
 def format_info(meta: dict, folder: str) -> str:
     from superpose.corpus.store import corpus_convention
 
+    if meta.get("imported"):
+        return _format_imported(meta, folder)
     removed = meta["stopwords"] in (True, "remove")
     convention = corpus_convention(meta)
     windows = f"  windows     {meta['n_windows']:,} of {meta['window']} tokens ({meta['windowing']}"
     if convention == "lim-lauw":
-        windows += (f"; lim-lauw: counted from raw document lengths, {meta.get('filtered_windows', 0):,} in the "
-                    f"filtered stream; minimum count {meta['min_count']} on window counts")
+        min_windows = meta.get("min_windows", meta["min_count"])
+        windows += (f"; lim-lauw: counted from the whitespace tokens of {meta['lines']:,} lines" if "lines" in meta
+                    else "; lim-lauw: counted from raw document lengths")
+        windows += (f", {meta.get('filtered_windows', 0):,} in the filtered stream; minimum window count "
+                    f"{min_windows} (min_freq)")
     lines = [f"corpus {folder}",
              f"  documents   {meta['documents']:,}",
              f"  tokens      {meta['tokens']:,}",
@@ -100,6 +109,23 @@ def format_info(meta: dict, folder: str) -> str:
     for src in meta["sources"]:
         origin = f"{src['package']} {src['version'] or ''}".strip() if src.get("package") else src["path"]
         lines.append(f"    {src['name']:<12} {src['documents']:>8,} docs {src['tokens']:>11,} tokens  ({origin})")
+    return "\n".join(lines)
+
+
+def _format_imported(meta: dict, folder: str) -> str:
+    """A corpus imported from the reference's published files (superpose/corpus/reference_import.py)."""
+    source = meta["imported"]
+    lines = [f"corpus {folder} (imported, {source['format']}; lim-lauw convention)",
+             f"  vocabulary  {meta['vocab_size']:,} words, from {source['vocab']}"]
+    if meta.get("kind") == "npmi-matrix":
+        lines.append(f"  NPMI        {meta['npmi_dtype']} matrix {meta['npmi_file']} (memory-mapped, not copied; "
+                     f"{meta['npmi_bytes']:,} bytes, sha256 {meta['npmi_sha256'][:12]})")
+        return "\n".join(lines)
+    lines += [f"  lines       {meta['lines']:,} ({meta['tokens']:,} whitespace tokens)",
+              f"  windows     {meta['n_windows']:,} of {meta['window']} tokens; minimum window count "
+              f"{meta['min_windows']} (min_freq)",
+              f"  word pairs  {meta['pair_nonzeros'] // 2:,} that share a window",
+              f"  counts      {source['counts']}"]
     return "\n".join(lines)
 
 
@@ -146,7 +172,9 @@ def format_coherence(result) -> str:
             cells = [f"{'-':>{cols[j]}}" if i == j else f"{result.matrix[i, j]:>+{cols[j]}.2f}"
                      for j in range(len(result.words))]
             lines.append(f"{word:>{width}} " + " ".join(cells))
-    if result.never_cooccur:
+    if result.never_cooccur is None and len(result.words) >= 2:
+        lines.append("which pairs never share a window is not known (an NPMI matrix, not counts)")
+    elif result.never_cooccur:
         lines.append(f"{len(result.never_cooccur)} pairs never share a window: "
                      + ", ".join(f"{a}-{b}" for a, b in result.never_cooccur))
     return "\n".join(lines)

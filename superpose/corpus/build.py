@@ -9,10 +9,11 @@ batch plus the count matrix.
 
 Two conventions (``convention``): ``superpose`` (the default) counts everything, the number of
 windows included, on the vocabulary-filtered stream, and applies the minimum count to word
-occurrences only; ``lim-lauw`` reproduces the reference code (PreferredAI/topic-metrics): the
-number of windows comes from the raw document lengths (before vocabulary filtering; a document
-with no vocabulary word is still one window), and NPMI applies the minimum count to the window
-counts of words and pairs (:attr:`CorpusCounts.min_windows`).
+occurrences only; ``lim-lauw`` reproduces the reference code (PreferredAI/topic-metrics): every
+line is a document, the number of windows comes from each line's whitespace tokens (a line with
+no vocabulary word, blank or digits only, is still one window; :mod:`superpose.corpus.lines`),
+and NPMI applies ``min_windows`` (the reference's ``min_freq``, by default the minimum count) to
+the window counts of words and pairs (:attr:`CorpusCounts.min_windows`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from superpose.core.errors import SuperposeError
 from superpose.core.fileio import atomic_dir, check_writable
 from superpose.core.provenance import timestamp, versions
 from superpose.corpus.counting import count_windows, drop_unknown, symmetrize
+from superpose.corpus.lines import reference_windows
 from superpose.corpus.sources import Source, resolve_sources
 from superpose.corpus.store import CONVENTIONS, Convention, CorpusCounts, load_corpus, save_counts
 from superpose.corpus.stream import Stream, write_stream
@@ -58,6 +60,8 @@ class CorpusParams:
     stopwords: Stopwords = "remove"
     min_length: int = 3
     convention: Convention = "superpose"
+    # the reference's min_freq (lim-lauw only): window counts under it are absent; None: min_count
+    min_windows: int | None = None
 
     def check(self) -> None:
         if self.window < 1:
@@ -74,6 +78,11 @@ class CorpusParams:
             raise SuperposeError(f"--min-length must be at least 1 (got {self.min_length})")
         if self.convention not in CONVENTIONS:
             raise SuperposeError(f"--convention must be one of {', '.join(CONVENTIONS)} (got {self.convention!r})")
+        if self.min_windows is not None and self.convention != "lim-lauw":
+            raise SuperposeError("--min-windows is the reference's min_freq and applies under --convention "
+                                 "lim-lauw only: add --convention lim-lauw or drop --min-windows")
+        if self.min_windows is not None and self.min_windows < 0:
+            raise SuperposeError(f"--min-windows must be at least 0 (got {self.min_windows})")
         if self.convention == "lim-lauw" and self.windowing != "filtered":
             raise SuperposeError("--convention lim-lauw counts windows of the filtered stream, as the reference "
                                  "does: drop --windowing raw")
@@ -85,6 +94,7 @@ def normalize_request(request: dict) -> dict:
     if isinstance(params.get("stopwords"), bool):
         params["stopwords"] = "remove" if params["stopwords"] else "keep"
     params.setdefault("convention", "superpose")
+    params.setdefault("min_windows", None)
     return dict(request, params=params)
 
 
@@ -138,12 +148,6 @@ def count_stream(stream: Stream, remap: np.ndarray, n_vocab: int, params: Corpus
     return n_windows, word_windows, symmetrize(pairs.tocsr())
 
 
-def raw_windows(doc_lengths: np.ndarray, window: int) -> int:
-    """Windows of the raw documents (the reference's count): ``max(length - window + 1, 1)`` each."""
-    lengths = np.asarray(doc_lengths, dtype=np.int64)
-    return int(np.maximum(lengths - window + 1, 1)[lengths > 0].sum())
-
-
 def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusParams | None = None, *,
                  overwrite: bool = False, progress: bool = False, workers: int | str = 1,
                  batch_tokens: int = 1 << 20) -> CorpusCounts:
@@ -174,7 +178,8 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
         raise SuperposeError(f"{out} is a non-empty folder that is not a corpus: choose another --out")
     started, cpu_started, thread_started = time.perf_counter(), time.process_time(), time.thread_time()
     with atomic_dir(out) as tmp:
-        stream = write_stream(resolved, tmp / "tokens.u32", workers=n_workers, progress=progress)
+        lim_lauw = params.convention == "lim-lauw"
+        stream = write_stream(resolved, tmp / "tokens.u32", workers=n_workers, progress=progress, lines=lim_lauw)
         read_seconds, read_cpu = time.perf_counter() - started, time.process_time() - cpu_started
         read_thread_cpu = time.thread_time() - thread_started
         keep = choose_vocabulary(stream.words, stream.frequency, params)
@@ -190,9 +195,10 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
         count_seconds, count_cpu = time.perf_counter() - count_started, time.process_time() - cpu_started
         (tmp / "tokens.u32").unlink()
         extra = {}
-        if params.convention == "lim-lauw":
-            extra["filtered_windows"] = n_windows
-            n_windows = raw_windows(stream.doc_lengths, params.window)
+        if lim_lauw:
+            extra = {"filtered_windows": n_windows, "lines": int(stream.line_histogram.sum()),
+                     "min_windows": params.min_count if params.min_windows is None else params.min_windows}
+            n_windows = reference_windows(stream.line_histogram, params.window)
         meta = {
             "request": wanted,
             "sources": stream.per_source,
@@ -227,5 +233,4 @@ def _existing(out: Path) -> dict | None:
         return {}
 
 
-__all__ = ["CorpusParams", "build_corpus", "choose_vocabulary", "count_stream", "normalize_request",
-           "raw_windows"]
+__all__ = ["CorpusParams", "build_corpus", "choose_vocabulary", "count_stream", "normalize_request"]

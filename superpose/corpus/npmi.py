@@ -13,29 +13,36 @@ hard as one of common words. For any pair with a shared window it moves the valu
 reference code); the correct limit is 1, which is what we return.
 
 Words below the corpus's minimum count are not in its vocabulary and are reported as unknown.
-Under the ``lim-lauw`` convention the minimum count also applies to window counts, as in the
-reference code: a pair in fewer windows scores as if it never co-occurred, and a word in fewer
-windows scores 0 with every other word.
+Under the ``lim-lauw`` convention NPMI follows the reference code's rules exactly (``reference=True``):
+its minimum window count (``min_freq``, :attr:`CorpusCounts.min_windows`) applies to window
+counts, so a pair in fewer windows scores as if it never co-occurred and a word in fewer windows
+(or in none) scores 0 with every other word; and a pair in every window scores what the smoothed
+formula gives, -1.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from superpose.corpus.store import CorpusCounts
+if TYPE_CHECKING:
+    from superpose.corpus.store import CorpusCounts, NpmiSource
 
 EPSILON = 1e-12
 
 
 def npmi_from_counts(pair: np.ndarray, word_a: np.ndarray, word_b: np.ndarray, n_windows: int,
-                     min_windows: int = 0) -> np.ndarray:
+                     min_windows: int = 0, *, reference: bool = False) -> np.ndarray:
     """Elementwise NPMI from window counts (float64). A pair in every window scores 1.
 
-    ``min_windows`` (the lim-lauw convention): a pair count under it counts 0, and a pair with
-    a word whose window count is under it scores 0.
+    ``min_windows``: a pair count under it counts 0, and a pair with a word whose window count is
+    under it scores 0. ``reference``: the reference code's rules (the lim-lauw convention): a word
+    in no window scores 0 too, and a pair in every window scores -1, the smoothed formula's value.
     """
+    if reference:
+        return _reference_npmi(pair, word_a, word_b, n_windows, min_windows)
     n = float(n_windows)
     pair = np.asarray(pair, dtype=np.float64)
     if min_windows:
@@ -51,17 +58,42 @@ def npmi_from_counts(pair: np.ndarray, word_a: np.ndarray, word_b: np.ndarray, n
     return value
 
 
-def npmi_matrix(counts: CorpusCounts, ids: np.ndarray | list[int], pair: np.ndarray | None = None) -> np.ndarray:
-    """Dense symmetric NPMI matrix over vocabulary ids (float64; diagonal set to 0, unused).
+def _reference_npmi(pair: np.ndarray, word_a: np.ndarray, word_b: np.ndarray, n_windows: int,
+                    min_windows: int) -> np.ndarray:
+    """topic-metrics' ``npmi`` on ``create_prob_graph`` probabilities: a count under ``min_windows``
+    is a probability of 0; ``p_ab + 1e-12``; 0 when ``p_a`` or ``p_b`` is 0."""
+    n = float(n_windows)
+    pair = np.asarray(pair, dtype=np.float64)
+    p_ab = np.where(pair < min_windows, 0.0, pair / n) + EPSILON
+    word_a, word_b = np.asarray(word_a, dtype=np.float64), np.asarray(word_b, dtype=np.float64)
+    p_a = np.where(word_a < min_windows, 0.0, word_a / n)
+    p_b = np.where(word_b < min_windows, 0.0, word_b / n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.log(p_ab / (p_a * p_b)) / -np.log(p_ab)
+    # p_ab of exactly 1 (a division by zero in the reference) cannot happen with the smoothing
+    # unless n_windows is near 1e12; -1 is the value at every p_ab near it
+    value = np.where(np.isfinite(value), value, -1.0)
+    return np.where((p_a == 0) | (p_b == 0), 0.0, value)
 
-    ``pair`` may pass ``counts.pair_counts(ids)`` when the caller needs it too.
-    """
+
+def counts_npmi(counts: CorpusCounts, ids: np.ndarray | list[int], pair: np.ndarray) -> np.ndarray:
+    """Dense symmetric NPMI matrix over vocabulary ids from window counts, ``pair`` being
+    ``counts.pair_counts(ids)`` (float64; diagonal set to 0, unused)."""
     ids = np.asarray(ids, dtype=np.int64)
-    pair = counts.pair_counts(ids) if pair is None else pair
     single = np.asarray(counts.word_windows, dtype=np.float64)[ids]
-    matrix = npmi_from_counts(pair, single[:, None], single[None, :], counts.n_windows, counts.min_windows)
+    matrix = npmi_from_counts(pair, single[:, None], single[None, :], counts.n_windows, counts.min_windows,
+                              reference=counts.convention == "lim-lauw")
     np.fill_diagonal(matrix, 0.0)
     return matrix
+
+
+def npmi_matrix(source: NpmiSource, ids: np.ndarray | list[int], pair: np.ndarray | None = None) -> np.ndarray:
+    """Dense symmetric NPMI matrix over vocabulary ids (float64; diagonal set to 0, unused), from
+    any reference (counts or an imported matrix). ``pair``: ``counts.pair_counts(ids)`` of a
+    counts reference, when the caller has it already."""
+    if pair is not None:
+        return counts_npmi(source, ids, pair)
+    return source.scores(ids).npmi
 
 
 @dataclass(frozen=True)
@@ -71,7 +103,8 @@ class Coherence:
     words: list[str]  # the known words, in input order (repeats removed)
     unknown: list[str]
     matrix: np.ndarray  # NPMI of each pair of known words
-    never_cooccur: list[tuple[str, str]]  # pairs of known words that share no window
+    # pairs of known words that share no window; None for a reference without counts (a matrix)
+    never_cooccur: list[tuple[str, str]] | None
 
     @property
     def n_pairs(self) -> int:
@@ -96,15 +129,16 @@ class Coherence:
     def to_json(self) -> dict:
         return {"npmi": None if self.n_pairs == 0 else self.npmi, "words": self.words,
                 "unknown": self.unknown, "pairs": self.pairs(),
-                "never_cooccur": [list(p) for p in self.never_cooccur]}
+                "never_cooccur": None if self.never_cooccur is None else [list(p) for p in self.never_cooccur]}
 
 
-def coherence(counts: CorpusCounts, words: list[str]) -> Coherence:
-    """NPMI coherence of ``words`` (lowercased) on the corpus ``counts``."""
+def coherence(source: NpmiSource, words: list[str]) -> Coherence:
+    """NPMI coherence of ``words`` (lowercased) on a reference corpus (counts or a matrix)."""
     seen = list(dict.fromkeys(w.lower() for w in words))
-    ids, unknown = counts.ids(seen)
-    known = [counts.vocab[i] for i in ids]
-    pair = counts.pair_counts(ids)
-    matrix = npmi_matrix(counts, ids, pair)
-    never = [(known[i], known[j]) for i in range(len(ids)) for j in range(i + 1, len(ids)) if pair[i, j] == 0]
-    return Coherence(known, unknown, matrix, never)
+    ids, unknown = source.ids(seen)
+    known = [source.vocab[i] for i in ids]
+    scores = source.scores(ids)
+    pair = scores.shared
+    never = None if pair is None else [(known[i], known[j]) for i in range(len(ids))
+                                       for j in range(i + 1, len(ids)) if pair[i, j] == 0]
+    return Coherence(known, unknown, scores.npmi, never)

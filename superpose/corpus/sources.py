@@ -6,7 +6,8 @@ folder of ``.txt`` files (each file is a document), a ``.jsonl`` file (field ``t
 ``.parquet`` file or folder of them (string column ``text``, one document per row), or a
 Wikipedia dump ``*.xml.bz2``. Every source yields strings; tokenising is not done here. Every
 reader decodes strictly: bytes that are not UTF-8 give the same one-line error naming the file
-and line (:func:`not_utf8`).
+and line (:func:`not_utf8`), and so do the control characters that never occur in text
+(:func:`not_text`), so that no binary file is read as text.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import gzip
 import io
 import json
 import queue
+import re
 import subprocess
 import threading
 import zipfile
@@ -44,9 +46,17 @@ class Source:
     version: str | None
     read: Callable[[Path], Iterator[str]]
     prepare: Callable[[str], str] | None = None
+    # for line-based files: their text with blank lines kept, for readers that take every line as a
+    # document (the lim-lauw convention, :mod:`superpose.corpus.lines`)
+    read_lines: Callable[[Path], Iterator[str]] | None = None
 
     def raw_documents(self) -> Iterator[str]:
         return self.read(Path(self.path))
+
+    def raw_lines(self) -> Iterator[str]:
+        """Raw text in which every line is meant as a document, blank lines included where the
+        format has them (else the raw documents, to be cut into lines after ``prepare``)."""
+        return (self.read_lines or self.read)(Path(self.path))
 
     def documents(self) -> Iterator[str]:
         """Plain-text documents (``prepare`` applied)."""
@@ -83,12 +93,40 @@ def not_utf8(path: Path | str, line: int, where: str = "line") -> SuperposeError
     return SuperposeError(f"{path}, {where} {line}: not UTF-8 text: convert the file to UTF-8")
 
 
+# The characters libmagic's text test says never appear in text: the C0 controls other than BEL,
+# BS, HT, LF, VT, FF, CR and ESC, and DEL. NUL bytes are the usual sign of a binary file.
+NOT_TEXT_CHARS = "\x00-\x06\x0e-\x1a\x1c-\x1f\x7f"
+_NOT_TEXT = re.compile(f"[{NOT_TEXT_CHARS}]")
+_NOT_TEXT_BYTES = re.compile(f"[{NOT_TEXT_CHARS}]".encode())
+
+
+def not_text(path: Path | str, line: int, char: str, where: str = "line") -> SuperposeError:
+    """The one-line error every reader gives for a control character that never occurs in text."""
+    name = " (NUL)" if char == "\x00" else ""
+    return SuperposeError(f"{path}, {where} {line}: control character U+{ord(char):04X}{name}, which never "
+                          "occurs in text: give a text file (or remove the character)")
+
+
+def check_text(text: str, path: Path | str, line: int, where: str = "line") -> str:
+    """``text`` (one record's value, found at ``where`` ``line``) itself, or :func:`not_text` if it
+    holds a character that never occurs in text."""
+    bad = _NOT_TEXT.search(text)
+    if bad is not None:
+        raise not_text(path, line, bad.group(), where)
+    return text
+
+
 def _decode(data: bytes, path: Path | str, first_line: int = 1) -> str:
-    """``data`` as UTF-8, or :func:`not_utf8` naming the line of the first bad byte."""
+    """``data`` as UTF-8 text, or :func:`not_utf8` (:func:`not_text`) naming the line of the first
+    bad byte (control character)."""
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise not_utf8(path, first_line + data.count(b"\n", 0, err.start)) from err
+    bad = _NOT_TEXT_BYTES.search(data)
+    if bad is not None:  # these bytes never occur inside a multi-byte UTF-8 sequence
+        raise not_text(path, first_line + data.count(b"\n", 0, bad.start()), chr(bad.group()[0]))
+    return text
 
 
 # --- readers ---------------------------------------------------------------------------------
@@ -118,6 +156,9 @@ def read_wikipedia_pages(path: Path) -> Iterator[str]:
             for _title, text, _pageid in extract_pages(fh):
                 if not text or text.lstrip()[:9].lower() == "#redirect":
                     continue
+                if _NOT_TEXT.search(text):  # only DEL gets here: XML refuses the others
+                    line, char = _dump_first_bad_line(path)
+                    raise not_text(path, line, char)
                 yield text
     except (OSError, EOFError) as err:
         raise SuperposeError(f"{path} is not a readable bz2 file ({err}): give a *.xml.bz2 dump") from err
@@ -128,6 +169,9 @@ def read_wikipedia_pages(path: Path) -> Iterator[str]:
             line = getattr(err, "position", (0, 0))[0]
             if line and _dump_line_is_not_utf8(path, line):
                 raise not_utf8(path, line) from err
+            bad_line, char = _dump_first_bad_line(path, line)
+            if bad_line:
+                raise not_text(path, bad_line, char) from err
             raise SuperposeError(f"{path} is not a MediaWiki XML dump ({err}): give a *.xml.bz2 dump") from err
         raise
 
@@ -203,6 +247,19 @@ def _dump_line_is_not_utf8(path: Path, line: int) -> bool:
     return False
 
 
+def _dump_first_bad_line(path: Path, last: int | None = None) -> tuple[int, str]:
+    """The first line (up to ``last``) of the decompressed dump with a character that never occurs in
+    text, and that character; ``(0, "")`` if none (read only on the error path)."""
+    with bz2.open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            bad = _NOT_TEXT_BYTES.search(raw)
+            if bad is not None:
+                return number, chr(bad.group()[0])
+            if last is not None and number >= last:
+                break
+    return 0, ""
+
+
 def filter_markup(raw: str) -> str:
     """Wiki markup removed (:mod:`superpose.corpus.wikimarkup`; imported on first use, gensim is slow to import)."""
     from superpose.corpus.wikimarkup import filter_markup as filter_wiki_markup
@@ -247,24 +304,30 @@ def read_wordnet_glosses(folder: Path) -> Iterator[str]:
                     yield gloss.strip()
 
 
-def read_text_folder(folder: Path) -> Iterator[str]:
-    """A folder of .txt files, each file one document (sorted by name for reproducibility)."""
+def read_text_files_whole(folder: Path) -> Iterator[str]:
+    """Every .txt file of a folder (sorted by name), whole, blank ones included."""
     files = sorted(p for p in folder.rglob("*.txt") if p.is_file())
     if not files:
         raise SuperposeError(f"the folder {folder} holds no .txt files: give a folder of .txt files")
     for file in files:
-        text = _decode(file.read_bytes(), file)
-        if text.strip():
-            yield text
+        yield _decode(file.read_bytes(), file)
+
+
+def read_text_folder(folder: Path) -> Iterator[str]:
+    """A folder of .txt files, each file one document (sorted by name for reproducibility)."""
+    return (text for text in read_text_files_whole(folder) if text.strip())
+
+
+def read_text_all_lines(path: Path) -> Iterator[str]:
+    """A .txt file's lines, blank ones included (each with its line end)."""
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            yield _decode(raw, path, number)
 
 
 def read_text_lines(path: Path) -> Iterator[str]:
     """A .txt file: each non-empty line is one document."""
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, 1):
-            line = _decode(raw, path, number)
-            if line.strip():
-                yield line
+    return (line for line in read_text_all_lines(path) if line.strip())
 
 
 def read_jsonl(path: Path) -> Iterator[str]:
@@ -281,6 +344,7 @@ def read_jsonl(path: Path) -> Iterator[str]:
                     f"{path}, line {number}: invalid JSON ({err.msg}): fix or remove the line") from err
             if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
                 raise SuperposeError(f"{path}, line {number}: expected an object with a string field 'text'")
+            check_text(obj["text"], path, number, "line")  # a control written as a JSON escape
             if obj["text"].strip():
                 yield obj["text"]
 
@@ -327,7 +391,7 @@ def read_parquet(path: Path) -> Iterator[str]:
                     raise not_utf8(path, row + bad + 1, "row") from err
                 for value in values:
                     row += 1
-                    if value and value.strip():
+                    if value and check_text(value, path, row, "row").strip():
                         yield value
     except pa.ArrowException as err:
         raise SuperposeError(f"{path}, after row {row}: unreadable Parquet data ({err}): "
@@ -374,6 +438,10 @@ def read_gcide(index_path: Path) -> Iterator[str]:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as err:
                 raise not_utf8(dict_path, _gzip_line(dict_path, offset + err.start)) from err
+            bad = _NOT_TEXT.search(text)
+            if bad is not None:
+                at = offset + len(text[:bad.start()].encode())
+                raise not_text(dict_path, _gzip_line(dict_path, at), bad.group())
             position = offset + length
             if text.strip():
                 yield text
@@ -415,6 +483,8 @@ def read_news_zip(path: Path) -> Iterator[str]:
             try:
                 for row in csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8")):
                     text = "\n".join(row.get(col) or "" for col in ("title", "subtitle", "text"))
+                    if _NOT_TEXT.search(text):
+                        _decode(zf.read(name), f"{path}:{name}")  # raises, naming the line
                     if text.strip():
                         yield text
             except UnicodeDecodeError:
@@ -436,9 +506,10 @@ def _path_source(spec: str) -> Source:
         raise SuperposeError(f"unknown source '{spec}': give one of {names}, or an existing path")
     if path.is_file() and path.stat().st_size == 0:
         raise SuperposeError(f"{path} is empty: give a file with text")
-    prepare = None
+    prepare = lines = None
     if path.is_dir():
         reader: Callable[[Path], Iterator[str]] = read_text_folder
+        lines = read_text_files_whole
         if not any(p.is_file() for p in path.rglob("*.txt")):
             parquet = sorted(p for p in path.rglob("*.parquet") if p.is_file())
             if not parquet:
@@ -446,7 +517,7 @@ def _path_source(spec: str) -> Source:
                                      ".txt files (one document each) or of .parquet files")
             for file in parquet:
                 check_parquet(file)
-            reader = read_parquet_folder
+            reader, lines = read_parquet_folder, None
     elif path.name.endswith(".xml.bz2"):
         check_wikipedia_dump(path)
         reader, prepare = read_wikipedia_pages, filter_markup
@@ -456,11 +527,11 @@ def _path_source(spec: str) -> Source:
     elif path.suffix == ".jsonl":
         reader = read_jsonl
     elif path.suffix == ".txt":
-        reader = read_text_lines
+        reader, lines = read_text_lines, read_text_all_lines
     else:
         raise SuperposeError(f"cannot read {path}: give a .txt, .jsonl, .parquet or .xml.bz2 file or a folder "
                              "of .txt or .parquet files")
-    return Source(str(path), "path", str(path.resolve()), None, None, reader, prepare)
+    return Source(str(path), "path", str(path.resolve()), None, None, reader, prepare, lines)
 
 
 def resolve_sources(specs: list[str | Source] | tuple[str | Source, ...]) -> list[Source]:

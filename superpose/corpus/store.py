@@ -6,8 +6,9 @@ A corpus folder holds::
                         window, windowing, min_count, max_vocab, stopwords ("remove" or
                         "keep"; true/false in older folders), min_length, convention
                         ("superpose" or "lim-lauw"; absent in older folders: superpose),
-                        n_windows (the number NPMI divides by), filtered_windows (lim-lauw
-                        only), vocab_size, library versions, creation time
+                        n_windows (the number NPMI divides by), filtered_windows, lines and
+                        min_windows (lim-lauw only; min_windows absent in older folders: the
+                        min count), vocab_size, library versions, creation time
     vocab.txt           one word per line; the line number (from 0) is the word id.
                         Ordered by corpus frequency (descending), then alphabetically.
     word_counts.npy     int64[V]  occurrences of each word in the token stream
@@ -17,15 +18,17 @@ A corpus folder holds::
     pair_data.npy       int64[nnz]  /  (zero diagonal, sorted column indices)
 
 All arrays are plain ``.npy`` files so that worker processes can memory-map them.
+
+A corpus is one of two kinds of :class:`NpmiSource`, the one interface through which ``coherence``,
+``mine``, ``baseline`` and the API read NPMI: window counts (:class:`CorpusCounts`, the format
+above, ``kind`` absent or ``counts``), or a published NPMI matrix used as it is
+(:class:`superpose.corpus.matrix.NpmiMatrix`, ``kind`` ``npmi-matrix``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -33,17 +36,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from superpose.core.errors import SuperposeError
+from superpose.corpus.matrix import load_matrix
+from superpose.corpus.npmi import counts_npmi
+from superpose.corpus.npmi_source import NpmiSource, PairScores, corpus_convention
 
 FORMAT_NAME = "superpose-corpus"
 FORMAT_VERSION = 1
 
 Convention = Literal["superpose", "lim-lauw"]
 CONVENTIONS: tuple[str, ...] = ("superpose", "lim-lauw")
-
-
-def corpus_convention(meta: dict) -> str:
-    """The counting convention a corpus was built under (folders from before conventions: superpose)."""
-    return meta.get("convention", "superpose")
 
 
 def check_convention(meta: dict, wanted: str | None, folder: str | Path = "the corpus") -> None:
@@ -58,16 +59,8 @@ def check_convention(meta: dict, wanted: str | None, folder: str | Path = "the c
                              f"`superpose corpus build --convention {wanted}` or drop --convention")
 
 
-def vocab_fingerprint(vocab: Sequence[str]) -> str:
-    """sha256 of the vocabulary in id order: identifies the corpus word ids a pool refers to."""
-    digest = hashlib.sha256()
-    for word in vocab:
-        digest.update(word.encode("utf-8") + b"\n")
-    return digest.hexdigest()
-
-
 @dataclass
-class CorpusCounts:
+class CorpusCounts(NpmiSource):
     """Window statistics of a reference corpus: everything NPMI needs."""
 
     vocab: list[str]
@@ -77,38 +70,13 @@ class CorpusCounts:
     n_windows: int
     meta: dict = field(default_factory=dict)
 
-    @cached_property
-    def index(self) -> dict[str, int]:
-        """Word -> id."""
-        return {word: i for i, word in enumerate(self.vocab)}
-
-    @cached_property
-    def fingerprint(self) -> str:
-        """sha256 of the vocabulary in id order: identifies what the corpus word ids refer to."""
-        return vocab_fingerprint(self.vocab)
-
-    def identity(self, path: str | Path) -> dict:
-        """What a run records of the corpus it was mined with."""
-        return {"path": str(Path(path).resolve()), "n_windows": self.n_windows, "vocab_size": len(self.vocab),
-                "window": self.meta.get("window"), "windowing": self.meta.get("windowing"),
-                "convention": self.convention, "created": self.meta.get("created")}
-
-    def ids(self, words: list[str]) -> tuple[list[int], list[str]]:
-        """Ids of the known words (in input order) and the list of unknown words."""
-        known, unknown = [], []
-        for word in words:
-            (known.append(self.index[word]) if word in self.index else unknown.append(word))
-        return known, unknown
-
-    @property
-    def convention(self) -> str:
-        return corpus_convention(self.meta)
-
     @property
     def min_windows(self) -> int:
-        """Window counts under this are treated as absent by NPMI: the minimum count under the
-        lim-lauw convention (as the reference code applies it), 0 under ours."""
-        return int(self.meta.get("min_count", 0)) if self.convention == "lim-lauw" else 0
+        """Window counts under this are treated as absent by NPMI: the reference's ``min_freq`` under
+        the lim-lauw convention (the minimum count in folders from before ``--min-windows``), 0 under ours."""
+        if self.convention != "lim-lauw":
+            return 0
+        return int(self.meta.get("min_windows", self.meta.get("min_count", 0)))
 
     def pair_counts(self, ids: np.ndarray | list[int]) -> np.ndarray:
         """Dense matrix of windows containing both words, for the given ids; under the lim-lauw
@@ -118,6 +86,10 @@ class CorpusCounts:
         if self.min_windows:
             pair[pair < self.min_windows] = 0
         return pair
+
+    def scores(self, ids: np.ndarray | list[int]) -> PairScores:
+        pair = self.pair_counts(ids)
+        return PairScores(counts_npmi(self, ids, pair), pair)
 
 
 def save_counts(folder: Path, counts: CorpusCounts) -> None:
@@ -155,10 +127,16 @@ def read_meta(folder: str | Path) -> dict:
     return meta
 
 
-def load_corpus(folder: str | Path, mmap: bool = False) -> CorpusCounts:
-    """Load a corpus folder; ``mmap=True`` memory-maps the arrays (cheap in worker processes)."""
+def load_corpus(folder: str | Path, mmap: bool = False) -> NpmiSource:
+    """Load a corpus folder; ``mmap=True`` memory-maps the arrays (cheap in worker processes).
+
+    A folder of counts gives :class:`CorpusCounts`; an imported NPMI matrix gives
+    :class:`superpose.corpus.matrix.NpmiMatrix` (always memory-mapped).
+    """
     folder = Path(folder)
     meta = read_meta(folder)
+    if meta.get("kind", "counts") == "npmi-matrix":
+        return load_matrix(folder, meta)
     mode = "r" if mmap else None
     try:
         vocab = (folder / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]

@@ -20,6 +20,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from superpose.core.errors import SuperposeError
+from superpose.corpus.lines import add_histogram, reference_lines
 from superpose.corpus.sources import Source
 from superpose.corpus.tokenize import tokenize
 from superpose.corpus.workers import ordered_map
@@ -34,6 +35,7 @@ class TokenBatch:
     words: list[str]
     ids: np.ndarray  # uint32, local numbers
     lengths: np.ndarray  # int64, tokens per (non-empty) document
+    line_lengths: np.ndarray | None = None  # int64, whitespace tokens of every line (lines mode only)
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Stream:
     frequency: np.ndarray
     doc_lengths: np.ndarray
     per_source: list[dict] = field(default_factory=list)
+    line_histogram: np.ndarray | None = None  # lines per whitespace length (lines mode only)
 
 
 def tokenize_batch(job: tuple[Callable[[str], str] | None, list[str]]) -> TokenBatch:
@@ -62,10 +65,11 @@ def tokenize_batch(job: tuple[Callable[[str], str] | None, list[str]]) -> TokenB
     return TokenBatch(list(index), np.asarray(ids, dtype=np.uint32), np.frombuffer(lengths, dtype=np.int64))
 
 
-def _batches(source: Source, batch_chars: int) -> Iterator[tuple[Callable[[str], str] | None, list[str]]]:
+def _batches(source: Source, batch_chars: int,
+             lines: bool = False) -> Iterator[tuple[Callable[[str], str] | None, list[str]]]:
     docs: list[str] = []
     size = 0
-    for doc in source.raw_documents():
+    for doc in (source.raw_lines() if lines else source.raw_documents()):
         docs.append(doc)
         size += len(doc)
         if size >= batch_chars:
@@ -75,9 +79,35 @@ def _batches(source: Source, batch_chars: int) -> Iterator[tuple[Callable[[str],
         yield source.prepare, docs
 
 
+def tokenize_lines(job: tuple[Callable[[str], str] | None, list[str]]) -> TokenBatch:
+    """Worker: like :func:`tokenize_batch`, with every line a document, and
+    the whitespace-token count of every line (blank ones included) in ``line_lengths``."""
+    prepare, docs = job
+    index: dict[str, int] = {}
+    setdefault = index.setdefault
+    ids: list[int] = []
+    lengths = array("q")
+    spaced = array("q")
+    for doc in docs:
+        for line in reference_lines(prepare(doc) if prepare is not None else doc):
+            spaced.append(len(line.split()))
+            words = tokenize(line)
+            if words:
+                ids.extend([setdefault(w, len(index)) for w in words])
+                lengths.append(len(words))
+    return TokenBatch(list(index), np.asarray(ids, dtype=np.uint32), np.frombuffer(lengths, dtype=np.int64),
+                      np.frombuffer(spaced, dtype=np.int64))
+
+
 def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progress: bool = False,
-                 batch_chars: int = BATCH_CHARS) -> Stream:
-    """Tokenise every source into ``path`` (uint32 word ids) with ``workers`` processes."""
+                 batch_chars: int = BATCH_CHARS, lines: bool = False) -> Stream:
+    """Tokenise every source into ``path`` (uint32 word ids) with ``workers`` processes.
+
+    ``lines``: every line is a document and the histogram of lines per whitespace length is kept
+    (the reference's reading, :mod:`superpose.corpus.lines`).
+    """
+    worker = tokenize_lines if lines else tokenize_batch
+    histogram = np.zeros(0, dtype=np.int64)
     index: dict[str, int] = {}
     setdefault = index.setdefault
     frequency = np.zeros(0, dtype=np.int64)
@@ -89,7 +119,9 @@ def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progres
     with open(path, "wb") as out, tqdm(desc="reading", unit=" tok", unit_scale=True, disable=not progress) as bar:
         for source in sources:
             docs = tokens = 0
-            for batch in ordered_map(tokenize_batch, _batches(source, batch_chars), workers):
+            for batch in ordered_map(worker, _batches(source, batch_chars, lines), workers):
+                if batch.line_lengths is not None:
+                    histogram = add_histogram(histogram, batch.line_lengths)
                 if not len(batch.lengths):
                     continue
                 mapping = np.fromiter((setdefault(w, len(index)) for w in batch.words), dtype=np.uint32,
@@ -110,7 +142,8 @@ def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progres
                 raise SuperposeError(f"source '{source.name}' has no words: check the file is not empty or corrupt")
             per_source.append(dict(source.describe(), documents=docs, tokens=tokens))
     doc_lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
-    return Stream(path, list(index), frequency[: len(index)].copy(), doc_lengths, per_source)
+    return Stream(path, list(index), frequency[: len(index)].copy(), doc_lengths, per_source,
+                  histogram if lines else None)
 
 
-__all__ = ["BATCH_CHARS", "Stream", "TokenBatch", "tokenize_batch", "write_stream"]
+__all__ = ["BATCH_CHARS", "Stream", "TokenBatch", "tokenize_batch", "tokenize_lines", "write_stream"]

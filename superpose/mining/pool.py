@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from superpose.config import MiningConfig
-from superpose.corpus.npmi import npmi_matrix
-from superpose.corpus.store import CorpusCounts
+from superpose.corpus.store import NpmiSource
 from superpose.mining.clique.solve import solve_mekc
 from superpose.mining.shortlist import star_heuristic
 
@@ -26,7 +25,7 @@ class Topic:
     score: float
     status: str
     gap: float
-    never_cooccur: int  # pairs of the topic that share no window in the corpus
+    never_cooccur: int  # pairs of the topic that share no window in the corpus (-1: not known, a matrix)
 
 
 @dataclass(frozen=True)
@@ -37,13 +36,14 @@ class PoolResult:
     topics: list[Topic] = field(default_factory=list)
 
 
-def mine_pool(pool: np.ndarray, counts: CorpusCounts, params: MiningConfig) -> PoolResult:
-    """Mine the topics of one pool of corpus word ids (steps 3-5 of docs/method.md)."""
+def mine_pool(pool: np.ndarray, counts: NpmiSource, params: MiningConfig) -> PoolResult:
+    """Mine the topics of one pool of corpus word ids (steps 3-5 of docs/method.md) on a reference
+    corpus: counts, or an imported NPMI matrix (which does not know which pairs never co-occur)."""
     pool = np.asarray(pool, dtype=np.int64)
     if len(pool) < max(params.kappa_l, params.k):
         return PoolResult()
-    pair_counts = counts.pair_counts(pool)
-    weights = npmi_matrix(counts, pool, pair_counts)
+    scores = counts.scores(pool)
+    weights, pair_counts = scores.npmi, scores.shared
     groups = star_heuristic(weights, (params.theta_l, params.theta_u), (params.kappa_l, params.kappa_u))
     isets, topics = [], []
     for group in groups:
@@ -54,7 +54,8 @@ def mine_pool(pool: np.ndarray, counts: CorpusCounts, params: MiningConfig) -> P
         if not result.indices:
             continue
         chosen = members[list(result.indices)]
-        never = int((pair_counts[np.ix_(chosen, chosen)][np.triu_indices(len(chosen), k=1)] == 0).sum())
+        never = -1 if pair_counts is None else \
+            int((pair_counts[np.ix_(chosen, chosen)][np.triu_indices(len(chosen), k=1)] == 0).sum())
         topics.append(Topic(tuple(sorted(pool[chosen].tolist())), float(result.score), result.status,
                             float(result.gap), never))
     topics.sort(key=lambda t: (-t.score, t.words))

@@ -17,7 +17,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from superpose.config import MiningConfig
-from superpose.corpus.store import CorpusCounts, load_corpus
+from superpose.corpus.store import NpmiSource, load_corpus
 from superpose.execution import Executor
 from superpose.mining.pool import PoolResult, mine_pool
 from superpose.mining.store import PaperWriter, ShardWriter
@@ -31,12 +31,12 @@ class Task:
     pool: np.ndarray
 
 
-def mining_setup(corpus_dir: str, config: MiningConfig) -> tuple[CorpusCounts, MiningConfig]:
+def mining_setup(corpus_dir: str, config: MiningConfig) -> tuple[NpmiSource, MiningConfig]:
     """What a worker needs, loaded once per worker (the counts are memory-mapped, so shared)."""
     return load_corpus(corpus_dir, mmap=True), config
 
 
-def mine_task(state: tuple[CorpusCounts, MiningConfig], task: Task) -> tuple[Task, PoolResult]:
+def mine_task(state: tuple[NpmiSource, MiningConfig], task: Task) -> tuple[Task, PoolResult]:
     counts, config = state
     return task, mine_pool(task.pool, counts, config)
 

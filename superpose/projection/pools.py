@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from superpose.core.errors import SuperposeError
-from superpose.corpus.store import vocab_fingerprint
+from superpose.corpus.npmi_source import vocab_fingerprint
 
 SPACE_MARKERS = ("Ġ", "▁")
 POOLINGS = ("whole-tokens", "subtokens")

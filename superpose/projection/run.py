@@ -17,7 +17,7 @@ import numpy as np
 
 from superpose.core.errors import SuperposeError
 from superpose.core.provenance import timestamp, versions
-from superpose.corpus.store import CorpusCounts
+from superpose.corpus.store import NpmiSource
 from superpose.models import LoadedModel
 from superpose.projection.pools import DEFAULT_POOLING, check_pooling, vocab_fingerprint, word_mapper
 from superpose.projection.project import (
@@ -48,7 +48,7 @@ class CorpusWords:
                    {"path": path, "vocab_size": len(vocab), "vocab_sha256": vocab_fingerprint(vocab)})
 
     @classmethod
-    def from_counts(cls, counts: CorpusCounts, path: str | os.PathLike) -> CorpusWords:
+    def from_counts(cls, counts: NpmiSource, path: str | os.PathLike) -> CorpusWords:
         """From a loaded corpus, reusing its word index and fingerprint."""
         return cls(counts.index, {"path": str(Path(path).resolve()), "vocab_size": len(counts.vocab),
                                   "vocab_sha256": counts.fingerprint})
