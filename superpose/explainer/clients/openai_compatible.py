@@ -12,9 +12,10 @@ import random
 import time
 from typing import Any
 
+from superpose.config import Backend
 from superpose.core.errors import SuperposeError
 from superpose.core.registry import Kind
-from superpose.explainer.clients.base import Backend, ChatClient, DiskCache, LLMError
+from superpose.explainer.clients.base import ChatClient, DiskCache, LLMError
 
 
 def _is_transient(err: Exception) -> bool:

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from superpose.config import FORMULATIONS
 from superpose.core.errors import SuperposeError
 from superpose.mining.clique import DEFAULT_SOLVER, get_solver
-from superpose.mining.clique.milp import FORMULATIONS, clique_weight
+from superpose.mining.clique.milp import clique_weight
 from superpose.mining.clique.weights import check_weights
 
 
