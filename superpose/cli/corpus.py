@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from superpose.cli.args import Command, option, positional
-from superpose.config import CONVENTIONS, CorpusParams, parse_workers
+from superpose.config import CONVENTIONS, CorpusParams, ExecutionConfig, parse_workers
 
 
 @dataclass
@@ -31,7 +31,7 @@ class CorpusBuildArgs:
                                metavar="SRC")
     params: CorpusParams = field(default_factory=CorpusParams)
     workers: int | str = option("processes that tokenise: 1 to the number of available cores, or auto (all "
-                                "of them)", "auto", metavar="N", parse=parse_workers)
+                                "of them)", ExecutionConfig.workers, metavar="N", parse=parse_workers)
     overwrite: bool = option("replace an existing, different corpus in --out", False)
     progress: bool = option("show progress bars", True)
 
