@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from superpose.config import ProjectionConfig
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -125,7 +127,7 @@ def main() -> None:
     parser.add_argument("--modes", default="hi-c,hi-i")
     parser.add_argument("--layers", default="0,14,26")
     parser.add_argument("--units", type=int, default=256, help="units projected per layer and mode")
-    parser.add_argument("--tau", type=int, default=900)
+    parser.add_argument("--tau", type=int, default=ProjectionConfig.tau)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cache-dir", default=None)
     parser.add_argument("--json", default=str(ROOT / "results" / "bench_big_model.json"))

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from superpose.config import ExecutionConfig, parse_workers
+
 PARAMS = dict(window=10, windowing="filtered", min_count=10, stopwords="remove", min_length=3)
 
 
@@ -115,10 +117,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--child", choices=["build", "gensim"])
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2, help="tokenising processes of the builds")
+    parser.add_argument("--workers", type=parse_workers, default=ExecutionConfig.workers,
+                        help="tokenising processes of the builds: a number or auto (the available cores)")
     parser.add_argument("--gensim-tokens", type=int, default=400_000)
     parser.add_argument("--out", default="results/bench_corpus.json")
     args = parser.parse_args()
+    args.workers = ExecutionConfig(workers=args.workers).workers
     if args.child == "build":
         print(json.dumps(child_build(args.repeat, args.workers)))
         return

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from superpose.config import DEFAULT_DEVICE, ProjectionConfig
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -82,11 +84,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--dtype", default="bfloat16", help="the reduced precision: bfloat16 or float16")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (both precisions run there)")
+    parser.add_argument("--device", default=DEFAULT_DEVICE, help="cpu, cuda or auto (both precisions run there)")
     parser.add_argument("--layers", default="0,10,20,29", help="layers measured")
     parser.add_argument("--modes", default="hi-c,hi-i", help="projection modes measured")
     parser.add_argument("--units", type=int, default=512, help="units per layer (the first N; 0: all)")
-    parser.add_argument("--tau", type=int, default=900)
+    parser.add_argument("--tau", type=int, default=ProjectionConfig.tau)
     parser.add_argument("--neurons", default="0,1,2,3,100,500,1000,1535", help="neurons reported one by one")
     parser.add_argument("--sequences", type=int, default=64, help="sequences of 64 tokens for activations")
     parser.add_argument("--threads", type=int, default=1)

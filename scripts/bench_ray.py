@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from superpose.config import ExecutionConfig, MiningConfig
+from superpose.config import ExecutionConfig, MiningConfig, parse_workers
 from superpose.core.provenance import timestamp, versions
 from superpose.pipeline import mine
 
@@ -38,9 +38,11 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--layer", type=int, default=15)
     parser.add_argument("--neurons", default=None, help="default: the whole layer")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=parse_workers, default=ExecutionConfig.workers,
+                        help="processes or Ray CPUs: a number or auto (the available cores)")
     parser.add_argument("--out", default="results/bench_ray.json")
     args = parser.parse_args()
+    args.workers = ExecutionConfig(workers=args.workers).workers  # auto: the available cores
     import ray
 
     load_before = os.getloadavg()

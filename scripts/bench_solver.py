@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from superpose.config import MiningConfig
 from superpose.core.fileio import write_json_atomic
 from superpose.mining.clique import DEFAULT_SOLVER
 from superpose.mining.clique.solve import solve_mekc
@@ -107,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--instances", type=Path, help=".npz of weight matrices (format above)")
     source.add_argument("--synthetic", type=int, metavar="N", help="generate N iset-like instances")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic instances")
-    parser.add_argument("--k", type=int, default=10)
-    parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per instance and solve")
+    parser.add_argument("--k", type=int, default=MiningConfig.k)
+    parser.add_argument("--time-limit", type=float, default=MiningConfig.time_limit,
+                        help="seconds per instance and solve")
     parser.add_argument("--limit", type=int, help="use only the first N instances")
     parser.add_argument("--out", type=Path, default=Path("results/bench_solver.json"))
     args = parser.parse_args(argv)

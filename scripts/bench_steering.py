@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from superpose.config import SteeringParams
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -26,16 +28,16 @@ def main() -> int:
     parser.add_argument("--topics", default="results/smollm2-135m/hi-c/topics.csv.xz")
     parser.add_argument("--neurons", default="0-4")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--gain", type=float, default=4.0)
-    parser.add_argument("--quantile", type=float, default=0.9)
-    parser.add_argument("--new-tokens", type=int, default=4)
+    parser.add_argument("--gain", type=float, default=SteeringParams.gain)
+    parser.add_argument("--quantile", type=float, default=SteeringParams.quantile)
+    parser.add_argument("--new-tokens", type=int, default=SteeringParams.new_tokens)
     parser.add_argument("--out", default="results/bench_steering.json")
     args = parser.parse_args()
 
     import torch
 
     from superpose.activations.formats import RecordStore
-    from superpose.activations.steering import Steerer, SteeringParams, clamp_value
+    from superpose.activations.steering import Steerer, clamp_value
     from superpose.compare import polarity_text
     from superpose.compare.topics import open_topics
     from superpose.core.provenance import versions

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from superpose.config import ExecutionConfig
+
 
 def _rollup(pid: int) -> dict[str, int]:
     out = {}
@@ -51,7 +53,7 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--layers", default="3")
     parser.add_argument("--neurons", default="0-399")
-    parser.add_argument("--workers", default="2")
+    parser.add_argument("--workers", default=ExecutionConfig.workers, help="mining processes: a number or auto")
     parser.add_argument("--out", default="results/bench_worker_memory.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

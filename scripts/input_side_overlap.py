@@ -54,7 +54,7 @@ def topic_sets(rows, polarities, units=None) -> dict[tuple[int, int], list[froze
 def random_baseline(run: Path, request: dict, every: int, seed: int) -> dict:
     """Random pools from the words of each layer's records (in the vocabulary), same sizes as pos pools."""
     counts = load_corpus(request["corpus"]["path"], mmap=True)
-    params = MiningConfig(**request["params"])
+    params = MiningConfig.from_json(request["params"])
     store = RecordStore(request["records"])
     seg = WordSegmenter(store)
     pools = {(int(r["layer"]), int(r["neuron"])): int(r["pool_size"]) for r in read_bulk(run / "pools.csv.gz")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from superpose.config import MiningConfig
+from superpose.config import MiningConfig, ProjectionConfig
 from superpose.core.provenance import versions
 from superpose.corpus.store import load_corpus
 from superpose.mining.pool import mine_pool
@@ -36,7 +36,7 @@ def main() -> None:
     ap.add_argument("--model", default="smollm2-135m")
     ap.add_argument("--layers", default="3,15,27")
     ap.add_argument("--every", type=int, default=16)
-    ap.add_argument("--tau", type=int, default=900)
+    ap.add_argument("--tau", type=int, default=ProjectionConfig.tau)
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args()
     started = time.perf_counter()

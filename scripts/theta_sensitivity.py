@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from superpose.config import MODES, ExecutionConfig, MiningConfig, ProjectionConfig, parse_workers
+
 
 def _summary(results: list) -> dict:
     """Share of pools with a topic, topics per pool, mean and median topic NPMI (None: no topic)."""
@@ -41,16 +43,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--corpus", default="corpus/build/default")
-    parser.add_argument("--mode", default="hi-c")
+    parser.add_argument("--mode", default=ProjectionConfig.mode, choices=MODES)
     parser.add_argument("--every", type=int, default=32, help="every n-th neuron of each layer")
     parser.add_argument("--thetas", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2, 0.25])
-    parser.add_argument("--tau", type=int, default=900)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--tau", type=int, default=ProjectionConfig.tau)
+    parser.add_argument("--workers", type=parse_workers, default=ExecutionConfig.workers,
+                        help="mining processes: a number or auto")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random pools")
     parser.add_argument("--out", default="results/theta_sensitivity")
     args = parser.parse_args()
 
-    from superpose.config import ExecutionConfig, MiningConfig
     from superpose.core.provenance import timestamp, versions
     from superpose.corpus.store import load_corpus
     from superpose.execution import make_executor

@@ -48,16 +48,18 @@ def _counts(corpus: str | os.PathLike | NpmiSource) -> NpmiSource:
     return corpus if isinstance(corpus, NpmiSource) else load_corpus(corpus, mmap=True)
 
 
-def unit_pool(model: Any, corpus: str | os.PathLike | NpmiSource, layer: int, unit: int, mode: str = "hi-c",
-              polarity: str = "pos", *, tau: int = 900, pooling: str = "whole-tokens",
+def unit_pool(model: Any, corpus: str | os.PathLike | NpmiSource, layer: int, unit: int,
+              mode: str = ProjectionConfig.mode, polarity: str = "pos", *, tau: int = ProjectionConfig.tau,
+              pooling: str = ProjectionConfig.pooling,
               sae: str | os.PathLike | None = None) -> list[str]:
     """The unit's pool (method steps 1-2): corpus words of its top (pos) or bottom (neg) tau tokens."""
     projection = ProjectionConfig(mode=mode, tau=tau, pooling=pooling, sae=None if sae is None else str(sae))
     return _mine(model, corpus, layer, unit, projection, None, polarity).pool
 
 
-def mine_unit(model: Any, corpus: str | os.PathLike | NpmiSource, layer: int, unit: int, mode: str = "hi-c",
-              polarity: str = "pos", *, tau: int = 900, pooling: str = "whole-tokens",
+def mine_unit(model: Any, corpus: str | os.PathLike | NpmiSource, layer: int, unit: int,
+              mode: str = ProjectionConfig.mode, polarity: str = "pos", *, tau: int = ProjectionConfig.tau,
+              pooling: str = ProjectionConfig.pooling,
               sae: str | os.PathLike | None = None, **params: Any) -> UnitTopics:
     """The topics of one unit and polarity, with its pool and shortlisted sets, as words.
 
@@ -65,15 +67,13 @@ def mine_unit(model: Any, corpus: str | os.PathLike | NpmiSource, layer: int, un
     ``corpus``: a corpus folder or a loaded one (:class:`NpmiSource`: counts or an imported NPMI matrix);
     ``pooling``: ``whole-tokens`` or the reference's ``subtokens``; ``sae``: an SAE or transcoder (path),
     whose latent ``unit`` at its hook's ``layer`` is mined instead of an MLP neuron; ``params``: any field
-    of :class:`superpose.config.MiningConfig` (theta_l, theta_u, kappa_l, kappa_u, k, backend, formulation,
-    time_limit). Every argument is checked before the model is loaded.
+    of :class:`superpose.config.MiningConfig` (theta_l, theta_u, kappa_l, kappa_u, k, solver, formulation,
+    time_limit; ``backend`` is the deprecated name of ``solver``). Every argument is checked before the model
+    is loaded.
     """
-    unknown = sorted(set(params) - set(MiningConfig.__dataclass_fields__))
-    if unknown:
-        raise SuperposeError(f"unknown mining parameter(s) {', '.join(unknown)}: choose from "
-                             f"{', '.join(MiningConfig.__dataclass_fields__)}")
+    mining = MiningConfig.from_kwargs(**params)
     projection = ProjectionConfig(mode=mode, tau=tau, pooling=pooling, sae=None if sae is None else str(sae))
-    return _mine(model, corpus, layer, unit, projection, MiningConfig(**params), polarity)
+    return _mine(model, corpus, layer, unit, projection, mining, polarity)
 
 
 def _mine(model: Any, corpus: str | os.PathLike | NpmiSource, layer: int, unit: int, projection: ProjectionConfig,

@@ -1,27 +1,37 @@
 """One frozen dataclass per stage: the only home of each parameter's default, choices and checks.
 
-Every config validates itself on construction, so a bad value is a one-line
-:class:`~superpose.core.errors.SuperposeError` before a model is loaded, a file is written or a
-worker is started. The CLI builds its options from these fields (help text included), and the
-library functions take the same objects, so both paths share one set of defaults.
+Every config validates itself in ``__post_init__``, so a bad value is a one-line
+:class:`~superpose.core.errors.SuperposeError` naming the option and the fix, before a model is
+loaded, a file is written or a worker is started. The CLI builds its options from these fields
+(help text, flag and choices in each field's metadata), and the library functions and scripts
+take the same objects (or read a default as ``ProjectionConfig.tau``), so every default is written
+once. A field's ``flag`` is its CLI option where that differs from ``--field-name``.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass
+import warnings
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from superpose.core.errors import SuperposeError
 from superpose.core.fields import option
 from superpose.execution import executor_names
-from superpose.mining.clique import solver_names
+from superpose.mining.clique import DEFAULT_SOLVER, solver_names
 
 MODES = ("hi-c", "hi-i", "lo-c", "lo-i")
 POLARITIES = ("pos", "neg")  # the words a unit pushes up, and those it pushes down
 FORMULATIONS = ("strong", "paper", "triangle")
-POOLINGS = ("whole-tokens", "subtokens")  # superpose.projection.pools
+POOLINGS = ("whole-tokens", "subtokens")  # token-to-word rules: superpose.projection.pools
+WINDOWINGS = ("filtered", "raw")
+STOPWORDS = ("remove", "keep")
+CONVENTIONS = ("superpose", "lim-lauw")  # counting conventions: superpose.corpus.build
+DEVICES = ("cpu", "cuda", "auto")
+DTYPES = ("float32", "bfloat16", "float16")
+DEFAULT_DEVICE = "cpu"
+DEFAULT_DTYPE = "float32"
 
 
 def split_address(address: str) -> tuple[str, int] | None:
@@ -49,6 +59,16 @@ def _check_int(name: str, value: Any, low: int, high: int | None = None, fix: st
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise SuperposeError(f"unknown {name} {value!r}: choose one of {', '.join(choices)}")
+
+
+def _check_number(name: str, value: Any, low: float, high: float = math.inf, *, above: bool = False,
+                  span: str = "") -> float:
+    """A finite real number in [low, high] ((low, high] when ``above``); ``span`` words the range."""
+    ok = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value) \
+        and (value > low if above else value >= low) and value <= high
+    if not ok:
+        raise SuperposeError(f"{name} must be {span or f'at least {low}'}, not {value!r}")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -96,9 +116,9 @@ class MiningConfig:
     kappa_l: int = option("star heuristic: fewest words of a shortlisted set (and kept neighbours)", 10)
     kappa_u: int = option("star heuristic: most words of a shortlisted set", 24)
     k: int = option("words per topic (at most --kappa-u)", 10)
-    backend: str = option("exact k-clique back-end: bnb (dedicated branch and bound), highs (scipy), scip "
-                          "(pyscipopt) or cvxpy-scip (CVXPY with SCIP, as the paper)", "bnb", flag="--solver",
-                          choices=solver_names)
+    solver: str = option("exact k-clique back-end: bnb (dedicated branch and bound), highs (scipy), scip "
+                         "(pyscipopt) or cvxpy-scip (CVXPY with SCIP, as the paper)", DEFAULT_SOLVER,
+                         choices=solver_names)
     formulation: str = option("integer program for the MILP back-ends: strong (one equation per word), the "
                               "paper's, or strong with triangle cuts", "strong", choices=FORMULATIONS)
     time_limit: float = option("seconds per k-clique instance; a hit is recorded with status and gap", 120.0)
@@ -119,14 +139,34 @@ class MiningConfig:
         if self.k > self.kappa_u:
             raise SuperposeError(f"--k ({self.k}) is above --kappa-u ({self.kappa_u}): no shortlisted set could "
                                  "hold a topic; choose k <= kappa_u")
-        _check_choice("solver back-end", self.backend, solver_names())
+        _check_choice("solver back-end", self.solver, solver_names())
         _check_choice("formulation", self.formulation, FORMULATIONS)
         if isinstance(self.time_limit, bool) or not isinstance(self.time_limit, int | float) \
                 or not (self.time_limit > 0 and math.isfinite(self.time_limit)):
             raise SuperposeError(f"--time-limit must be a positive number of seconds, got {self.time_limit!r}")
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The request as run.json records it: the solver under its original key, ``backend``, so
+        earlier runs still resume."""
+        return {("backend" if key == "solver" else key): value for key, value in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, params: dict[str, Any]) -> MiningConfig:
+        """The config :meth:`to_json` wrote (run.json's ``request.params``)."""
+        return cls(**{("solver" if key == "backend" else key): value for key, value in params.items()})
+
+    @classmethod
+    def from_kwargs(cls, **params: Any) -> MiningConfig:
+        """The config from keyword arguments, ``backend`` accepted for ``solver`` with a DeprecationWarning;
+        an unknown name is a one-line error."""
+        if "backend" in params and "solver" not in params:
+            warnings.warn("the mining parameter backend= is now solver=", DeprecationWarning, stacklevel=3)
+            params["solver"] = params.pop("backend")
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise SuperposeError(f"unknown mining parameter(s) {', '.join(unknown)}: choose from {', '.join(names)}")
+        return cls(**params)
 
 
 def available_cores() -> int:
@@ -171,3 +211,235 @@ class ExecutionConfig:
         workers = cores if self.workers == "auto" else self.workers
         _check_int("--workers", workers, 1, cores, fix=f" (this machine has {cores} available cores; or 'auto')")
         object.__setattr__(self, "workers", int(workers))
+
+
+# ---- where a model runs (every stage that runs one) --------------------------------------------
+
+def _cuda_count() -> int:
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def _no_cuda_reason() -> str:
+    import torch
+
+    if torch.version.cuda is None:
+        return f"this torch ({torch.__version__}) is built without CUDA"
+    return f"torch {torch.__version__} (CUDA {torch.version.cuda}) finds no usable GPU"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Device and precision of a model; ``auto`` is resolved and CUDA checked on construction.
+
+    ``device`` is ``cpu``, ``cuda``, ``cuda:N`` or ``auto``; after construction it is never
+    ``auto``. ``dtype`` names the torch dtype of the weights and activations.
+    """
+
+    device: str = option("where the model runs: cpu, cuda, or auto (a CUDA GPU when one is present)",
+                         DEFAULT_DEVICE, choices=DEVICES)
+    dtype: str = option("precision of the model's weights and activations (README: what bfloat16 changes)",
+                        DEFAULT_DTYPE, choices=DTYPES)
+
+    def __post_init__(self) -> None:
+        device = str(self.device).strip().lower()
+        dtype = str(self.dtype).strip().lower()
+        if dtype not in DTYPES:
+            raise SuperposeError(f"unknown dtype {dtype!r}: choose one of {', '.join(DTYPES)}")
+        base, _, index = device.partition(":")
+        if base not in DEVICES or (index and (base != "cuda" or not index.isdigit())):
+            raise SuperposeError(f"unknown device {device!r}: choose cpu, cuda, cuda:N or auto")
+        if base != "cpu":
+            count = _cuda_count()
+            if base == "auto":
+                device = "cuda" if count > 0 else "cpu"
+            elif count == 0:
+                raise SuperposeError(f"--device {device} needs a CUDA GPU, but {_no_cuda_reason()}: use "
+                                     "--device cpu, or auto to take a GPU only when present")
+            elif index and int(index) >= count:
+                raise SuperposeError(f"--device {device}: there are only {count} CUDA GPU(s), "
+                                     f"cuda:0-cuda:{count - 1}")
+        object.__setattr__(self, "device", device)
+        object.__setattr__(self, "dtype", dtype)
+
+    @property
+    def torch_device(self) -> Any:
+        import torch
+
+        return torch.device(self.device)
+
+    @property
+    def torch_dtype(self) -> Any:
+        import torch
+
+        return getattr(torch, self.dtype)
+
+    @property
+    def is_default(self) -> bool:
+        """True for the CPU in float32, the setting every earlier output was made with."""
+        return self.device == DEFAULT_DEVICE and self.dtype == DEFAULT_DTYPE
+
+    def label(self) -> str:
+        """Short text for logs, e.g. ``cuda/bfloat16``."""
+        return f"{self.device}/{self.dtype}"
+
+    def name_suffix(self) -> str:
+        """``""`` for the default, else e.g. ``@cuda-bfloat16``: appended to the name of a local
+        explainer or simulator, so its cached replies and scores are not taken for float32 ones."""
+        return "" if self.is_default else f"@{self.device.replace(':', '')}-{self.dtype}"
+
+    def to_json(self) -> dict[str, str]:
+        return {"device": self.device, "dtype": self.dtype}
+
+
+# ---- the reference corpus (superpose.corpus.build) ----------------------------------------------
+
+@dataclass(frozen=True)
+class CorpusParams:
+    """Everything that determines a corpus's counts (recorded in its metadata).
+
+    The defaults remove English stopwords and words under three letters: without that the best
+    topics of every mode are function words and letters. ``stopwords="keep", min_length=1`` is
+    the old default (the committed SmolLM2 run was mined on it).
+    """
+
+    window: int = option("sliding-window length in tokens", 10)
+    windowing: str = option("filtered: drop out-of-vocabulary words before windowing (Lim & Lauw); raw: windows "
+                            "over the full token stream, as Palmetto and gensim do", "filtered", choices=WINDOWINGS)
+    min_count: int = option("minimum corpus frequency of a vocabulary word", 10, metavar="N")
+    max_vocab: int | None = option("keep at most the N most frequent words", None, metavar="N")
+    stopwords: str = option("remove English stopwords (gensim's list) from the vocabulary, or keep them", "remove",
+                            choices=STOPWORDS)
+    min_length: int = option("minimum word length in letters (1 keeps every word)", 3, metavar="N")
+    convention: str = option(
+        "superpose: every count on the vocabulary-filtered stream, the minimum count on word occurrences; "
+        "lim-lauw: the reference code's (PreferredAI/topic-metrics): every line a document, the number of "
+        "windows from whitespace tokens, --min-windows on word and pair window counts (see "
+        "docs/reference-corpus.md)", "superpose", choices=CONVENTIONS)
+    min_windows: int | None = option(
+        "lim-lauw only: the reference's min_freq, window counts under it are absent from NPMI (default: "
+        "--min-count)", None, metavar="F")
+
+    def __post_init__(self) -> None:
+        _check_int("--window", self.window, 1)
+        _check_choice("windowing", self.windowing, WINDOWINGS)
+        _check_int("--min-count", self.min_count, 1)
+        if self.max_vocab is not None:
+            _check_int("--max-vocab", self.max_vocab, 1)
+        _check_choice("stopwords rule", self.stopwords, STOPWORDS)
+        _check_int("--min-length", self.min_length, 1)
+        _check_choice("convention", self.convention, CONVENTIONS)
+        if self.min_windows is not None and self.convention != "lim-lauw":
+            raise SuperposeError("--min-windows is the reference's min_freq and applies under --convention "
+                                 "lim-lauw only: add --convention lim-lauw or drop --min-windows")
+        if self.min_windows is not None:
+            _check_int("--min-windows", self.min_windows, 0)
+        if self.convention == "lim-lauw" and self.windowing != "filtered":
+            raise SuperposeError("--convention lim-lauw counts windows of the filtered stream, as the reference "
+                                 "does: drop --windowing raw")
+
+
+# ---- activation records and the explainer (superpose.explainer.jobs, superpose.explainer.clients) --
+
+@dataclass(frozen=True)
+class RecordParams:
+    """Which sequences the activation records keep for every neuron (docs/formats/llm.md)."""
+
+    seq_len: int = option("tokens per sequence", 64)
+    max_tokens: int = option("corpus tokens to read", 200_000)
+    top_k: int = option("top-activating sequences kept per neuron", 40)
+    n_random: int = option("random sequences kept (shared by all neurons)", 40, flag="--random")
+    per_quantile: int = option("sequences per quantile bucket and neuron (0: one pass only)", 10)
+    batch_size: int = option("sequences per forward pass", 16)
+    seed: int = option("random seed of the samples", 0)
+    spill_limit_gb: float = option(
+        "GiB of activations the quantile pass may re-read from a temporary file instead of "
+        "running the model again (same records, about half the time; 0: always rerun)", 8.0,
+        flag="--spill-limit", metavar="GB")
+    spill_dir: str | None = option("folder for that temporary file (default: the system's "
+                                   "temporary folder, e.g. $TMPDIR)", None, metavar="DIR")
+
+    def __post_init__(self) -> None:
+        _check_int("--seq-len", self.seq_len, 1)
+        _check_int("--max-tokens", self.max_tokens, 1)
+        _check_int("--top-k", self.top_k, 1)
+        _check_int("--random", self.n_random, 0)
+        _check_int("--per-quantile", self.per_quantile, 0)
+        _check_int("--batch-size", self.batch_size, 1)
+        _check_int("--seed", self.seed, 0)
+        _check_number("--spill-limit", self.spill_limit_gb, 0, span="0 or more GiB")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where explanations (and remote simulations) come from: a chat client kind and its settings.
+
+    ``kind`` names a registered client (:func:`superpose.explainer.clients.client_kinds`, checked
+    when the client is made: the registry lives in a later stage).
+    """
+
+    kind: str = option("local: a transformers model on this CPU; openai: any OpenAI-compatible server "
+                       "(key from OPENAI_API_KEY only); or another registered client", "local", flag="--backend",
+                       metavar="KIND")
+    model: str = option("local model (smollm2-135m, qwen2.5-coder-0.5b, folder) or the server's model id",
+                        "smollm2-135m")
+    base_url: str | None = option("server URL, e.g. http://127.0.0.1:8000/v1 (openai back-end)", None,
+                                  metavar="URL")
+    concurrency: int = option("parallel requests to the server", 4)
+    timeout: float = option("seconds before a request times out", 60.0)
+    retries: int = option("retries of transient server errors, with exponential backoff", 4)
+    cache: str | None = option("request/response cache folder (default: RECORDS/llm-cache)", None, metavar="DIR")
+    placement: Placement = field(default_factory=Placement)  # --device, --dtype: of local models
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, str) or not self.kind.strip():
+            raise SuperposeError(f"--backend must name a chat client kind (e.g. local or openai), not {self.kind!r}")
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise SuperposeError(f"--model must name the explainer model, not {self.model!r}")
+        _check_int("--concurrency", self.concurrency, 1)
+        _check_number("--timeout", self.timeout, 0, above=True, span="a positive number of seconds")
+        _check_int("--retries", self.retries, 0)
+
+
+# ---- topics against explanations (superpose.compare, superpose.activations.steering) -------------
+
+@dataclass(frozen=True)
+class CompareParams:
+    """Settings of one comparison; written to compare.json."""
+
+    max_topics: int = option("positive (and negative) topics joined into a neuron's topic text", 1, metavar="N")
+    score_records: int = option("simulate at most K top and K random records of each of the calibration and "
+                                "held-out sets (0: all); fewer is faster and noisier", 0, metavar="K")
+    calibration: bool = option("also simulate the calibration records (for R^2); off halves the input side's "
+                               "cost and leaves correlation unchanged", True)
+    embedding: bool = option("also score with all-MiniLM-L6-v2 embeddings (AUC, input side)", False)
+    bootstrap: int = option("bootstrap resamples of the intervals", 2000, metavar="N")
+    seed: int = option("bootstrap seed", 0)
+
+    def __post_init__(self) -> None:
+        _check_int("--max-topics", self.max_topics, 1)
+        if isinstance(self.score_records, bool) or not isinstance(self.score_records, int) or self.score_records < 0:
+            raise SuperposeError(f"--score-records must be 0 (all records) or more, not {self.score_records!r}")
+        _check_int("--bootstrap", self.bootstrap, 100)
+        _check_int("--seed", self.seed, 0)
+
+
+@dataclass(frozen=True)
+class SteeringParams:
+    """How hard and how long to steer (the output side)."""
+
+    quantile: float = option("quantile of the top records' peak activations", 0.9, flag="--steer-quantile",
+                             metavar="Q")
+    gain: float = option("clamp value = gain x the --steer-quantile of the top records' peaks", 4.0,
+                         flag="--steer-gain", metavar="X")
+    new_tokens: int = option("greedy tokens generated per prompt under steering (positions measured)", 4,
+                             flag="--steer-tokens", metavar="N")
+    top_tokens: int = option("promoted and suppressed tokens kept per unit for the tables and the report", 12,
+                             flag="--steer-top-tokens", metavar="N")
+
+    def __post_init__(self) -> None:
+        _check_number("--steer-quantile", self.quantile, 0, 1, span="in [0, 1]")
+        _check_number("--steer-gain", self.gain, 0, above=True, span="positive")
+        _check_int("--steer-tokens", self.new_tokens, 1)
+        _check_int("--steer-top-tokens", self.top_tokens, 0)

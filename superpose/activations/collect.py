@@ -23,12 +23,13 @@ import numpy as np
 import torch
 
 from superpose.activations.records import FirstPass, LayerRecords, QuantilePass, finish
+from superpose.config import RecordParams
 from superpose.core.errors import SuperposeError
 from superpose.models.device import module_device
 
 
-def cut_sequences(tokenizer: Any, documents: Iterable[str], seq_len: int = 64,
-                  max_tokens: int = 200_000) -> np.ndarray:
+def cut_sequences(tokenizer: Any, documents: Iterable[str], seq_len: int = RecordParams.seq_len,
+                  max_tokens: int = RecordParams.max_tokens) -> np.ndarray:
     """(S, seq_len) int32 token ids: documents tokenised, joined and cut into full sequences.
 
     Documents are separated by the tokenizer's end-of-text token when it has one, so a
@@ -96,7 +97,7 @@ def _run(model: torch.nn.Module, modules: Mapping[int, torch.nn.Module], sequenc
             h.remove()
 
 
-SPILL_LIMIT = 8 << 30  # default: spill up to 8 GiB of activations to disk
+SPILL_LIMIT = int(RecordParams.spill_limit_gb * (1 << 30))  # default: spill up to 8 GiB of activations to disk
 
 
 def spill_bytes(n_sequences: int, seq_len: int, n_neurons: int, n_layers: int) -> int:
@@ -164,8 +165,9 @@ def _spill_folder(spill_dir: str | os.PathLike | None, needed: int, limit: int) 
 
 
 def collect_records(model: torch.nn.Module, modules: Mapping[int, torch.nn.Module],
-                    sequences: np.ndarray, *, top_k: int = 40, n_random: int = 40,
-                    per_quantile: int = 10, batch_size: int = 16, seed: int = 0,
+                    sequences: np.ndarray, *, top_k: int = RecordParams.top_k,
+                    n_random: int = RecordParams.n_random, per_quantile: int = RecordParams.per_quantile,
+                    batch_size: int = RecordParams.batch_size, seed: int = RecordParams.seed,
                     progress: Callable[[int], None] | None = None,
                     spill_limit: int = SPILL_LIMIT, spill_dir: str | os.PathLike | None = None,
                     report: dict[str, Any] | None = None) -> dict[int, LayerRecords]:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from superpose.config import RecordParams
+
 HIST_BINS = 2048
 _HIST_SCALE = 1000.0
 _HIST_LIMIT = float(np.arcsinh(1e7))  # covers |activation| up to 1e4
@@ -65,8 +67,8 @@ def _merge_top(keep_keys: torch.Tensor, keep_ids: torch.Tensor, keep_acts: torch
 class FirstPass:
     """Statistics, top-k, shared random sample and per-sequence-maximum histograms of a layer."""
 
-    def __init__(self, n_neurons: int, seq_len: int, top_k: int = 40, n_random: int = 40,
-                 seed: int = 0) -> None:
+    def __init__(self, n_neurons: int, seq_len: int, top_k: int = RecordParams.top_k,
+                 n_random: int = RecordParams.n_random, seed: int = RecordParams.seed) -> None:
         self.n_neurons, self.seq_len = n_neurons, seq_len
         self.n_sequences = 0
         self.n_tokens = 0

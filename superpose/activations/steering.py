@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from superpose.config import SteeringParams
 from superpose.core.errors import SuperposeError
 
 NEUTRAL_PROMPTS: tuple[str, ...] = (
@@ -38,26 +39,6 @@ NEUTRAL_PROMPTS: tuple[str, ...] = (
 STOPWORDS = frozenset("""a an the and or of in on at to for from by with as such words word tokens
 token is are be that this it its which who what when where about like into than then these those
 their they them some any all other others e g i.e eg etc not no""".split())
-
-
-@dataclass(frozen=True)
-class SteeringParams:
-    """How hard and how long to steer; validated on construction."""
-
-    quantile: float = 0.9  # of the top records' peak activations
-    gain: float = 4.0  # the clamp value is gain x that quantile
-    new_tokens: int = 4  # greedy continuation length (positions measured per prompt)
-    top_tokens: int = 12  # promoted/suppressed tokens kept for the tables and the report
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.quantile <= 1:
-            raise SuperposeError(f"--steer-quantile must be in [0, 1], not {self.quantile}")
-        if not self.gain > 0:
-            raise SuperposeError(f"--steer-gain must be positive, not {self.gain}")
-        if self.new_tokens < 1:
-            raise SuperposeError(f"--steer-tokens must be at least 1, not {self.new_tokens}")
-        if self.top_tokens < 0:
-            raise SuperposeError(f"top_tokens must be 0 or more, not {self.top_tokens}")
 
 
 @dataclass

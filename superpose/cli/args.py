@@ -3,7 +3,9 @@
 A command is a dataclass whose docstring is the command's help and whose fields carry their
 help text in ``field(metadata=...)``; :func:`option` and :func:`positional` build those fields.
 A field whose type is itself a dataclass (a stage config of :mod:`superpose.config`) contributes
-all of its fields as options and is rebuilt, and so validated, before the command runs.
+all of its fields as options (at any depth) and is rebuilt, and so validated, before the command
+runs. An option's flag is ``--field-name`` unless the field's metadata names another (``flag``),
+and its parsed value is kept under that flag's name, so two configs cannot claim one option.
 Keeping the arguments as plain dataclasses makes each command callable from Python too.
 """
 
@@ -19,7 +21,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from superpose.core.fields import option, positional
 
-__all__ = ["Command", "add_dataclass_arguments", "namespace_to_dataclass", "option", "positional"]
+__all__ = ["Command", "add_dataclass_arguments", "namespace_to_dataclass", "option", "option_dest", "positional"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,13 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
         if len(inner) == 1:
             return inner[0], True
     return tp, False
+
+
+def option_dest(f: dataclasses.Field) -> str:
+    """Where argparse keeps a field's value: its flag without dashes (positionals: the field name)."""
+    if f.metadata.get("positional"):
+        return f.name
+    return (f.metadata.get("flag") or f.name).lstrip("-").replace("-", "_")
 
 
 def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
@@ -76,7 +85,7 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
             kwargs["type"] = elem
             if has_default:
                 kwargs["default"] = default
-            parser.add_argument(f.name, **kwargs)
+            parser.add_argument(option_dest(f), **kwargs)
             continue
         flag = meta.get("flag") or "--" + f.name.replace("_", "-")
         names = [flag] + ([meta["short"]] if meta.get("short") else [])
@@ -96,8 +105,8 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
                 kwargs["required"] = True
             if "choices" in kwargs and "metavar" not in kwargs:
                 kwargs["help"] += f"; one of: {', '.join(map(str, kwargs['choices']))}"
-                kwargs["metavar"] = f.name.upper()
-        kwargs["dest"] = f.name
+                kwargs["metavar"] = option_dest(f).upper()
+        kwargs["dest"] = option_dest(f)
         parser.add_argument(*names, **kwargs)
 
 
@@ -110,7 +119,7 @@ def namespace_to_dataclass(ns: argparse.Namespace, cls: type) -> Any:
         if dataclasses.is_dataclass(tp):
             values[f.name] = namespace_to_dataclass(ns, tp)
             continue
-        value = getattr(ns, f.name)
+        value = getattr(ns, option_dest(f))
         if value is None and f.default_factory is not MISSING:
             value = f.default_factory()
         values[f.name] = value

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from superpose.cli.args import Command, option
-from superpose.models.device import Placement
+from superpose.config import Backend, CompareParams, Placement, SteeringParams
 
 
 def _simulator_names() -> list[str]:
@@ -46,24 +46,13 @@ class CompareArgs:
                             "far more often than the SmolLM2 simulator, README), all-at-once (the method's, on "
                             "--model), ensemble (both, averaged), or another registered simulator", "embedding",
                             metavar="NAME", choices=_simulator_names)
-    model: str = option("local model of LLM simulators (smollm2-135m, qwen2.5-coder-0.5b, folder)", "smollm2-135m",
+    model: str = option("local model of LLM simulators (smollm2-135m, qwen2.5-coder-0.5b, folder)", Backend.model,
                         metavar="NAME")
     contrast: bool = option("simulator variant: subtract its predictions under a neutral explanation (not "
                             "OpenAI's method)", False)
-    max_topics: int = option("positive (and negative) topics joined into a neuron's topic text", 1, metavar="N")
-    embedding: bool = option("also score with all-MiniLM-L6-v2 embeddings (AUC, input side)", False)
     batch_size: int = option("sequences per simulator forward pass", 4, metavar="N")
-    score_records: int = option("simulate at most K top and K random records of each of the calibration and "
-                                "held-out sets (0: all); fewer is faster and noisier", 0, metavar="K")
-    calibration: bool = option("also simulate the calibration records (for R^2); off halves the input side's "
-                               "cost and leaves correlation unchanged", True)
-    steer_gain: float = option("clamp value = gain x the quantile below of the top records' peaks", 4.0,
-                               metavar="X")
-    steer_quantile: float = option("quantile of the top records' peak activations", 0.9, metavar="Q")
-    steer_tokens: int = option("greedy tokens generated per prompt under steering (positions measured)", 4,
-                               metavar="N")
-    bootstrap: int = option("bootstrap resamples of the intervals", 2000, metavar="N")
-    seed: int = option("bootstrap seed", 0)
+    params: CompareParams = field(default_factory=CompareParams)
+    steering: SteeringParams = field(default_factory=SteeringParams)
     threads: int | None = option("torch CPU threads", None, metavar="N")
     placement: Placement = field(default_factory=Placement)
     progress: bool = option("show progress bars", True)
@@ -74,19 +63,14 @@ def run_compare(args: CompareArgs) -> int:
 
     set_torch_threads(args.threads)
     from superpose.activations.formats import RecordStore
-    from superpose.activations.steering import Steerer, SteeringParams
-    from superpose.compare import CompareParams, compare
+    from superpose.activations.steering import Steerer
+    from superpose.compare import compare
     from superpose.core.errors import SuperposeError
-    from superpose.explainer.clients import Backend
     from superpose.explainer.jobs import latest_failures
     from superpose.explainer.local_models import load_local_model
     from superpose.explainer.simulators import SimulatorContext, make_simulator
     from superpose.explainer.simulators.contrast import ContrastSimulator
 
-    params = CompareParams(max_topics=args.max_topics, score_records=args.score_records,
-                           calibration=args.calibration, embedding=args.embedding, bootstrap=args.bootstrap,
-                           seed=args.seed)
-    steering = SteeringParams(quantile=args.steer_quantile, gain=args.steer_gain, new_tokens=args.steer_tokens)
     placement = args.placement
     given = Path(args.explanations)
     file = given / "explanations.jsonl" if given.is_dir() else given
@@ -103,7 +87,7 @@ def run_compare(args: CompareArgs) -> int:
     lm = context.built_model()
     steered = lm if lm is not None and lm.name == store.model and placement.is_default else load_local_model(source)
     out = compare(args.results, file, records, args.out, simulator=simulator,
-                  steerer=Steerer(steered, params=steering), params=params, progress=args.progress)
+                  steerer=Steerer(steered, params=args.steering), params=args.params, progress=args.progress)
     print((out / "summary.md").read_text(encoding="utf-8"))
     print(f"table: {out / 'compare.csv'}")
     latest_failures(out / "scores.jsonl",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
 
 from superpose.cli.args import Command, option, positional
-from superpose.config import parse_workers
+from superpose.config import CONVENTIONS, CorpusParams, ExecutionConfig, parse_workers
 
 
 @dataclass
@@ -30,38 +29,19 @@ class CorpusBuildArgs:
     out: str = option("output corpus folder (written atomically)", metavar="DIR")
     source: list[str] = option("a source name or path; repeat for several", default_factory=list,
                                metavar="SRC")
-    window: int = option("sliding-window length in tokens", 10)
-    windowing: Literal["filtered", "raw"] = option(
-        "filtered: drop out-of-vocabulary words before windowing (Lim & Lauw); raw: windows over "
-        "the full token stream, as Palmetto and gensim do", "filtered")
-    min_count: int = option("minimum corpus frequency of a vocabulary word", 10, metavar="N")
-    max_vocab: int | None = option("keep at most the N most frequent words", None, metavar="N")
-    stopwords: Literal["remove", "keep"] = option(
-        "remove English stopwords (gensim's list) from the vocabulary, or keep them", "remove")
-    min_length: int = option("minimum word length in letters (1 keeps every word)", 3, metavar="N")
-    convention: Literal["superpose", "lim-lauw"] = option(
-        "superpose: every count on the vocabulary-filtered stream, the minimum count on word occurrences; "
-        "lim-lauw: the reference code's (PreferredAI/topic-metrics): every line a document, the number of "
-        "windows from whitespace tokens, --min-windows on word and pair window counts (see "
-        "docs/reference-corpus.md)", "superpose")
-    min_windows: int | None = option(
-        "lim-lauw only: the reference's min_freq, window counts under it are absent from NPMI (default: "
-        "--min-count)", None, metavar="F")
+    params: CorpusParams = field(default_factory=CorpusParams)
     workers: int | str = option("processes that tokenise: 1 to the number of available cores, or auto (all "
-                                "of them)", "auto", metavar="N", parse=parse_workers)
+                                "of them)", ExecutionConfig.workers, metavar="N", parse=parse_workers)
     overwrite: bool = option("replace an existing, different corpus in --out", False)
     progress: bool = option("show progress bars", True)
 
 
 def run_build(args: CorpusBuildArgs) -> int:
-    from superpose.corpus.build import CorpusParams, build_corpus
+    from superpose.corpus.build import build_corpus
     from superpose.corpus.workers import resolve_workers
 
     workers = resolve_workers(args.workers)
-    params = CorpusParams(window=args.window, windowing=args.windowing, min_count=args.min_count,
-                          max_vocab=args.max_vocab, stopwords=args.stopwords, min_length=args.min_length,
-                          convention=args.convention, min_windows=args.min_windows)
-    counts = build_corpus(args.source or ["default"], args.out, params, overwrite=args.overwrite,
+    counts = build_corpus(args.source or ["default"], args.out, args.params, overwrite=args.overwrite,
                           progress=args.progress, workers=workers)
     print(format_info(counts.meta, args.out))
     return 0
@@ -139,9 +119,9 @@ class CoherenceArgs:
 
     words: list[str] = positional("the words to score", metavar="WORD")
     corpus: str = option("corpus folder (see `superpose corpus build`)", metavar="DIR")
-    convention: Literal["superpose", "lim-lauw"] | None = option(
+    convention: str | None = option(
         "check that the corpus was built under this convention (NPMI always follows the corpus's own)",
-        None)
+        None, choices=CONVENTIONS)
     json: bool = option("print a JSON object (npmi, pairs, unknown, never_cooccur)", False)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from superpose.cli.args import Command, option, positional
+from superpose.config import CompareParams
 
 
 def _import_formats() -> tuple[str, ...]:
@@ -115,7 +116,7 @@ class CheckTokensArgs:
     out: str = option("output folder", metavar="DIR")
     modes: str = option("projection modes, comma-separated", "hi-i,hi-c", metavar="LIST")
     top: int = option("tokens compared per list", 10, metavar="K")
-    bootstrap: int = option("bootstrap resamples of the intervals", 2000, metavar="N")
+    bootstrap: int = option("bootstrap resamples of the intervals", CompareParams.bootstrap, metavar="N")
     seed: int = option("bootstrap seed", 0)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from superpose.cli.args import Command, option
-from superpose.models.device import Placement
+from superpose.config import Backend, Placement, RecordParams
 
 
 @dataclass(kw_only=True)
@@ -30,19 +30,7 @@ class ActivationsArgs:
     corpus_source: list[str] = option("corpus source name or path; repeat for several",
                                       default_factory=lambda: ["default"], metavar="SRC")
     layers: str = option("layers, e.g. 3 or 0-5,9 or all", metavar="LIST")
-    seq_len: int = option("tokens per sequence", 64)
-    max_tokens: int = option("corpus tokens to read", 200_000)
-    top_k: int = option("top-activating sequences kept per neuron", 40)
-    random: int = option("random sequences kept (shared by all neurons)", 40)
-    per_quantile: int = option("sequences per quantile bucket and neuron (0: one pass only)", 10)
-    batch_size: int = option("sequences per forward pass", 16)
-    seed: int = option("random seed of the samples", 0)
-    spill_limit: float = option(
-        "GiB of activations the quantile pass may re-read from a temporary file instead of "
-        "running the model again (same records, about half the time; 0: always rerun)", 8.0,
-        metavar="GB")
-    spill_dir: str | None = option("folder for that temporary file (default: the system's "
-                                   "temporary folder, e.g. $TMPDIR)", None, metavar="DIR")
+    params: RecordParams = field(default_factory=RecordParams)
     threads: int | None = option("torch CPU threads", None)
     placement: Placement = field(default_factory=Placement)
     progress: bool = option("show progress bars", True)
@@ -50,18 +38,10 @@ class ActivationsArgs:
 
 def run_activations(args: ActivationsArgs) -> int:
     from superpose.cli.runtime import set_torch_threads
-    from superpose.core.errors import SuperposeError
-    from superpose.explainer.jobs import RecordParams
     from superpose.explainer.jobs import run_activations as run
 
     set_torch_threads(args.threads)
-    if args.spill_limit < 0:
-        raise SuperposeError(f"--spill-limit must be 0 or more GiB, not {args.spill_limit}")
-    params = RecordParams(seq_len=args.seq_len, max_tokens=args.max_tokens, top_k=args.top_k,
-                          n_random=args.random, per_quantile=args.per_quantile,
-                          batch_size=args.batch_size, seed=args.seed,
-                          spill_limit_gb=args.spill_limit, spill_dir=args.spill_dir)
-    folder = run(args.model, args.corpus_source, args.layers, args.out, params,
+    folder = run(args.model, args.corpus_source, args.layers, args.out, args.params,
                  progress=args.progress, device=args.placement)
     print(f"records in {folder}")
     return 0
@@ -69,36 +49,20 @@ def run_activations(args: ActivationsArgs) -> int:
 
 @dataclass(kw_only=True)
 class _BackendArgs:
-    backend: str = option(
-        "local: a transformers model on this CPU; openai: any OpenAI-compatible server "
-        "(key from OPENAI_API_KEY only); or another registered client", "local", metavar="KIND")
-    model: str = option("local model (smollm2-135m, qwen2.5-coder-0.5b, folder) or the "
-                        "server's model id", "smollm2-135m")
-    base_url: str | None = option("server URL, e.g. http://127.0.0.1:8000/v1 (openai back-end)",
-                                  None, metavar="URL")
-    concurrency: int = option("parallel requests to the server", 4)
-    timeout: float = option("seconds before a request times out", 60.0)
-    retries: int = option("retries of transient server errors, with exponential backoff", 4)
-    cache: str | None = option("request/response cache folder (default: RECORDS/llm-cache)",
-                               None, metavar="DIR")
+    backend: Backend = field(default_factory=Backend)  # --backend, --model, ..., --device, --dtype
     threads: int | None = option("torch CPU threads for local models", None)
-    placement: Placement = field(default_factory=Placement)  # --device, --dtype: local models
     progress: bool = option("show progress bars", True)
 
 
-def _backend(args: _BackendArgs, records: str) -> Any:
+def _backend(args: _BackendArgs, records: str) -> Backend:
+    """The command's client settings, the cache beside the records unless --cache says otherwise."""
     from superpose.cli.runtime import set_torch_threads
 
     set_torch_threads(args.threads)
-    from superpose.core.errors import SuperposeError
-    from superpose.explainer.clients import Backend, client_kinds
+    from superpose.explainer.clients import check_client_kind
 
-    if args.backend not in client_kinds():
-        raise SuperposeError(f"unknown back-end {args.backend!r}; choose one of: "
-                             + ", ".join(client_kinds()))
-    return Backend(kind=args.backend, model=args.model, base_url=args.base_url,
-                   concurrency=args.concurrency, timeout=args.timeout, retries=args.retries,
-                   cache=args.cache or str(Path(records) / "llm-cache"), placement=args.placement)
+    check_client_kind(args.backend.kind)
+    return replace(args.backend, cache=args.backend.cache or str(Path(records) / "llm-cache"))
 
 
 @dataclass(kw_only=True)

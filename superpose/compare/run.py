@@ -29,6 +29,7 @@ import numpy as np
 
 from superpose.compare.stats import layer_aggregates, summary_markdown
 from superpose.compare.topics import TopicSource, open_topics
+from superpose.config import CompareParams
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import atomic_gzip_text, write_json_atomic, write_text_atomic
 from superpose.core.provenance import timestamp, versions
@@ -51,26 +52,6 @@ def topic_text(words: list[str]) -> str:
 def polarity_text(topics: list[dict], max_topics: int) -> str:
     """A polarity's best topics read as one explanation (several topics: several themes)."""
     return "; or ".join(topic_text(t["words"]) for t in topics[:max_topics])
-
-
-@dataclass(frozen=True)
-class CompareParams:
-    """Settings of one comparison; validated on construction, written to compare.json."""
-
-    max_topics: int = 1
-    score_records: int = 0
-    calibration: bool = True
-    embedding: bool = False
-    bootstrap: int = 2000
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.max_topics < 1:
-            raise SuperposeError(f"--max-topics must be at least 1, not {self.max_topics}")
-        if self.score_records < 0:
-            raise SuperposeError(f"--score-records must be 0 (all records) or more, not {self.score_records}")
-        if self.bootstrap < 100:
-            raise SuperposeError(f"--bootstrap must be at least 100 resamples, not {self.bootstrap}")
 
 
 @dataclass

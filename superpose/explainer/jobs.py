@@ -29,6 +29,7 @@ from superpose.activations.formats import (
     save_layer,
     write_meta,
 )
+from superpose.config import RecordParams
 from superpose.core.errors import SuperposeError
 from superpose.core.provenance import timestamp, versions
 from superpose.core.ranges import parse_range
@@ -44,19 +45,6 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
 
 
 # ---- activation records --------------------------------------------------------------------
-
-@dataclass
-class RecordParams:
-    seq_len: int = 64
-    max_tokens: int = 200_000
-    top_k: int = 40
-    n_random: int = 40
-    per_quantile: int = 10
-    batch_size: int = 16
-    seed: int = 0
-    spill_limit_gb: float = 8.0  # spill the second pass's input up to this size (0: never)
-    spill_dir: str | None = None  # where the spill goes (default: the system's temp folder)
-
 
 def run_activations(model: str, sources: Sequence[str], layers: str, out: str | Path,
                     params: RecordParams, *,

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from superpose.config import CompareParams
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import write_json_atomic, write_text_atomic
 from superpose.core.provenance import timestamp, versions
@@ -60,7 +61,7 @@ def compare_tokens(published: list[str], logits: np.ndarray, lookup: dict[str, i
 
 
 def check_tokens(source: str | Path, model: Any, out: str | Path, *, modes: tuple[str, ...] = ("hi-i", "hi-c"),
-                 top: int = 10, bootstrap: int = 2000, seed: int = 0) -> dict[str, Any]:
+                 top: int = 10, bootstrap: int = CompareParams.bootstrap, seed: int = 0) -> dict[str, Any]:
     """Compare every weight-based file under ``source`` with our projection of the same neuron.
 
     Writes ``out/tokens.csv`` (one row per neuron, mode and polarity) and ``out/tokens.json`` (means

@@ -51,7 +51,7 @@ def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, exec
     pools = RunReader(folder).pools()
     corpus_dir = request["corpus"]["path"]
     counts = load_corpus(corpus_dir, mmap=True)
-    params = MiningConfig(**request["params"])
+    params = MiningConfig.from_json(request["params"])
     lm = load_model(request["model_source"], cache_dir=cache_dir)
     pooling = request.get("pooling", "whole-tokens")
     universe = word_mapper(pooling, lm.tokenizer, counts.index, lm.vocab_size).universe()

@@ -49,7 +49,7 @@ def mine_pool(pool: np.ndarray, counts: NpmiSource, params: MiningConfig) -> Poo
     for group in groups:
         members = np.asarray(group, dtype=np.int64)
         isets.append(pool[members].tolist())
-        result = solve_mekc(weights[np.ix_(members, members)], params.k, backend=params.backend,
+        result = solve_mekc(weights[np.ix_(members, members)], params.k, backend=params.solver,
                             formulation=params.formulation, time_limit=params.time_limit)
         if not result.indices:
             continue

@@ -29,12 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from superpose.config import POOLINGS, ProjectionConfig
 from superpose.core.errors import SuperposeError
 from superpose.corpus.npmi_source import vocab_fingerprint
 
 SPACE_MARKERS = ("Ġ", "▁")
-POOLINGS = ("whole-tokens", "subtokens")
-DEFAULT_POOLING = "whole-tokens"
+DEFAULT_POOLING = ProjectionConfig.pooling  # declared once, in superpose.config
 CUT_STEP = 50  # the reference's step when shrinking the cut of the subtokens rule
 
 __all__ = ["DEFAULT_POOLING", "POOLINGS", "SPACE_MARKERS", "SubtokenWords", "TokenWords",

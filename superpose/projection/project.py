@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from superpose.config import MODES, ProjectionConfig
 from superpose.core.errors import SuperposeError
 from superpose.models import LoadedModel, as_loaded
 
-MODES = ("hi-c", "hi-i", "lo-c", "lo-i")
-DEFAULT_TAU = 900
+DEFAULT_TAU = ProjectionConfig.tau  # declared once, in superpose.config
 DEFAULT_BATCH: int | None = None  # None: as many units as keep one batch of logits near 128 MB
 _BATCH_LOGITS = 1 << 25
 

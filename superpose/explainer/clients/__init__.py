@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from superpose.config import Backend
 from superpose.core.errors import SuperposeError
 from superpose.core.registry import Kind, Registry, own_name
-from superpose.explainer.clients.base import Backend, ChatClient, DiskCache, LLMError, Message
+from superpose.explainer.clients.base import ChatClient, DiskCache, LLMError, Message
 
 __all__ = ["Backend", "ChatClient", "ClientKind", "DiskCache", "LLMError", "Message",
-           "client_kinds", "make_client"]
+           "check_client_kind", "client_kinds", "make_client"]
 
 Builder = Callable[[Backend, "DiskCache | None"], ChatClient]
 
@@ -29,11 +30,16 @@ def client_kinds() -> dict[str, ClientKind]:
     return CLIENTS.all()
 
 
+def check_client_kind(kind: str) -> ClientKind:
+    """The registered client ``kind``, or a one-line error naming the others."""
+    kinds = client_kinds()
+    if kind not in kinds:
+        raise SuperposeError(f"unknown back-end {kind!r}; choose one of: " + ", ".join(kinds))
+    return kinds[kind]
+
+
 def make_client(backend: Backend) -> ChatClient:
     """The client ``backend.kind`` names, with the response cache when one is set."""
-    kinds = client_kinds()
-    if backend.kind not in kinds:
-        raise SuperposeError(f"unknown back-end {backend.kind!r}; choose one of: "
-                             + ", ".join(kinds))
+    kind = check_client_kind(backend.kind)
     cache = DiskCache(backend.cache) if backend.cache else None
-    return kinds[backend.kind].build(backend, cache)
+    return kind.build(backend, cache)

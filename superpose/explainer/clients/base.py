@@ -1,5 +1,5 @@
-"""What every chat client shares: the :class:`ChatClient` base, its settings
-(:class:`Backend`), errors and the on-disk response cache.
+"""What every chat client shares: the :class:`ChatClient` base, errors and the on-disk response cache
+(its settings, :class:`~superpose.config.Backend`, are declared with the other parameters).
 
 * :class:`DiskCache` stores each (model, request) -> reply once, so reruns cost nothing.
 """
@@ -11,36 +11,17 @@ import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import write_json_atomic
-from superpose.models.device import Placement
 
 Message = dict[str, str]
 
 
 class LLMError(SuperposeError):
     """A request failed for good (after retries, or a reply that cannot be used)."""
-
-
-@dataclass
-class Backend:
-    """Where explanations (and remote simulations) come from: a client kind and its settings.
-
-    ``kind`` names a registered client (:func:`superpose.explainer.clients.client_kinds`).
-    """
-
-    kind: str = "local"
-    model: str = "smollm2-135m"
-    base_url: str | None = None
-    concurrency: int = 4
-    timeout: float = 60.0
-    retries: int = 4
-    cache: str | None = None
-    placement: Placement = field(default_factory=Placement)  # of local models
 
 
 class DiskCache:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from superpose.config import Backend
 from superpose.core.registry import Kind
-from superpose.explainer.clients.base import Backend, ChatClient, DiskCache
+from superpose.explainer.clients.base import ChatClient, DiskCache
 
 
 class LocalChatClient(ChatClient):

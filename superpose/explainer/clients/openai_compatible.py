@@ -12,9 +12,10 @@ import random
 import time
 from typing import Any
 
+from superpose.config import Backend
 from superpose.core.errors import SuperposeError
 from superpose.core.registry import Kind
-from superpose.explainer.clients.base import Backend, ChatClient, DiskCache, LLMError
+from superpose.explainer.clients.base import ChatClient, DiskCache, LLMError
 
 
 def _is_transient(err: Exception) -> bool:
@@ -34,8 +35,8 @@ class OpenAICompatibleClient(ChatClient):
     backoff and jitter; authentication and request errors fail at once with their message.
     """
 
-    def __init__(self, model: str, base_url: str | None = None, *, timeout: float = 60.0,
-                 max_retries: int = 4, backoff: float = 1.0, concurrency: int = 4,
+    def __init__(self, model: str, base_url: str | None = None, *, timeout: float = Backend.timeout,
+                 max_retries: int = Backend.retries, backoff: float = 1.0, concurrency: int = Backend.concurrency,
                  cache: DiskCache | None = None) -> None:
         super().__init__(cache)
         import openai

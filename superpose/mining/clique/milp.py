@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-FORMULATIONS = ("strong", "paper", "triangle")
+from superpose.config import FORMULATIONS
 
 
 @dataclass(frozen=True)

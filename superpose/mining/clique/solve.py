@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from superpose.config import FORMULATIONS, MiningConfig
 from superpose.core.errors import SuperposeError
 from superpose.mining.clique import DEFAULT_SOLVER, get_solver
-from superpose.mining.clique.milp import FORMULATIONS, clique_weight
+from superpose.mining.clique.milp import clique_weight
 from superpose.mining.clique.weights import check_weights
 
 
@@ -54,11 +55,11 @@ def _relative_gap(score: float, bound: float) -> float:
 
 def solve_mekc(
     weights: object,
-    k: int = 10,
+    k: int = MiningConfig.k,
     *,
-    formulation: str = "strong",
+    formulation: str = MiningConfig.formulation,
     backend: str = DEFAULT_SOLVER,
-    time_limit: float = 120.0,
+    time_limit: float = MiningConfig.time_limit,
     warm_start: bool = True,
     seed: int = 0,
 ) -> MekcResult:
