@@ -424,7 +424,7 @@ class ServerJudge(Judge):
         if not hasattr(client, "chat_logprobs"):
             raise SuperposeError(f"client {getattr(client, 'name', client)!r} cannot return "
                                  "chat logprobs; use the openai back-end or a local judge")
-        super().__init__(None)  # the client caches its own replies
+        super().__init__(getattr(client, "cache", None))
         self.client, self.top_logprobs, self.name = client, int(top_logprobs), client.name
 
     def _answer(self, messages: list[dict[str, str]], n: int) -> Verdict:
