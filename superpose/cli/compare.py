@@ -57,6 +57,11 @@ class CompareArgs:
                                 "held-out sets (0: all); fewer is faster and noisier", 0, metavar="K")
     calibration: bool = option("also simulate the calibration records (for R^2); off halves the input side's "
                                "cost and leaves correlation unchanged", True)
+    scorers: str | None = option("more input-side scorers, comma-separated: detection,fuzzing (a judge, the local "
+                                 "--model, answers yes/no per example; docs/scoring.md), each a column with its "
+                                 "shuffled control", None, metavar="LIST")
+    judge_examples: int = option("detection/fuzzing: activating (and non-activating) records shown per unit", 10,
+                                 metavar="N")
     steer_gain: float = option("clamp value = gain x the quantile below of the top records' peaks", 4.0,
                                metavar="X")
     steer_quantile: float = option("quantile of the top records' peak activations", 0.9, metavar="Q")
@@ -73,19 +78,24 @@ def run_compare(args: CompareArgs) -> int:
     from superpose.cli.runtime import set_torch_threads
 
     set_torch_threads(args.threads)
+    from superpose.cli.llm import judged_scorers, judging
     from superpose.compare import CompareParams, compare
     from superpose.core.errors import SuperposeError
     from superpose.llm.clients import Backend
     from superpose.llm.formats import RecordStore
     from superpose.llm.jobs import latest_failures
     from superpose.llm.local_models import load_local_model
+    from superpose.llm.scorers.classifier import ClassifierParams
     from superpose.llm.simulators import SimulatorContext, make_simulator
     from superpose.llm.simulators.contrast import ContrastSimulator
     from superpose.llm.steering import Steerer, SteeringParams
 
+    extra = tuple(judged_scorers(args.scorers) or ())
+    judge_params = ClassifierParams(n_activating=args.judge_examples, n_non_activating=args.judge_examples,
+                                    seed=args.seed)
     params = CompareParams(max_topics=args.max_topics, score_records=args.score_records,
                            calibration=args.calibration, embedding=args.embedding, bootstrap=args.bootstrap,
-                           seed=args.seed)
+                           seed=args.seed, scorers=extra)
     steering = SteeringParams(quantile=args.steer_quantile, gain=args.steer_gain, new_tokens=args.steer_tokens)
     placement = args.placement
     given = Path(args.explanations)
@@ -94,7 +104,9 @@ def run_compare(args: CompareArgs) -> int:
         raise SuperposeError(f"{file} does not exist: pass the file written by `superpose explain` (or its folder)")
     records = args.records or (str(given) if given.is_dir() else str(given.parent))
     store = RecordStore(records)
-    context = SimulatorContext(Backend(kind="local", model=args.model, placement=placement), args.batch_size)
+    # The judge's verdicts are cached in the output folder, so a rerun asks nothing again.
+    context = SimulatorContext(Backend(kind="local", model=args.model, placement=placement,
+                                       cache=str(Path(args.out) / "llm-cache")), args.batch_size)
     simulator = make_simulator(args.simulator, context)
     if args.contrast:
         simulator = ContrastSimulator(simulator)
@@ -102,8 +114,9 @@ def run_compare(args: CompareArgs) -> int:
     # The steering scorer keeps its tensors on the CPU (llm/steering.py): its model stays there in float32.
     lm = context.built_model()
     steered = lm if lm is not None and lm.name == store.model and placement.is_default else load_local_model(source)
+    judge = judging(list(extra), context.backend, context, judge_params)
     out = compare(args.results, file, records, args.out, simulator=simulator,
-                  steerer=Steerer(steered, params=steering), params=params, progress=args.progress)
+                  steerer=Steerer(steered, params=steering), params=params, progress=args.progress, judge=judge)
     print((out / "summary.md").read_text(encoding="utf-8"))
     print(f"table: {out / 'compare.csv'}")
     latest_failures(out / "scores.jsonl",

@@ -537,25 +537,28 @@ def judge_examples(task: Task, explanation: str, examples: Sequence[Example], ju
 
 
 def _score(task: Task, make: Callable[[Any, ClassifierParams], list[Example]], explanation: str,
-           records: Any, judge: Judge, params: ClassifierParams | None) -> ClassifierScore:
+           records: Any, judge: Judge, params: ClassifierParams | None, empty: str) -> ClassifierScore:
     params = params or ClassifierParams()
     examples = make(records, params)
     if not examples:
-        return ClassifierScore(None, "no activating records to show the judge",
-                               {"judge": {"model": judge.name, "method": judge.method, **asdict(params)}})
+        details: dict[str, Any] = {k: undefined(empty).to_json() for k in ("f1", "accuracy", "auc")}
+        details["judge"] = {"model": judge.name, "method": judge.method, **asdict(params)}
+        return ClassifierScore(None, empty, details)
     return judge_examples(task, explanation, examples, judge, params)
 
 
 def detection_score(explanation: str, records: Any, judge: Judge,
                     params: ClassifierParams | None = None) -> ClassifierScore:
     """Detection: does the judge tell activating windows from non-activating ones?"""
-    return _score(DETECTION, detection_examples, explanation, records, judge, params)
+    return _score(DETECTION, detection_examples, explanation, records, judge, params,
+                  "no record the explainer did not see reaches the activation threshold")
 
 
 def fuzzing_score(explanation: str, records: Any, judge: Judge,
                   params: ClassifierParams | None = None) -> ClassifierScore:
     """Fuzzing: does the judge tell truly marked active tokens from wrongly marked ones?"""
-    return _score(FUZZING, fuzzing_examples, explanation, records, judge, params)
+    return _score(FUZZING, fuzzing_examples, explanation, records, judge, params,
+                  "no activating record has tokens both above and below the activation threshold")
 
 
 @dataclass(frozen=True)
