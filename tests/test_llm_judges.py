@@ -250,3 +250,17 @@ def test_the_embedded_smollm2_judge_answers_every_slot():
     assert score.value is not None and 0 <= score.value <= 1 and 0 <= probs["auc"] <= 1
     again = detection_score("the word fire", _unit(), judge, params)
     assert again.details["auc"] == probs["auc"]  # greedy: deterministic
+
+
+def test_score_cli_refuses_unknown_scorers_and_bad_judge_settings(tmp_path, capsys):
+    from superpose.cli import main
+
+    folder = str(make_records(tmp_path / "rec"))
+    base = ["score", "--records", folder, "--explanation", "alpha", "--layer", "0", "--neurons", "0",
+            "--no-progress"]
+    assert main([*base, "--scorers", "detection,bogus"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown scorer 'bogus'" in err and "detection" in err and len(err.splitlines()) == 1
+    assert main([*base, "--scorers", "detection", "--judge-examples", "0"]) == 2
+    assert "--judge-examples must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "rec" / "scores.jsonl").exists()

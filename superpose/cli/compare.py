@@ -91,6 +91,8 @@ def run_compare(args: CompareArgs) -> int:
     from superpose.llm.steering import Steerer, SteeringParams
 
     extra = tuple(judged_scorers(args.scorers) or ())
+    if args.judge_examples < 1:
+        raise SuperposeError(f"--judge-examples must be at least 1, not {args.judge_examples}")
     judge_params = ClassifierParams(n_activating=args.judge_examples, n_non_activating=args.judge_examples,
                                     seed=args.seed)
     params = CompareParams(max_topics=args.max_topics, score_records=args.score_records,

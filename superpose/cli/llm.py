@@ -194,6 +194,8 @@ def run_score(args: ScoreArgs) -> int:
     chosen = judged_scorers(args.scorers)
     from superpose.llm.scorers.classifier import ClassifierParams
 
+    if args.judge_examples < 1:
+        raise SuperposeError(f"--judge-examples must be at least 1, not {args.judge_examples}")
     params = ClassifierParams(n_activating=args.judge_examples, n_non_activating=args.judge_examples,
                               seed=args.judge_seed)  # checked before any model loads
     context = SimulatorContext(backend, batch_size=args.batch_size)
