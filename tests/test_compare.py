@@ -209,3 +209,41 @@ def test_cli_refuses_bad_settings_before_loading_anything(tmp_path, capsys, flag
                  "--out", str(tmp_path / "out"), flag, value, "--no-progress"])
     assert code != 0 and message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_compare_takes_detection_and_fuzzing_columns(setting, tmp_path):
+    from superpose.compare import scorer_columns
+    from superpose.explainer.scorers.classifier import ClassifierParams, Judging
+    from tests.test_llm_judges import KeywordJudge
+
+    folder, run, records, steerer = setting
+    store = RecordStore(records)
+    alive = [n for n in range(8) if store.neuron(0, n).stats["max"] > 0][:3]
+    rows = [{"layer": 0, "neuron": n, "status": "ok", "explanation": f"words {n}", "records_model": "tiny-llama"}
+            for n in alive]
+    params = CompareParams(bootstrap=200, scorers=("detection", "fuzzing"))
+    judging = Judging(KeywordJudge(), ClassifierParams(n_activating=4, n_non_activating=4, window=0))
+    out = compare(run, _explanations(tmp_path / "e.jsonl", rows), records, tmp_path / "out",
+                  simulator=FakeSimulator(), steerer=steerer, params=params, progress=False, judge=judging)
+    table = _read(out / "compare.csv")
+    first = next(iter(table.values()))
+    assert list(first) == COLUMNS + scorer_columns(("detection", "fuzzing"))
+    scores = {(int(r["layer"]), int(r["neuron"]), r["explanation"]): r
+              for r in map(json.loads, (out / "scores.jsonl").read_text().splitlines())}
+    def same(cell, value):  # an undefined score is an empty cell
+        assert cell == "" if isinstance(value, dict) else float(cell) == pytest.approx(value)
+
+    for n in alive:
+        row, want = table[(0, n)], scores[(0, n, f"words {n}")]["scores"]
+        partner = row["shuffle_partner"].split("/")[1]
+        for name in ("detection", "detection_auc", "fuzzing", "fuzzing_auc"):
+            same(row[f"llm_{name}"], want[name])
+            same(row[f"llm_{name}_shuffled"], scores[(0, n, f"words {partner}")]["scores"][name])
+    # this tiny model's neurons peak alike on every record: no non-activating record, so
+    # detection is undefined (an empty cell) though the judge was asked and its cost recorded
+    assert judging.judge.calls > 0 and "no answered examples" in str(want["detection"])
+    assert want["detection_cost"]["prompts"] >= 1
+    layers = {r["layer"]: r for r in csv.DictReader(open(out / "layers.csv"))}
+    assert "llm_detection_minus_shuffled" in layers["all"]
+    assert "| llm_fuzzing |" in (out / "summary.md").read_text()
+    assert json.loads((out / "compare.json").read_text())["judge"]["model"] == "keyword-judge"

@@ -120,10 +120,23 @@ def _units(llm_rows: list[dict], topics: TopicSource, recorded: set[int], max_to
     return units
 
 
+def scorer_columns(scorers: tuple[str, ...]) -> list[str]:
+    """The table's columns of the extra input-side scorers: topics_NAME, llm_NAME, their shuffled
+    controls and, for detection and fuzzing, their AUC (``_auc``)."""
+    cols = []
+    for name in scorers:
+        for suffix in ("", "_auc"):
+            cols += [f"{src}_{name}{suffix}{ctl}" for src in ("topics", "llm") for ctl in ("", "_shuffled")]
+    return cols
+
+
 def compare(results: str | Path, explanations: str | Path, records: str | Path, out: str | Path, *,
             simulator: Any, steerer: Any, params: CompareParams | None = None,
-            progress: bool = True) -> Path:
-    """Score topics and LLM explanations on both sides; write the table, aggregates and summary."""
+            progress: bool = True, judge: Any = None) -> Path:
+    """Score topics and LLM explanations on both sides; write the table, aggregates and summary.
+
+    ``judge`` (a :class:`~superpose.explainer.scorers.classifier.Judging`) serves the detection and
+    fuzzing scorers named in ``params.scorers``."""
     from superpose.activations.formats import RecordStore, read_jsonl
 
     params = params or CompareParams()
@@ -146,9 +159,9 @@ def compare(results: str | Path, explanations: str | Path, records: str | Path, 
     index = {(u.layer, u.neuron): u for u in units}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    inputs = _input_scores(units, index, records, out, simulator, params, progress)
+    inputs = _input_scores(units, index, records, out, simulator, params, progress, judge)
     outputs = _output_scores(units, index, store, steerer, out, progress)
-    table = [_row(u, index, inputs, outputs, topics) for u in units]
+    table = [_row(u, index, inputs, outputs, topics, params.scorers) for u in units]
     _write_outputs(out, table, params, topics)
     write_json_atomic(out / "compare.json", {
         "format": "superpose.compare", "format_version": 2, "model": topics.model, "mode": topics.mode,
@@ -156,12 +169,14 @@ def compare(results: str | Path, explanations: str | Path, records: str | Path, 
         "records_tokens": store.meta.get("n_tokens"), "simulator": getattr(simulator, "name", None),
         "simulator_method": getattr(simulator, "method", None), "steering": steerer.describe(),
         "input_score": "correlation", "output_score": "steering_auc", **asdict(params),
+        "judge": None if judge is None else {"model": judge.judge.name, "method": judge.judge.method,
+                                             **asdict(judge.params)},
         "neurons": len(table), "created": timestamp(), "versions": versions()})
     return out
 
 
 def _input_scores(units: list[Unit], index: dict, records: str | Path, out: Path, simulator: Any,
-                  params: CompareParams, progress: bool) -> dict[tuple[int, int, str], dict]:
+                  params: CompareParams, progress: bool, judge: Any = None) -> dict[tuple[int, int, str], dict]:
     """(layer, neuron, text) -> the score row of that text simulated on that neuron's records."""
     from superpose.activations.formats import read_jsonl
     from superpose.explainer.jobs import explanation_id, run_score
@@ -176,7 +191,8 @@ def _input_scores(units: list[Unit], index: dict, records: str | Path, out: Path
     path = out / "scores.jsonl"
     if items:
         run_score(records, path, simulator=simulator, explanations=items, embedding=params.embedding,
-                  score_records=params.score_records, calibration=params.calibration, progress=progress)
+                  score_records=params.score_records, calibration=params.calibration, progress=progress,
+                  scorers=params.scorers, judge=judge)
     by_id = {(int(r["layer"]), int(r["neuron"]), r.get("explanation_id")): r for r in read_jsonl(path)}
     return {(layer, neuron, text): by_id[(layer, neuron, explanation_id(text))]
             for layer, neuron, text in items if (layer, neuron, explanation_id(text)) in by_id}
@@ -236,7 +252,8 @@ def _output_scores(units: list[Unit], index: dict, store: Any, steerer: Any, out
     return results
 
 
-def _row(u: Unit, index: dict, inputs: dict, outputs: dict, topics: TopicSource) -> dict[str, Any]:
+def _row(u: Unit, index: dict, inputs: dict, outputs: dict, topics: TopicSource,
+         scorers: tuple[str, ...]) -> dict[str, Any]:
     def input_score(text: str | None, name: str = "correlation") -> float:
         hit = inputs.get((u.layer, u.neuron, text)) if text else None
         return _value(hit.get("scores") if hit and hit.get("status") == "ok" else None, name)
@@ -257,7 +274,10 @@ def _row(u: Unit, index: dict, inputs: dict, outputs: dict, topics: TopicSource)
         return math.nan if value is None else float(value)
 
     ptext = partner.texts if partner else {}
-    return {
+    extra = {f"{src}_{name}{suffix}{ctl}": input_score(texts.get(src), name + suffix)
+             for name in scorers for suffix in ("", "_auc") for src in ("topics", "llm")
+             for ctl, texts in (("", u.texts), ("_shuffled", ptext))}
+    return {**extra,
         "model": topics.model, "mode": topics.mode, "corpus": topics.corpus, "layer": u.layer, "neuron": u.neuron,
         "topics_input": input_score(u.texts.get("topics")), "llm_input": input_score(u.texts.get("llm")),
         "topics_output": output("topics"), "llm_output": output("llm"),
@@ -290,7 +310,7 @@ def table_csv(columns: list[str], rows: list[dict]) -> str:
 
 
 def _write_outputs(out: Path, table: list[dict], params: CompareParams, topics: TopicSource) -> None:
-    text = table_csv(COLUMNS, table)
+    text = table_csv(COLUMNS + scorer_columns(params.scorers), table)
     write_text_atomic(out / "compare.csv", text)
     with atomic_gzip_text(out / "compare.csv.gz") as gz:
         gz.write(text)
@@ -340,6 +360,7 @@ def _parse(column: str, value: str) -> Any:
     """A compare.csv cell back as written: numbers of the score columns as floats (empty: NaN)."""
     if column in ("layer", "neuron"):
         return int(value)
-    if column in CELLS or column.endswith("_shuffled") or column == "llm_published_score":
+    if column in CELLS or column.endswith(("_shuffled", "_auc")) or column == "llm_published_score" \
+            or column.startswith(("topics_", "llm_")) and column.split("_", 1)[1] in ("detection", "fuzzing"):
         return float(value) if value else math.nan
     return value

@@ -47,6 +47,14 @@ def _neither(rows: list[dict], side: str) -> float:
     return sum(all(r[c] <= r[f"{c}_shuffled"] for c in cols) for r in full) / len(full)
 
 
+def extra_cells(table: list[dict]) -> tuple[str, ...]:
+    """Score columns of further input-side scorers (``llm_detection``, ...): those with a
+    ``_shuffled`` control beside them that are not one of the 2x2's cells."""
+    first = table[0] if table else {}
+    return tuple(k for k in first if k.startswith(("topics_", "llm_")) and f"{k}_shuffled" in first
+                 and k not in CELLS)
+
+
 def layer_aggregates(table: list[dict], n: int = 2000, seed: int = 0) -> list[dict]:
     """Per layer and over all: each cell's mean, real minus shuffled, topics minus LLM, with CIs."""
     groups: dict[str, list[dict]] = defaultdict(list)
@@ -57,7 +65,7 @@ def layer_aggregates(table: list[dict], n: int = 2000, seed: int = 0) -> list[di
     for name in sorted(groups, key=lambda g: (g == "all", int(g) if g != "all" else 0)):
         rows = groups[name]
         agg: dict = {"layer": name, "neurons": len(rows)}
-        for cell in CELLS:
+        for cell in CELLS + extra_cells(table):
             agg[f"{cell}_n"] = sum(not math.isnan(r[cell]) for r in rows)
             agg[cell], agg[f"{cell}_lo"], agg[f"{cell}_hi"] = bootstrap_mean([r[cell] for r in rows], n, seed)
             key = f"{cell}_shuffled"
@@ -147,6 +155,13 @@ def summary_markdown(table: list[dict], layers: list[dict], title: str) -> str:
                  "neurons); a high value would mean the score follows the neuron, not the text. Their margins "
                  f"over the shuffled controls correlate {total['pearson_topics_llm_input_minus_shuffled']:.3f} (input) "
                  f"and {total['pearson_topics_llm_output_minus_shuffled']:.3f} (output).")
+    more = extra_cells(table)
+    if more:
+        lines += ["", "## Further input-side scores (detection and fuzzing: balanced accuracy, 0.5 = chance; "
+                  "_auc: AUC of the judge's P(yes))", "", "| score | real | shuffled | real minus shuffled |",
+                  "|---|---|---|---|"]
+        lines += [f"| {cell} | {_ci(total, cell)} | {_ci(total, cell + '_shuffled')} | "
+                  f"{_ci(total, cell + '_minus_shuffled')} |" for cell in more]
     lines += ["", "## Per layer (mean, 95% interval)", "",
               "| layer | neurons | topics in | LLM in | topics out | LLM out | topics-LLM in | topics-LLM out |",
               "|---|---|---|---|---|---|---|---|"]
