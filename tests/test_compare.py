@@ -107,6 +107,16 @@ def test_compare_table(setting, tmp_path):
     assert row["topics_text"] == topics
     expected = score_explanation(topics, store.neuron(0, a), FakeSimulator())
     assert float(row["topics_input"]) == pytest.approx(expected.correlation.value, rel=1e-5)
+    # the third source: the LLM explanation and the topics joined, scored like the others
+    assert row["ensemble_text"] == f"fruit words {a}; {topics}"
+    joined = score_explanation(row["ensemble_text"], store.neuron(0, a), FakeSimulator())
+    assert float(row["ensemble_input"]) == pytest.approx(joined.correlation.value, rel=1e-5)
+    partner_text = table[(0, b)]["ensemble_text"]
+    assert partner_text and partner_text != row["ensemble_text"]
+    joined_shuffled = score_explanation(partner_text, store.neuron(0, a), FakeSimulator())
+    assert float(row["ensemble_input_shuffled"]) == pytest.approx(joined_shuffled.correlation.value, rel=1e-5)
+    assert 0 <= float(row["ensemble_output"]) <= 1 and 0 <= float(row["ensemble_output_shuffled"]) <= 1
+    assert table[(0, empty)]["ensemble_text"] == "" and table[(0, empty)]["ensemble_input"] == ""
     # output side: AUCs in [0, 1] against the other neurons' texts
     for cell in ("topics_output", "topics_output_shuffled"):
         assert 0 <= float(row[cell]) <= 1
@@ -116,6 +126,8 @@ def test_compare_table(setting, tmp_path):
     assert layers["all"]["neurons"] == str(len(rows)) and "0" in layers
     summary = (out / "summary.md").read_text()
     assert "## The 2x2" in summary and "lack an input" in summary and "shuffled control" in summary
+    assert "| ensemble minus LLM |" in summary and "Ensemble texts, input side" in summary
+    assert "ensemble_input_minus_shuffled" in layers["all"]
     meta = json.loads((out / "compare.json").read_text())
     assert meta["max_topics"] == 2 and meta["steering"]["new_tokens"] == 2 and "torch" in meta["versions"]
     with gzip.open(out / "compare.csv.gz", "rt", encoding="utf-8") as fh:

@@ -36,9 +36,13 @@ from superpose.core.provenance import timestamp, versions
 from superpose.core.tables import csv_text
 
 CELLS = ("topics_input", "llm_input", "topics_output", "llm_output")
+ENSEMBLE_CELLS = ("ensemble_input", "ensemble_output")
+SOURCES = ("topics", "llm", "ensemble")  # each scored on both sides with its shuffled control
 COLUMNS = ["model", "mode", "corpus", "layer", "neuron", *CELLS, *(f"{c}_shuffled" for c in CELLS),
-           "topics_neg_input", "topics_neg_output", "topics_output_rank", "llm_output_rank", "distractors",
-           "shuffle_partner", "topics_text", "topics_neg_text", "llm_explanation", "llm_source", "llm_published_score",
+           *ENSEMBLE_CELLS, *(f"{c}_shuffled" for c in ENSEMBLE_CELLS),
+           "topics_neg_input", "topics_neg_output", "topics_output_rank", "llm_output_rank", "ensemble_output_rank",
+           "distractors", "shuffle_partner", "topics_text", "topics_neg_text", "llm_explanation", "ensemble_text",
+           "llm_source", "llm_published_score",
            "llm_published_score_name", "topics_pos", "topics_neg",
            "best_npmi_pos", "best_npmi_neg", "llm_r2", "llm_r2_vs_zero", "topics_r2", "topics_r2_vs_zero",
            "clamp_value", "promoted", "suppressed", "missing"]
@@ -54,11 +58,17 @@ def polarity_text(topics: list[dict], max_topics: int) -> str:
     return "; or ".join(topic_text(t["words"]) for t in topics[:max_topics])
 
 
+def ensemble_text(topics: str, explanation: str) -> str:
+    """Topics and the LLM explanation joined into one text: what the unit promotes and what makes
+    it fire, as the concatenated input- and output-centric descriptions of Gur-Arieh et al. 2025."""
+    return f"{explanation}; {topics}"
+
+
 @dataclass
 class Unit:
     layer: int
     neuron: int
-    texts: dict[str, str]  # "topics", "topics_neg", "llm" -> text (absent: none)
+    texts: dict[str, str]  # "topics", "topics_neg", "llm", "ensemble" -> text (absent: none)
     pos: list[dict]
     neg: list[dict]
     missing: list[str]
@@ -98,6 +108,8 @@ def _units(llm_rows: list[dict], topics: TopicSource, recorded: set[int], max_to
             missing.append("LLM explanation empty")
         else:
             texts["llm"] = explanation
+        if "topics" in texts and "llm" in texts:
+            texts["ensemble"] = ensemble_text(texts["topics"], texts["llm"])
         if layer not in recorded:
             missing.append("no activation records")
         imported = row.get("imported") or {}
@@ -121,12 +133,12 @@ def _units(llm_rows: list[dict], topics: TopicSource, recorded: set[int], max_to
 
 
 def scorer_columns(scorers: tuple[str, ...]) -> list[str]:
-    """The table's columns of the extra input-side scorers: topics_NAME, llm_NAME, their shuffled
-    controls and, for detection and fuzzing, their AUC (``_auc``)."""
+    """The table's columns of the extra input-side scorers: topics_NAME, llm_NAME, ensemble_NAME, their
+    shuffled controls and, for detection and fuzzing, their AUC (``_auc``)."""
     cols = []
     for name in scorers:
         for suffix in ("", "_auc"):
-            cols += [f"{src}_{name}{suffix}{ctl}" for src in ("topics", "llm") for ctl in ("", "_shuffled")]
+            cols += [f"{src}_{name}{suffix}{ctl}" for src in SOURCES for ctl in ("", "_shuffled")]
     return cols
 
 
@@ -187,7 +199,7 @@ def _input_scores(units: list[Unit], index: dict, records: str | Path, out: Path
             continue
         items += [(u.layer, u.neuron, t) for t in u.texts.values()]
         if u.partner is not None:
-            items += [(u.layer, u.neuron, t) for k, t in index[u.partner].texts.items() if k in ("topics", "llm")]
+            items += [(u.layer, u.neuron, t) for k, t in index[u.partner].texts.items() if k in SOURCES]
     path = out / "scores.jsonl"
     if items:
         run_score(records, path, simulator=simulator, explanations=items, embedding=params.embedding,
@@ -230,7 +242,7 @@ def _output_scores(units: list[Unit], index: dict, store: Any, steerer: Any, out
         u, centered = index[key], effects[key].centered(reference)
         partner = index[u.partner] if u.partner is not None else None
         row: dict[str, Any] = {"status": "ok", "effect": effect}
-        for source in ("topics", "llm", "topics_neg"):
+        for source in (*SOURCES, "topics_neg"):
             pool = "topics" if source == "topics_neg" else source
             skip = {key, u.partner}
             distractors = [v.texts[s] for k, v in index.items() if k not in skip
@@ -245,7 +257,7 @@ def _output_scores(units: list[Unit], index: dict, store: Any, steerer: Any, out
                 evidence = Evidence(text, effect=centered, effect_words=steerer.word_tokens,
                                     distractors=distractors, claim=claim)
                 row[name] = scorer.score(evidence).value
-                if name in ("topics", "llm"):
+                if name in SOURCES:
                     row[f"{name}_rank"] = rank_among(evidence)
             row["distractors"] = len(distractors) if source == "llm" else row.get("distractors")
         results[key] = row
@@ -275,7 +287,7 @@ def _row(u: Unit, index: dict, inputs: dict, outputs: dict, topics: TopicSource,
 
     ptext = partner.texts if partner else {}
     extra = {f"{src}_{name}{suffix}{ctl}": input_score(texts.get(src), name + suffix)
-             for name in scorers for suffix in ("", "_auc") for src in ("topics", "llm")
+             for name in scorers for suffix in ("", "_auc") for src in SOURCES
              for ctl, texts in (("", u.texts), ("_shuffled", ptext))}
     return {**extra,
         "model": topics.model, "mode": topics.mode, "corpus": topics.corpus, "layer": u.layer, "neuron": u.neuron,
@@ -283,8 +295,12 @@ def _row(u: Unit, index: dict, inputs: dict, outputs: dict, topics: TopicSource,
         "topics_output": output("topics"), "llm_output": output("llm"),
         "topics_input_shuffled": input_score(ptext.get("topics")), "llm_input_shuffled": input_score(ptext.get("llm")),
         "topics_output_shuffled": output("topics_shuffled"), "llm_output_shuffled": output("llm_shuffled"),
+        "ensemble_input": input_score(u.texts.get("ensemble")), "ensemble_output": output("ensemble"),
+        "ensemble_input_shuffled": input_score(ptext.get("ensemble")),
+        "ensemble_output_shuffled": output("ensemble_shuffled"),
         "topics_neg_input": input_score(u.texts.get("topics_neg")), "topics_neg_output": output("topics_neg"),
         "topics_output_rank": output("topics_rank"), "llm_output_rank": output("llm_rank"),
+        "ensemble_output_rank": output("ensemble_rank"), "ensemble_text": u.texts.get("ensemble", ""),
         "distractors": output("distractors"),
         "shuffle_partner": "" if u.partner is None else f"{u.partner[0]}/{u.partner[1]}",
         "topics_text": u.texts.get("topics", ""), "topics_neg_text": u.texts.get("topics_neg", ""),
@@ -360,7 +376,9 @@ def _parse(column: str, value: str) -> Any:
     """A compare.csv cell back as written: numbers of the score columns as floats (empty: NaN)."""
     if column in ("layer", "neuron"):
         return int(value)
-    if column in CELLS or column.endswith(("_shuffled", "_auc")) or column == "llm_published_score" \
-            or column.startswith(("topics_", "llm_")) and column.split("_", 1)[1] in ("detection", "fuzzing"):
+    if column in CELLS + ENSEMBLE_CELLS or column.endswith(("_shuffled", "_auc")) \
+            or column == "llm_published_score" \
+            or column.startswith(tuple(f"{s}_" for s in SOURCES)) and column.split("_", 1)[1] in ("detection",
+                                                                                                 "fuzzing"):
         return float(value) if value else math.nan
     return value
