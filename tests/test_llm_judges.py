@@ -250,6 +250,24 @@ def test_the_embedded_smollm2_judge_answers_every_slot():
     assert score.value is not None and 0 <= score.value <= 1 and 0 <= probs["auc"] <= 1
     again = detection_score("the word fire", _unit(), judge, params)
     assert again.details["auc"] == probs["auc"]  # greedy: deterministic
+    # the guessed-then-checked decoding equals plain sequential greedy decoding, slot by slot
+    import torch
+
+    from superpose.llm.scorers.classifier import DETECTION
+
+    texts = [e.text() for e in detection_examples(_unit(), params)]
+    for explanation in ("the word fire", "numbers"):
+        messages = DETECTION.messages(explanation, texts)
+        fast = judge._answer(messages, len(texts)).probabilities
+        ids = lm.tokenizer.encode(judge._render(messages, True), add_special_tokens=False) + [judge._ids["["]]
+        slow = []
+        for _ in texts:
+            with torch.inference_mode():
+                row = lm.model(input_ids=torch.tensor([ids])).logits[0, -1].double()
+            p = float(torch.sigmoid(row[judge._ids["1"]] - row[judge._ids["0"]]))
+            slow.append(p)
+            ids += [judge._ids["1"] if p >= 0.5 else judge._ids["0"], judge._ids[","]]
+        assert fast == pytest.approx(slow, abs=1e-4)
 
 
 def test_score_cli_refuses_unknown_scorers_and_bad_judge_settings(tmp_path, capsys):

@@ -385,6 +385,14 @@ class LocalJudge(Judge):
         return module_device(self.model)
 
     def _answer(self, messages: list[dict[str, str]], n: int) -> Verdict:
+        """Greedy decoding of the list, checked in as few forward passes as possible.
+
+        The answer is fed as a guess (all slots equal to the first answer) behind the prompt in
+        one pass; the logits at every slot then say whether the model would have written that
+        digit. At the first slot where it would not, the cache is cut back, the digit corrected
+        and the rest fed again. The result is exactly sequential greedy decoding (each P(1) is
+        read after the model's own earlier answers), usually in one or two passes instead of n.
+        """
         import copy
 
         import torch
@@ -394,23 +402,44 @@ class LocalJudge(Judge):
         if not full.startswith(head):  # a template that rewrites earlier turns: no reuse
             head, ids, prefix = "", [], None
         rest = self._encode(full[len(head):]) + [self._ids["["]]
+        one, zero, comma = self._ids["1"], self._ids["0"], self._ids[","]
+        guess = [one] * n
+        probabilities: list[float | None] = [None] * n
         cache = copy.deepcopy(prefix) if prefix is not None else None
-        zero, one, comma = self._ids["0"], self._ids["1"], self._ids[","]
-        probabilities: list[float | None] = []
-        feed, used = rest, len(ids)
-        with torch.inference_mode():
-            for slot in range(n):
-                x = torch.tensor([feed], device=self._device())
-                mask = torch.ones(1, used + len(feed), dtype=torch.long, device=self._device())
-                out = self.model(input_ids=x, attention_mask=mask, use_cache=True, logits_to_keep=1,
-                                 **{self._cache_arg: cache})
-                cache, used = getattr(out, self._cache_arg), used + len(feed)
-                logits = out.logits[0, -1, [one, zero]].double()
-                p = float(torch.sigmoid(logits[0] - logits[1]))
-                probabilities.append(p)
-                if slot < n - 1:
-                    feed = [one if p >= 0.5 else zero, comma]
-        return Verdict(probabilities, len(ids) + len(rest) + 2 * (n - 1))
+        done, fed = 0, 0  # slots final; tokens after the prefix already in the cache
+        device = self._device()
+        while done < n:
+            seq = rest + [t for k, d in enumerate(guess) for t in ((comma, d) if k else (d,))]
+            new = seq[fed:]
+            keep = min(len(new), 2 * n)  # logits of the last 2n positions hold every slot's
+            with torch.inference_mode():
+                out = self.model(input_ids=torch.tensor([new], device=device),
+                                 attention_mask=torch.ones(1, len(ids) + len(seq), dtype=torch.long,
+                                                           device=device),
+                                 use_cache=True, logits_to_keep=keep, **{self._cache_arg: cache})
+            cache, fed = getattr(out, self._cache_arg), len(seq)
+            logits = out.logits[0].double()
+            for k in range(done, n):
+                row = logits[len(rest) - 1 + 2 * k - (len(seq) - keep)]
+                p = float(torch.sigmoid(row[one] - row[zero]))
+                probabilities[k], done = p, k + 1
+                choice = one if p >= 0.5 else zero
+                if choice != guess[k]:
+                    guess[k:] = [choice] * (n - k)
+                    fed = self._cut(cache, len(ids) + fed, len(ids) + len(rest) + 2 * k) - len(ids)
+                    if fed < 0:  # the cache cannot be cut: start again from the prefix
+                        cache, fed = copy.deepcopy(prefix) if prefix is not None else None, 0
+                    break
+        return Verdict(probabilities, len(ids) + len(rest))
+
+    @staticmethod
+    def _cut(cache: Any, length: int, keep: int) -> int:
+        """Drop the cached positions from ``keep`` on; the new length, or -1 if it cannot."""
+        try:
+            cache.crop(keep - length)  # a negative value removes that many positions
+        except (AttributeError, ValueError, TypeError):
+            return -1
+        return keep
 
 
 class ServerJudge(Judge):
