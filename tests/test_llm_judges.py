@@ -253,7 +253,7 @@ def test_the_embedded_smollm2_judge_answers_every_slot():
     # the guessed-then-checked decoding equals plain sequential greedy decoding, slot by slot
     import torch
 
-    from superpose.llm.scorers.classifier import DETECTION
+    from superpose.explainer.scorers.classifier import DETECTION
 
     texts = [e.text() for e in detection_examples(_unit(), params)]
     for explanation in ("the word fire", "numbers"):
