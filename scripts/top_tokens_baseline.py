@@ -9,6 +9,8 @@ removed) with the highest activation in the records the explainer sees (the spli
 set, never the held-out records that are scored). Written in the format of `superpose
 explain`, so `compare` and `score` take it as the LLM explanation. It shows what the input-side
 scorers can detect when a text names the firing tokens, and so bounds what an explainer adds.
+The same text is a back-end of `superpose explain` (`--backend top-tokens`,
+superpose/explainer/clients/top_tokens.py); this script keeps the --count knob.
 """
 
 from __future__ import annotations
@@ -16,18 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-
-
-def top_tokens(records: list, count: int) -> list[str]:
-    """The ``count`` distinct stripped tokens with the highest activation (ties: first seen)."""
-    best: dict[str, float] = {}
-    for record in records:
-        for token, value in zip(record.tokens, record.activations, strict=True):
-            text = token.strip()
-            if text and float(value) > best.get(text, float("-inf")):
-                best[text] = float(value)
-    ranked = sorted(best.items(), key=lambda kv: -kv[1])
-    return [text for text, value in ranked if value > 0][:count]
 
 
 def main() -> int:
@@ -44,6 +34,7 @@ def main() -> int:
     from superpose.activations.formats import RecordStore
     from superpose.core.fileio import write_text_atomic
     from superpose.core.ranges import parse_range
+    from superpose.explainer.clients.top_tokens import top_tokens
 
     store = RecordStore(args.records)
     lines = []

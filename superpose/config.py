@@ -416,9 +416,16 @@ class CompareParams:
     embedding: bool = option("also score with all-MiniLM-L6-v2 embeddings (AUC, input side)", False)
     bootstrap: int = option("bootstrap resamples of the intervals", 2000, metavar="N")
     seed: int = option("bootstrap seed", 0)
+    scorers: tuple[str, ...] = option(
+        "more input-side scorers, comma-separated: detection,fuzzing (a judge, the local --model, answers yes/no "
+        "per example; docs/scoring.md), each a column with its shuffled control", (), metavar="LIST",
+        parse=lambda text: tuple(n.strip() for n in text.split(",") if n.strip()))
+    judge_examples: int = option("detection/fuzzing: activating (and non-activating) records shown per unit", 10,
+                                 metavar="N")
 
     def __post_init__(self) -> None:
         _check_int("--max-topics", self.max_topics, 1)
+        _check_int("--judge-examples", self.judge_examples, 1)
         if isinstance(self.score_records, bool) or not isinstance(self.score_records, int) or self.score_records < 0:
             raise SuperposeError(f"--score-records must be 0 (all records) or more, not {self.score_records!r}")
         _check_int("--bootstrap", self.bootstrap, 100)

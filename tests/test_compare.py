@@ -107,6 +107,16 @@ def test_compare_table(setting, tmp_path):
     assert row["topics_text"] == topics
     expected = score_explanation(topics, store.neuron(0, a), FakeSimulator())
     assert float(row["topics_input"]) == pytest.approx(expected.correlation.value, rel=1e-5)
+    # the third source: the LLM explanation and the topics joined, scored like the others
+    assert row["ensemble_text"] == f"fruit words {a}; {topics}"
+    joined = score_explanation(row["ensemble_text"], store.neuron(0, a), FakeSimulator())
+    assert float(row["ensemble_input"]) == pytest.approx(joined.correlation.value, rel=1e-5)
+    partner_text = table[(0, b)]["ensemble_text"]
+    assert partner_text and partner_text != row["ensemble_text"]
+    joined_shuffled = score_explanation(partner_text, store.neuron(0, a), FakeSimulator())
+    assert float(row["ensemble_input_shuffled"]) == pytest.approx(joined_shuffled.correlation.value, rel=1e-5)
+    assert 0 <= float(row["ensemble_output"]) <= 1 and 0 <= float(row["ensemble_output_shuffled"]) <= 1
+    assert table[(0, empty)]["ensemble_text"] == "" and table[(0, empty)]["ensemble_input"] == ""
     # output side: AUCs in [0, 1] against the other neurons' texts
     for cell in ("topics_output", "topics_output_shuffled"):
         assert 0 <= float(row[cell]) <= 1
@@ -116,6 +126,8 @@ def test_compare_table(setting, tmp_path):
     assert layers["all"]["neurons"] == str(len(rows)) and "0" in layers
     summary = (out / "summary.md").read_text()
     assert "## The 2x2" in summary and "lack an input" in summary and "shuffled control" in summary
+    assert "| ensemble minus LLM |" in summary and "Ensemble texts, input side" in summary
+    assert "ensemble_input_minus_shuffled" in layers["all"]
     meta = json.loads((out / "compare.json").read_text())
     assert meta["max_topics"] == 2 and meta["steering"]["new_tokens"] == 2 and "torch" in meta["versions"]
     with gzip.open(out / "compare.csv.gz", "rt", encoding="utf-8") as fh:
@@ -209,3 +221,41 @@ def test_cli_refuses_bad_settings_before_loading_anything(tmp_path, capsys, flag
                  "--out", str(tmp_path / "out"), flag, value, "--no-progress"])
     assert code != 0 and message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_compare_takes_detection_and_fuzzing_columns(setting, tmp_path):
+    from superpose.compare import scorer_columns
+    from superpose.explainer.scorers.classifier import ClassifierParams, Judging
+    from tests.test_llm_judges import KeywordJudge
+
+    folder, run, records, steerer = setting
+    store = RecordStore(records)
+    alive = [n for n in range(8) if store.neuron(0, n).stats["max"] > 0][:3]
+    rows = [{"layer": 0, "neuron": n, "status": "ok", "explanation": f"words {n}", "records_model": "tiny-llama"}
+            for n in alive]
+    params = CompareParams(bootstrap=200, scorers=("detection", "fuzzing"))
+    judging = Judging(KeywordJudge(), ClassifierParams(n_activating=4, n_non_activating=4, window=0))
+    out = compare(run, _explanations(tmp_path / "e.jsonl", rows), records, tmp_path / "out",
+                  simulator=FakeSimulator(), steerer=steerer, params=params, progress=False, judge=judging)
+    table = _read(out / "compare.csv")
+    first = next(iter(table.values()))
+    assert list(first) == COLUMNS + scorer_columns(("detection", "fuzzing"))
+    scores = {(int(r["layer"]), int(r["neuron"]), r["explanation"]): r
+              for r in map(json.loads, (out / "scores.jsonl").read_text().splitlines())}
+    def same(cell, value):  # an undefined score is an empty cell
+        assert cell == "" if isinstance(value, dict) else float(cell) == pytest.approx(value)
+
+    for n in alive:
+        row, want = table[(0, n)], scores[(0, n, f"words {n}")]["scores"]
+        partner = row["shuffle_partner"].split("/")[1]
+        for name in ("detection", "detection_auc", "fuzzing", "fuzzing_auc"):
+            same(row[f"llm_{name}"], want[name])
+            same(row[f"llm_{name}_shuffled"], scores[(0, n, f"words {partner}")]["scores"][name])
+    # this tiny model's neurons peak alike on every record: no non-activating record, so
+    # detection is undefined (an empty cell) though the judge was asked and its cost recorded
+    assert judging.judge.calls > 0 and "no answered examples" in str(want["detection"])
+    assert want["detection_cost"]["prompts"] >= 1
+    layers = {r["layer"]: r for r in csv.DictReader(open(out / "layers.csv"))}
+    assert "llm_detection_minus_shuffled" in layers["all"]
+    assert "| llm_fuzzing |" in (out / "summary.md").read_text()
+    assert json.loads((out / "compare.json").read_text())["judge"]["model"] == "keyword-judge"

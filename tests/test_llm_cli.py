@@ -194,3 +194,39 @@ def test_no_progress_shows_no_bar(tiny_model, tmp_path, capfd):
     if was_on:  # the same command with bars draws them (so the check above can fail)
         assert main([*score, "--out", str(tmp_path / "t.jsonl")]) == 0
         assert "Loading weights" in capfd.readouterr().err
+
+
+def test_top_tokens_backend_explains_from_the_explain_records_only(tiny_model, tmp_path):
+    """explain --backend top-tokens: no model, the five strongest distinct tokens of the split's
+    explain set (never the held-out records); a neuron that never fires is dead; it answers no chat."""
+    from superpose.activations.formats import load_layer, save_layer
+    from superpose.config import Backend
+    from superpose.explainer.clients import LLMError, make_client
+    from superpose.explainer.clients.top_tokens import top_tokens
+
+    folder, corpus = tiny_model
+    out = tmp_path / "r"
+    assert main(["activations", "--model", str(folder), "--corpus-source", str(corpus),
+                 "--out", str(out), "--layers", "0", "--seq-len", "16", "--max-tokens", "600",
+                 "--per-quantile", "0", "--no-progress"]) == 0
+    records = out / "tiny-llama"
+    expl = tmp_path / "e.jsonl"
+    cmd = ["explain", "--records", str(records), "--layer", "0", "--neurons", "0-3",
+           "--backend", "top-tokens", "--out", str(expl), "--no-progress"]
+    assert main(cmd) == 0
+    rows = {r["neuron"]: r for r in read_jsonl(expl)}
+    store = RecordStore(records)
+    for n in range(4):
+        split = store.neuron(0, n).split()
+        words = top_tokens(split.explain)
+        assert rows[n]["status"] == "ok" and rows[n]["explanation"] == "the tokens " + ", ".join(words)
+        assert 1 <= len(words) <= 5 and rows[n]["explainer"]["backend"] == "top-tokens"
+    layer = load_layer(records, 0)
+    layer.max[5] = 0.0
+    layer.top_acts[:, :, 5] = np.minimum(layer.top_acts[:, :, 5], 0)
+    save_layer(records, 0, layer)
+    assert main(["explain", "--records", str(records), "--layer", "0", "--neurons", "5",
+                 "--backend", "top-tokens", "--out", str(expl), "--no-progress"]) == 0
+    assert {r["neuron"]: r for r in read_jsonl(expl)}[5]["status"] == "dead"
+    with pytest.raises(LLMError, match="answers no chat"):
+        make_client(Backend(kind="top-tokens")).complete([{"role": "user", "content": "hi"}])

@@ -64,13 +64,18 @@ def run_compare(args: CompareArgs) -> int:
     set_torch_threads(args.threads)
     from superpose.activations.formats import RecordStore
     from superpose.activations.steering import Steerer
+    from superpose.cli.llm import judged_scorers, judging
     from superpose.compare import compare
     from superpose.core.errors import SuperposeError
     from superpose.explainer.jobs import latest_failures
     from superpose.explainer.local_models import load_local_model
+    from superpose.explainer.scorers.classifier import ClassifierParams
     from superpose.explainer.simulators import SimulatorContext, make_simulator
     from superpose.explainer.simulators.contrast import ContrastSimulator
 
+    extra = judged_scorers(",".join(args.params.scorers)) if args.params.scorers else []
+    judge_params = ClassifierParams(n_activating=args.params.judge_examples,
+                                    n_non_activating=args.params.judge_examples, seed=args.params.seed)
     placement = args.placement
     given = Path(args.explanations)
     file = given / "explanations.jsonl" if given.is_dir() else given
@@ -78,7 +83,9 @@ def run_compare(args: CompareArgs) -> int:
         raise SuperposeError(f"{file} does not exist: pass the file written by `superpose explain` (or its folder)")
     records = args.records or (str(given) if given.is_dir() else str(given.parent))
     store = RecordStore(records)
-    context = SimulatorContext(Backend(kind="local", model=args.model, placement=placement), args.batch_size)
+    # The judge's verdicts are cached in the output folder, so a rerun asks nothing again.
+    context = SimulatorContext(Backend(kind="local", model=args.model, placement=placement,
+                                       cache=str(Path(args.out) / "llm-cache")), args.batch_size)
     simulator = make_simulator(args.simulator, context)
     if args.contrast:
         simulator = ContrastSimulator(simulator)
@@ -86,8 +93,10 @@ def run_compare(args: CompareArgs) -> int:
     # The steering scorer keeps its tensors on the CPU (activations/steering.py): its model stays there in float32.
     lm = context.built_model()
     steered = lm if lm is not None and lm.name == store.model and placement.is_default else load_local_model(source)
+    judge = judging(list(extra), context.backend, context, judge_params)
     out = compare(args.results, file, records, args.out, simulator=simulator,
-                  steerer=Steerer(steered, params=args.steering), params=args.params, progress=args.progress)
+                  steerer=Steerer(steered, params=args.steering), params=args.params, progress=args.progress,
+                  judge=judge)
     print((out / "summary.md").read_text(encoding="utf-8"))
     print(f"table: {out / 'compare.csv'}")
     latest_failures(out / "scores.jsonl",

@@ -5,6 +5,16 @@ a mining run or a topics table, :mod:`~superpose.compare.stats` computes the boo
 and the plain-words summary.
 """
 
-from superpose.compare.run import CELLS, COLUMNS, CompareParams, compare, polarity_text, summarize, topic_text
+from superpose.compare.run import (
+    CELLS,
+    COLUMNS,
+    CompareParams,
+    compare,
+    polarity_text,
+    scorer_columns,
+    summarize,
+    topic_text,
+)
 
-__all__ = ["CELLS", "COLUMNS", "CompareParams", "compare", "polarity_text", "summarize", "topic_text"]
+__all__ = ["CELLS", "COLUMNS", "CompareParams", "compare", "polarity_text", "scorer_columns", "summarize",
+           "topic_text"]

@@ -36,9 +36,13 @@ from superpose.core.provenance import timestamp, versions
 from superpose.core.tables import csv_text
 
 CELLS = ("topics_input", "llm_input", "topics_output", "llm_output")
+ENSEMBLE_CELLS = ("ensemble_input", "ensemble_output")
+SOURCES = ("topics", "llm", "ensemble")  # each scored on both sides with its shuffled control
 COLUMNS = ["model", "mode", "corpus", "layer", "neuron", *CELLS, *(f"{c}_shuffled" for c in CELLS),
-           "topics_neg_input", "topics_neg_output", "topics_output_rank", "llm_output_rank", "distractors",
-           "shuffle_partner", "topics_text", "topics_neg_text", "llm_explanation", "llm_source", "llm_published_score",
+           *ENSEMBLE_CELLS, *(f"{c}_shuffled" for c in ENSEMBLE_CELLS),
+           "topics_neg_input", "topics_neg_output", "topics_output_rank", "llm_output_rank", "ensemble_output_rank",
+           "distractors", "shuffle_partner", "topics_text", "topics_neg_text", "llm_explanation", "ensemble_text",
+           "llm_source", "llm_published_score",
            "llm_published_score_name", "topics_pos", "topics_neg",
            "best_npmi_pos", "best_npmi_neg", "llm_r2", "llm_r2_vs_zero", "topics_r2", "topics_r2_vs_zero",
            "clamp_value", "promoted", "suppressed", "missing"]
@@ -54,11 +58,17 @@ def polarity_text(topics: list[dict], max_topics: int) -> str:
     return "; or ".join(topic_text(t["words"]) for t in topics[:max_topics])
 
 
+def ensemble_text(topics: str, explanation: str) -> str:
+    """Topics and the LLM explanation joined into one text: what the unit promotes and what makes
+    it fire, as the concatenated input- and output-centric descriptions of Gur-Arieh et al. 2025."""
+    return f"{explanation}; {topics}"
+
+
 @dataclass
 class Unit:
     layer: int
     neuron: int
-    texts: dict[str, str]  # "topics", "topics_neg", "llm" -> text (absent: none)
+    texts: dict[str, str]  # "topics", "topics_neg", "llm", "ensemble" -> text (absent: none)
     pos: list[dict]
     neg: list[dict]
     missing: list[str]
@@ -98,6 +108,8 @@ def _units(llm_rows: list[dict], topics: TopicSource, recorded: set[int], max_to
             missing.append("LLM explanation empty")
         else:
             texts["llm"] = explanation
+        if "topics" in texts and "llm" in texts:
+            texts["ensemble"] = ensemble_text(texts["topics"], texts["llm"])
         if layer not in recorded:
             missing.append("no activation records")
         imported = row.get("imported") or {}
@@ -120,10 +132,23 @@ def _units(llm_rows: list[dict], topics: TopicSource, recorded: set[int], max_to
     return units
 
 
+def scorer_columns(scorers: tuple[str, ...]) -> list[str]:
+    """The table's columns of the extra input-side scorers: topics_NAME, llm_NAME, ensemble_NAME, their
+    shuffled controls and, for detection and fuzzing, their AUC (``_auc``)."""
+    cols = []
+    for name in scorers:
+        for suffix in ("", "_auc"):
+            cols += [f"{src}_{name}{suffix}{ctl}" for src in SOURCES for ctl in ("", "_shuffled")]
+    return cols
+
+
 def compare(results: str | Path, explanations: str | Path, records: str | Path, out: str | Path, *,
             simulator: Any, steerer: Any, params: CompareParams | None = None,
-            progress: bool = True) -> Path:
-    """Score topics and LLM explanations on both sides; write the table, aggregates and summary."""
+            progress: bool = True, judge: Any = None) -> Path:
+    """Score topics and LLM explanations on both sides; write the table, aggregates and summary.
+
+    ``judge`` (a :class:`~superpose.explainer.scorers.classifier.Judging`) serves the detection and
+    fuzzing scorers named in ``params.scorers``."""
     from superpose.activations.formats import RecordStore, read_jsonl
 
     params = params or CompareParams()
@@ -146,9 +171,9 @@ def compare(results: str | Path, explanations: str | Path, records: str | Path, 
     index = {(u.layer, u.neuron): u for u in units}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    inputs = _input_scores(units, index, records, out, simulator, params, progress)
+    inputs = _input_scores(units, index, records, out, simulator, params, progress, judge)
     outputs = _output_scores(units, index, store, steerer, out, progress)
-    table = [_row(u, index, inputs, outputs, topics) for u in units]
+    table = [_row(u, index, inputs, outputs, topics, params.scorers) for u in units]
     _write_outputs(out, table, params, topics)
     write_json_atomic(out / "compare.json", {
         "format": "superpose.compare", "format_version": 2, "model": topics.model, "mode": topics.mode,
@@ -156,12 +181,14 @@ def compare(results: str | Path, explanations: str | Path, records: str | Path, 
         "records_tokens": store.meta.get("n_tokens"), "simulator": getattr(simulator, "name", None),
         "simulator_method": getattr(simulator, "method", None), "steering": steerer.describe(),
         "input_score": "correlation", "output_score": "steering_auc", **asdict(params),
+        "judge": None if judge is None else {"model": judge.judge.name, "method": judge.judge.method,
+                                             **asdict(judge.params)},
         "neurons": len(table), "created": timestamp(), "versions": versions()})
     return out
 
 
 def _input_scores(units: list[Unit], index: dict, records: str | Path, out: Path, simulator: Any,
-                  params: CompareParams, progress: bool) -> dict[tuple[int, int, str], dict]:
+                  params: CompareParams, progress: bool, judge: Any = None) -> dict[tuple[int, int, str], dict]:
     """(layer, neuron, text) -> the score row of that text simulated on that neuron's records."""
     from superpose.activations.formats import read_jsonl
     from superpose.explainer.jobs import explanation_id, run_score
@@ -172,11 +199,12 @@ def _input_scores(units: list[Unit], index: dict, records: str | Path, out: Path
             continue
         items += [(u.layer, u.neuron, t) for t in u.texts.values()]
         if u.partner is not None:
-            items += [(u.layer, u.neuron, t) for k, t in index[u.partner].texts.items() if k in ("topics", "llm")]
+            items += [(u.layer, u.neuron, t) for k, t in index[u.partner].texts.items() if k in SOURCES]
     path = out / "scores.jsonl"
     if items:
         run_score(records, path, simulator=simulator, explanations=items, embedding=params.embedding,
-                  score_records=params.score_records, calibration=params.calibration, progress=progress)
+                  score_records=params.score_records, calibration=params.calibration, progress=progress,
+                  scorers=params.scorers, judge=judge)
     by_id = {(int(r["layer"]), int(r["neuron"]), r.get("explanation_id")): r for r in read_jsonl(path)}
     return {(layer, neuron, text): by_id[(layer, neuron, explanation_id(text))]
             for layer, neuron, text in items if (layer, neuron, explanation_id(text)) in by_id}
@@ -214,7 +242,7 @@ def _output_scores(units: list[Unit], index: dict, store: Any, steerer: Any, out
         u, centered = index[key], effects[key].centered(reference)
         partner = index[u.partner] if u.partner is not None else None
         row: dict[str, Any] = {"status": "ok", "effect": effect}
-        for source in ("topics", "llm", "topics_neg"):
+        for source in (*SOURCES, "topics_neg"):
             pool = "topics" if source == "topics_neg" else source
             skip = {key, u.partner}
             distractors = [v.texts[s] for k, v in index.items() if k not in skip
@@ -229,14 +257,15 @@ def _output_scores(units: list[Unit], index: dict, store: Any, steerer: Any, out
                 evidence = Evidence(text, effect=centered, effect_words=steerer.word_tokens,
                                     distractors=distractors, claim=claim)
                 row[name] = scorer.score(evidence).value
-                if name in ("topics", "llm"):
+                if name in SOURCES:
                     row[f"{name}_rank"] = rank_among(evidence)
             row["distractors"] = len(distractors) if source == "llm" else row.get("distractors")
         results[key] = row
     return results
 
 
-def _row(u: Unit, index: dict, inputs: dict, outputs: dict, topics: TopicSource) -> dict[str, Any]:
+def _row(u: Unit, index: dict, inputs: dict, outputs: dict, topics: TopicSource,
+         scorers: tuple[str, ...]) -> dict[str, Any]:
     def input_score(text: str | None, name: str = "correlation") -> float:
         hit = inputs.get((u.layer, u.neuron, text)) if text else None
         return _value(hit.get("scores") if hit and hit.get("status") == "ok" else None, name)
@@ -257,14 +286,21 @@ def _row(u: Unit, index: dict, inputs: dict, outputs: dict, topics: TopicSource)
         return math.nan if value is None else float(value)
 
     ptext = partner.texts if partner else {}
-    return {
+    extra = {f"{src}_{name}{suffix}{ctl}": input_score(texts.get(src), name + suffix)
+             for name in scorers for suffix in ("", "_auc") for src in SOURCES
+             for ctl, texts in (("", u.texts), ("_shuffled", ptext))}
+    return {**extra,
         "model": topics.model, "mode": topics.mode, "corpus": topics.corpus, "layer": u.layer, "neuron": u.neuron,
         "topics_input": input_score(u.texts.get("topics")), "llm_input": input_score(u.texts.get("llm")),
         "topics_output": output("topics"), "llm_output": output("llm"),
         "topics_input_shuffled": input_score(ptext.get("topics")), "llm_input_shuffled": input_score(ptext.get("llm")),
         "topics_output_shuffled": output("topics_shuffled"), "llm_output_shuffled": output("llm_shuffled"),
+        "ensemble_input": input_score(u.texts.get("ensemble")), "ensemble_output": output("ensemble"),
+        "ensemble_input_shuffled": input_score(ptext.get("ensemble")),
+        "ensemble_output_shuffled": output("ensemble_shuffled"),
         "topics_neg_input": input_score(u.texts.get("topics_neg")), "topics_neg_output": output("topics_neg"),
         "topics_output_rank": output("topics_rank"), "llm_output_rank": output("llm_rank"),
+        "ensemble_output_rank": output("ensemble_rank"), "ensemble_text": u.texts.get("ensemble", ""),
         "distractors": output("distractors"),
         "shuffle_partner": "" if u.partner is None else f"{u.partner[0]}/{u.partner[1]}",
         "topics_text": u.texts.get("topics", ""), "topics_neg_text": u.texts.get("topics_neg", ""),
@@ -290,7 +326,7 @@ def table_csv(columns: list[str], rows: list[dict]) -> str:
 
 
 def _write_outputs(out: Path, table: list[dict], params: CompareParams, topics: TopicSource) -> None:
-    text = table_csv(COLUMNS, table)
+    text = table_csv(COLUMNS + scorer_columns(params.scorers), table)
     write_text_atomic(out / "compare.csv", text)
     with atomic_gzip_text(out / "compare.csv.gz") as gz:
         gz.write(text)
@@ -340,6 +376,9 @@ def _parse(column: str, value: str) -> Any:
     """A compare.csv cell back as written: numbers of the score columns as floats (empty: NaN)."""
     if column in ("layer", "neuron"):
         return int(value)
-    if column in CELLS or column.endswith("_shuffled") or column == "llm_published_score":
+    if column in CELLS + ENSEMBLE_CELLS or column.endswith(("_shuffled", "_auc")) \
+            or column == "llm_published_score" \
+            or column.startswith(tuple(f"{s}_" for s in SOURCES)) and column.split("_", 1)[1] in ("detection",
+                                                                                                 "fuzzing"):
         return float(value) if value else math.nan
     return value

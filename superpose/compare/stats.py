@@ -12,6 +12,7 @@ from collections import defaultdict
 import numpy as np
 
 CELLS = ("topics_input", "llm_input", "topics_output", "llm_output")
+ENSEMBLE_CELLS = ("ensemble_input", "ensemble_output")  # the third source: topics and LLM text joined
 SIDES = ("input", "output")
 
 
@@ -47,6 +48,20 @@ def _neither(rows: list[dict], side: str) -> float:
     return sum(all(r[c] <= r[f"{c}_shuffled"] for c in cols) for r in full) / len(full)
 
 
+def ensemble_cells(table: list[dict]) -> tuple[str, ...]:
+    """The ensemble source's cells when the table has them (tables written before it do not)."""
+    first = table[0] if table else {}
+    return tuple(c for c in ENSEMBLE_CELLS if c in first)
+
+
+def extra_cells(table: list[dict]) -> tuple[str, ...]:
+    """Score columns of further input-side scorers (``llm_detection``, ...): those with a
+    ``_shuffled`` control beside them that are not one of the sources' input and output cells."""
+    first = table[0] if table else {}
+    return tuple(k for k in first if k.startswith(("topics_", "llm_", "ensemble_")) and f"{k}_shuffled" in first
+                 and k not in CELLS + ENSEMBLE_CELLS)
+
+
 def layer_aggregates(table: list[dict], n: int = 2000, seed: int = 0) -> list[dict]:
     """Per layer and over all: each cell's mean, real minus shuffled, topics minus LLM, with CIs."""
     groups: dict[str, list[dict]] = defaultdict(list)
@@ -57,7 +72,7 @@ def layer_aggregates(table: list[dict], n: int = 2000, seed: int = 0) -> list[di
     for name in sorted(groups, key=lambda g: (g == "all", int(g) if g != "all" else 0)):
         rows = groups[name]
         agg: dict = {"layer": name, "neurons": len(rows)}
-        for cell in CELLS:
+        for cell in CELLS + ensemble_cells(table) + extra_cells(table):
             agg[f"{cell}_n"] = sum(not math.isnan(r[cell]) for r in rows)
             agg[cell], agg[f"{cell}_lo"], agg[f"{cell}_hi"] = bootstrap_mean([r[cell] for r in rows], n, seed)
             key = f"{cell}_shuffled"
@@ -72,6 +87,10 @@ def layer_aggregates(table: list[dict], n: int = 2000, seed: int = 0) -> list[di
                 _diff(rows, f"topics_{side}", f"llm_{side}"), n, seed)
             agg[f"topics_beat_llm_{side}"] = _share(rows, f"topics_{side}", f"llm_{side}")
             agg[f"neither_beats_shuffled_{side}"] = _neither(rows, side)
+            if f"ensemble_{side}" in ensemble_cells(table):
+                key = f"ensemble_minus_llm_{side}"
+                agg[key], agg[f"{key}_lo"], agg[f"{key}_hi"] = bootstrap_mean(
+                    _diff(rows, f"ensemble_{side}", f"llm_{side}"), n, seed)
         for side in SIDES:
             agg[f"pearson_topics_llm_{side}"] = _pearson(rows, f"topics_{side}", f"llm_{side}")
             agg[f"pearson_topics_llm_{side}_minus_shuffled"] = _pearson(
@@ -115,15 +134,22 @@ def summary_markdown(table: list[dict], layers: list[dict], title: str) -> str:
              "Intervals: 95% paired bootstrap over neurons.", "",
              f"## The 2x2 over all {total['neurons']} neurons", "",
              "| | input side (simulation) | output side (steering) |", "|---|---|---|"]
-    for source, label in (("topics", "topics"), ("llm", "LLM explanation")):
+    three = len(ensemble_cells(table)) == len(SIDES)
+    sources = (("topics", "topics"), ("llm", "LLM explanation"),
+               *((("ensemble", "ensemble (LLM explanation; topics)"),) if three else ()))
+    for source, label in sources:
         lines.append(f"| {label} | " + " | ".join(_ci(total, f"{source}_{side}") for side in SIDES) + " |")
         lines.append(f"| {label}, shuffled control | " + " | ".join(
             _ci(total, f"{source}_{side}_shuffled") for side in SIDES) + " |")
         lines.append(f"| {label} minus shuffled | " + " | ".join(
             _ci(total, f"{source}_{side}_minus_shuffled") for side in SIDES) + " |")
     lines.append("| topics minus LLM | " + " | ".join(_ci(total, f"topics_minus_llm_{side}") for side in SIDES) + " |")
+    if three:
+        lines.append("| ensemble minus LLM | " + " | ".join(_ci(total, f"ensemble_minus_llm_{side}")
+                                                          for side in SIDES) + " |")
     lines += ["", "## What the data shows", ""]
-    for source, label in (("topics", "Topics"), ("llm", "LLM explanations")):
+    for source, label in (("topics", "Topics"), ("llm", "LLM explanations"),
+                          *((("ensemble", "Ensemble texts"),) if three else ())):
         for side in SIDES:
             key = f"{source}_{side}_minus_shuffled"
             lines.append(f"- {label}, {side} side: real minus shuffled {_ci(total, key)}, interval "
@@ -147,6 +173,13 @@ def summary_markdown(table: list[dict], layers: list[dict], title: str) -> str:
                  "neurons); a high value would mean the score follows the neuron, not the text. Their margins "
                  f"over the shuffled controls correlate {total['pearson_topics_llm_input_minus_shuffled']:.3f} (input) "
                  f"and {total['pearson_topics_llm_output_minus_shuffled']:.3f} (output).")
+    more = extra_cells(table)
+    if more:
+        lines += ["", "## Further input-side scores (detection and fuzzing: balanced accuracy, 0.5 = chance; "
+                  "_auc: AUC of the judge's P(yes))", "", "| score | real | shuffled | real minus shuffled |",
+                  "|---|---|---|---|"]
+        lines += [f"| {cell} | {_ci(total, cell)} | {_ci(total, cell + '_shuffled')} | "
+                  f"{_ci(total, cell + '_minus_shuffled')} |" for cell in more]
     lines += ["", "## Per layer (mean, 95% interval)", "",
               "| layer | neurons | topics in | LLM in | topics out | LLM out | topics-LLM in | topics-LLM out |",
               "|---|---|---|---|---|---|---|---|"]

@@ -15,7 +15,12 @@ def explain_records(records: Sequence[ActivationRecord], client: ChatClient,
 
     Raises :class:`~superpose.explainer.prompts.DeadNeuronError` when the records never exceed zero,
     :class:`~superpose.explainer.prompts.ExplanationParseError` for an empty reply and
-    :class:`~superpose.explainer.clients.LLMError` when the request fails.
+    :class:`~superpose.explainer.clients.LLMError` when the request fails. A client that writes
+    explanations from records itself (``explain_records``, e.g. the top-tokens back-end) reads
+    all of ``records``, no prompt.
     """
+    direct = getattr(client, "explain_records", None)
+    if callable(direct):
+        return direct(records)
     messages = explanation_messages(records, max_records=max_records, window=window)
     return parse_explanation(client.complete(messages, max_tokens=max_tokens))

@@ -16,7 +16,8 @@ from typing import Any
 
 from superpose.core.errors import SuperposeError
 
-SCORE_KEYS = ("correlation", "r2", "abs_dev_explained", "embedding_auc")
+SCORE_KEYS = ("correlation", "r2", "abs_dev_explained", "embedding_auc", "detection", "detection_f1",
+              "detection_auc", "fuzzing", "fuzzing_f1", "fuzzing_auc")
 
 
 @dataclass

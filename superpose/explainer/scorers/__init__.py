@@ -12,7 +12,9 @@ name. ``calibrated`` is a helper, not a scorer.
 Built in (input side, from one simulation shared by all): ``correlation`` (pooled, as
 published by OpenAI 2023), ``r2`` and ``abs_dev_explained`` (ours: against the mean/median),
 ``r2_vs_zero`` and ``abs_dev_explained_vs_zero`` (OpenAI's: against zero), ``embedding_auc``;
-output side: ``steering_auc`` (:mod:`superpose.activations.steering`).
+``detection`` and ``fuzzing`` (a judge model answers yes/no per example, Paulo et al. 2024;
+:mod:`~superpose.explainer.scorers.classifier`, a helper); output side: ``steering_auc``
+(:mod:`superpose.activations.steering`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from superpose.activations.formats import NeuronRecords, RecordSplit
 from superpose.core.errors import SuperposeError
 from superpose.core.registry import Registry
 from superpose.explainer.prompts import ExplanationParseError
-from superpose.explainer.scoring import Score, fit_calibration
+from superpose.explainer.scoring import Score, fit_calibration, undefined
 from superpose.explainer.simulators.base import Simulator
 
 SIDES = ("input", "output")
@@ -53,6 +55,8 @@ class Evidence:
 
     explanation: str
     split: Any = None  # superpose.activations.formats.RecordSplit
+    records: Any = None  # superpose.activations.formats.NeuronRecords (all of the unit's records)
+    judge: Any = None  # superpose.explainer.scorers.classifier.Judging (detection, fuzzing)
     simulator: Any = None  # superpose.explainer.simulators.Simulator
     encoder: Any = None  # superpose.explainer.encoder.SentenceEncoder
     effect: Any = None  # superpose.activations.steering.SteeringEffect
@@ -92,7 +96,7 @@ def _scorer_name(module: str, cls: Any) -> str:
     return name
 
 
-SCORERS: Registry[type] = Registry(__name__, "SCORER", helpers=("calibrated",), key=_scorer_name)
+SCORERS: Registry[type] = Registry(__name__, "SCORER", helpers=("calibrated", "classifier"), key=_scorer_name)
 
 
 def scorer_names(side: str | None = None) -> list[str]:
@@ -113,50 +117,70 @@ INPUT_SCORERS = ("correlation", "r2", "abs_dev_explained", "r2_vs_zero",
 
 @dataclass
 class ExplanationScores:
-    correlation: Score
-    r2: Score
-    abs_dev_explained: Score
+    correlation: Score | None  # None: not simulated (only scorers that need no simulation ran)
+    r2: Score | None
+    abs_dev_explained: Score | None
     embedding_auc: Score | None
-    simulator: str
-    method: str
+    simulator: str | None
+    method: str | None
     n_tokens: int
     calibration: dict[str, float] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     scores: dict[str, Score] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {name: s.to_json() for name, s in self.scores.items()}
-        out.update({
-            "correlation": self.correlation.to_json(), "r2": self.r2.to_json(),
-            "abs_dev_explained": self.abs_dev_explained.to_json(),
-            "simulator": self.simulator, "simulator_method": self.method,
-            "n_holdout_tokens": self.n_tokens, "calibration": self.calibration, **self.extra})
+        out: dict[str, Any] = {}
+        for name, s in self.scores.items():
+            out[name] = s.to_json()
+            if hasattr(s, "extra_json"):  # scorers with more than one number (detection, fuzzing)
+                out.update(s.extra_json(name))
+        if self.correlation is not None and self.r2 is not None and self.abs_dev_explained is not None:
+            out.update({
+                "correlation": self.correlation.to_json(), "r2": self.r2.to_json(),
+                "abs_dev_explained": self.abs_dev_explained.to_json(),
+                "simulator": self.simulator, "simulator_method": self.method,
+                "n_holdout_tokens": self.n_tokens, "calibration": self.calibration})
+        out.update(self.extra)
         if self.embedding_auc is not None:
             out["embedding_auc"] = self.embedding_auc.to_json()
         return out
 
 
 def score_explanation(explanation: str, records: NeuronRecords | RecordSplit,
-                      simulator: Simulator, encoder: Any = None,
-                      scorers: Sequence[str] | None = None) -> ExplanationScores:
+                      simulator: Simulator | None, encoder: Any = None,
+                      scorers: Sequence[str] | None = None, *, judge: Any = None,
+                      simulation: bool = True, unit: NeuronRecords | None = None) -> ExplanationScores:
     """Correlation (pooled over all held-out tokens), calibrated R^2 and absolute deviation
     explained (ours and OpenAI's definitions), with ``encoder`` the embedding AUC of held-out
-    top vs random records, and any further registered ``scorers`` by name.
+    top vs random records, and any further registered ``scorers`` by name (``judge``, a
+    :class:`~superpose.explainer.scorers.classifier.Judging`, for detection and fuzzing).
+
+    ``simulation=False`` runs only ``scorers``: nothing is simulated unless one of them asks.
+    ``unit``: all of the unit's records, for scorers that draw their own examples (detection and
+    fuzzing; default: ``records`` when they are a unit's records).
     """
     if not explanation or not explanation.strip():
         raise ExplanationParseError("the explanation is empty")
     split = records.split() if isinstance(records, NeuronRecords) else records
     if not split.holdout:
         raise ValueError("no held-out records to score on")
-    names = list(dict.fromkeys([*INPUT_SCORERS, *(["embedding_auc"] if encoder is not None else []),
-                                *(scorers or [])]))
-    evidence = Evidence(explanation, split=split, simulator=simulator, encoder=encoder)
+    defaults = [*INPUT_SCORERS, *(["embedding_auc"] if encoder is not None else [])] if simulation else []
+    names = list(dict.fromkeys([*defaults, *(scorers or [])]))
+    if not names:
+        raise ValueError("no scorer to run")
+    evidence = Evidence(explanation, split=split, simulator=simulator, encoder=encoder, judge=judge,
+                        records=unit or (records if isinstance(records, NeuronRecords) else None))
     scores = {name: get_scorer(name).score(evidence) for name in names}
+    if evidence._simulation is None:  # no scorer simulated
+        return ExplanationScores(None, None, None, scores.get("embedding_auc"), None, None, 0,
+                                 scores=scores)
     sim = evidence.simulation()
     cal = fit_calibration(sim.cal_true, sim.cal_sim)
     return ExplanationScores(
-        correlation=scores["correlation"], r2=scores["r2"],
-        abs_dev_explained=scores["abs_dev_explained"], embedding_auc=scores.get("embedding_auc"),
+        correlation=scores.get("correlation") or undefined("not scored"),
+        r2=scores.get("r2") or undefined("not scored"),
+        abs_dev_explained=scores.get("abs_dev_explained") or undefined("not scored"),
+        embedding_auc=scores.get("embedding_auc"),
         simulator=simulator.name, method=simulator.method,
         n_tokens=int(sum(np.size(a) for a in sim.test_true)),
         calibration=None if cal is None else {"slope": cal.slope, "intercept": cal.intercept},
