@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from superpose.config import CompareParams, RecordParams
+
 
 def _bench_puzzles() -> Any:
     """scripts/bench_puzzles.py as a module: its corpus cutting and record drawing, unchanged."""
@@ -152,8 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus-tokens", type=int, default=300_000)
     parser.add_argument("--seq-len", type=int, default=24)
     parser.add_argument("--top", type=int, default=40)
-    parser.add_argument("--random", type=int, default=40)
-    parser.add_argument("--bootstrap", type=int, default=2000)
+    parser.add_argument("--random", type=int, default=RecordParams.n_random)
+    parser.add_argument("--bootstrap", type=int, default=CompareParams.bootstrap)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--puzzles", nargs="*", default=[], help="names (default: all)")
     parser.add_argument("--threads", type=int, default=1)
