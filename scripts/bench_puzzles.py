@@ -5,8 +5,10 @@ explanation says; it defines a synthetic neuron (1 where the rule fires, else 0)
 chosen as for real neurons: the top sequences by activation (number of hits) and random ones,
 split by the library's :meth:`NeuronRecords.split`, whose held-out set mixes top and random
 records 1:1. On the held-out records the simulator predicts activations for the true
-explanation and for three false ones (other puzzles' explanations, fixed by the seed); the
-score is the correlation pooled over all held-out tokens.
+explanation and for false ones: the puzzle's near misses (the true explanation without its
+condition, a broader or narrower class) and three other puzzles' explanations (fixed by the
+seed); the score is the correlation pooled over all held-out tokens. Results are reported
+overall, for the context-dependent puzzles and per kind.
 
 A clean win: the true explanation's correlation is positive and the bootstrap 95% interval
 (records resampled with replacement, fixed seed; the best false explanation re-chosen in every
@@ -34,10 +36,12 @@ from superpose.llm.simulators.ensemble import standardized_mean
 
 
 def false_explanations(index: int, n: int = 3, seed: int = 0) -> list[str]:
-    """``n`` other puzzles' explanations, fixed by the seed and the puzzle's index."""
+    """The puzzle's near misses, then ``n`` other puzzles' explanations (fixed by the seed and
+    the puzzle's index; none that is already a near miss)."""
     rng = np.random.default_rng(seed + index)
-    others = [p.explanation for j, p in enumerate(PUZZLES) if j != index]
-    return [others[k] for k in rng.choice(len(others), size=n, replace=False)]
+    near = list(PUZZLES[index].near_misses)
+    others = [p.explanation for j, p in enumerate(PUZZLES) if j != index and p.explanation not in near]
+    return near + [others[k] for k in rng.choice(len(others), size=n, replace=False)]
 
 
 def corpus_sequences(tokenizer: Any, source: str, seq_len: int, n_tokens: int
@@ -95,6 +99,8 @@ def run(args: argparse.Namespace) -> dict:
         "baseline_explanation": args.baseline, "versions": versions(),
         "per_puzzle": [], "runs": []}
     embed = build_simulator("embedding") if args.ensemble else None
+    print(f"{len(puzzles)} puzzles, {sum(p.context_dependent for p in puzzles)} context-dependent",
+          flush=True)
     for name in args.simulators:
         sim = build_simulator(name, args.server)
         start, cpu = time.monotonic(), time.process_time()
@@ -104,18 +110,25 @@ def run(args: argparse.Namespace) -> dict:
             seqs, true = [r.tokens for r in holdout], [r.activations for r in holdout]
             texts = [p.explanation, *false_explanations(index[p.name], args.n_false, args.seed)]
             preds = [sim.simulate(t, seqs) for t in texts]
-            neutral = sim.simulate(args.baseline, seqs)
-            variants = {sim.name: preds,
-                        f"{sim.name} contrast": [[a - b for a, b in zip(pr, neutral, strict=True)]
-                                                for pr in preds]}
-            if embed is not None and name != "embedding":  # the ensemble simulator's rule
+            variants = {sim.name: preds}
+            if args.contrast:
+                neutral = sim.simulate(args.baseline, seqs)
+                variants[f"{sim.name} contrast"] = [
+                    [a - b for a, b in zip(pr, neutral, strict=True)] for pr in preds]
+            if hasattr(sim, "components"):  # each signal of a combined simulator on its own
+                parts = [sim.components(t, seqs) for t in texts]
+                for part in parts[0]:
+                    variants[f"{sim.name} [{part} only]"] = [pt[part] for pt in parts]
+            if embed is not None and name not in JUDGE_FREE:  # the ensemble simulator's rule
                 variants[f"{sim.name} + {embed.name}"] = [
                     standardized_mean([pr, embed.simulate(t, seqs)]) for pr, t in zip(preds, texts, strict=True)]
             for label, values in variants.items():
                 row = {"simulator": label, "puzzle": p.name, "kind": p.kind,
+                       "context_dependent": p.context_dependent,
                        **margin_interval(record_stats(true, values), args.bootstrap,
                                          args.seed + index[p.name]),
                        "explanation": p.explanation, "false_explanations": texts[1:],
+                       "n_near_misses": len(p.near_misses),
                        "n_holdout_top": sum(r.kind == "top" for r in holdout),
                        "n_holdout_random": sum(r.kind != "top" for r in holdout),
                        "n_holdout_tokens": int(sum(len(s) for s in seqs)),
@@ -135,14 +148,18 @@ def run(args: argparse.Namespace) -> dict:
     return results
 
 
+JUDGE_FREE = ("embedding", "contextual-embedding")
+
+
 def build_simulator(name: str, server: str | None = None) -> Any:
-    """``embedding`` (the MiniLM simulator), ``server:MODEL`` (the all-at-once method from the
-    prompt logprobs of the OpenAI-compatible server at ``server``), else the all-at-once
+    """``embedding`` or ``contextual-embedding`` (MiniLM, no language model), ``server:MODEL``
+    (the all-at-once method from the prompt logprobs of the OpenAI-compatible server at
+    ``server``), else the all-at-once
     simulator on the local model ``name``."""
     from superpose.llm.clients import Backend
     from superpose.llm.simulators import SimulatorContext, make_simulator
 
-    if name == "embedding":
+    if name in JUDGE_FREE:
         return make_simulator(name, SimulatorContext(Backend()))
     if name.startswith("server:"):
         if not server:
@@ -157,7 +174,7 @@ def merge(parts: list[dict]) -> dict:
     """One result from runs that differ only in their simulators or in which puzzles they ran
     (a simulator's puzzles split over several processes); a puzzle run twice by one simulator
     is refused."""
-    keep = ("simulators", "out", "merge", "server", "puzzles", "ensemble")
+    keep = ("simulators", "out", "merge", "server", "puzzles", "ensemble", "contrast")
     first = {k: v for k, v in parts[0]["parameters"].items() if k not in keep}
     for part in parts[1:]:
         other = {k: v for k, v in part["parameters"].items() if k not in keep}
@@ -204,14 +221,25 @@ def _low(value: float | None) -> str:
     return "-inf" if value is None else f"{value:+.3f}"
 
 
-def summary(results: dict) -> list[tuple[str, int, int]]:
-    """(simulator, clean wins, puzzles) per simulator label, in order of appearance."""
+def summary(results: dict, keep: Any = lambda row: True) -> list[tuple[str, int, int]]:
+    """(simulator, clean wins, puzzles) per simulator label, in order of appearance, over the
+    rows ``keep`` accepts."""
     out: dict[str, list[int]] = {}
     for row in results["per_puzzle"]:
         tally = out.setdefault(row["simulator"], [0, 0])
-        tally[0] += int(row["clean_win"])
-        tally[1] += 1
+        if keep(row):
+            tally[0] += int(row["clean_win"])
+            tally[1] += 1
     return [(k, v[0], v[1]) for k, v in out.items()]
+
+
+def _share(wins: int, n: int) -> str:
+    return f"{wins}/{n} ({100 * wins / n:.0f}%)" if n else "-"
+
+
+def kinds_of(results: dict) -> list[str]:
+    """Kinds in the order the puzzles list them."""
+    return list(dict.fromkeys(row["kind"] for row in results["per_puzzle"]))
 
 
 def markdown(results: dict) -> str:
@@ -219,7 +247,10 @@ def markdown(results: dict) -> str:
     lines = [
         "# Puzzle benchmark", "",
         f"Synthetic neurons with known rules (`superpose/llm/puzzles.py`), each scored against "
-        f"{p['n_false']} false explanations (other puzzles' explanations). Held-out records: "
+        f"its near misses (at least two: the true explanation without its condition, a broader or "
+        f"narrower class) and {p['n_false']} other puzzles' explanations. **Context-dependent**: "
+        "whether a token fires depends on its neighbours, the markup around it or its position, "
+        "not on the token alone. Held-out records: "
         f"the library's split of {p['top']} top and {p['random']} random records, top:random "
         "1:1. Score: correlation pooled over held-out tokens. **Clean win**: true correlation "
         "> 0 and the bootstrap 95% interval of its margin over the best false explanation "
@@ -227,10 +258,19 @@ def markdown(results: dict) -> str:
         f"rows subtract the prediction for the neutral explanation {results['baseline_explanation']!r} "
         "(a variant, not OpenAI's method); `+ embedding` rows average a language model's "
         "standardised predictions with the embedding simulator's (the `ensemble` simulator, also a "
-        "variant).", "",
-        "| simulator | clean wins | puzzles | share |", "|---|---|---|---|"]
-    for name, wins, n in summary(results):
-        lines.append(f"| {name} | {wins} | {n} | {100 * wins / n:.0f}% |")
+        "variant); `[... only]` rows are one signal of a combined simulator on its own.", "",
+        "| simulator | clean wins, all | context-dependent | context-free |", "|---|---|---|---|"]
+    context = summary(results, lambda r: r.get("context_dependent", False))
+    free = summary(results, lambda r: not r.get("context_dependent", False))
+    for (name, wins, n), (_, cw, cn), (_, fw, fn) in zip(summary(results), context, free, strict=True):
+        lines.append(f"| {name} | {_share(wins, n)} | {_share(cw, cn)} | {_share(fw, fn)} |")
+    kinds = kinds_of(results)
+    lines += ["", "Clean wins per kind:", "",
+              "| simulator | " + " | ".join(kinds) + " |", "|---" * (len(kinds) + 1) + "|"]
+    per_kind = [summary(results, lambda r, k=k: r["kind"] == k) for k in kinds]
+    for i, (name, _, _) in enumerate(summary(results)):
+        lines.append(f"| {name} | " + " | ".join(f"{col[i][1]}/{col[i][2]}" for col in per_kind)
+                     + " |")
     lines += ["", "| model | puzzles | wall s | CPU s |", "|---|---|---|---|"]
     for r in results["runs"]:
         split = f" (summed over {r['processes']} processes)" if r.get("processes") else ""
@@ -246,10 +286,11 @@ def markdown(results: dict) -> str:
               f"tokens ({p['subject']} tokenizer); {p['threads']} torch thread(s) on a shared "
               "2-core machine (wall times are pessimistic).", "",
               "## Per puzzle", "",
-              "| simulator | puzzle | kind | true r | best false r | margin | 95% interval | "
-              "clean win |", "|---|---|---|---|---|---|---|---|"]
+              "| simulator | puzzle | kind | context | true r | best false r | margin | "
+              "95% interval | clean win |", "|---|---|---|---|---|---|---|---|---|"]
     for r in results["per_puzzle"]:
         lines.append(f"| {r['simulator']} | {r['puzzle']} | {r['kind']} | "
+                     f"{'yes' if r.get('context_dependent') else 'no'} | "
                      f"{_fmt(r['true_correlation'])} | {_fmt(r['best_false_correlation'])} | "
                      f"{_fmt(r['margin'])} | [{_low(r['margin_ci_low'])}, "
                      f"{_fmt(r['margin_ci_high'])}] | {'yes' if r['clean_win'] else 'no'} |")
@@ -261,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--simulators", nargs="+", default=["embedding", "qwen2.5-coder-0.5b",
                                                             "smollm2-135m"],
-                        help="'embedding' (the MiniLM simulator), server:MODEL (see --server) or "
+                        help="'embedding' or 'contextual-embedding' (MiniLM), server:MODEL (see --server) or "
                              "local models simulating all at once")
     parser.add_argument("--server", default=None, metavar="URL",
                         help="OpenAI-compatible endpoint (e.g. http://127.0.0.1:8080/v1) for "
@@ -281,6 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--baseline", default="no particular pattern",
                         help="neutral explanation of the contrast variant")
+    parser.add_argument("--no-contrast", dest="contrast", action="store_false",
+                        help="skip the contrast variant (one simulation per puzzle fewer)")
     parser.add_argument("--puzzles", nargs="*", default=[], help="names (default: all)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="results/bench_puzzles")
