@@ -41,6 +41,8 @@ class FakeServer:
                     self._send(200, self._ok(body))
                 elif action == "malformed":
                     self._send(200, b'{"choices": [{"nothing": 1}')
+                elif action == "judge":  # a 0/1 list with the top logprobs of each token
+                    self._send(200, self._judged(body))
                 elif action == "no-content":
                     self._send(200, json.dumps({"id": "x", "object": "chat.completion",
                                                 "created": 0, "model": body["model"],
@@ -56,6 +58,21 @@ class FakeServer:
                     "choices": [{"index": 0, "finish_reason": "stop",
                                  "message": {"role": "assistant", "content": text}}],
                 }).encode()
+
+            def _judged(self, body):
+                def entry(token, top):
+                    return {"token": token, "logprob": max(top.values()), "bytes": None,
+                            "top_logprobs": [{"token": t, "logprob": lp, "bytes": None}
+                                             for t, lp in top.items()]}
+                tokens = [entry("[", {"[": 0.0}), entry("1", {"1": -0.2, "0": -1.7}),
+                          entry(",", {",": 0.0}), entry("0", {"0": -0.1, "1": -2.4}),
+                          entry("]", {"]": 0.0})]
+                return json.dumps({
+                    "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+                    "usage": {"prompt_tokens": 321, "completion_tokens": 5, "total_tokens": 326},
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": "[1,0]"},
+                                 "logprobs": {"content": tokens}}]}).encode()
 
             def _send(self, code, payload):
                 self.send_response(code)
@@ -123,6 +140,34 @@ def test_malformed_reply_is_a_clear_error(server, action):
     server.script = [action]
     with pytest.raises(LLMError, match="(?i)malformed|json|decode"):
         _client(server, max_retries=0).complete(MSG)
+
+
+def test_a_200_whose_body_is_not_the_promised_json_is_retried_like_a_5xx(server):
+    server.script = ["malformed", "no-content", "ok"]
+    assert _client(server, max_retries=3).complete(MSG) == "echo: hello"
+    assert len(server.requests) == 3
+    server.requests.clear()
+    server.script = ["malformed"] * 3
+    with pytest.raises(LLMError, match="after 3 attempt"):
+        _client(server, max_retries=2).complete(MSG)
+
+
+def test_server_judge_reads_answers_and_probabilities_and_caches_them(server, tmp_path):
+    import numpy as np
+
+    from superpose.llm.scorers.classifier import DETECTION, ServerJudge
+
+    judge = ServerJudge(_client(server, cache=DiskCache(tmp_path / "cache")))
+    server.script = ["malformed", "judge"]
+    verdict = judge.verdict(DETECTION, "fire words", ["a fire", "calm water"])
+    p1, p0 = np.exp(-0.2), np.exp(-1.7)
+    assert verdict.probabilities == pytest.approx([p1 / (p1 + p0), np.exp(-2.4) / (np.exp(-2.4) + np.exp(-0.1))])
+    assert verdict.prompt_tokens == 321 and len(server.requests) == 2
+    assert server.requests[-1]["logprobs"] is True and server.requests[-1]["top_logprobs"] == 5
+    again = judge.verdict(DETECTION, "fire words", ["a fire", "calm water"])
+    assert again.probabilities == verdict.probabilities and len(server.requests) == 2 and again.cached
+    server.script = ["ok"]  # a reply that is no list: no answers, counted as failed
+    assert judge.verdict(DETECTION, "other", ["x"]).probabilities == [None]
 
 
 def test_unreachable_server(monkeypatch):

@@ -161,6 +161,14 @@ class ScoreArgs(_BackendArgs):
         "score on at most K top and K random records of each of the calibration and held-out "
         "sets; 5 is a first look, 0 all records (the full settings: with 40 top and 40 random "
         "records that is 20 + 20 sequences); fewer is faster and noisier", 5, metavar="K")
+    scorers: str | None = option(
+        "run only these registered scorers, comma-separated, e.g. detection,fuzzing (a judge, "
+        "the back-end's model, answers yes/no per example; docs/scoring.md) or "
+        "correlation,r2,detection (default: the simulation's scores and the embedding AUC)",
+        None, metavar="LIST")
+    judge_examples: int = option("detection/fuzzing: activating (and non-activating) records "
+                                 "shown per unit", 10, metavar="N")
+    judge_seed: int = option("detection/fuzzing: seed of the examples drawn", 0)
 
 
 def run_score(args: ScoreArgs) -> int:
@@ -183,19 +191,61 @@ def run_score(args: ScoreArgs) -> int:
     if args.simulator != "auto" and args.simulator not in simulator_kinds():
         raise SuperposeError(f"unknown simulator {args.simulator!r}; choose auto or one of: "
                              + ", ".join(simulator_kinds()))
+    chosen = judged_scorers(args.scorers)
+    from superpose.llm.scorers.classifier import ClassifierParams
+
+    params = ClassifierParams(n_activating=args.judge_examples, n_non_activating=args.judge_examples,
+                              seed=args.judge_seed)  # checked before any model loads
     context = SimulatorContext(backend, batch_size=args.batch_size)
-    simulator = make_simulator(args.simulator, context)
-    if args.contrast:
+    simulator = None
+    if chosen is None or set(chosen) - NO_SIMULATION:
+        simulator = make_simulator(args.simulator, context)
+    if args.contrast and simulator is not None:
         from superpose.llm.simulators.contrast import ContrastSimulator
 
         simulator = ContrastSimulator(simulator)
+    judge = judging(chosen or [], backend, context, params)
     out = args.out or str(Path(args.records) / "scores.jsonl")
+    embedding = args.embedding if chosen is None else "embedding_auc" in chosen
     summary = run(args.records, out, simulator=simulator, explanations=given,
-                  explanations_file=args.explanations, embedding=args.embedding,
-                  score_records=args.score_records, progress=args.progress)
+                  explanations_file=args.explanations, embedding=embedding,
+                  score_records=args.score_records, progress=args.progress,
+                  scorers=chosen or (), judge=judge, simulation=chosen is None)
     print(f"scores in {out}")
     summary.check("score(s)")
     return 0
+
+
+NO_SIMULATION = frozenset({"detection", "fuzzing", "embedding_auc"})
+JUDGED = frozenset({"detection", "fuzzing"})
+
+
+def judged_scorers(text: str | None) -> list[str] | None:
+    """``--scorers`` as a list of input-side scorer names (None: not given); unknown names are a
+    one-line error listing the known ones."""
+    from superpose.core.errors import SuperposeError
+    from superpose.llm.scorers import scorer_names
+
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    known = scorer_names("input")
+    bad = [n for n in names if n not in known]
+    if not names or bad:
+        raise SuperposeError(f"unknown scorer {bad[0]!r} in --scorers; known: {', '.join(known)}"
+                             if bad else "--scorers is empty; give e.g. detection,fuzzing")
+    return list(dict.fromkeys(names))
+
+
+def judging(names: list[str], backend: Any, context: Any, params: Any) -> Any:
+    """The judge of detection and fuzzing (the back-end's model; a local one shared with the
+    simulator), or None when neither runs."""
+    if not JUDGED & set(names):
+        return None
+    from superpose.llm.scorers.classifier import Judging, make_judge
+
+    local = context.local_model() if backend.kind == "local" else None
+    return Judging(make_judge(backend, local), params)
 
 
 COMMANDS: list[Command] = [

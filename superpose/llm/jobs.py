@@ -247,7 +247,8 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
               explanations: Sequence[tuple[int, int, str]] = (),
               explanations_file: str | Path | None = None, embedding: bool = True,
               score_records: int = 0, calibration: bool = True,
-              progress: bool = True) -> JobSummary:
+              progress: bool = True, scorers: Sequence[str] = (), judge: Any = None,
+              simulation: bool = True) -> JobSummary:
     """Score given ``(layer, neuron, text)`` explanations and/or those stored in a JSONL file.
 
     ``calibration=False`` simulates the held-out records only (half the cost): correlation and
@@ -256,6 +257,10 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
     ``score_records`` > 0 scores on at most that many top and random records of each of the
     calibration and held-out sets (:meth:`RecordSplit.limited`); an output file holding scores
     made with another limit is refused, so one file never mixes the two.
+
+    ``scorers`` adds registered scorers by name (``detection`` and ``fuzzing`` need ``judge``, a
+    :class:`~superpose.llm.scorers.classifier.Judging`); ``simulation=False`` runs only them
+    (``simulator`` may then be None). A file holding rows of another scorer set is refused.
     """
     from superpose.llm.evaluate import score_explanation
     from superpose.llm.simulators import SimulationError
@@ -283,6 +288,12 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
     if any(r.get("split", "top:random 1:2") != SPLIT for r in previous):
         raise SuperposeError(f"{out} holds scores made with another record split (held-out top "
                              "and random records 1:2); choose another output file")
+    chosen = {"scorers": list(scorers), "simulated": simulation}
+    other = [r for r in previous if {"scorers": r.get("scorers", []), "simulated": r.get("simulated", True)}
+             != chosen]
+    if other:
+        raise SuperposeError(f"{out} holds scores of other scorers ({other[0].get('scorers', [])}, "
+                             f"simulated: {other[0].get('simulated', True)}); choose another output file")
     done = {(int(r["layer"]), int(r["neuron"]), r.get("explanation_id"))
             for r in previous if r.get("status") in ("ok", "dead")}
     todo = [it for it in dict.fromkeys(items)
@@ -300,12 +311,15 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
             records, row = _neuron_or_status(store, layer, neuron)
             row.update(explanation=text, explanation_id=explanation_id(text),
                        score_records=score_records, calibration=calibration, split=SPLIT)
+            if scorers or not simulation:
+                row.update(chosen)
             if records is not None:
                 try:
                     split = records.split().limited(score_records)
                     if not calibration:
                         split = RecordSplit(split.explain, [], split.holdout)
-                    scores = score_explanation(text, split, simulator, encoder)
+                    scores = score_explanation(text, split, simulator, encoder, scorers, judge=judge,
+                                               simulation=simulation, unit=records)
                     row.update(status="ok", scores=scores.to_json())
                 except (SimulationError, ExplanationParseError, LLMError, ValueError) as err:
                     row.update(status="error", error=str(err))

@@ -9,7 +9,9 @@ decorates it with :func:`register`; :func:`get_scorer` builds it by name.
 Built in (input side, from one simulation shared by all): ``correlation`` (pooled, as
 published by OpenAI 2023), ``r2`` and ``abs_dev_explained`` (ours: against the mean/median),
 ``r2_vs_zero`` and ``abs_dev_explained_vs_zero`` (OpenAI's: against zero), ``embedding_auc``;
-output side: ``steering_auc`` (:mod:`superpose.llm.steering`).
+``detection`` and ``fuzzing`` (a judge model answers yes/no per example, Paulo et al. 2024;
+:mod:`~superpose.llm.scorers.classifier`); output side: ``steering_auc``
+(:mod:`superpose.llm.steering`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from superpose.llm.scoring import Score
 
 SIDES = ("input", "output")
 _BUILT_IN = ("correlation", "r2", "abs_dev", "r2_vs_zero", "abs_dev_vs_zero", "embedding_auc",
-             "steering_auc")
+             "steering_auc", "detection", "fuzzing")
 
 
 @dataclass
@@ -49,6 +51,8 @@ class Evidence:
 
     explanation: str
     split: Any = None  # superpose.llm.formats.RecordSplit
+    records: Any = None  # superpose.llm.formats.NeuronRecords (all of the unit's records)
+    judge: Any = None  # superpose.llm.scorers.classifier.Judging (detection, fuzzing)
     simulator: Any = None  # superpose.llm.simulate.Simulator
     encoder: Any = None  # superpose.llm.embedding.SentenceEncoder
     effect: Any = None  # superpose.llm.steering.SteeringEffect

@@ -1,0 +1,252 @@
+"""Detection and fuzzing: examples drawn from records, marks, metrics, the judges, cache, resuming."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from superpose.core.errors import SuperposeError
+from superpose.llm.clients import DiskCache
+from superpose.llm.formats import ActivationRecord, NeuronRecords, read_jsonl
+from superpose.llm.jobs import run_score
+from superpose.llm.scorers import get_scorer, scorer_names
+from superpose.llm.scorers.classifier import (
+    LEFT,
+    RIGHT,
+    ClassifierParams,
+    Judge,
+    Judging,
+    Verdict,
+    _slot_probabilities,
+    classification_metrics,
+    detection_examples,
+    detection_score,
+    draw_records,
+    fuzzing_examples,
+    fuzzing_score,
+    parse_answer,
+)
+from tests.llm_helpers import make_records
+
+
+class KeywordJudge(Judge):
+    """Says yes (0.9) when the explanation's word is in the example (fuzzing: in every marked
+    run), else no (0.2); counts the prompts it really answers."""
+
+    name = "keyword-judge"
+    method = "test"
+
+    def __init__(self, cache=None):
+        super().__init__(cache)
+        self.calls = 0
+
+    def _answer(self, messages, n):
+        self.calls += 1
+        user = messages[-1]["content"]
+        word = user.split("\n")[0].removeprefix("Explanation: ").strip()
+        texts = re.findall(r"^Example \d+: (.*)$", user, flags=re.M)
+        assert len(texts) == n
+        out = []
+        for text in texts:
+            runs = re.findall(re.escape(LEFT) + "(.*?)" + re.escape(RIGHT), text)
+            hit = all(word in r for r in runs) if runs else word in text
+            out.append(0.9 if hit else 0.2)
+        return Verdict(out, prompt_tokens=len(user.split()))
+
+
+def _record(peak_at, peak, seq, n=40, kind="top", word=" fire"):
+    acts = np.zeros(n)
+    if peak_at is not None:
+        acts[peak_at] = peak
+        acts[max(0, peak_at - 1)] = max(acts[max(0, peak_at - 1)], 0.5 * peak)
+    tokens = [f" w{seq}_{i}" for i in range(n)]
+    if peak_at is not None:
+        tokens[peak_at] = word
+    return ActivationRecord(tokens, acts, seq, kind)
+
+
+def _unit():
+    """40 top records with peaks 40..1 (" fire" at the peak; below 30% of the largest, " ember")
+    and 40 quiet random records (peak 0.1 on " calm")."""
+    top = [_record(20 + i % 10, float(40 - i), i, word=" fire" if 40 - i >= 12 else " ember")
+           for i in range(40)]
+    rand = [_record(5, 0.1, 100 + i, kind="random", word=" calm") for i in range(40)]
+    return NeuronRecords("m", 0, 0, top, rand)
+
+
+# ---- metrics ------------------------------------------------------------------------------------
+
+def test_metrics_on_known_cases():
+    m = classification_metrics([True, True, False, False], [0.9, 0.4, 0.6, 0.1])
+    assert m["balanced_accuracy"].value == pytest.approx(0.5)  # tp 1, fn 1, tn 1, fp 1
+    assert m["f1"].value == pytest.approx(0.5)
+    assert m["auc"].value == pytest.approx(0.75)  # 3 of the 4 (pos, neg) pairs ordered right
+    perfect = classification_metrics([True, False, False], [0.7, 0.2, 0.3])
+    assert perfect["balanced_accuracy"].value == 1 and perfect["f1"].value == 1
+    assert perfect["auc"].value == 1
+    # all yes: recall 1, specificity 0; precision 1/3 -> F1 0.5; unanswered examples left out
+    lazy = classification_metrics([True, False, False, True], [0.8, 0.8, 0.8, None])
+    assert lazy["balanced_accuracy"].value == pytest.approx(0.5)
+    assert lazy["f1"].value == pytest.approx(0.5) and lazy["auc"].value == pytest.approx(0.5)
+    assert lazy["accuracy"].value == pytest.approx(1 / 3)
+    none = classification_metrics([True, True], [0.9, 0.1])
+    assert none["balanced_accuracy"].value is None and "false kind" in none["auc"].reason
+
+
+def test_answers_and_logprobs_are_parsed():
+    assert parse_answer("Sure: [1, 0,1]", 3) == [True, False, True]
+    assert parse_answer("[yes, no]", 2) == [True, False]
+    assert parse_answer("[1,0]", 3) is None and parse_answer("no list", 1) is None
+    entries = [{"token": "[", "top": {"[": 0.0}},
+               {"token": "1", "top": {"1": np.log(0.6), "0": np.log(0.2), "x": np.log(0.2)}},
+               {"token": ",", "top": {",": 0.0}},
+               {"token": "0", "top": {"0": np.log(0.9), " 1": np.log(0.1)}},
+               {"token": "]", "top": {"]": 0.0}}]
+    probs = _slot_probabilities(entries, 2)
+    assert probs == pytest.approx([0.75, 0.1])
+    assert _slot_probabilities(entries, 3) is None
+
+
+# ---- examples -----------------------------------------------------------------------------------
+
+def test_examples_are_drawn_across_quantiles_never_from_the_explainers_records():
+    unit, params = _unit(), ClassifierParams(n_activating=10, n_non_activating=6, n_quantiles=5)
+    positives, negatives, threshold = draw_records(unit, params)
+    assert threshold == pytest.approx(0.3 * 40)
+    explain = {r.sequence for r in unit.split().explain}
+    assert len(positives) == 10 and len(negatives) == 6
+    assert not explain & {e.sequence for e in positives + negatives}
+    # candidates: top ranks 1 and 3 mod 4 with peak >= 12 -> 14 records in 5 groups
+    assert sorted({e.quantile for e in positives}) == [0, 1, 2, 3, 4]
+    assert all(e.activations.max() >= threshold for e in positives)
+    assert all(e.activations.max() < threshold and e.quantile == -1 for e in negatives)
+    peaks = {q: [e.activations.max() for e in positives if e.quantile == q] for q in range(5)}
+    assert min(peaks[0]) > max(peaks[4])  # group 0 holds the strongest records
+    # windows of 32 tokens with the peak three quarters of the way in (or as far as the record
+    # allows: peaks at 20-29 of 40 tokens land at min(peak, 24))
+    for e in positives:
+        at = int(np.argmax(e.activations))
+        assert len(e.tokens) == 32 and e.tokens[at] == " fire" and at == min(20 + e.sequence % 10, 24)
+    again = detection_examples(unit, params)
+    assert [e.text() for e in again] == [e.text() for e in detection_examples(unit, params)]
+    other = detection_examples(unit, ClassifierParams(n_activating=10, n_non_activating=6, seed=1))
+    assert [e.text() for e in other] != [e.text() for e in again]
+
+
+def test_a_group_short_of_records_passes_its_share_on():
+    top = [_record(3, 10.0, i, n=8) for i in range(3)]
+    params = ClassifierParams(n_activating=6, n_non_activating=0, n_quantiles=3, window=0)
+    positives, negatives, _ = draw_records(top, params)
+    assert len(positives) == 3 and not negatives  # every record, none twice
+    assert sorted(e.sequence for e in positives) == [0, 1, 2]
+
+
+def test_fuzzing_marks_the_active_tokens_or_as_many_wrong_ones():
+    unit, params = _unit(), ClassifierParams(n_activating=6, n_non_activating=0)
+    examples = fuzzing_examples(unit, params)
+    _, _, threshold = draw_records(unit, params)
+    assert len(examples) == 12 and sum(e.truth for e in examples) == 6
+    by_seq: dict = {}
+    for e in examples:
+        by_seq.setdefault(e.sequence, {})[e.truth] = e
+    for pair in by_seq.values():
+        right, wrong = pair[True], pair[False]
+        assert right.marks == tuple(np.flatnonzero(right.activations >= threshold))
+        assert len(wrong.marks) == len(right.marks)
+        assert all(wrong.activations[i] < threshold for i in wrong.marks)
+        # one run: the peak, with its neighbour when that is at or above the threshold
+        assert right.text().count(LEFT) == 1 and "fire" + RIGHT in right.text()
+        assert f" {LEFT}fire" in right.text() or f" {LEFT}w{right.sequence}_" in right.text()
+    assert [e.text() for e in fuzzing_examples(unit, params)] == [e.text() for e in examples]
+
+
+# ---- scores with a deterministic judge ------------------------------------------------------
+
+def test_detection_and_fuzzing_with_a_judge_that_knows_the_word():
+    unit, judge = _unit(), KeywordJudge()
+    params = ClassifierParams(n_activating=10, n_non_activating=10)
+    right = detection_score("fire", unit, judge, params)
+    assert right.value == 1.0 and right.details["auc"] == 1.0 and right.details["f1"] == 1.0
+    assert right.details["n_true"] == 10 and right.details["n_false"] == 10
+    assert right.details["cost"]["prompts"] == 4 and judge.calls == 4
+    assert right.details["judge"]["seed"] == 0 and right.details["judge"]["model"] == "keyword-judge"
+    wrong = detection_score("water", unit, judge, params)
+    assert wrong.value == 0.5 and wrong.details["auc"] == 0.5 and wrong.details["f1"] == 0
+    fuzz = fuzzing_score("fire", unit, judge, params)
+    assert fuzz.value == 1.0 and fuzz.details["n_true"] == fuzz.details["n_false"] == 10
+    # "w" describes the other tokens (" w5_3"...): wrong marks fit it, so it scores below chance
+    below = fuzzing_score("w", unit, judge, params)
+    assert below.value < 0.5 and below.details["auc"] < 0.5
+    assert fuzz.extra_json("fuzzing")["fuzzing_auc"] == 1.0
+    dead = NeuronRecords("m", 0, 0, [_record(None, 0, 0)], [])
+    assert detection_score("fire", dead, judge, params).value is None
+
+
+def test_verdicts_are_cached_per_prompt(tmp_path):
+    unit, params = _unit(), ClassifierParams()
+    first = KeywordJudge(DiskCache(tmp_path / "cache"))
+    a = detection_score("fire", unit, first, params)
+    second = KeywordJudge(DiskCache(tmp_path / "cache"))
+    b = detection_score("fire", unit, second, params)
+    assert second.calls == 0 and b.details["cost"]["cached"] == b.details["cost"]["prompts"] == 4
+    assert b.value == a.value and b.details["auc"] == a.details["auc"]
+    detection_score("other words", unit, second, params)
+    assert second.calls == 4  # another prompt is asked
+
+
+def test_registry_scorers_need_a_judge():
+    assert {"detection", "fuzzing"} <= set(scorer_names("input"))
+    from superpose.llm.scorers import Evidence
+
+    with pytest.raises(ValueError, match="needs a judge"):
+        get_scorer("detection").score(Evidence("fire", records=_unit()))
+    s = get_scorer("fuzzing").score(Evidence("fire", records=_unit(), judge=Judging(KeywordJudge())))
+    assert s.value == 1.0
+
+
+def test_score_job_writes_metrics_and_cost_and_resumes(tmp_path):
+    folder = make_records(tmp_path / "rec")
+    out = tmp_path / "scores.jsonl"
+    judging = Judging(KeywordJudge(), ClassifierParams(n_activating=3, n_non_activating=3, window=0))
+    items = [(0, 0, "alpha"), (0, 1, "zzz"), (0, 2, "alpha")]
+    run_score(folder, out, simulator=None, explanations=items, embedding=False,
+              scorers=["detection", "fuzzing"], judge=judging, simulation=False, progress=False)
+    rows = {r["neuron"]: r for r in read_jsonl(out)}
+    assert rows[2]["status"] == "dead"
+    ok = rows[0]["scores"]
+    assert ok["detection"] == 1.0 and ok["detection_auc"] == 1.0 and ok["fuzzing"] == 1.0
+    assert "correlation" not in ok and rows[0]["scorers"] == ["detection", "fuzzing"]
+    assert ok["detection_cost"]["prompts"] >= 1 and ok["fuzzing_cost"]["prompt_tokens"] > 0
+    assert rows[1]["scores"]["detection"] == 0.5  # the judge says no to everything
+    calls = judging.judge.calls
+    run_score(folder, out, simulator=None, explanations=items, embedding=False,
+              scorers=["detection", "fuzzing"], judge=judging, simulation=False, progress=False)
+    assert judging.judge.calls == calls and len(read_jsonl(out)) == 3  # nothing redone
+    with pytest.raises(SuperposeError, match="other scorers"):
+        run_score(folder, out, simulator=None, explanations=items, embedding=False,
+                  scorers=["detection"], judge=judging, simulation=False, progress=False)
+    json.dumps(rows[0])  # rows stay plain JSON
+
+
+def test_params_are_checked():
+    with pytest.raises(SuperposeError, match="window"):
+        ClassifierParams(window=2)
+    with pytest.raises(SuperposeError, match="active_fraction"):
+        ClassifierParams(active_fraction=0)
+
+
+@pytest.mark.slow
+def test_the_embedded_smollm2_judge_answers_every_slot():
+    from superpose.llm.local_models import load_local_model
+    from superpose.llm.scorers.classifier import LocalJudge
+
+    lm = load_local_model("smollm2-135m")
+    judge = LocalJudge(lm.model, lm.tokenizer, lm.name)
+    params = ClassifierParams(n_activating=3, n_non_activating=2, window=12)
+    score = detection_score("the word fire", _unit(), judge, params)
+    probs = score.details
+    assert probs["cost"]["prompts"] == 1 and probs["cost"]["failed"] == 0
+    assert score.value is not None and 0 <= score.value <= 1 and 0 <= probs["auc"] <= 1
+    again = detection_score("the word fire", _unit(), judge, params)
+    assert again.details["auc"] == probs["auc"]  # greedy: deterministic
