@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from superpose.llm.formats import SPLIT, ActivationRecord, NeuronRecords
-from superpose.llm.puzzles import PUZZLES, Puzzle, margin_interval, record_stats
+from superpose.llm.puzzles import PUZZLES, Puzzle, auc_margin_interval, margin_interval, record_stats
 from superpose.llm.simulators.ensemble import standardized_mean
 
 
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> dict:
     embed = build_simulator("embedding") if args.ensemble else None
     print(f"{len(puzzles)} puzzles, {sum(p.context_dependent for p in puzzles)} context-dependent",
           flush=True)
-    for name in args.simulators:
+    for name in args.simulators if not args.judges_only else []:
         sim = build_simulator(name, args.server)
         start, cpu = time.monotonic(), time.process_time()
         for p in puzzles:
@@ -145,7 +145,62 @@ def run(args: argparse.Namespace) -> dict:
                 "cpu_seconds": round(time.process_time() - cpu, 1)}]
             save(results, out)  # after every puzzle, so a stopped run keeps what it did
         del sim
+    for spec in args.judges:  # detection / fuzzing
+        run_judge(spec, args, puzzles, records, index, results, out)
     return results
+
+
+def run_judge(spec: str, args: argparse.Namespace, puzzles: list[Puzzle], records: dict,
+              index: dict[str, int], results: dict, out: Path) -> None:
+    """Detection or fuzzing (``TASK:MODEL``, a local judge model): the judge's P(yes) on the
+    scorer's examples for every candidate explanation; clean win by :func:`auc_margin_interval`."""
+    from superpose.llm.clients import Backend
+    from superpose.llm.scorers.classifier import (
+        TASKS,
+        ClassifierParams,
+        detection_examples,
+        fuzzing_examples,
+        make_judge,
+    )
+
+    task_name, model = spec.split(":", 1)
+    task = TASKS[task_name]
+    make = detection_examples if task_name == "detection" else fuzzing_examples
+    params = ClassifierParams(n_activating=args.judge_activating, n_non_activating=args.judge_activating,
+                              window=0, seed=args.seed)
+    judge = make_judge(Backend(model=model))
+    label = f"{task_name} ({judge.name})"
+    start, cpu, prompts = time.monotonic(), time.process_time(), 0
+    for p in puzzles:
+        examples = make(records[p.name], params)
+        texts = [p.explanation, *false_explanations(index[p.name], args.n_false, args.seed)]
+        probs = []
+        for text in texts:
+            row: list[float | None] = []
+            for at in range(0, len(examples), params.examples_per_prompt):
+                batch = [e.text() for e in examples[at:at + params.examples_per_prompt]]
+                row += judge.verdict(task, text, batch).probabilities
+                prompts += 1
+            probs.append(row)
+        truth = [e.truth for e in examples]
+        stats = auc_margin_interval(truth, probs, args.bootstrap, args.seed + index[p.name]) if examples \
+            else {"true_auc": None, "best_false_auc": None, "margin": None, "margin_ci_low": None,
+                  "margin_ci_high": None, "clean_win": False}
+        results["per_puzzle"].append({
+            "simulator": label, "puzzle": p.name, "kind": p.kind,
+            "context_dependent": p.context_dependent, "score": "AUC of the judge's P(yes)", **stats,
+            "explanation": p.explanation, "false_explanations": texts[1:],
+            "n_near_misses": len(p.near_misses), "n_examples_true": int(sum(truth)),
+            "n_examples_false": len(truth) - int(sum(truth))})
+        print(f"{label:32s} {p.name:15s} auc={_fmt(stats['true_auc'])} false={_fmt(stats['best_false_auc'])} "
+              f"CI=[{_fmt(stats['margin_ci_low'])}, {_fmt(stats['margin_ci_high'])}] "
+              f"{'WIN' if stats['clean_win'] else ''}", flush=True)
+        results["runs"] = [r for r in results["runs"] if r["model"] != label] + [{
+            "model": label, "method": judge.method + f"; {params}",
+            "puzzles": sum(1 for r in results["per_puzzle"] if r["simulator"] == label),
+            "prompts": prompts, "wall_seconds": round(time.monotonic() - start, 1),
+            "cpu_seconds": round(time.process_time() - cpu, 1)}]
+        save(results, out)
 
 
 JUDGE_FREE = ("embedding", "contextual-embedding")
@@ -174,7 +229,8 @@ def merge(parts: list[dict]) -> dict:
     """One result from runs that differ only in their simulators or in which puzzles they ran
     (a simulator's puzzles split over several processes); a puzzle run twice by one simulator
     is refused."""
-    keep = ("simulators", "out", "merge", "server", "puzzles", "ensemble", "contrast")
+    keep = ("simulators", "out", "merge", "server", "puzzles", "ensemble", "contrast", "judges",
+            "judges_only", "judge_activating")
     first = {k: v for k, v in parts[0]["parameters"].items() if k not in keep}
     for part in parts[1:]:
         other = {k: v for k, v in part["parameters"].items() if k not in keep}
@@ -195,9 +251,11 @@ def merge(parts: list[dict]) -> dict:
         else:
             runs[run_["model"]] = dict(run_)
     merged = dict(parts[0])
-    simulators = [s for p in parts for s in p["parameters"]["simulators"]]
+    simulators = [s for p in parts if not p["parameters"].get("judges_only")
+                  for s in p["parameters"]["simulators"]]
+    judges = [j for p in parts for j in p["parameters"].get("judges", [])]
     merged["parameters"] = dict(parts[0]["parameters"], simulators=list(dict.fromkeys(simulators)),
-                                puzzles=[])
+                                judges=list(dict.fromkeys(judges)), judges_only=False, puzzles=[])
     merged["per_puzzle"] = rows
     merged["runs"] = list(runs.values())
     return merged
@@ -258,7 +316,12 @@ def markdown(results: dict) -> str:
         f"rows subtract the prediction for the neutral explanation {results['baseline_explanation']!r} "
         "(a variant, not OpenAI's method); `+ embedding` rows average a language model's "
         "standardised predictions with the embedding simulator's (the `ensemble` simulator, also a "
-        "variant); `[... only]` rows are one signal of a combined simulator on its own.", "",
+        "variant); `[... only]` rows are one signal of a combined simulator on its own. "
+        "`detection`/`fuzzing` rows are the judge scorers (Paulo et al. 2024; "
+        "`superpose/llm/scorers/classifier.py`) on the same records and candidates: the score is the "
+        "AUC of the judge's P(yes) on true against false examples, a clean win needs a true AUC "
+        "above 0.5 and the bootstrap interval (examples resampled) of its margin over the best false "
+        "explanation above zero.", "",
         "| simulator | clean wins, all | context-dependent | context-free |", "|---|---|---|---|"]
     context = summary(results, lambda r: r.get("context_dependent", False))
     free = summary(results, lambda r: not r.get("context_dependent", False))
@@ -279,19 +342,20 @@ def markdown(results: dict) -> str:
     n_puzzles = len(p["puzzles"]) or len(PUZZLES)
     for r in results["runs"]:
         if r["puzzles"] < n_puzzles:
-            lines.append(f"\n**{r['model']} ran {r['puzzles']} of {n_puzzles} puzzles** (stopped "
-                         "before the end; its share is over the puzzles it ran).")
+            lines.append(f"\n**{r['model']} ran {r['puzzles']} of {n_puzzles} puzzles** (a subset, "
+                         "or stopped before the end; its shares are over the puzzles it ran).")
     lines += ["", f"Corpus `{p['corpus_source']}` (documents taken in turn from each of its "
               f"sources), the first {p['corpus_tokens']} tokens in sequences of {p['seq_len']} "
               f"tokens ({p['subject']} tokenizer); {p['threads']} torch thread(s) on a shared "
               "2-core machine (wall times are pessimistic).", "",
               "## Per puzzle", "",
-              "| simulator | puzzle | kind | context | true r | best false r | margin | "
+              "| simulator | puzzle | kind | context | true r (judges: AUC) | best false | margin | "
               "95% interval | clean win |", "|---|---|---|---|---|---|---|---|---|"]
     for r in results["per_puzzle"]:
         lines.append(f"| {r['simulator']} | {r['puzzle']} | {r['kind']} | "
                      f"{'yes' if r.get('context_dependent') else 'no'} | "
-                     f"{_fmt(r['true_correlation'])} | {_fmt(r['best_false_correlation'])} | "
+                     f"{_fmt(r.get('true_correlation', r.get('true_auc')))} | "
+                     f"{_fmt(r.get('best_false_correlation', r.get('best_false_auc')))} | "
                      f"{_fmt(r['margin'])} | [{_low(r['margin_ci_low'])}, "
                      f"{_fmt(r['margin_ci_high'])}] | {'yes' if r['clean_win'] else 'no'} |")
     return "\n".join(lines) + "\n"
@@ -310,6 +374,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ensemble", action="store_true",
                         help="also score each language-model simulator averaged with the embedding "
                              "simulator (the `ensemble` simulator's rule), as the variant 'NAME + embedding'")
+    parser.add_argument("--judges", nargs="*", default=[], metavar="TASK:MODEL",
+                        help="detection:MODEL and/or fuzzing:MODEL (a local judge model, e.g. "
+                             "detection:smollm2-135m): the judge scorers, scored by AUC")
+    parser.add_argument("--judges-only", action="store_true", help="run no simulator, only --judges")
+    parser.add_argument("--judge-activating", type=int, default=10,
+                        help="activating (and, for detection, non-activating) examples per puzzle")
     parser.add_argument("--subject", default="smollm2-135m",
                         help="model whose tokenizer cuts the corpus into record tokens")
     parser.add_argument("--corpus-source", default="default")
@@ -336,6 +406,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         save(merged, Path(args.out))
         print(markdown(merged))
         return 0
+    bad = [j for j in args.judges if j.split(":", 1)[0] not in ("detection", "fuzzing") or ":" not in j]
+    if bad:
+        parser.error(f"--judges takes detection:MODEL or fuzzing:MODEL, not {', '.join(bad)}")
     unknown = set(args.puzzles) - {p.name for p in PUZZLES}
     if unknown:
         parser.error(f"unknown puzzle(s): {', '.join(sorted(unknown))}")

@@ -37,7 +37,7 @@ def test_whitespace_tokens_keep_their_alone_value_and_records_are_read_once(sim,
     monkeypatch.setattr(sim.encoder, "model", lambda **kw: calls.append(1) or model(**kw))
     sim.components("colour names", [tokens, tokens])
     assert calls == []  # already read above
-    sim.components("colour names", [[" a", " new", " record"]])
+    sim.components("colour names", [[" door", " red"]])  # known tokens, a new record
     assert calls == [1]
 
 

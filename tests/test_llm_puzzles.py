@@ -130,7 +130,8 @@ def test_topics():
 def test_every_rule_fires_somewhere_and_not_everywhere():
     text = toks("It is Monday, 3 May 1990, the British family (mother and dog) saw red flags: "
                 "\"NOT ever\" - walking slowly. Then I said one thing in France, and the "
-                "''Iliad'' of Homer's 2.5% (in 1990),\n== Sisters ==\n* Three-cornered houses, 5 cats of King Olaf, more cats")
+                "''Iliad'' of Homer's 2.5% (in 1990),\n== Sisters ==\n* Three-cornered houses, "
+                "5 cats of King Olaf, more cats")
     for p in PUZZLES:
         acts = p.activations(text)
         assert 0 < acts.sum() < len(text), p.name
@@ -225,3 +226,20 @@ def test_positions_and_structure():
 def test_repeats_need_four_letters_and_an_earlier_occurrence():
     assert fired("repeats", toks("The cat and the Cat saw a house; the house, HOUSE")) \
         == ["house", "HOUSE"]
+
+
+def test_auc_margin_interval_decides_judge_wins():
+    from superpose.llm.puzzles import auc_margin_interval
+
+    rng = np.random.default_rng(0)
+    truth = [True] * 20 + [False] * 20
+    good = [0.9 if t else 0.1 for t in truth]
+    noise = [[float(v) for v in rng.uniform(0, 1, 40)] for _ in range(3)]
+    win = auc_margin_interval(truth, [good, *noise], 500, seed=0)
+    assert win["true_auc"] == 1.0 and win["clean_win"] and win["margin_ci_low"] > 0
+    assert win == auc_margin_interval(truth, [good, *noise], 500, seed=0)
+    lose = auc_margin_interval(truth, [noise[0], good], 500, seed=0)
+    assert not lose["clean_win"] and lose["margin"] < 0
+    # unanswered examples count 0.5: all unanswered is chance, never a win
+    flat = auc_margin_interval(truth, [[None] * 40, noise[1]], 200, seed=0)
+    assert flat["true_auc"] == 0.5 and not flat["clean_win"]

@@ -690,3 +690,45 @@ def puzzle(name: str) -> Puzzle:
         if p.name == name:
             return p
     raise KeyError(f"no puzzle named {name!r}")
+
+
+def _aucs(truth: np.ndarray, probs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted AUC of each row of ``probs`` (candidates, examples); weights (B, examples) are
+    resample counts. Ties count one half. NaN where a resample lacks one of the two kinds."""
+    pos, neg = truth, ~truth
+    # greater[c, i, j]: example i scored above example j by candidate c (i true, j false)
+    diff = probs[:, pos][:, :, None] - probs[:, neg][:, None, :]
+    wins = (diff > 0) + 0.5 * (diff == 0)
+    wp, wn = weights[:, pos], weights[:, neg]
+    num = np.einsum("bi,cij,bj->bc", wp, wins, wn)
+    den = (wp.sum(axis=1) * wn.sum(axis=1))[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def auc_margin_interval(truth: Sequence[bool], probs: Sequence[Sequence[float | None]], n_boot: int,
+                        seed: int) -> dict[str, float | None]:
+    """The judge scorers' counterpart of :func:`margin_interval`: AUC of the judge's P(yes) of
+    true against false examples per candidate (candidate 0 the true explanation; an unanswered
+    example counts 0.5), the margin of candidate 0 over the best other, and its bootstrap 95%
+    interval (examples resampled with replacement). Clean win: true AUC above chance (0.5) and
+    the interval above zero."""
+    t = np.asarray(truth, dtype=bool)
+    p = np.array([[0.5 if v is None else float(v) for v in row] for row in probs])
+    full = _aucs(t, p, np.ones((1, t.size)))[0]
+    rng = np.random.default_rng(seed)
+    counts = np.stack([np.bincount(rng.integers(0, t.size, t.size), minlength=t.size)
+                       for _ in range(n_boot)]).astype(float)
+    boot = _aucs(t, p, counts)
+    best_false = np.where(np.isnan(boot[:, 1:]), -np.inf, boot[:, 1:]).max(axis=1)
+    margins = np.where(np.isnan(boot[:, 0]), -np.inf, boot[:, 0] - best_false)
+    low = float(np.quantile(margins, 0.025, method="lower"))
+    high = float(np.quantile(margins, 0.975, method="higher"))
+    true_auc = None if np.isnan(full[0]) else float(full[0])
+    others = full[1:][~np.isnan(full[1:])]
+    false_auc = float(others.max()) if others.size else None
+    return {"true_auc": true_auc, "best_false_auc": false_auc,
+            "margin": None if true_auc is None else true_auc - (false_auc if false_auc is not None else 0.0),
+            "margin_ci_low": low if np.isfinite(low) else None,
+            "margin_ci_high": high if np.isfinite(high) else None,
+            "clean_win": bool(true_auc is not None and true_auc > 0.5 and np.isfinite(low) and low > 0)}
