@@ -27,11 +27,19 @@ def test_words_glue_tokens_without_space_and_split_at_punctuation():
 
 def test_there_are_enough_puzzles_of_every_kind():
     kinds = {p.kind for p in PUZZLES}
-    assert len(PUZZLES) >= 24
-    assert kinds == {"word list", "word form", "position", "punctuation", "number", "topic"}
+    assert len(PUZZLES) >= 50
+    assert sum(p.context_dependent for p in PUZZLES) >= 25
+    assert kinds == {"word list", "word form", "position", "punctuation", "number", "topic",
+                     "within markup", "number role", "neighbour", "name part", "repetition"}
     assert len({p.name for p in PUZZLES}) == len({p.explanation for p in PUZZLES}) == len(PUZZLES)
     with pytest.raises(KeyError):
         puzzle("nope")
+
+
+def test_every_puzzle_has_two_distinct_near_misses():
+    for p in PUZZLES:
+        assert len(set(p.near_misses)) >= 2, p.name
+        assert p.explanation not in p.near_misses, p.name
 
 
 def test_months_fire_on_every_token_of_a_split_name():
@@ -121,7 +129,9 @@ def test_topics():
 
 def test_every_rule_fires_somewhere_and_not_everywhere():
     text = toks("It is Monday, 3 May 1990, the British family (mother and dog) saw red flags: "
-                "\"NOT ever\" - walking slowly. Then I said one thing in France")
+                "\"NOT ever\" - walking slowly. Then I said one thing in France, and the "
+                "''Iliad'' of Homer's 2.5% (in 1990),\n== Sisters ==\n* Three-cornered houses, "
+                "5 cats of King Olaf, more cats")
     for p in PUZZLES:
         acts = p.activations(text)
         assert 0 < acts.sum() < len(text), p.name
@@ -148,3 +158,88 @@ def test_pooled_statistics_match_numpy_and_the_interval_decides_clean_wins():
     flat = margin_interval(record_stats(true, [[np.zeros(t.size) for t in true], noise[0]]),
                            200, seed=0)
     assert flat["true_correlation"] is None and not flat["clean_win"]
+
+
+# ---- context-dependent rules: the same token fires or not by what surrounds it -------------
+
+def test_words_within_quotes_brackets_italics_and_headings():
+    text = toks("He said \"go home now\" (in 1990) to the ''Iliad'' crew.\n== Early life ==\nok")
+    assert fired("quoted-words", text) == ["go", "home", "now"]
+    assert fired("bracketed-words", text) == ["in"]
+    assert fired("italic-titles", text) == ["Iliad"]
+    assert fired("heading-words", text) == ["Early", "life"]
+    # unpaired marks mark nothing; bold (three apostrophes) is not italics
+    assert fired("quoted-words", toks('a "b c')) == []
+    assert fired("bracketed-words", toks("a (b c")) == []
+    assert fired("italic-titles", toks("'''Bold''' and = one =")) == []
+    assert fired("heading-words", toks("= one = and a == b")) == []
+
+
+def test_numbers_in_one_role():
+    text = toks("Born in 1952 (died 1990), about 25% or 7 percent, on 6 October and "
+                "May 3, 4.15 and 1.5, sixteen 16 years ago, three weeks and 3 bus")
+    assert fired("bracketed-years", text) == list("1990")
+    assert fired("year-after-in", text) == list("1952")
+    assert fired("percentages", text) == ["2", "5", "7"]
+    assert fired("day-of-date", text) == ["6", "3"]
+    assert fired("decimals", text) == ["1", "5", "5"]
+    assert fired("counted-plurals", text) == ["years", "weeks"]
+    assert fired("year-after-in", toks("in 19900 and in 2150 and (12)")) == []
+    assert fired("bracketed-years", toks("1990 (then 12)")) == []
+
+
+def test_words_after_or_before_a_word():
+    text = toks("Most of them did not go to the United States, and the city, in Paris, and in "
+                "time King Louis and Dr. Smith met left-wing anti-war Newton")
+    assert fired("after-of", text) == ["them"]
+    assert fired("after-negation", text) == ["go"]
+    assert fired("place-after-in", text) == ["Paris"]
+    assert fired("name-after-title", text) == ["Louis", "Smith"]
+    assert fired("the-before-name", text) == ["the"]
+    assert fired("and-after-comma", text) == ["and", "and"]
+    assert fired("after-hyphen", text) == ["wing", "war"]
+    assert fired("after-hyphen", toks("a - b and -c")) == []
+
+
+def test_possessive_s_only_after_a_capitalised_word():
+    tokens = [" Newton", "'s", " law", " and", " it", "'s", " the", " dog", "'s", " Ann", "'", "s"]
+    assert fired("possessive-s", tokens) == ["'s", "'", "s"]
+
+
+def test_parts_of_multi_word_names():
+    text = toks("in New Zealand and John Ronald Smith met a Dutch man")
+    assert fired("name-start", text) == ["New", "John", "Ronald"]
+    assert fired("name-continuation", text) == ["Zealand", "Ronald", "Smith"]
+
+
+def test_positions_and_structure():
+    text = toks("it rained. Then Paris,\n* Alpha item\n*''Beta'' film\nSaw \"hi\" and \"bye.\"")
+    assert fired("first-piece", text) == ["it"]
+    assert fired("newline-start", text) == ["*", "*", "Saw"]
+    assert fired("bullet-start", text) == ["Alpha", "Beta"]
+    assert fired("sentence-end", text) == ["rained", "bye"]
+    assert fired("mid-sentence-capital", text) == ["Paris"]  # not after a newline
+    assert fired("closing-quotes", text) == ['"', '"']
+    assert fired("first-piece", [" ", "a"]) == [""]
+
+
+def test_repeats_need_four_letters_and_an_earlier_occurrence():
+    assert fired("repeats", toks("The cat and the Cat saw a house; the house, HOUSE")) \
+        == ["house", "HOUSE"]
+
+
+def test_auc_margin_interval_decides_judge_wins():
+    from superpose.explainer.puzzles import auc_margin_interval
+
+    rng = np.random.default_rng(0)
+    truth = [True] * 20 + [False] * 20
+    good = [0.9 if t else 0.1 for t in truth]
+    noise = [[float(v) for v in rng.uniform(0, 1, 40)] for _ in range(3)]
+    win = auc_margin_interval(truth, [good, *noise], 500, seed=0)
+    assert win["true_auc"] == 1.0 and win["clean_win"] and win["margin_ci_low"] > 0
+    assert win == auc_margin_interval(truth, [good, *noise], 500, seed=0)
+    lose = auc_margin_interval(truth, [noise[0], good], 500, seed=0)
+    assert not lose["clean_win"] and lose["margin"] < 0
+    # unanswered examples count 0.5: all unanswered is chance, never a win
+    flat = auc_margin_interval(truth, [[None] * 40, noise[1]], 200, seed=0)
+    assert flat["true_auc"] == 0.5 and not flat["clean_win"]

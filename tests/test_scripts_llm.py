@@ -23,7 +23,7 @@ def _script(name: str):
 
 
 def test_top_tokens_takes_the_strongest_distinct_tokens_above_zero():
-    top_tokens = _script("top_tokens_baseline").top_tokens
+    from superpose.explainer.clients.top_tokens import top_tokens
     records = [ActivationRecord([" red", " car", " red", "\n"], np.array([0.5, 0.1, 0.9, 2.0])),
                ActivationRecord(["blue", " the", " Red"], np.array([0.7, -1.0, 0.0]))]
     assert top_tokens(records, 5) == ["red", "blue", "car"]  # "\n" is whitespace; -1 and 0 never fire
@@ -92,3 +92,19 @@ def test_puzzle_merge_adds_up_one_simulator_split_over_processes():
         bench.merge([_part("m", ["a"]), _part("m", ["a"])])
     with pytest.raises(SystemExit, match="seq_len"):
         bench.merge([_part("m", ["a"]), _part("m", ["b"], seq_len=24)])
+
+
+def test_puzzle_false_explanations_lead_with_near_misses_and_wins_split_by_context():
+    from superpose.explainer.puzzles import PUZZLES
+
+    bench = _script("bench_puzzles")
+    for k, p in enumerate(PUZZLES):
+        false = bench.false_explanations(k, 3, seed=0)
+        assert false[:len(p.near_misses)] == list(p.near_misses)
+        assert len(set(false)) == len(p.near_misses) + 3 and p.explanation not in false
+    rows = [{"simulator": "m", "kind": k, "context_dependent": c, "clean_win": w}
+            for k, c, w in [("x", True, True), ("x", True, False), ("y", False, True)]]
+    results = {"per_puzzle": rows}
+    assert bench.summary(results, lambda r: r["context_dependent"]) == [("m", 1, 2)]
+    assert bench.summary(results, lambda r: not r["context_dependent"]) == [("m", 1, 1)]
+    assert bench.kinds_of(results) == ["x", "y"]
