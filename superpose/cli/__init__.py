@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "superpose.cli.mine",
     "superpose.cli.llm",
     "superpose.cli.units",
+    "superpose.cli.concepts",
     "superpose.cli.compare",
     "superpose.cli.report",
     "superpose.cli.search",

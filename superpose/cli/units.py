@@ -87,7 +87,8 @@ class ProbeArgs:
     """A unit's activations on given texts, token by token.
 
     Units are MLP neurons of --layer (activation: the input of the down/out projection) or, with
-    --sae, latents of an SAE or transcoder (its encoder on the hook's input; the layer is the hook's).
+    --sae, latents of an SAE or transcoder (its encoder on the hook's input; the layer is the hook's) or
+    concepts of a concept file (their encoder on the layer's neuron activations).
     Prints one line per token, or JSON with --json.
     """
 
@@ -95,7 +96,8 @@ class ProbeArgs:
     model: str = option("embedded model, model folder or hub id", "smollm2-135m", metavar="NAME")
     layer: int | None = option("block of the units (default with --sae: the hook's)", None, metavar="L")
     units: str = option("units, e.g. 5 or 0-9,17", metavar="RANGE")
-    sae: str | None = option("probe latents of this SAE or transcoder", None, metavar="PATH")
+    sae: str | None = option("probe latents of this SAE or transcoder, or the concepts of a concept file "
+                             "(--units names the unit indices here)", None, metavar="PATH")
     sae_hook: str | None = option("override the SAE's hook", None, metavar="NAME")
     json: bool = option("print JSON", False)
     cache_dir: str | None = option("cache of converted embedded models", None, metavar="DIR")
@@ -118,7 +120,7 @@ def run_probe(args: ProbeArgs) -> int:
     lm = load_model(args.model, cache_dir=args.cache_dir)
     layer = sae.layer if sae is not None and args.layer is None else int(args.layer)
     width = sae.d_sae if sae is not None else lm.n_neurons
-    units = parse_range(args.units, width, "SAE latent" if sae is not None else "neuron")
+    units = parse_range(args.units, width, sae.unit_name if sae is not None else "neuron")
     results = probe(lm, args.texts, layer, units, sae=sae)
     if args.json:
         print(json.dumps([{"text": r.text, "tokens": r.tokens, "units": r.units,

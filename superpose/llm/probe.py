@@ -107,7 +107,7 @@ def probe(model: Any, texts: Sequence[str], layer: int, units: Sequence[int] | N
     chosen = list(range(width)) if units is None else [int(u) for u in units]
     bad = [u for u in chosen if not 0 <= u < width]
     if bad:
-        what = "SAE latents" if source is not None else "neurons"
+        what = f"{source.unit_name}s" if source is not None else "neurons"
         raise SuperposeError(f"unit {bad[0]} is out of range: valid {what} are 0-{width - 1}")
     results = []
     for text in texts:

@@ -53,6 +53,11 @@ class Sae:
         return int(self.W_dec.shape[1])
 
     @property
+    def unit_name(self) -> str:
+        """What one unit is called in messages."""
+        return "SAE latent"
+
+    @property
     def layer(self) -> int:
         return self.hook.layer
 
@@ -122,8 +127,16 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "sae"
 
 
+def units_run_name(model: str, identity: dict[str, Any]) -> str:
+    """The model part of a run's folder for units other than neurons: ``{model}--sae-{name}`` for an
+    SAE or transcoder, ``{model}--concepts-{name}`` for a concept file."""
+    kind = "concepts" if identity.get("kind") == "concepts" else "sae"
+    return f"{model}--{kind}-{identity['name']}"
+
+
 def load_sae(path: str | os.PathLike, *, hook: str | None = None) -> Sae:
-    """Read an SAE in any supported format (detected from the files), checked for consistency.
+    """Read units in any supported format (detected from the files), checked for consistency: an SAE
+    or transcoder, or a concept file (:class:`superpose.units.concepts.ConceptSet`).
 
     ``hook`` overrides the hook named by the files (needed for Gemma Scope files outside their
     ``layer_N`` folders).
@@ -132,7 +145,7 @@ def load_sae(path: str | os.PathLike, *, hook: str | None = None) -> Sae:
 
     where = Path(path).expanduser()
     if not where.exists():
-        raise SuperposeError(f"SAE path {where} does not exist: give a folder with cfg.json and "
-                             "sae_weights.safetensors (SAELens) or sae.safetensors (sparsify), or "
-                             "a Gemma Scope params.npz")
+        raise SuperposeError(f"units path {where} does not exist: give an SAE folder with cfg.json "
+                             "and sae_weights.safetensors (SAELens) or sae.safetensors (sparsify), "
+                             "a Gemma Scope params.npz, or a concept file (superpose concepts fit)")
     return detect(where).load(where, hook)

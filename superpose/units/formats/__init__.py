@@ -1,4 +1,4 @@
-"""Registry of SAE file formats: every module here except ``base`` defining ``FORMAT`` is one.
+"""Registry of unit file formats (SAEs, transcoders, concept files): every module here except ``base`` defining ``FORMAT`` is one.
 
 Adding a format is adding one file with a :class:`~superpose.units.formats.base.SaeFormat`.
 """
@@ -33,6 +33,7 @@ def detect(path: Path) -> SaeFormat:
     for fmt in registry().values():
         if fmt.detect(path):
             return fmt
-    raise SuperposeError(f"{path} is no SAE this library reads: expected cfg.json with "
+    raise SuperposeError(f"{path} is no units file this library reads: expected cfg.json with "
                          "sae_weights.safetensors (SAELens), cfg.json with sae.safetensors "
-                         "(EleutherAI sparsify) or params.npz (Gemma Scope)")
+                         "(EleutherAI sparsify), params.npz (Gemma Scope) or a concept .npz "
+                         "(superpose concepts fit)")
