@@ -64,6 +64,8 @@ class CompareArgs:
                                metavar="N")
     bootstrap: int = option("bootstrap resamples of the intervals", 2000, metavar="N")
     seed: int = option("bootstrap seed", 0)
+    units: str | None = option("the units of the run and records (an SAE folder or a concept file): checked "
+                               "against their metadata", None, metavar="PATH")
     threads: int | None = option("torch CPU threads", None, metavar="N")
     placement: Placement = field(default_factory=Placement)
     progress: bool = option("show progress bars", True)
@@ -93,7 +95,14 @@ def run_compare(args: CompareArgs) -> int:
     if not file.is_file():
         raise SuperposeError(f"{file} does not exist: pass the file written by `superpose explain` (or its folder)")
     records = args.records or (str(given) if given.is_dir() else str(given.parent))
+    from superpose.units.sae import check_units_of
+
+    check_units_of(args.units, records=records, run=args.results)
     store = RecordStore(records)
+    if store.meta.get("units"):
+        raise SuperposeError(f"{records} holds records of SAE latents or concepts: compare's output side steers "
+                             "MLP neurons, and steering other units is not supported yet; compare neurons, or "
+                             "read these units' topics and explanations with `superpose report --units`")
     context = SimulatorContext(Backend(kind="local", model=args.model, placement=placement), args.batch_size)
     simulator = make_simulator(args.simulator, context)
     if args.contrast:

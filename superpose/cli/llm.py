@@ -29,7 +29,10 @@ class ActivationsArgs:
                         "a folder or a hub id", "smollm2-135m")
     corpus_source: list[str] = option("corpus source name or path; repeat for several",
                                       default_factory=lambda: ["default"], metavar="SRC")
-    layers: str = option("layers, e.g. 3 or 0-5,9 or all", metavar="LIST")
+    layers: str | None = option("layers, e.g. 3 or 0-5,9 or all (with --units: their layer)", None, metavar="LIST")
+    units: str | None = option("record these units instead of the neurons: an SAE folder or a concept file "
+                               "(`superpose concepts fit`); records go to DIR/MODEL--sae-NAME or "
+                               "DIR/MODEL--concepts-NAME", None, metavar="PATH")
     seq_len: int = option("tokens per sequence", 64)
     max_tokens: int = option("corpus tokens to read", 200_000)
     top_k: int = option("top-activating sequences kept per neuron", 40)
@@ -62,7 +65,7 @@ def run_activations(args: ActivationsArgs) -> int:
                           batch_size=args.batch_size, seed=args.seed,
                           spill_limit_gb=args.spill_limit, spill_dir=args.spill_dir)
     folder = run(args.model, args.corpus_source, args.layers, args.out, params,
-                 progress=args.progress, device=args.placement)
+                 progress=args.progress, device=args.placement, units=args.units)
     print(f"records in {folder}")
     return 0
 
@@ -115,6 +118,8 @@ class ExplainArgs(_BackendArgs):
     out: str | None = option("JSON-lines output (default: RECORDS/explanations.jsonl)", None,
                              metavar="FILE")
     max_records: int = option("top records shown to the explainer", 10)
+    units: str | None = option("the units the records are of (an SAE folder or a concept file): checked against "
+                               "the records' metadata", None, metavar="PATH")
 
 
 def job_table(job: str, out: str, requested: int, rows: list[dict[str, Any]], seconds: float) -> str:
@@ -147,7 +152,9 @@ def run_explain(args: ExplainArgs) -> int:
     from superpose.core.tables import read_jsonl
     from superpose.llm.formats import RecordStore
     from superpose.llm.jobs import run_explain as run
+    from superpose.units.sae import check_units_of
 
+    check_units_of(args.units, records=args.records)
     out = args.out or str(Path(args.records) / "explanations.jsonl")
     start, before = time.monotonic(), len(read_jsonl(out))
     summary = run(args.records, args.layer, args.neurons, out, _backend(args, args.records),
@@ -194,6 +201,8 @@ class ScoreArgs(_BackendArgs):
         "score on at most K top and K random records of each of the calibration and held-out "
         "sets; 5 is a first look, 0 all records (the full settings: with 40 top and 40 random "
         "records that is 20 + 20 sequences); fewer is faster and noisier", 5, metavar="K")
+    units: str | None = option("the units the records are of (an SAE folder or a concept file): checked against "
+                               "the records' metadata", None, metavar="PATH")
 
 
 def run_score(args: ScoreArgs) -> int:
@@ -203,7 +212,9 @@ def run_score(args: ScoreArgs) -> int:
     from superpose.llm.formats import RecordStore
     from superpose.llm.jobs import run_score as run
     from superpose.llm.simulators import SimulatorContext, make_simulator, simulator_kinds
+    from superpose.units.sae import check_units_of
 
+    check_units_of(args.units, records=args.records)
     start = time.monotonic()
     backend = _backend(args, args.records)
     given = []

@@ -25,6 +25,8 @@ class TopWordsArgs:
     top: int = option("words kept per neuron", 100)
     min_count: int = option("fewest occurrences of a kept word", 1)
     show: int | None = option("also print the top words of this neuron (of each layer)", None, metavar="N")
+    units: str | None = option("the units the records are of (an SAE folder or a concept file): checked against "
+                               "the records' metadata", None, metavar="PATH")
     progress: bool = option("show a progress bar", True)
 
 
@@ -34,7 +36,9 @@ def run_top_words(args: TopWordsArgs) -> int:
     from superpose.core.ranges import parse_range
     from superpose.llm.formats import RecordStore
     from superpose.llm.top_words import read_top_words, write_top_words
+    from superpose.units.sae import check_units_of
 
+    check_units_of(args.units, records=args.records)
     store = RecordStore(args.records)
     layers = store.layers if args.layers is None else parse_range(args.layers, 10_000, "layer")
     total = sum(store.layer(layer).mean.shape[0] for layer in layers if layer in store.layers)

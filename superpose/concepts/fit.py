@@ -194,11 +194,23 @@ def fit_to_file(model: Any, layer: int, config: ConceptConfig, out: str | os.Pat
     if lm.tokenizer is None:
         raise SuperposeError("this model has no tokenizer, so corpus text cannot be read: load a folder with one")
     sequences = cut_sequences(lm.tokenizer, _documents(sources), config.seq_len, config.max_tokens)
-    train_ids, test_ids = split_sequences(len(sequences), config.held_out, config.seed)
-    acts = neuron_activations(lm, sequences, layer, batch_size=batch_size, progress=progress)
-    train = acts[train_ids].reshape(-1, acts.shape[-1])
-    test = acts[test_ids].reshape(-1, acts.shape[-1])
-    del acts
+    train, test = split_activations(neuron_activations(lm, sequences, layer, batch_size=batch_size,
+                                                       progress=progress), config)
+    corpus = {"sources": list(sources), "n_sequences": int(len(sequences))}
+    return fit_and_write(lm, layer, config, train, test, path, corpus=corpus, name=name)
+
+
+def split_activations(acts: np.ndarray, config: ConceptConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(training tokens, held-out tokens), each (tokens, d_mlp), from (sequences, seq_len, d_mlp)."""
+    train_ids, test_ids = split_sequences(len(acts), config.held_out, config.seed)
+    return acts[train_ids].reshape(-1, acts.shape[-1]), acts[test_ids].reshape(-1, acts.shape[-1])
+
+
+def fit_and_write(lm: Any, layer: int, config: ConceptConfig, train: np.ndarray, test: np.ndarray,
+                  out: str | os.PathLike, *, corpus: dict[str, Any], name: str | None = None
+                  ) -> tuple[Path, dict[str, Any]]:
+    """Fit on ``train`` tokens, measure on ``test`` tokens, write the concept file ``out``."""
+    path = Path(out)
     fit = fit_concepts(train, config)
     directions = output_directions(lm, layer, fit.concepts_)
     hook, in_hook = concept_hooks(layer)
@@ -207,15 +219,16 @@ def fit_to_file(model: Any, layer: int, config: ConceptConfig, out: str | os.Pat
                              W_dec=torch.from_numpy(directions), concepts=torch.from_numpy(fit.concepts_),
                              center=torch.from_numpy(fit.center_),
                              encoder=None if fit.encoder_ is None else torch.from_numpy(fit.encoder_),
-                             scales=torch.from_numpy(fit.scales_), method=config.method, encoding=ENCODINGS[config.method])
+                             scales=torch.from_numpy(fit.scales_), method=config.method,
+                             encoding=ENCODINGS[config.method])
     metrics = {"held_out": held_out_metrics(probe_units, test), "train": held_out_metrics(probe_units, train)}
     meta = {"name": label, "model": lm.name, "model_source": lm.source, "layer": int(layer),
             "method": config.method, "n": int(config.n), "d_mlp": int(lm.n_neurons),
             "d_model": int(lm.hidden_size), "hook": hook.name, "in_hook": in_hook.name,
             "encoding": ENCODINGS[config.method], "encode_iterations": ENCODE_ITERATIONS,
             "direction_rule": "W_down @ c, no bias, then the block's post-MLP norm if any",
-            "params": asdict(config), "corpus": {"sources": list(sources), "n_sequences": int(len(sequences)),
-                                                  "train_tokens": int(len(train)), "held_out_tokens": int(len(test))},
+            "params": asdict(config), "corpus": {**corpus, "train_tokens": int(len(train)),
+                                                  "held_out_tokens": int(len(test))},
             "fit": fit.info_, "metrics": metrics,
             "versions": {**versions(), "scikit-learn": package_version("scikit-learn")},
             "created": timestamp()}

@@ -134,6 +134,39 @@ def units_run_name(model: str, identity: dict[str, Any]) -> str:
     return f"{model}--{kind}-{identity['name']}"
 
 
+def check_units(path: str | os.PathLike, recorded: dict[str, Any] | None, where: str) -> Sae:
+    """The units at ``path``, after checking that ``where`` (records or a mining run, whose metadata
+    recorded ``recorded``) was made from them; a one-line error otherwise."""
+    units = load_sae(path)
+    mine = units.identity()
+    if not recorded:
+        raise SuperposeError(f"{where} holds MLP neurons, not the units of {path}: make it with --units {path}")
+    if (recorded.get("kind", "sae"), recorded.get("decoder_sha256")) != (mine["kind"], mine["decoder_sha256"]):
+        raise SuperposeError(f"{where} holds the units of {recorded.get('path')}, not those of {path}: give "
+                             "the units file it was made from")
+    return units
+
+
+def check_units_of(path: str | os.PathLike | None, *, records: str | os.PathLike | None = None,
+                   run: str | os.PathLike | None = None) -> None:
+    """``--units`` of the commands that read records or a mining run: one-line error unless the
+    records folder (``meta.json``) and the run (``run.json``) were made from the units at ``path``."""
+    import json
+
+    if path is None:
+        return
+    for folder, name, what in ((records, "meta.json", "records"), (run, "run.json", "mining run")):
+        if folder is None:
+            continue
+        file = Path(folder) / name
+        try:
+            meta = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise SuperposeError(f"{file} is missing or unreadable: give the {what} folder") from None
+        recorded = meta.get("units") if name == "meta.json" else (meta.get("request") or {}).get("units")
+        check_units(path, recorded, f"the {what} {folder}")
+
+
 def load_sae(path: str | os.PathLike, *, hook: str | None = None) -> Sae:
     """Read units in any supported format (detected from the files), checked for consistency: an SAE
     or transcoder, or a concept file (:class:`superpose.units.concepts.ConceptSet`).

@@ -1,4 +1,5 @@
-"""Registry of unit file formats (SAEs, transcoders, concept files): every module here except ``base`` defining ``FORMAT`` is one.
+"""Registry of unit file formats (SAEs, transcoders, concept files): every module here except
+``base`` defining ``FORMAT`` is one.
 
 Adding a format is adding one file with a :class:`~superpose.units.formats.base.SaeFormat`.
 """
