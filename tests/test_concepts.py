@@ -228,3 +228,24 @@ def test_records_and_top_words_of_concepts(inputs, fitted, tmp_path, capsys):
     assert main(["top-words", "--records", str(out / "tiny-gpt2"), "--units", str(fitted["pca"]),
                  "--no-progress"]) == 2
     assert "holds MLP neurons" in capsys.readouterr().err
+
+
+def test_records_of_sae_latents_read_their_hook(inputs, tmp_path):
+    from superpose.llm.formats import RecordStore
+    from tests.sae_helpers import random_weights, write_saelens
+
+    model, _, text = inputs
+    w = random_weights(HIDDEN)
+    sae = load_sae(write_saelens(tmp_path / "s", w, "blocks.1.hook_resid_post"))
+    out = tmp_path / "r"
+    assert main(["activations", "--out", str(out), "--model", str(model), "--corpus-source", str(text),
+                 "--max-tokens", "256", "--seq-len", "16", "--per-quantile", "0", "--top-k", "3", "--random", "3",
+                 "--units", str(sae.path), "--no-progress"]) == 0
+    store = RecordStore(out / f"tiny-gpt2--sae-{sae.name}")
+    layer = store.layer(1)
+    assert store.meta["units"]["kind"] == "sae" and layer.top_acts.shape[-1] == sae.d_sae
+    lm = load_model(model)
+    seq = int(layer.top_ids[0, 0])
+    ids = torch.from_numpy(store.sequences[seq:seq + 1].astype(np.int64))
+    expected = sae.encode(capture(lm, ids, 1, "resid_post"))[0, :, 0]
+    np.testing.assert_allclose(layer.top_acts[0, :, 0], expected.numpy(), rtol=1e-4, atol=1e-5)
