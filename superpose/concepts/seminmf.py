@@ -14,11 +14,11 @@ import numpy as np
 import torch
 
 
-def _dictionary(a: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """Least-squares ``D`` for ``A ~ Z D`` (ridge 1e-9 relative, for codes that lose rank)."""
-    gram = z.T @ z
+def _dictionary(za: torch.Tensor, gram: torch.Tensor) -> torch.Tensor:
+    """Least-squares ``D`` for ``A ~ Z D`` from ``Z^T A`` and ``Z^T Z`` (ridge 1e-9 relative, for
+    codes that lose rank)."""
     gram = gram + torch.eye(gram.shape[0], dtype=gram.dtype) * 1e-9 * gram.diagonal().mean().clamp(min=1e-30)
-    return torch.linalg.solve(gram, z.T @ a)
+    return torch.linalg.solve(gram, za)
 
 
 def update_codes(a_d: torch.Tensor, d_d: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -37,13 +37,17 @@ def semi_nmf(a: np.ndarray, n: int, *, max_iter: int = 200, tol: float = 1e-6, s
     gen = torch.Generator().manual_seed(int(seed))
     scale = float(torch.sqrt(x.abs().mean() / n))
     z = (torch.randn(x.shape[0], n, generator=gen, dtype=torch.float64).abs() * scale).to(x.dtype)
-    d = _dictionary(x, z)
-    total = float((x * x).sum()) or 1.0
+    d = _dictionary(z.T @ x, z.T @ z)
+    total = float((x.double() ** 2).sum()) or 1.0
     errors: list[float] = []  # float32 input stays float32: half the memory of a large fit
     for _ in range(max_iter):
         z = update_codes(x @ d.T, d @ d.T, z)
-        d = _dictionary(x, z)
-        errors.append(float(((x - z @ d) ** 2).sum()) / total)
+        za, gram = z.T @ x, z.T @ z
+        d = _dictionary(za, gram)
+        # |A - Z D|^2 = |A|^2 - 2 <D, Z^T A> + <Z^T Z, D D^T>, without forming Z D
+        resid = total - 2 * float((d.double() * za.double()).sum()) \
+            + float((gram.double() * (d.double() @ d.double().T)).sum())
+        errors.append(max(resid, 0.0) / total)
         if len(errors) > 1 and errors[-2] - errors[-1] < tol:
             break
     return z.numpy(), d.numpy(), errors
