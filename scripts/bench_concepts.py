@@ -120,7 +120,8 @@ def fit_layer(lm, layer: int, args, work: Path) -> dict:
                                    "held_out": meta["metrics"]["held_out"], "fit": meta["fit"]}
         print(f"layer {layer} {method}: held-out FVU {meta['metrics']['held_out']['fvu']:.4f}, "
               f"L0 {meta['metrics']['held_out']['l0']:.2f}, {info['methods'][method]['seconds_fit']} s", flush=True)
-        sets[method] = [len(rows), len(rows) + units.d_sae]
+        offset = sum(len(r) for r in rows)
+        sets[method] = [offset, offset + units.d_sae]
         rows.append(units.concepts.numpy())
         directions.append(units.W_dec.numpy())
     for method in CONCEPT_METHODS:  # random rows matched one to one to each method's norms
@@ -130,7 +131,8 @@ def fit_layer(lm, layer: int, args, work: Path) -> dict:
         raw /= np.linalg.norm(raw, axis=1, keepdims=True)
         out = output_directions(lm, layer, raw)
         out *= (target / np.linalg.norm(out, axis=1))[:, None]
-        sets[f"random-{method}"] = [sum(len(r) for r in rows), sum(len(r) for r in rows) + len(raw)]
+        offset = sum(len(r) for r in rows)
+        sets[f"random-{method}"] = [offset, offset + len(raw)]
         rows.append(raw)
         directions.append(out.astype(np.float32))
     concepts = np.concatenate(rows)
@@ -194,6 +196,7 @@ def main() -> None:
             and request["params"] == neuron_request["params"] and request["tau"] == neuron_request["tau"])
     result["neurons_run_comparable"] = same
     rows_md = []
+    everywhere: dict[str, list[dict]] = {}
     for layer in layers:
         sets = fits[layer]["sets"]
         mined = read_run(runs[layer], layer)
@@ -204,6 +207,8 @@ def main() -> None:
         groups["neurons"] = list(read_run(neuron_run, layer).values())
         if sae_run is not None and layer == 15:
             groups["sae"] = list(read_run(sae_run, layer).values())
+        for name, pools in groups.items():
+            everywhere.setdefault(name, []).extend(pools)
         stats = {}
         for name, pools in groups.items():
             counts, npmi = pool_stats(pools)
@@ -231,6 +236,18 @@ def main() -> None:
                 + (f"{d['diff']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}]" if d.get("diff") is not None else "") + " | "
                 + (f"{dn['diff']:+.3f} [{dn['lo']:+.3f}, {dn['hi']:+.3f}]" if dn.get("diff") is not None else "")
                 + " | " + (f"{held['fvu']:.3f}" if held else "") + " | " + (f"{held['l0']:.1f}" if held else "") + " |")
+    random_counts, random_npmi = pool_stats(everywhere["random"])
+    result["all_layers"] = {}
+    for name in list(CONCEPT_METHODS) + ["neurons"]:
+        counts, npmi = pool_stats(everywhere[name])
+        d = bootstrap_diff(counts, random_counts, args.boot, args.seed)
+        dn = bootstrap_diff(npmi, random_npmi, args.boot, args.seed)
+        tpp = bootstrap_mean(counts, args.boot, args.seed)
+        result["all_layers"][name] = {"pools": len(counts), "topics_per_pool": tpp,
+                                      "minus_random": {"topics_per_pool": d, "pool_npmi": dn}}
+        rows_md.append(f"| all | {name} | {len(counts)} | {tpp['mean']:.2f} [{tpp['lo']:.2f}, {tpp['hi']:.2f}] | "
+                       f"{np.mean(npmi):+.3f} | {d['diff']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] | "
+                       f"{dn['diff']:+.3f} [{dn['lo']:+.3f}, {dn['hi']:+.3f}] | | |")
     result["seconds_total"] = round(time.perf_counter() - started, 1)
     header = ("| layer | units | pools | topics per pool [95% CI] | mean pool NPMI | minus random: topics per pool "
               "[95% CI] | minus random: NPMI [95% CI] | held-out FVU | held-out L0 |\n"
