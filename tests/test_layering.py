@@ -9,8 +9,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "superpose"
 
 # Stages in data-flow order; a module may import its own stage and any earlier one. Infrastructure
 # (core, config, execution) comes first; config only names the registries' choices.
-ORDER = ["core", "config", "execution", "corpus", "models", "units", "projection", "mining", "llm", "concepts", "input_side",
-         "compare", "api", "pipeline", "report", "cli", "__init__", "__main__"]
+ORDER = ["core", "config", "execution", "corpus", "models", "units", "projection", "mining", "llm", "concepts",
+         "input_side", "compare", "api", "pipeline", "report", "cli", "__init__", "__main__"]
 # Lazy lookups of registry names for the CLI's choices (no data flows back).
 ALLOWED = {("config", "mining"), ("config", "execution")}
 
