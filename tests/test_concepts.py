@@ -197,6 +197,12 @@ def test_mine_units_on_a_concept_file(inputs, fitted, tmp_path):
     # --sae is the same option
     assert main(["mine", "--corpus", str(corpus), "--out", str(tmp_path / "o2"), "--model", str(model),
                  "--sae", str(fitted["pca"]), *OPTIONS]) == 0
+    assert main(["report", "--results", str(run), "--out", str(tmp_path / "rep"), "--units", str(fitted["pca"]),
+                 "--no-progress"]) == 0
+    assert (tmp_path / "rep" / "index.html").is_file()
+    assert main(["report", "--results", str(run), "--out", str(tmp_path / "rep2"), "--units", str(fitted["ica"]),
+                 "--no-progress"]) == 2
+    assert not (tmp_path / "rep2").exists()
 
 
 def test_records_and_top_words_of_concepts(inputs, fitted, tmp_path, capsys):
