@@ -30,6 +30,9 @@ _LAZY = {
     "load_layer": "superpose.projection.store",
     # units beyond MLP neurons: SAE and transcoder latents
     "load_sae": "superpose.units",
+    "read_concepts": "superpose.units.concepts",
+    "fit_concepts": "superpose.concepts.fit",
+    "ConceptConfig": "superpose.config",
     "probe": "superpose.activations.probe",
     "token_dispersion": "superpose.activations.dispersion",
     # input side: top activating words and the topics mined from them

@@ -84,9 +84,10 @@ class ProjectionConfig:
                           "reference code's SentencePiece rule: a corpus word whose sub-tokens are all among the top "
                           "tokens, the cut shrunk by 50 until at most tau words remain)", "whole-tokens",
                           choices=POOLINGS)
-    sae: str | None = option("units are the latents of this SAE or transcoder instead of the MLP neurons: a SAELens "
-                             "or sparsify folder or a Gemma Scope params.npz; the layer is the hook's, decoder rows "
-                             "go through hi-c or hi-i", None, metavar="PATH")
+    sae: str | None = option("units instead of the MLP neurons: the latents of an SAE or transcoder (a SAELens or "
+                             "sparsify folder, a Gemma Scope params.npz) or the concepts of a concept file "
+                             "(`superpose concepts fit`); the layer is the units'; their output directions go "
+                             "through hi-c or hi-i", None, flag="--units", aliases=("--sae",), metavar="PATH")
     sae_hook: str | None = option("override the SAE's hook, e.g. blocks.8.hook_resid_post", None, metavar="NAME")
 
     def __post_init__(self) -> None:
@@ -94,16 +95,16 @@ class ProjectionConfig:
         _check_int("--tau", self.tau, 1, fix=": the number of top and bottom tokens kept per unit, e.g. 900")
         _check_choice("pooling", self.pooling, POOLINGS)
         if self.sae is not None and self.mode.startswith("lo"):
-            raise SuperposeError(f"mode {self.mode} projects residual dimensions, not SAE latents: use hi-c or "
-                                 "hi-i with --sae")
+            raise SuperposeError(f"mode {self.mode} projects residual dimensions, not SAE latents or concepts: "
+                                 "use hi-c or hi-i with --units")
         if self.sae_hook is not None and self.sae is None:
-            raise SuperposeError("--sae-hook names the hook of an SAE: give the SAE with --sae")
+            raise SuperposeError("--sae-hook names the hook of an SAE: give the SAE with --units")
 
     @property
     def unit_kind(self) -> str:
         """What a unit is in this mode, for messages."""
         if self.sae is not None:
-            return "SAE latent"
+            return "SAE latent or concept"
         return "neuron" if self.mode.startswith("hi") else "residual dimension"
 
 
@@ -450,3 +451,34 @@ class SteeringParams:
         _check_number("--steer-gain", self.gain, 0, above=True, span="positive")
         _check_int("--steer-tokens", self.new_tokens, 1)
         _check_int("--steer-top-tokens", self.top_tokens, 0)
+
+
+# ---- concepts learned from activations (superpose concepts fit) --------------------------------
+
+CONCEPT_METHODS = ("nmf", "semi-nmf", "ica", "pca", "kmeans")
+
+
+@dataclass(frozen=True)
+class ConceptConfig:
+    """How concepts are learned from a layer's MLP activations (``superpose concepts fit``)."""
+
+    method: str = option("nmf, semi-nmf (codes >= 0, concepts signed; Ding et al. 2010, as interpreto), ica, pca "
+                         "or kmeans", choices=CONCEPT_METHODS)
+    n: int = option("concepts to learn", 20)
+    max_tokens: int = option("corpus tokens read (training plus held-out)", 65536)
+    seq_len: int = option("tokens per sequence", 64)
+    held_out: float = option("share of the sequences held out to measure reconstruction and sparsity", 0.1)
+    seed: int = option("seed of the split and of every method's initialisation", 0)
+    max_iter: int = option("iterations of the iterative methods (nmf, semi-nmf, ica, kmeans)", 200)
+
+    def __post_init__(self) -> None:
+        _check_choice("method", self.method, CONCEPT_METHODS)
+        _check_int("--n", self.n, 1, fix=": the number of concepts, e.g. 20")
+        _check_int("--seq-len", self.seq_len, 2)
+        _check_int("--max-tokens", self.max_tokens, 2 * self.seq_len,
+                   fix=": enough for a training and a held-out sequence")
+        _check_int("--seed", self.seed, 0)
+        _check_int("--max-iter", self.max_iter, 1)
+        if isinstance(self.held_out, bool) or not isinstance(self.held_out, int | float) \
+                or not 0 < self.held_out < 1:
+            raise SuperposeError(f"--held-out must be a share between 0 and 1 (exclusive), got {self.held_out!r}")

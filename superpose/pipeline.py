@@ -83,7 +83,7 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
         layer_list = parse_range(layers, lm.n_layers, "layer") if layers is not None else [source.layer]
         for layer in layer_list:
             check_source(lm, projection.mode, layer, source)
-        unit_list = parse_range(neurons, source.n_units(), projection.unit_kind)
+        unit_list = parse_range(neurons, source.n_units(), source.unit_name)
     folder = Path(out) / run_name(lm, source) / projection.mode
     request = {"model": lm.name, "model_source": lm.source, "mode": projection.mode,
                "layers": format_range(layer_list), "neurons": format_range(unit_list), "tau": projection.tau,

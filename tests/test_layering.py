@@ -10,8 +10,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "superpose"
 # Stages in data-flow order; a module may import its own stage and any earlier one. Infrastructure
 # (core, config, execution) comes first; config only names the registries' choices.
 ORDER = ["core", "config", "execution", "corpus", "models", "units", "projection", "mining", "activations",
-         "explainer", "input_side", "compare", "explanations", "api", "pipeline", "report", "cli", "__init__",
-         "__main__"]
+         "explainer", "concepts", "input_side", "compare", "explanations", "api", "pipeline", "report", "cli",
+         "__init__", "__main__"]
 # config names the registries' choices (file names, nothing imported; no data flows back).
 ALLOWED = {("config", "mining"), ("config", "execution")}
 

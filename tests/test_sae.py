@@ -163,7 +163,7 @@ def test_other_bad_files(tmp_path):
     with pytest.raises(SuperposeError, match="does not exist"):
         load_sae(tmp_path / "nothing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SuperposeError, match="no SAE this library reads"):
+    with pytest.raises(SuperposeError, match="no units file this library reads"):
         load_sae(tmp_path / "empty")
     folder = write_saelens(tmp_path / "nocfg", random_weights(HIDDEN), "blocks.1.hook_resid_post")
     (folder / "cfg.json").unlink()

@@ -58,13 +58,18 @@ class _StopForward(Exception):
     """Raised in the deepest hook: later blocks are not needed."""
 
 
+Units = tuple[Callable[[Callable[[torch.Tensor], None]], Any], Callable[[torch.Tensor], torch.Tensor], int]
+
+
 def _run(model: torch.nn.Module, modules: Mapping[int, torch.nn.Module], sequences: np.ndarray,
          batch_size: int, consume: Callable[[int, torch.Tensor, torch.Tensor], None],
-         progress: Callable[[int], None] | None) -> None:
+         progress: Callable[[int], None] | None, units: Units | None = None) -> None:
     """Forward every batch; ``consume(layer, acts (B, L, N), seq_ids)`` for each layer.
 
     The model runs on its own device and dtype; the activations reach ``consume`` as float32
-    on the CPU, where the records are kept.
+    on the CPU, where the records are kept. ``units`` (one layer only): ``(install, encode,
+    width)``, where ``install(keep)`` hooks the units' input and ``encode`` turns it into their
+    activations, instead of the neurons.
     """
     captured: dict[int, torch.Tensor] = {}
     deepest = max(modules)
@@ -72,12 +77,19 @@ def _run(model: torch.nn.Module, modules: Mapping[int, torch.nn.Module], sequenc
 
     def make_hook(layer: int) -> Callable[..., None]:
         def hook(_module: torch.nn.Module, args: tuple[Any, ...]) -> None:
-            captured[layer] = args[0].detach().to("cpu", torch.float32)
-            if layer == deepest:
-                raise _StopForward
+            keep(layer, args[0])
         return hook
 
-    handles = [m.register_forward_pre_hook(make_hook(layer)) for layer, m in modules.items()]
+    def keep(layer: int, value: torch.Tensor) -> None:
+        value = value.detach().to("cpu", torch.float32)
+        captured[layer] = value if units is None else units[1](value)
+        if layer == deepest:
+            raise _StopForward
+
+    if units is not None:
+        handles = [units[0](lambda value: keep(deepest, value))]
+    else:
+        handles = [m.register_forward_pre_hook(make_hook(layer)) for layer, m in modules.items()]
     try:
         with torch.inference_mode():
             for start in range(0, len(sequences), batch_size):
@@ -170,23 +182,27 @@ def collect_records(model: torch.nn.Module, modules: Mapping[int, torch.nn.Modul
                     batch_size: int = RecordParams.batch_size, seed: int = RecordParams.seed,
                     progress: Callable[[int], None] | None = None,
                     spill_limit: int = SPILL_LIMIT, spill_dir: str | os.PathLike | None = None,
-                    report: dict[str, Any] | None = None) -> dict[int, LayerRecords]:
+                    report: dict[str, Any] | None = None, units: Units | None = None
+                    ) -> dict[int, LayerRecords]:
     """Records of every neuron of the layers in ``modules`` (layer -> MLP out projection).
 
     Two passes when ``per_quantile > 0`` (see :mod:`superpose.activations.records`), one otherwise.
     The second pass replays activations spilled to ``spill_dir`` (default: the system's
     temporary folder) when they take at most ``spill_limit`` bytes; otherwise it runs the model
     again. ``report``, when given, receives ``second_pass``: "spilled", "model" or "none".
+    ``units`` records other units of the one layer in ``modules`` (see :func:`_run`).
     """
     if not modules:
         raise SuperposeError("no layers chosen")
+    if units is not None and len(modules) != 1:
+        raise SuperposeError("records of SAE latents or concepts cover their own layer only")
     seq_len = sequences.shape[1]
     first: dict[int, FirstPass] = {}
     second: dict[int, QuantilePass] = {}
     spill: _Spill | None = None
     folder = None
     if per_quantile > 0:
-        n_neurons = _n_inputs(modules[max(modules)])
+        n_neurons = _n_inputs(modules[max(modules)]) if units is None else units[2]
         needed = spill_bytes(len(sequences), seq_len, n_neurons, len(modules))
         folder = _spill_folder(spill_dir, needed, spill_limit) if n_neurons else None
     try:
@@ -200,7 +216,7 @@ def collect_records(model: torch.nn.Module, modules: Mapping[int, torch.nn.Modul
             if spill is not None:
                 spill.write(layer, acts)
 
-        _run(model, modules, sequences, batch_size, consume_first, progress)
+        _run(model, modules, sequences, batch_size, consume_first, progress, units)
         if per_quantile > 0:
             second = {layer: QuantilePass(fp.histogram(), seq_len, per_quantile,
                                           seed=seed + 1000 + layer) for layer, fp in first.items()}
@@ -212,7 +228,7 @@ def collect_records(model: torch.nn.Module, modules: Mapping[int, torch.nn.Modul
                 shapes = {layer: (seq_len, fp.n_neurons) for layer, fp in first.items()}
                 spill.replay(len(sequences), batch_size, shapes, consume_second, progress)
             else:
-                _run(model, modules, sequences, batch_size, consume_second, progress)
+                _run(model, modules, sequences, batch_size, consume_second, progress, units)
         if report is not None:
             report["second_pass"] = ("none" if per_quantile <= 0 else "spilled"
                                      if spill is not None and not spill.failed else "model")

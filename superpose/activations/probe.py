@@ -9,7 +9,7 @@ polysemanticity score (:mod:`superpose.activations.dispersion`) reads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,22 +39,16 @@ def _mlp(lm: Any, block: torch.nn.Module) -> torch.nn.Module:
     return get_path(block, lm.adapter.mlp_out_path.rsplit(".", 1)[0])
 
 
-def capture(lm: Any, ids: torch.Tensor, layer: int, site: str) -> torch.Tensor:
-    """Float32 activations (batch, tokens, width) at ``site`` of block ``layer``: ``neurons`` (input of
-    the down projection), ``resid_pre``, ``resid_post``, ``mlp_in`` or ``mlp_out``."""
+def hook_site(lm: Any, layer: int, site: str, keep: Callable[[torch.Tensor], None]) -> Any:
+    """Call ``keep(activations)`` at ``site`` of block ``layer`` on every forward pass (see
+    :func:`capture` for the sites); returns the hook's handle (``.remove()`` it)."""
     block = lm.adapter.blocks(lm.model)[layer]
-    found: dict[str, torch.Tensor] = {}
-
-    def keep(value: torch.Tensor, stop: bool) -> None:
-        found["x"] = value.detach().float()
-        if stop:
-            raise _Stop
 
     def before(module: Any, args: tuple, kwargs: dict) -> None:
-        keep(args[0] if args else kwargs["hidden_states"], True)
+        keep(args[0] if args else kwargs["hidden_states"])
 
     def after(module: Any, args: tuple, output: Any) -> None:
-        keep(output[0] if isinstance(output, tuple) else output, True)
+        keep(output[0] if isinstance(output, tuple) else output)
 
     if site == "neurons":
         handle = lm.adapter.mlp_out_proj(block).register_forward_pre_hook(before, with_kwargs=True)
@@ -69,6 +63,19 @@ def capture(lm: Any, ids: torch.Tensor, layer: int, site: str) -> torch.Tensor:
         handle = (get_path(block, norm) if norm else _mlp(lm, block)).register_forward_hook(after)
     else:
         raise SuperposeError(f"unknown site {site!r}")
+    return handle
+
+
+def capture(lm: Any, ids: torch.Tensor, layer: int, site: str) -> torch.Tensor:
+    """Float32 activations (batch, tokens, width) at ``site`` of block ``layer``: ``neurons`` (input of
+    the down projection), ``resid_pre``, ``resid_post``, ``mlp_in`` or ``mlp_out``."""
+    found: dict[str, torch.Tensor] = {}
+
+    def keep(value: torch.Tensor) -> None:
+        found["x"] = value.detach().float()
+        raise _Stop
+
+    handle = hook_site(lm, layer, site, keep)
     try:
         with torch.inference_mode():
             lm.model(input_ids=ids, use_cache=False)
@@ -107,7 +114,7 @@ def probe(model: Any, texts: Sequence[str], layer: int, units: Sequence[int] | N
     chosen = list(range(width)) if units is None else [int(u) for u in units]
     bad = [u for u in chosen if not 0 <= u < width]
     if bad:
-        what = "SAE latents" if source is not None else "neurons"
+        what = f"{source.unit_name}s" if source is not None else "neurons"
         raise SuperposeError(f"unit {bad[0]} is out of range: valid {what} are 0-{width - 1}")
     results = []
     for text in texts:
@@ -124,4 +131,4 @@ def probe(model: Any, texts: Sequence[str], layer: int, units: Sequence[int] | N
     return results
 
 
-__all__ = ["ProbeResult", "capture", "probe"]
+__all__ = ["ProbeResult", "capture", "hook_site", "probe"]

@@ -21,9 +21,9 @@ from superpose.core.registry import Registry
 # Every module of this package but the helpers defines COMMANDS: list[Command]; adding a command is
 # adding a module (superpose.core.registry). HELP_ORDER places the built-in ones in ``--help``;
 # any other module follows, by name.
-COMMAND_MODULES: Registry[list[Command]] = Registry(__name__, "COMMANDS", helpers=("args", "runtime"))
-HELP_ORDER = ("corpus", "corpus_import", "project", "mine", "llm", "units", "compare", "explanations", "report",
-              "search", "demo")
+COMMAND_MODULES: Registry[list[Command]] = Registry(__name__, "COMMANDS", helpers=("args", "checks", "runtime"))
+HELP_ORDER = ("corpus", "corpus_import", "project", "mine", "llm", "units", "concepts", "compare", "explanations",
+              "report", "search", "demo")
 
 
 def _commands() -> list[Command]:

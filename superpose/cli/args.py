@@ -88,7 +88,7 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
             parser.add_argument(option_dest(f), **kwargs)
             continue
         flag = meta.get("flag") or "--" + f.name.replace("_", "-")
-        names = [flag] + ([meta["short"]] if meta.get("short") else [])
+        names = [flag] + ([meta["short"]] if meta.get("short") else []) + list(meta.get("aliases", ()))
         if elem is bool and not is_list:
             kwargs["action"] = argparse.BooleanOptionalAction
             kwargs["default"] = bool(default)

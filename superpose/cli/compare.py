@@ -53,6 +53,8 @@ class CompareArgs:
     batch_size: int = option("sequences per simulator forward pass", 4, metavar="N")
     params: CompareParams = field(default_factory=CompareParams)
     steering: SteeringParams = field(default_factory=SteeringParams)
+    units: str | None = option("the units of the run and records (an SAE folder or a concept file): checked "
+                               "against their metadata", None, metavar="PATH")
     threads: int | None = option("torch CPU threads", None, metavar="N")
     placement: Placement = field(default_factory=Placement)
     progress: bool = option("show progress bars", True)
@@ -82,7 +84,14 @@ def run_compare(args: CompareArgs) -> int:
     if not file.is_file():
         raise SuperposeError(f"{file} does not exist: pass the file written by `superpose explain` (or its folder)")
     records = args.records or (str(given) if given.is_dir() else str(given.parent))
+    from superpose.cli.checks import check_units_of
+
+    check_units_of(args.units, records=records, run=args.results)
     store = RecordStore(records)
+    if store.meta.get("units"):
+        raise SuperposeError(f"{records} holds records of SAE latents or concepts: compare's output side steers "
+                             "MLP neurons, and steering other units is not supported yet; compare neurons, or "
+                             "read these units' topics and explanations with `superpose report --units`")
     # The judge's verdicts are cached in the output folder, so a rerun asks nothing again.
     context = SimulatorContext(Backend(kind="local", model=args.model, placement=placement,
                                        cache=str(Path(args.out) / "llm-cache")), args.batch_size)

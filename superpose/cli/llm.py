@@ -29,7 +29,10 @@ class ActivationsArgs:
                         "a folder or a hub id", "smollm2-135m")
     corpus_source: list[str] = option("corpus source name or path; repeat for several",
                                       default_factory=lambda: ["default"], metavar="SRC")
-    layers: str = option("layers, e.g. 3 or 0-5,9 or all", metavar="LIST")
+    layers: str | None = option("layers, e.g. 3 or 0-5,9 or all (with --units: their layer)", None, metavar="LIST")
+    units: str | None = option("record these units instead of the neurons: an SAE folder or a concept file "
+                               "(`superpose concepts fit`); records go to DIR/MODEL--sae-NAME or "
+                               "DIR/MODEL--concepts-NAME", None, metavar="PATH")
     params: RecordParams = field(default_factory=RecordParams)
     threads: int | None = option("torch CPU threads", None)
     placement: Placement = field(default_factory=Placement)
@@ -42,7 +45,7 @@ def run_activations(args: ActivationsArgs) -> int:
 
     set_torch_threads(args.threads)
     folder = run(args.model, args.corpus_source, args.layers, args.out, args.params,
-                 progress=args.progress, device=args.placement)
+                 progress=args.progress, device=args.placement, units=args.units)
     print(f"records in {folder}")
     return 0
 
@@ -79,6 +82,8 @@ class ExplainArgs(_BackendArgs):
     out: str | None = option("JSON-lines output (default: RECORDS/explanations.jsonl)", None,
                              metavar="FILE")
     max_records: int = option("top records shown to the explainer", 10)
+    units: str | None = option("the units the records are of (an SAE folder or a concept file): checked against "
+                               "the records' metadata", None, metavar="PATH")
 
 
 def job_table(job: str, out: str, requested: int, rows: list[dict[str, Any]], seconds: float) -> str:
@@ -108,10 +113,12 @@ def job_table(job: str, out: str, requested: int, rows: list[dict[str, Any]], se
 
 def run_explain(args: ExplainArgs) -> int:
     from superpose.activations.formats import RecordStore
+    from superpose.cli.checks import check_units_of
     from superpose.core.ranges import parse_range
     from superpose.core.tables import read_jsonl
     from superpose.explainer.jobs import run_explain as run
 
+    check_units_of(args.units, records=args.records)
     out = args.out or str(Path(args.records) / "explanations.jsonl")
     start, before = time.monotonic(), len(read_jsonl(out))
     summary = run(args.records, args.layer, args.neurons, out, _backend(args, args.records),
@@ -166,16 +173,20 @@ class ScoreArgs(_BackendArgs):
     judge_examples: int = option("detection/fuzzing: activating (and non-activating) records "
                                  "shown per unit", CompareParams.judge_examples, metavar="N")
     judge_seed: int = option("detection/fuzzing: seed of the examples drawn", 0)
+    units: str | None = option("the units the records are of (an SAE folder or a concept file): checked against "
+                               "the records' metadata", None, metavar="PATH")
 
 
 def run_score(args: ScoreArgs) -> int:
     from superpose.activations.formats import RecordStore
+    from superpose.cli.checks import check_units_of
     from superpose.core.errors import SuperposeError
     from superpose.core.ranges import parse_range
     from superpose.core.tables import read_jsonl
     from superpose.explainer.jobs import run_score as run
     from superpose.explainer.simulators import SimulatorContext, make_simulator, simulator_kinds
 
+    check_units_of(args.units, records=args.records)
     start = time.monotonic()
     backend = _backend(args, args.records)
     given = []

@@ -67,7 +67,7 @@ def run_project(args: ProjectArgs) -> int:
         layers = parse_range(args.layers, lm.n_layers, "layer") if args.layers else [sae.layer]
         for layer in layers:
             check_source(lm, mode, layer, sae)
-        units = parse_range(args.neurons, sae.n_units(), args.projection.unit_kind)
+        units = parse_range(args.neurons, sae.n_units(), sae.unit_name)
     check_tau(lm, args.projection.tau)
     with tqdm(total=len(layers) * len(units), unit="unit", disable=not args.progress,
               desc=f"{lm.name} {mode}", file=sys.stderr) as bar:

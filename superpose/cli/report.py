@@ -32,12 +32,17 @@ class ReportArgs:
     max_neurons: int | None = option("report at most N neurons, the first by layer and neuron", None, metavar="N")
     input: list[str] = option("an input for a report section of another module, NAME=PATH; repeat for several",
                               default_factory=list, metavar="NAME=PATH")
+    units: str | None = option("the units of the run and records (an SAE folder or a concept file): checked "
+                               "against their metadata", None, metavar="PATH")
     progress: bool = option("show a progress bar (one step per layer)", True)
 
 
 def run_report(args: ReportArgs) -> int:
+    from superpose.cli.checks import check_units_of
     from superpose.core.errors import SuperposeError
     from superpose.report import build_report
+
+    check_units_of(args.units, records=args.records, run=args.results)
 
     extra = {}
     for item in args.input or []:

@@ -25,6 +25,8 @@ class TopWordsArgs:
     top: int = option("words kept per neuron", 100)
     min_count: int = option("fewest occurrences of a kept word", 1)
     show: int | None = option("also print the top words of this neuron (of each layer)", None, metavar="N")
+    units: str | None = option("the units the records are of (an SAE folder or a concept file): checked against "
+                               "the records' metadata", None, metavar="PATH")
     progress: bool = option("show a progress bar", True)
 
 
@@ -33,8 +35,10 @@ def run_top_words(args: TopWordsArgs) -> int:
 
     from superpose.activations.formats import RecordStore
     from superpose.activations.top_words import read_top_words, write_top_words
+    from superpose.cli.checks import check_units_of
     from superpose.core.ranges import parse_range
 
+    check_units_of(args.units, records=args.records)
     store = RecordStore(args.records)
     layers = store.layers if args.layers is None else parse_range(args.layers, 10_000, "layer")
     total = sum(store.layer(layer).mean.shape[0] for layer in layers if layer in store.layers)
@@ -87,7 +91,8 @@ class ProbeArgs:
     """A unit's activations on given texts, token by token.
 
     Units are MLP neurons of --layer (activation: the input of the down/out projection) or, with
-    --sae, latents of an SAE or transcoder (its encoder on the hook's input; the layer is the hook's).
+    --sae, latents of an SAE or transcoder (its encoder on the hook's input; the layer is the hook's) or
+    concepts of a concept file (their encoder on the layer's neuron activations).
     Prints one line per token, or JSON with --json.
     """
 
@@ -95,7 +100,8 @@ class ProbeArgs:
     model: str = option("embedded model, model folder or hub id", "smollm2-135m", metavar="NAME")
     layer: int | None = option("block of the units (default with --sae: the hook's)", None, metavar="L")
     units: str = option("units, e.g. 5 or 0-9,17", metavar="RANGE")
-    sae: str | None = option("probe latents of this SAE or transcoder", None, metavar="PATH")
+    sae: str | None = option("probe latents of this SAE or transcoder, or the concepts of a concept file "
+                             "(--units names the unit indices here)", None, metavar="PATH")
     sae_hook: str | None = option("override the SAE's hook", None, metavar="NAME")
     json: bool = option("print JSON", False)
     cache_dir: str | None = option("cache of converted embedded models", None, metavar="DIR")
@@ -118,7 +124,7 @@ def run_probe(args: ProbeArgs) -> int:
     lm = load_model(args.model, cache_dir=args.cache_dir)
     layer = sae.layer if sae is not None and args.layer is None else int(args.layer)
     width = sae.d_sae if sae is not None else lm.n_neurons
-    units = parse_range(args.units, width, "SAE latent" if sae is not None else "neuron")
+    units = parse_range(args.units, width, sae.unit_name if sae is not None else "neuron")
     results = probe(lm, args.texts, layer, units, sae=sae)
     if args.json:
         print(json.dumps([{"text": r.text, "tokens": r.tokens, "units": r.units,

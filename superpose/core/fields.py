@@ -16,14 +16,14 @@ from typing import Any
 def option(help: str, default: Any = MISSING, *, flag: str | None = None, metavar: str | None = None,
            default_factory: Any = MISSING, short: str | None = None,
            choices: Callable[[], tuple[str, ...]] | tuple[str, ...] | None = None,
-           parse: Callable[[str], Any] | None = None) -> Any:
-    """A ``--name`` option; required when it has no default.
+           parse: Callable[[str], Any] | None = None, aliases: tuple[str, ...] = ()) -> Any:
+    """A ``--name`` option; required when it has no default. ``aliases``: older flags that still work.
 
     ``choices`` may be a function (a registry's names, looked up when the parser is built);
     ``parse`` turns the command-line string into the field's value.
     """
     meta = {"help": help, "flag": flag, "metavar": metavar, "short": short, "positional": False,
-            "choices": choices, "parse": parse}
+            "choices": choices, "parse": parse, "aliases": tuple(aliases)}
     if default_factory is not MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)

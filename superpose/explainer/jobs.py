@@ -46,22 +46,40 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
 
 # ---- activation records --------------------------------------------------------------------
 
-def run_activations(model: str, sources: Sequence[str], layers: str, out: str | Path,
+def run_activations(model: str, sources: Sequence[str], layers: str | None, out: str | Path,
                     params: RecordParams, *,
                     cache_dir: str | None = None, progress: bool = True,
-                    device: str | Placement | None = None, dtype: str | None = None) -> Path:
+                    device: str | Placement | None = None, dtype: str | None = None,
+                    units: str | None = None) -> Path:
     """Write records for ``layers`` into ``out/{model}``; existing layers are kept and skipped.
 
     ``device`` and ``dtype`` place the model (:mod:`superpose.models.device`); a folder holding
-    records made in another dtype is refused.
+    records made in another dtype is refused. ``units`` (an SAE folder or a concept file): records
+    of its units at its layer instead of the neurons, in ``out/{model}--sae-NAME`` or
+    ``out/{model}--concepts-NAME``, the units' identity in ``meta.json``.
     """
     from superpose.activations.collect import collect_records, cut_sequences
     from superpose.corpus.sources import iter_documents
     from superpose.explainer.local_models import load_local_model
     placement = resolve_placement(device, dtype)
+    source = None
+    if units is not None:
+        from superpose.units.formats import load_sae
+        from superpose.units.sae import units_run_name
+
+        source = load_sae(units)
+    elif layers is None:
+        raise SuperposeError("give --layers (the blocks whose neurons are recorded), or --units")
     lm = load_local_model(model, cache_dir=cache_dir, device=placement)
-    chosen = parse_range(layers, lm.n_layers, "layer")
-    folder = Path(out) / lm.name
+    if source is not None:
+        source.check_model(lm)
+        chosen = [source.layer] if layers is None else parse_range(layers, lm.n_layers, "layer")
+        if chosen != [source.layer]:
+            raise SuperposeError(f"the units of {units} are at layer {source.layer}: record that layer "
+                                 "(or leave --layers out)")
+    else:
+        chosen = parse_range(layers, lm.n_layers, "layer")
+    folder = Path(out) / (lm.name if source is None else units_run_name(lm.name, source.identity()))
     corpus = {"sources": list(sources), "seq_len": params.seq_len,
               "max_tokens": params.max_tokens, "seed": params.seed}
     meta_path = folder / "meta.json"
@@ -70,6 +88,9 @@ def run_activations(model: str, sources: Sequence[str], layers: str, out: str | 
         if old.get("corpus") != corpus or old.get("model") != lm.name:
             raise SuperposeError(f"{folder} holds records of another run ({old.get('model')}, "
                                  f"{old.get('corpus')}); choose another --out")
+        if old.get("units") != (None if source is None else source.identity()):
+            held = (old.get("units") or {}).get("path", "the MLP neurons")
+            raise SuperposeError(f"{folder} holds records of other units ({held}); choose another --out")
         if old.get("dtype", "float32") != placement.dtype:
             raise SuperposeError(f"{folder} holds records made in {old.get('dtype', 'float32')}, "
                                  f"not {placement.dtype}; choose another --out")
@@ -93,7 +114,8 @@ def run_activations(model: str, sources: Sequence[str], layers: str, out: str | 
                                  batch_size=params.batch_size, seed=params.seed,
                                  progress=bar.update,
                                  spill_limit=int(params.spill_limit_gb * (1 << 30)),
-                                 spill_dir=params.spill_dir, report=how)
+                                 spill_dir=params.spill_dir, report=how,
+                                 units=None if source is None else _units_hook(lm, source))
     folder.mkdir(parents=True, exist_ok=True)
     if not meta_path.exists():
         _write_sequences(folder, sequences, lm.tokenizer)
@@ -103,15 +125,27 @@ def run_activations(model: str, sources: Sequence[str], layers: str, out: str | 
     where = {} if placement.is_default else {"dtype": placement.dtype, "device": placement.device}
     write_meta(folder, {
         **where, "model": lm.name, "model_source": lm.source, "n_layers": lm.n_layers,
-        "n_neurons": lm.n_neurons, "vocab_size": lm.vocab_size, "corpus": corpus,
+        "n_neurons": lm.n_neurons if source is None else source.n_units(),
+        **({} if source is None else {"units": source.identity()}),
+        "vocab_size": lm.vocab_size, "corpus": corpus,
         "n_sequences": int(len(sequences)), "n_tokens": int(sequences.size),
         "top_k": params.top_k, "n_random": params.n_random,
-        "per_quantile": params.per_quantile, "activation": "input of the MLP out projection",
+        "per_quantile": params.per_quantile, "activation": "input of the MLP out projection" if source is None else
+        f"{source.unit_name} activation: its encoder on {source.in_hook.name}",
         "quantile_method": "two passes: fixed asinh histogram of per-sequence maxima, then "
                            "per-bucket uniform samples",
         "second_pass_last_run": how.get("second_pass"), "created": timestamp(),
         "seconds_last_run": round(time.monotonic() - start, 1), "versions": versions()})
     return folder
+
+
+def _units_hook(lm: Any, source: Any) -> Any:
+    """``(install, encode, width)`` for :func:`superpose.activations.collect.collect_records`: the units'
+    encoder on their input site."""
+    from superpose.activations.probe import hook_site
+
+    hook = source.in_hook
+    return (lambda keep: hook_site(lm, hook.layer, hook.site, keep), source.encode, source.n_units())
 
 
 def _documents(iter_documents: Callable[[str], Iterator[str]], sources: Sequence[str]

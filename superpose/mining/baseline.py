@@ -66,7 +66,9 @@ def baseline(run_folder: str, *, seed: int = 0, neurons: str | None = None, exec
     write_json_atomic(meta_path, stamp(request=wanted, universe_words=int(len(universe))))
     mode = request["mode"] + "-random"
     units_meta = request.get("units")
-    name = request["model"] if not units_meta else f"{request['model']}--sae-{units_meta['name']}"
+    if units_meta:
+        from superpose.units.sae import units_run_name
+    name = request["model"] if not units_meta else units_run_name(request["model"], units_meta)
     if request.get("layout") == "shards":
         expected: dict[int, int] = {}
         for r in rows:

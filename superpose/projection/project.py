@@ -64,7 +64,7 @@ def check_units(lm: LoadedModel, mode: str, units: Sequence[int] | np.ndarray | 
     arr = np.asarray(units, dtype=np.int64).reshape(-1)
     bad = arr[(arr < 0) | (arr >= size)]
     if bad.size:
-        what = ("SAE latents" if source is not None else "neurons" if mode.startswith("hi")
+        what = (f"{source.unit_name}s" if source is not None else "neurons" if mode.startswith("hi")
                 else "residual dimensions")
         raise SuperposeError(f"unit {int(bad[0])} is out of range for {lm.name} in {mode}: valid "
                              f"{what} are 0-{size - 1}")

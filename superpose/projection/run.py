@@ -32,6 +32,7 @@ from superpose.projection.project import (
     project_layer,
 )
 from superpose.projection.store import layer_path, neurons_sha256, read_meta, save_layer
+from superpose.units.sae import units_run_name
 
 
 @dataclass
@@ -62,7 +63,7 @@ class CorpusWords:
 
 def run_name(lm: LoadedModel, source: Any = None) -> str:
     """The model part of output paths: the model's name, plus the SAE's for SAE latents."""
-    return lm.name if source is None else f"{lm.name}--sae-{source.name}"
+    return lm.name if source is None else units_run_name(lm.name, source.identity())
 
 
 def layer_meta(lm: LoadedModel, mode: str, layer: int, tau: int, neurons: np.ndarray,

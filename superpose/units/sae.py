@@ -51,6 +51,11 @@ class Sae:
         return int(self.W_dec.shape[1])
 
     @property
+    def unit_name(self) -> str:
+        """What one unit is called in messages."""
+        return "SAE latent"
+
+    @property
     def layer(self) -> int:
         return self.hook.layer
 
@@ -118,3 +123,10 @@ class Sae:
 def safe_name(text: str) -> str:
     """A filesystem-safe label (the SAE's part of a run folder's name)."""
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "sae"
+
+
+def units_run_name(model: str, identity: dict[str, Any]) -> str:
+    """The model part of a run's folder for units other than neurons: ``{model}--sae-{name}`` for an
+    SAE or transcoder, ``{model}--concepts-{name}`` for a concept file."""
+    kind = "concepts" if identity.get("kind") == "concepts" else "sae"
+    return f"{model}--{kind}-{identity['name']}"
