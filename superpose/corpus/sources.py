@@ -47,6 +47,8 @@ class Source:
     version: str | None
     read: Callable[[Path], Iterator[str]]
     prepare: Callable[[str], str] | None = None
+    multistream: bool = False  # a bz2 dump whose streams may be read in parallel
+
 
     def raw_documents(self) -> Iterator[str]:
         return self.read(Path(self.path))
@@ -532,7 +534,8 @@ def _path_source(spec: str) -> Source:
     else:
         raise SuperposeError(f"cannot read {path}: give a .txt, .jsonl, .parquet or .xml.bz2 file or a folder "
                              "of .txt or .parquet files")
-    return Source(str(path), "path", str(path.resolve()), None, None, reader, prepare)
+    return Source(str(path), "path", str(path.resolve()), None, None, reader, prepare,
+                  multistream=path.name.endswith(".xml.bz2"))
 
 
 def resolve_sources(specs: list[str | Source] | tuple[str | Source, ...]) -> list[Source]:

@@ -1,7 +1,8 @@
 """Pass 1 of a build: documents -> word ids on disk, in parallel worker processes, in order.
 
-The parent reads raw documents (decompression and XML parsing are sequential) and hands them
-out in batches of about ``batch_chars`` characters; a worker prepares each document (e.g.
+The parent reads raw documents (decompression and XML parsing are sequential, except for a
+multistream dump, whose streams the workers decompress and parse: :mod:`superpose.corpus.multistream`)
+and hands them out in batches of about ``batch_chars`` characters; a worker prepares each document (e.g.
 removes wiki markup, the expensive step), tokenises it and numbers the batch's words in order
 of first appearance. The parent takes the batches back in order and maps those local numbers
 to global ids with one dictionary look-up per distinct word of the batch, so the id stream,
@@ -75,6 +76,18 @@ def _batches(source: Source, batch_chars: int) -> Iterator[tuple[Callable[[str],
         yield source.prepare, docs
 
 
+def _token_batches(source: Source, workers: int, batch_chars: int) -> Iterator[TokenBatch]:
+    """A source's documents as token batches, in order: a multistream dump decompressed by the
+    workers stream by stream (:mod:`superpose.corpus.multistream`), anything else read here."""
+    if source.multistream and workers > 1:
+        from superpose.corpus.multistream import token_batches
+
+        batches = token_batches(Path(source.path), source.prepare, workers)
+        if batches is not None:
+            return batches
+    return ordered_map(tokenize_batch, _batches(source, batch_chars), workers)
+
+
 def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progress: bool = False,
                  batch_chars: int = BATCH_CHARS) -> Stream:
     """Tokenise every source into ``path`` (uint32 word ids) with ``workers`` processes."""
@@ -89,7 +102,7 @@ def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progres
     with open(path, "wb") as out, tqdm(desc="reading", unit=" tok", unit_scale=True, disable=not progress) as bar:
         for source in sources:
             docs = tokens = 0
-            for batch in ordered_map(tokenize_batch, _batches(source, batch_chars), workers):
+            for batch in _token_batches(source, workers, batch_chars):
                 if not len(batch.lengths):
                     continue
                 mapping = np.fromiter((setdefault(w, len(index)) for w in batch.words), dtype=np.uint32,

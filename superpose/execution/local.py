@@ -21,8 +21,8 @@ import queue
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from superpose.core.errors import SuperposeError
