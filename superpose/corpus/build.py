@@ -19,6 +19,7 @@ counts of words and pairs (:attr:`CorpusCounts.min_windows`).
 from __future__ import annotations
 
 import json
+import resource
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -148,10 +149,12 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
     if out.exists() and existing is None and any(out.iterdir()):
         raise SuperposeError(f"{out} is a non-empty folder that is not a corpus: choose another --out")
     started, cpu_started, thread_started = time.perf_counter(), time.process_time(), time.thread_time()
+    workers_started = _workers_cpu()
     with atomic_dir(out) as tmp:
         stream = write_stream(resolved, tmp / "tokens.u32", workers=n_workers, progress=progress)
         read_seconds, read_cpu = time.perf_counter() - started, time.process_time() - cpu_started
         read_thread_cpu = time.thread_time() - thread_started
+        read_workers_cpu, workers_started = _workers_cpu() - workers_started, _workers_cpu()
         keep = choose_vocabulary(stream.words, stream.frequency, params)
         if not keep:
             raise SuperposeError(
@@ -166,6 +169,7 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
                                                       progress=progress)
         (tmp / "spill").rmdir()
         count_seconds, count_cpu = time.perf_counter() - count_started, time.process_time() - cpu_started
+        count_workers_cpu = _workers_cpu() - workers_started
         (tmp / "tokens.u32").unlink()
         extra = {}
         if params.convention == "lim-lauw":
@@ -183,16 +187,23 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
             "created": timestamp(),
             "workers": n_workers,
             "seconds": {"read": round(read_seconds, 3), "count": round(count_seconds, 3)},
-            # CPU time of this process alone (workers not included; "read_main_thread": without the
-            # thread that decompresses a dump): on a busy machine wall time says little, these
-            # say what the sequential parts cost
+            # CPU time of this process ("read_main_thread": without the thread that decompresses a
+            # single-stream dump) and of its finished worker processes ("*_workers"): on a busy
+            # machine wall time says little, these say what the sequential parts cost
             "cpu_seconds": {"read": round(read_cpu, 3), "read_main_thread": round(read_thread_cpu, 3),
-                            "count": round(count_cpu, 3)},
+                            "count": round(count_cpu, 3), "read_workers": round(read_workers_cpu, 3),
+                            "count_workers": round(count_workers_cpu, 3)},
         }
         counts = CorpusCounts([stream.words[i] for i in keep], stream.frequency[keep], word_windows,
                               pairs, n_windows, meta)
         save_counts(tmp, counts)
     return load_corpus(out)
+
+
+def _workers_cpu() -> float:
+    """CPU seconds of this process's finished (reaped) children: the build's workers."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _existing(out: Path) -> dict | None:

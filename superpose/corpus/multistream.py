@@ -28,7 +28,7 @@ from superpose.core.errors import SuperposeError
 from superpose.corpus.stream import TokenBatch, tokenize_batch
 from superpose.corpus.workers import ordered_map
 
-CHUNK_BYTES = 1 << 22  # compressed bytes per worker task (about 20 MB of XML)
+CHUNK_BYTES = 1 << 20  # compressed bytes per worker task (about 4 MB of XML)
 _STREAM_START = re.compile(rb"BZh[1-9](?:\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)")
 _NAMESPACE = re.compile(rb"<mediawiki[^>]*\sxmlns=\"([^\"]+)\"")
 
