@@ -136,9 +136,9 @@ def compare_executors(args: argparse.Namespace, base: Path, projection: Path) ->
         for layer_file in projection.glob(f"layer_{args.compare_layer:02d}*"):
             shutil.copy(layer_file, target / layer_file.name)
         started = time.perf_counter()
+        execution = ExecutionConfig(executor=executor, workers=args.workers)
         folder = pipeline.mine(args.model, args.corpus, str(out), layers=str(args.compare_layer),
-                               neurons=args.neurons, mining=MiningConfig(), execution=ExecutionConfig(executor=executor, workers=args.workers),
-                               progress=False)
+                               neurons=args.neurons, mining=MiningConfig(), execution=execution, progress=False)
         wall = time.perf_counter() - started
         mining_s = json.loads((folder / "run.json").read_text())["mining_seconds_now"]
         files = sorted((folder / "shards").glob("*.csv.gz"))
@@ -164,15 +164,16 @@ def main() -> None:
     parser.add_argument("--out", default="results/bench_mine.json")
     args = parser.parse_args()
     params = MiningConfig()
-    result: dict = {"model": args.model, "layers": args.layers, "neurons": args.neurons or "all", "workers": args.workers,
-                    "cores": len(os.sched_getaffinity(0)), "params": params.to_json(),
+    result: dict = {"model": args.model, "layers": args.layers, "neurons": args.neurons or "all",
+                    "workers": args.workers, "cores": len(os.sched_getaffinity(0)), "params": params.to_json(),
                     "load_average_start": _load()}
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         with Stages() as stages:
             started = time.perf_counter()
-            folder = pipeline.mine(args.model, args.corpus, str(base / "whole"), layers=args.layers, neurons=args.neurons,
-                                   mining=params, execution=ExecutionConfig(workers=args.workers), progress=False)
+            folder = pipeline.mine(args.model, args.corpus, str(base / "whole"), layers=args.layers,
+                                   neurons=args.neurons, mining=params,
+                                   execution=ExecutionConfig(workers=args.workers), progress=False)
             wall = time.perf_counter() - started
         parent_cpu, workers_cpu = _cpu()
         run = json.loads((folder / "run.json").read_text())
