@@ -124,9 +124,15 @@ def write_multistream(single: Path, out: Path, per_stream: int = 100) -> None:
 
 
 def _usage() -> dict:
+    """CPU and peak memory. The parent's peak is VmHWM, which starts afresh at exec; ``ru_maxrss``
+    carries the peak of the process that started this one across exec (the generator's, here).
+    A forked worker's ``ru_maxrss`` starts at its parent's peak when it was forked, so
+    ``worker_peak_mb`` is an upper bound."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    hwm = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+               if line.startswith("VmHWM:"))
     return {"cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
-            "peak_mb": round(me.ru_maxrss / 1024), "worker_peak_mb": round(kids.ru_maxrss / 1024)}
+            "peak_mb": round(hwm / 1024), "worker_peak_mb": round(kids.ru_maxrss / 1024)}
 
 
 def child_build(path: str, workers: int, out: str) -> dict:
