@@ -72,3 +72,39 @@ def test_build_from_file_equals_brute_force_across_batches(tmp_path, windowing):
     np.testing.assert_array_equal(counts.word_windows, words)
     np.testing.assert_array_equal(counts.pair_windows.toarray(), pairs)
     assert "rare" not in index or counts.word_counts[index["rare"]] >= 3
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_parallel_counts_equal_one_batch_for_any_split(tmp_path, workers):
+    """Tasks of a few documents, batches inside them and row blocks: the same integers as one count."""
+    from superpose.corpus.parallel_count import count_parallel
+
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(1, 40, size=80)
+    stream_ids = rng.integers(0, 30, size=int(lengths.sum())).astype(np.uint32)
+    path = tmp_path / "ids.u32"
+    stream_ids.tofile(path)
+    remap = np.where(np.arange(30) % 7 == 3, -1, np.arange(30) // 1)  # some ids are not words
+    remap[remap >= 0] = np.arange((remap >= 0).sum())
+    n_vocab = int((remap >= 0).sum())
+    frequency = np.bincount(remap[stream_ids.astype(np.int64)][remap[stream_ids.astype(np.int64)] >= 0],
+                            minlength=n_vocab)
+    tokens, offsets = drop_unknown(remap[stream_ids.astype(np.int64)], np.concatenate([[0], np.cumsum(lengths)]))
+    want_n, want_words, want_pairs = count_windows(tokens, offsets, 5, n_vocab)
+    (tmp_path / "spill").mkdir()
+    seen = []
+    n, words, pairs = count_parallel(path, tmp_path / "spill", remap, n_vocab, lengths, frequency, 5, True,
+                                     workers=workers, batch_tokens=50, task_tokens=200, on_tokens=seen.append)
+    assert n == want_n and sum(seen) == lengths.sum()
+    np.testing.assert_array_equal(words, want_words)
+    assert (pairs != want_pairs).nnz == 0 and pairs.has_sorted_indices
+    np.testing.assert_array_equal(pairs.indices, want_pairs.indices)
+    assert not any((tmp_path / "spill").iterdir())  # the partial counts are gone
+
+
+def test_row_blocks_cover_every_row_once():
+    from superpose.corpus.parallel_count import row_blocks
+
+    bounds = row_blocks(np.array([100, 50, 10, 5, 1, 1, 1]), 4)
+    assert bounds[0] == 0 and bounds[-1] == 7 and (np.diff(bounds) > 0).all()
+    assert row_blocks(np.array([3]), 8).tolist() == [0, 1]

@@ -114,3 +114,17 @@ def test_invariants(case: tuple[np.ndarray, tuple[float, float], tuple[int, int]
 def test_bad_input(weights: np.ndarray, theta: tuple, kappa: tuple, message: str) -> None:
     with pytest.raises(SuperposeError, match=message):
         star_heuristic(weights, theta=theta, kappa=kappa)
+
+
+def test_compiled_fsum_is_math_fsum():
+    """The star order's means must be the exactly rounded ones, bit for bit."""
+    import math
+
+    from superpose.mining.shortlist import _fsum
+
+    rng = np.random.default_rng(5)
+    for trial in range(3000):
+        n = int(rng.integers(0, 40))
+        values = [rng.uniform(-1, 1, n), rng.choice([0.1, 0.2, 0.3, -0.1, 1e-16, -1e-16, 0.7], n),
+                  rng.uniform(-1, 1, n) * 10.0 ** rng.integers(-20, 20, n)][trial % 3]
+        assert _fsum(values) == math.fsum(values.tolist())

@@ -3,9 +3,10 @@
 Pass 1 (:mod:`superpose.corpus.stream`) reads every document once, tokenises it in worker
 processes, and appends the word ids to a temporary ``uint32`` file beside the output (so the
 text is never held in memory), counting word frequencies on the way. The vocabulary is then
-chosen (minimum count, stopwords, minimum length, optional maximum size). Pass 2 reads the id
-stream back and counts windows in batches of whole documents, so memory is bounded by one
-batch plus the count matrix.
+chosen (minimum count, stopwords, minimum length, optional maximum size). Pass 2 counts the
+windows of the id stream in the same worker processes, each a run of whole documents, and merges
+their partial counts through disk (:mod:`superpose.corpus.parallel_count`), so memory is bounded
+by one task's counts plus the final matrix.
 
 Two conventions (``convention``): ``superpose`` (the default) counts everything, the number of
 windows included, on the vocabulary-filtered stream, and applies the minimum count to word
@@ -19,8 +20,8 @@ the window counts of words and pairs (:attr:`CorpusCounts.min_windows`).
 from __future__ import annotations
 
 import json
+import resource
 import time
-from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -32,8 +33,8 @@ from superpose.config import CorpusParams
 from superpose.core.errors import SuperposeError
 from superpose.core.fileio import atomic_dir, check_writable
 from superpose.core.provenance import timestamp, versions
-from superpose.corpus.counting import count_windows, drop_unknown, symmetrize
 from superpose.corpus.lines import reference_windows
+from superpose.corpus.parallel_count import count_parallel
 from superpose.corpus.sources import Source, resolve_sources
 from superpose.corpus.store import CorpusCounts, load_corpus, save_counts
 from superpose.corpus.stream import Stream, write_stream
@@ -62,43 +63,18 @@ def choose_vocabulary(words: list[str], frequency: np.ndarray, params: CorpusPar
     return keep
 
 
-def _batches(lengths: np.ndarray, target: int) -> Iterable[tuple[int, int, int, int]]:
-    """(first doc, end doc, first token, end token) of batches of about ``target`` tokens."""
-    ends = np.cumsum(lengths)
-    doc = token = 0
-    while doc < len(lengths):
-        stop = int(np.searchsorted(ends, token + target, side="right"))
-        stop = max(stop, doc + 1)
-        end_token = int(ends[stop - 1])
-        yield doc, stop, token, end_token
-        doc, token = stop, end_token
-
-
-def count_stream(stream: Stream, remap: np.ndarray, n_vocab: int, params: CorpusParams,
-                 batch_tokens: int = 1 << 20, progress: bool = False) -> tuple[int, np.ndarray, sp.csr_matrix]:
-    """Pass 2: window counts over the on-disk id stream, batch by batch."""
-    n_windows = 0
-    word_windows = np.zeros(n_vocab, dtype=np.int64)
-    pairs = sp.csr_matrix((n_vocab, n_vocab), dtype=np.int64)
+def count_stream(stream: Stream, remap: np.ndarray, n_vocab: int, params: CorpusParams, spill: Path, *,
+                 workers: int = 1, batch_tokens: int = 1 << 20, progress: bool = False
+                 ) -> tuple[int, np.ndarray, sp.csr_matrix]:
+    """Pass 2: window counts over the on-disk id stream, in ``workers`` processes
+    (:mod:`superpose.corpus.parallel_count`); ``spill`` is an empty folder for partial counts."""
+    frequency = np.zeros(n_vocab, dtype=np.int64)
+    frequency[remap[remap >= 0]] = stream.frequency[remap >= 0]
     total = int(stream.doc_lengths.sum())
-    # Batches are read from the file, not memory-mapped: mapped pages would count in the
-    # process's memory and grow with the corpus.
-    with open(stream.path, "rb") as ids, \
-            tqdm(total=total, desc="counting", unit=" tok", unit_scale=True, disable=not progress) as bar:
-        for doc0, doc1, tok0, tok1 in _batches(stream.doc_lengths, batch_tokens):
-            tokens = remap[np.fromfile(ids, dtype=np.uint32, count=tok1 - tok0).astype(np.int64)]
-            offsets = np.concatenate([[0], np.cumsum(stream.doc_lengths[doc0:doc1])])
-            if params.windowing == "filtered":
-                tokens, offsets = drop_unknown(tokens, offsets)
-            # Upper triangles only while summing: half the memory of symmetric matrices.
-            n, words, pair = count_windows(tokens, offsets, params.window, n_vocab, symmetric=False)
-            del tokens, offsets
-            n_windows += n
-            word_windows += words
-            pairs = pairs + pair
-            del pair
-            bar.update(tok1 - tok0)
-    return n_windows, word_windows, symmetrize(pairs.tocsr())
+    with tqdm(total=total, desc="counting", unit=" tok", unit_scale=True, disable=not progress) as bar:
+        return count_parallel(stream.path, spill, remap, n_vocab, stream.doc_lengths, frequency, params.window,
+                              params.windowing == "filtered", workers=workers, batch_tokens=batch_tokens,
+                              on_tokens=bar.update)
 
 
 def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusParams | None = None, *,
@@ -107,8 +83,8 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
     """Build (or reuse) the corpus folder ``out`` from source names or paths.
 
     ``sources`` are names, paths, or :class:`Source` objects (for custom readers). ``workers``
-    (1 to the available cores, or ``"auto"``) tokenise in parallel; ``batch_tokens`` bounds the
-    tokens counted at once (memory). Neither changes the counts.
+    (1 to the available cores, or ``"auto"``) tokenise and count in parallel; ``batch_tokens`` bounds
+    the tokens counted at once (memory). Neither changes the counts.
     """
     params = params or CorpusParams()
     n_workers = resolve_workers(workers)
@@ -129,11 +105,13 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
     if out.exists() and existing is None and any(out.iterdir()):
         raise SuperposeError(f"{out} is a non-empty folder that is not a corpus: choose another --out")
     started, cpu_started, thread_started = time.perf_counter(), time.process_time(), time.thread_time()
+    workers_started = _workers_cpu()
     with atomic_dir(out) as tmp:
         lim_lauw = params.convention == "lim-lauw"
         stream = write_stream(resolved, tmp / "tokens.u32", workers=n_workers, progress=progress, lines=lim_lauw)
         read_seconds, read_cpu = time.perf_counter() - started, time.process_time() - cpu_started
         read_thread_cpu = time.thread_time() - thread_started
+        read_workers_cpu, workers_started = _workers_cpu() - workers_started, _workers_cpu()
         keep = choose_vocabulary(stream.words, stream.frequency, params)
         if not keep:
             raise SuperposeError(
@@ -142,9 +120,13 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
         remap = np.full(len(stream.words), -1, dtype=np.int64)
         remap[keep] = np.arange(len(keep))
         count_started, cpu_started = time.perf_counter(), time.process_time()
-        n_windows, word_windows, pairs = count_stream(stream, remap, len(keep), params,
-                                                        batch_tokens=batch_tokens, progress=progress)
+        (tmp / "spill").mkdir()
+        n_windows, word_windows, pairs = count_stream(stream, remap, len(keep), params, tmp / "spill",
+                                                      workers=n_workers, batch_tokens=batch_tokens,
+                                                      progress=progress)
+        (tmp / "spill").rmdir()
         count_seconds, count_cpu = time.perf_counter() - count_started, time.process_time() - cpu_started
+        count_workers_cpu = _workers_cpu() - workers_started
         (tmp / "tokens.u32").unlink()
         extra = {}
         if lim_lauw:
@@ -163,16 +145,23 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
             "created": timestamp(),
             "workers": n_workers,
             "seconds": {"read": round(read_seconds, 3), "count": round(count_seconds, 3)},
-            # CPU time of this process alone (workers not included; "read_main_thread": without the
-            # thread that decompresses a dump): on a busy machine wall time says little, these
-            # say what the sequential parts cost
+            # CPU time of this process ("read_main_thread": without the thread that decompresses a
+            # single-stream dump) and of its finished worker processes ("*_workers"): on a busy
+            # machine wall time says little, these say what the sequential parts cost
             "cpu_seconds": {"read": round(read_cpu, 3), "read_main_thread": round(read_thread_cpu, 3),
-                            "count": round(count_cpu, 3)},
+                            "count": round(count_cpu, 3), "read_workers": round(read_workers_cpu, 3),
+                            "count_workers": round(count_workers_cpu, 3)},
         }
         counts = CorpusCounts([stream.words[i] for i in keep], stream.frequency[keep], word_windows,
                               pairs, n_windows, meta)
         save_counts(tmp, counts)
     return load_corpus(out)
+
+
+def _workers_cpu() -> float:
+    """CPU seconds of this process's finished (reaped) children: the build's workers."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _existing(out: Path) -> dict | None:

@@ -49,6 +49,7 @@ class Source:
     # for line-based files: their text with blank lines kept, for readers that take every line as a
     # document (the lim-lauw convention, :mod:`superpose.corpus.lines`)
     read_lines: Callable[[Path], Iterator[str]] | None = None
+    multistream: bool = False  # a bz2 dump whose streams may be read in parallel
 
     def raw_documents(self) -> Iterator[str]:
         return self.read(Path(self.path))
@@ -531,7 +532,8 @@ def _path_source(spec: str) -> Source:
     else:
         raise SuperposeError(f"cannot read {path}: give a .txt, .jsonl, .parquet or .xml.bz2 file or a folder "
                              "of .txt or .parquet files")
-    return Source(str(path), "path", str(path.resolve()), None, None, reader, prepare, lines)
+    return Source(str(path), "path", str(path.resolve()), None, None, reader, prepare, lines,
+                  multistream=path.name.endswith(".xml.bz2"))
 
 
 def resolve_sources(specs: list[str | Source] | tuple[str | Source, ...]) -> list[Source]:

@@ -1,7 +1,8 @@
 """Pass 1 of a build: documents -> word ids on disk, in parallel worker processes, in order.
 
-The parent reads raw documents (decompression and XML parsing are sequential) and hands them
-out in batches of about ``batch_chars`` characters; a worker prepares each document (e.g.
+The parent reads raw documents (decompression and XML parsing are sequential, except for a
+multistream dump, whose streams the workers decompress and parse: :mod:`superpose.corpus.multistream`)
+and hands them out in batches of about ``batch_chars`` characters; a worker prepares each document (e.g.
 removes wiki markup, the expensive step), tokenises it and numbers the batch's words in order
 of first appearance. The parent takes the batches back in order and maps those local numbers
 to global ids with one dictionary look-up per distinct word of the batch, so the id stream,
@@ -11,7 +12,6 @@ one batch per worker is in flight, so memory does not grow with the corpus.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,22 +20,13 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from superpose.core.errors import SuperposeError
-from superpose.corpus.lines import add_histogram, reference_lines
+from superpose.corpus import multistream
+from superpose.corpus.batches import TokenBatch, tokenize_batch, tokenize_lines
+from superpose.corpus.lines import add_histogram
 from superpose.corpus.sources import Source
-from superpose.corpus.tokenize import tokenize
 from superpose.corpus.workers import ordered_map
 
 BATCH_CHARS = 1 << 20
-
-
-@dataclass
-class TokenBatch:
-    """One batch's documents as local word numbers: ``words[ids]`` is the token stream."""
-
-    words: list[str]
-    ids: np.ndarray  # uint32, local numbers
-    lengths: np.ndarray  # int64, tokens per (non-empty) document
-    line_lengths: np.ndarray | None = None  # int64, whitespace tokens of every line (lines mode only)
 
 
 @dataclass
@@ -48,21 +39,6 @@ class Stream:
     doc_lengths: np.ndarray
     per_source: list[dict] = field(default_factory=list)
     line_histogram: np.ndarray | None = None  # lines per whitespace length (lines mode only)
-
-
-def tokenize_batch(job: tuple[Callable[[str], str] | None, list[str]]) -> TokenBatch:
-    """Worker: prepare and tokenise documents; number words by first appearance; skip empty ones."""
-    prepare, docs = job
-    index: dict[str, int] = {}
-    setdefault = index.setdefault
-    ids: list[int] = []
-    lengths = array("q")
-    for doc in docs:
-        words = tokenize(prepare(doc) if prepare is not None else doc)
-        if words:
-            ids.extend([setdefault(w, len(index)) for w in words])
-            lengths.append(len(words))
-    return TokenBatch(list(index), np.asarray(ids, dtype=np.uint32), np.frombuffer(lengths, dtype=np.int64))
 
 
 def _batches(source: Source, batch_chars: int,
@@ -79,24 +55,16 @@ def _batches(source: Source, batch_chars: int,
         yield source.prepare, docs
 
 
-def tokenize_lines(job: tuple[Callable[[str], str] | None, list[str]]) -> TokenBatch:
-    """Worker: like :func:`tokenize_batch`, with every line a document, and
-    the whitespace-token count of every line (blank ones included) in ``line_lengths``."""
-    prepare, docs = job
-    index: dict[str, int] = {}
-    setdefault = index.setdefault
-    ids: list[int] = []
-    lengths = array("q")
-    spaced = array("q")
-    for doc in docs:
-        for line in reference_lines(prepare(doc) if prepare is not None else doc):
-            spaced.append(len(line.split()))
-            words = tokenize(line)
-            if words:
-                ids.extend([setdefault(w, len(index)) for w in words])
-                lengths.append(len(words))
-    return TokenBatch(list(index), np.asarray(ids, dtype=np.uint32), np.frombuffer(lengths, dtype=np.int64),
-                      np.frombuffer(spaced, dtype=np.int64))
+def _token_batches(source: Source, workers: int, batch_chars: int, lines: bool) -> Iterator[TokenBatch]:
+    """A source's documents as token batches, in order: a multistream dump decompressed by the
+    workers stream by stream (:mod:`superpose.corpus.multistream`; not in ``lines`` mode, which keeps
+    every line's length), anything else read here."""
+    if source.multistream and workers > 1 and not lines:
+        batches = multistream.token_batches(Path(source.path), source.prepare, workers)
+        if batches is not None:
+            return batches
+    worker = tokenize_lines if lines else tokenize_batch
+    return ordered_map(worker, _batches(source, batch_chars, lines), workers)
 
 
 def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progress: bool = False,
@@ -106,7 +74,6 @@ def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progres
     ``lines``: every line is a document and the histogram of lines per whitespace length is kept
     (the reference's reading, :mod:`superpose.corpus.lines`).
     """
-    worker = tokenize_lines if lines else tokenize_batch
     histogram = np.zeros(0, dtype=np.int64)
     index: dict[str, int] = {}
     setdefault = index.setdefault
@@ -119,7 +86,7 @@ def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progres
     with open(path, "wb") as out, tqdm(desc="reading", unit=" tok", unit_scale=True, disable=not progress) as bar:
         for source in sources:
             docs = tokens = 0
-            for batch in ordered_map(worker, _batches(source, batch_chars, lines), workers):
+            for batch in _token_batches(source, workers, batch_chars, lines):
                 if batch.line_lengths is not None:
                     histogram = add_histogram(histogram, batch.line_lengths)
                 if not len(batch.lengths):

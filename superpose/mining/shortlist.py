@@ -11,10 +11,10 @@ filter has no mean; it is walked after every node that has one.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
+from numba import njit
 
 from superpose.core.errors import SuperposeError
 from superpose.mining.clique.weights import check_weights
@@ -49,17 +49,70 @@ def kept_edges(
     return kept, alive
 
 
+@njit(cache=True)
+def _fsum(values: np.ndarray) -> float:
+    """``math.fsum`` of finite values, compiled: the same correctly rounded sum (Shewchuk's exact
+    partials, then CPython's round-half-even correction), so the same double."""
+    partials = np.empty(values.shape[0] + 1)
+    m = 0
+    for v in values:
+        x = v
+        i = 0
+        for j in range(m):
+            y = partials[j]
+            if abs(x) < abs(y):
+                x, y = y, x
+            hi = x + y
+            lo = y - (hi - x)
+            if lo != 0.0:
+                partials[i] = lo
+                i += 1
+            x = hi
+        partials[i] = x
+        m = i + 1
+    if m == 0:
+        return 0.0
+    n = m - 1
+    hi = partials[n]
+    lo = 0.0
+    while n > 0:
+        x = hi
+        n -= 1
+        y = partials[n]
+        hi = x + y
+        lo = y - (hi - x)
+        if lo != 0.0:
+            break
+    if n > 0 and ((lo < 0.0 and partials[n - 1] < 0.0) or (lo > 0.0 and partials[n - 1] > 0.0)):
+        y = lo * 2.0
+        x = hi + y
+        if y == x - hi:
+            hi = x
+    return hi
+
+
+@njit(cache=True)
+def _kept_means(weights: np.ndarray, kept: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """Exactly rounded mean kept-edge weight of each surviving node (-inf without kept edges)."""
+    means = np.full(weights.shape[0], -np.inf)
+    for i in range(weights.shape[0]):
+        if alive[i]:
+            row = weights[i][kept[i]]
+            if row.shape[0]:
+                means[i] = _fsum(row) / row.shape[0]
+    return means
+
+
 def star_order(weights: np.ndarray, kept: np.ndarray, alive: np.ndarray) -> list[int]:
     """Surviving nodes by decreasing mean kept-edge weight, ties by increasing index.
 
-    The sums are exactly rounded (``math.fsum``): numpy's pairwise sums depend on where the
+    The sums are exactly rounded (as ``math.fsum``): numpy's pairwise sums depend on where the
     values sit in the row, so equal weight lists could otherwise get unequal means.
     """
-    means = {}
-    for i in np.flatnonzero(alive).tolist():
-        row = weights[i, kept[i]]
-        means[i] = math.fsum(row.tolist()) / row.size if row.size else -math.inf
-    return sorted(means, key=lambda i: (-means[i], i))
+    means = _kept_means(np.ascontiguousarray(weights, dtype=np.float64), np.ascontiguousarray(kept),
+                        np.ascontiguousarray(alive))
+    nodes = np.flatnonzero(alive)
+    return nodes[np.lexsort((nodes, -means[nodes]))].tolist()
 
 
 def star_heuristic(
@@ -81,8 +134,8 @@ def star_heuristic(
     for centre in star_order(w, kept, alive):
         if taken[centre]:
             continue
-        free = np.flatnonzero(kept[centre] & ~taken).tolist()
-        free.sort(key=lambda j: (-w[centre, j], j))
+        free = np.flatnonzero(kept[centre] & ~taken)
+        free = free[np.lexsort((free, -w[centre, free]))].tolist()
         if len(free) >= kappa_u:
             free = free[: kappa_u - 1]
         group = [centre, *free]

@@ -28,18 +28,28 @@ PRUNE_TOLERANCE = 1e-12
 
 @njit(cache=True)
 def _tail_tops(w: np.ndarray, k: int) -> np.ndarray:
-    """T[pos, c, j]: sum of the j largest weights from word c to words at positions >= pos."""
+    """T[pos, c, j]: sum of the j largest weights from word c to words at positions >= pos.
+
+    Built from the last position down, keeping each word's ``k - 1`` largest weights so far in
+    decreasing order (``O(n^2 k)``, not a sort per entry); the sums add the same values in the same
+    (decreasing) order as sorting would, so they are the same doubles.
+    """
     n = w.shape[0]
     table = np.zeros((n + 1, n, k))
-    for pos in range(n):
-        for c in range(n):
-            vals = np.empty(n - pos)
-            m = 0
-            for d in range(pos, n):
-                if d != c:
-                    vals[m] = w[c, d]
-                    m += 1
-            tops = -np.sort(-vals[:m])
+    tops = np.empty(max(k - 1, 1))
+    for c in range(n):
+        m = 0  # weights seen so far (positions >= pos, not c)
+        for pos in range(n - 1, -1, -1):
+            if pos != c:
+                value = w[c, pos]
+                held = min(m, k - 1)
+                if held < k - 1 or value > tops[held - 1]:
+                    i = held if held < k - 1 else held - 1
+                    while i > 0 and tops[i - 1] < value:
+                        tops[i] = tops[i - 1]
+                        i -= 1
+                    tops[i] = value
+                m += 1
             acc = 0.0
             for j in range(1, k):
                 if j <= m:

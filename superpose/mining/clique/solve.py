@@ -85,9 +85,11 @@ def solve_mekc(
     pairs = k * (k - 1) / 2
     t0 = time.perf_counter()
 
-    def result(idx: np.ndarray, status: str, bound: float) -> MekcResult:
+    def result(idx: np.ndarray, status: str, bound: float, weight: float | None = None) -> MekcResult:
         chosen = tuple(sorted(int(i) for i in idx))
-        score = clique_weight(w, list(chosen)) / pairs if chosen else math.nan
+        if weight is None and chosen:
+            weight = clique_weight(w, list(chosen))
+        score = weight / pairs if chosen else math.nan
         gap = 0.0 if status == "optimal" else _relative_gap(score, bound)
         return MekcResult(
             chosen, score, status, gap, bound, time.perf_counter() - t0, backend, formulation
@@ -109,9 +111,12 @@ def solve_mekc(
     candidates = [s for s in (found, start) if s is not None]
     if not candidates:
         return result(np.array([], dtype=int), status, out.bound / pairs)
-    best = max(candidates, key=lambda s: clique_weight(w, s))
+    weights_of = [clique_weight(w, s) for s in candidates]  # each candidate's weight once
+    best_at = max(range(len(candidates)), key=weights_of.__getitem__)
+    best, best_weight = candidates[best_at], weights_of[best_at]
     if status == "optimal" and found is not None:
-        tol = 1e-7 * max(1.0, abs(clique_weight(w, best)))
-        if clique_weight(w, found) < clique_weight(w, best) - tol:
+        tol = 1e-7 * max(1.0, abs(best_weight))
+        if weights_of[0] < best_weight - tol:
             status = "suboptimal"  # the solver's "optimum" lost to the start: do not trust it
-    return result(best, status, out.bound / pairs)
+    in_order = bool(np.all(np.diff(np.asarray(best)) > 0))  # then its weight is the reported sum
+    return result(best, status, out.bound / pairs, best_weight if in_order else None)
