@@ -11,8 +11,13 @@ dimension entering block ``l`` in the Lo modes:
 
 The blocks are the model's own modules run on a one-position sequence: the batch dimension
 holds many units, so a layer goes through in a few large matrix products. Only one batch of
-``batch x vocabulary`` float32 logits exists at a time; :func:`project_layer` keeps the top and
-bottom ``tau`` token ids and logits of each unit. On-disk format: :mod:`superpose.projection.store`.
+``batch x vocabulary`` logits exists at a time; :func:`project_layer` keeps the top and bottom
+``tau`` token ids and logits of each unit. On-disk format: :mod:`superpose.projection.store`.
+
+:func:`project_layer` runs under :class:`~superpose.projection.exact.BatchInvariant`, so a unit's
+ranking is a function of the unit alone: the same whatever the batch size, the other units of
+the batch, the thread count or the executor (docs/formats/projection.md, "Guarantees").
+:func:`iter_logits` is the plain float32 forward (faster, last bits depend on the batch).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import torch
 
 from superpose.core.errors import SuperposeError
 from superpose.models import LoadedModel, as_loaded
+from superpose.projection.exact import BatchInvariant, det_tanh64, exact_linear
 
 MODES = ("hi-c", "hi-i", "lo-c", "lo-i")
 DEFAULT_TAU = 900
@@ -34,7 +40,7 @@ _BATCH_LOGITS = 1 << 25
 
 __all__ = ["DEFAULT_BATCH", "DEFAULT_TAU", "MODES", "LayerProjection", "auto_batch", "check_layer",
            "check_mode", "check_source", "check_tau", "check_units", "iter_logits", "n_units", "neuron_logits",
-           "project_layer"]
+           "project_layer", "ranked", "unit_scores"]
 
 
 def check_mode(mode: str) -> str:
@@ -123,25 +129,31 @@ def _full_block(lm: LoadedModel, index: int) -> Callable[[torch.Tensor], torch.T
     return run
 
 
-def _checked_block(lm: LoadedModel, index: int, probe: torch.Tensor
-                   ) -> Callable[[torch.Tensor], torch.Tensor]:
+def _quick_block(lm: LoadedModel, index: int, probe: torch.Tensor
+                 ) -> Callable[[torch.Tensor], torch.Tensor] | None:
     """The adapter's value/output-path block when it reproduces the block's own forward on the
-    first rows of ``probe`` (to a few units in the last place of the dtype), else the own forward.
+    first rows of ``probe`` (to a few units in the last place of the dtype), else None.
 
     Checked on real inputs each time a layer is projected, so a family variant the adapter does
-    not know about (an extra norm, a different attention) costs speed, never correctness.
+    not know about (an extra norm, a different attention) is caught.
     """
-    full = _full_block(lm, index)
     quick = lm.adapter.one_position_block(lm.model, index)
     if quick is None:
-        return full
+        return None
     rows = probe[:4]
-    want, got = full(rows), quick(rows)
+    want, got = _full_block(lm, index)(rows), quick(rows)
     tol = min(64 * torch.finfo(want.dtype).eps, 0.02)  # float32: 7.6e-6; half types: 2%
     if got.shape == want.shape and torch.allclose(got, want, rtol=tol,
                                                   atol=tol * float(want.abs().max())):
         return quick
-    return full
+    return None
+
+
+def _checked_block(lm: LoadedModel, index: int, probe: torch.Tensor
+                   ) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The checked value/output-path block (:func:`_quick_block`), else the block's own forward:
+    an unknown variant costs speed, never correctness."""
+    return _quick_block(lm, index, probe) or _full_block(lm, index)
 
 
 def iter_logits(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
@@ -219,8 +231,10 @@ def project_layer(lm: LoadedModel, mode: str, layer: int, neurons: Sequence[int]
                   full_blocks: bool = False) -> LayerProjection:
     """Project one layer keeping, per unit, the top-tau and bottom-tau ids and logits.
 
-    ``on_batch(n)`` is called after each batch of ``n`` units (progress bars); ``source`` and
-    ``full_blocks``: as in :func:`iter_logits`.
+    Token order is by the unit's exact score (:func:`unit_scores`), ties by lower token id, so
+    every row depends on its unit alone. ``on_batch(n)`` is called after each batch of ``n``
+    units (progress bars); ``source``: as in :func:`iter_logits`. ``full_blocks`` runs the plain
+    float32 forward with every block's own full forward instead (the reference for checks).
     """
     check_mode(mode)
     check_layer(lm, layer)
@@ -229,13 +243,111 @@ def project_layer(lm: LoadedModel, mode: str, layer: int, neurons: Sequence[int]
     shape = (len(units), tau)
     top_ids, bottom_ids = np.empty(shape, np.int32), np.empty(shape, np.int32)
     top_logits, bottom_logits = np.empty(shape, np.float32), np.empty(shape, np.float32)
-    for part, logits in iter_logits(lm, mode, layer, units, batch_size, source, full_blocks=full_blocks):
-        top = torch.topk(logits, tau, dim=1, largest=True, sorted=True)
-        bottom = torch.topk(logits, tau, dim=1, largest=False, sorted=True)
-        top_ids[part], top_logits[part] = top.indices.cpu().numpy(), top.values.cpu().numpy()
-        bottom_ids[part] = bottom.indices.cpu().numpy()
-        bottom_logits[part] = bottom.values.cpu().numpy()
+    batches = (iter_logits(lm, mode, layer, units, batch_size, source, full_blocks=True)
+               if full_blocks else _iter_scores(lm, mode, layer, units, batch_size, source))
+    for part, scores in batches:
+        for largest, ids_out, logits_out in ((True, top_ids, top_logits),
+                                             (False, bottom_ids, bottom_logits)):
+            ids, values = ranked(scores, tau, largest=largest)
+            ids_out[part] = ids.cpu().numpy()
+            logits_out[part] = (values.to(torch.float32) if full_blocks else
+                                capped(lm, values)).cpu().numpy()
         if on_batch is not None:
             on_batch(part.stop - part.start)
     return LayerProjection(lm.name, mode, layer, tau, units, top_ids, top_logits, bottom_ids,
                            bottom_logits)
+
+
+def _exact_block(lm: LoadedModel, index: int, probe: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The checked one-position block (:func:`_quick_block`). Refused, never replaced, when it
+    fails its check, so which code runs cannot depend on the rows it was checked on."""
+    quick = _quick_block(lm, index, probe)
+    if quick is None:
+        raise SuperposeError(f"block {index} of {lm.name} does not match its adapter's one-position "
+                             "path, which the batch-invariant projection needs: please report it")
+    return quick
+
+
+def _iter_scores(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
+                 batch_size: int | None, source: Any) -> Iterator[tuple[slice, torch.Tensor]]:
+    """Yield (positions in ``units``, float64 scores (batch, vocab)) from :func:`unit_scores`."""
+    check_source(lm, mode, layer, source)
+    batch_size = auto_batch(lm, batch_size)
+    blocks = _block_indices(lm, mode, layer) if source is None else source.blocks(lm.n_layers, mode)
+    device = lm.adapter.unembedding(lm.model).weight.device
+    runners: dict[int, Callable[[torch.Tensor], torch.Tensor]] = {}
+    with torch.inference_mode():
+        for start in range(0, len(units), batch_size):
+            part = slice(start, min(start + batch_size, len(units)))
+            index = torch.as_tensor(units[part], dtype=torch.long, device=device)
+            for b in blocks:
+                if b not in runners:
+                    probe = _start_vectors(lm, mode, layer, index[:4]) if source is None \
+                        else source.start_vectors(index[:4]).to(lm.placement.torch_dtype)
+                    runners[b] = _exact_block(lm, b, probe)
+            yield part, unit_scores(lm, mode, layer, index, source, [runners[b] for b in blocks])
+
+
+def unit_scores(lm: LoadedModel, mode: str, layer: int, index: torch.Tensor, source: Any,
+                runners: Sequence[Callable[[torch.Tensor], torch.Tensor]]) -> torch.Tensor:
+    """Exact float64 scores (logits before any soft-capping) of the units in ``index``.
+
+    Start vectors, blocks and final norm run under
+    :class:`~superpose.projection.exact.BatchInvariant`; the unembedding is an exact product.
+    Each row is therefore the same bits whatever else is in the batch, threads or machine.
+    """
+    with BatchInvariant():
+        hidden = (_start_vectors(lm, mode, layer, index) if source is None
+                  else source.start_vectors(index).to(lm.placement.torch_dtype))
+        for run in runners:
+            hidden = run(hidden)
+        normed = lm.adapter.final_norm(lm.model)(hidden)
+    head = lm.adapter.unembedding(lm.model)
+    return exact_linear(normed, head.weight, getattr(head, "bias", None), out_dtype=torch.float64)
+
+
+def capped(lm: LoadedModel, scores: torch.Tensor) -> torch.Tensor:
+    """Float32 logits of float64 scores: the model's final soft-capping (in fixed float64
+    operations) where it has one."""
+    cap = getattr(lm.model.config, "final_logit_softcapping", None)
+    if cap:
+        scores = det_tanh64(scores / cap) * cap
+    return scores.to(torch.float32)
+
+
+_SAMPLE_STRIDE = 16
+
+
+def ranked(scores: torch.Tensor, tau: int, *, largest: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per row, the ``tau`` token ids with the largest (``largest``) or smallest scores, best
+    first, ties by lower token id, and their scores: the same for a row whatever the other rows.
+
+    Candidates are the tokens at or beyond a threshold read from every 16th token (lowered until
+    at least ``tau`` tokens pass it, so no token of the answer is left out); they are sorted
+    stably by score, in token-id order, so equal scores keep the lower id first.
+    """
+    signed = scores if largest else -scores  # negation is exact
+    n, vocab = signed.shape
+    sample = signed[:, ::_SAMPLE_STRIDE]
+    k = min(sample.shape[1], -(-2 * tau // _SAMPLE_STRIDE) + 2)
+    threshold = torch.full((n, 1), -torch.inf, dtype=signed.dtype, device=signed.device)
+    pending = torch.arange(n, device=signed.device)
+    while len(pending) and k < sample.shape[1]:  # else every token of a pending row is a candidate
+        guess = torch.topk(sample[pending], k, dim=1).values[:, -1:]
+        enough = (signed[pending] >= guess).sum(1) >= tau
+        threshold[pending[enough]] = guess[enough]
+        pending = pending[~enough]
+        k *= 2
+    mask = signed >= threshold
+    rows, cols = mask.nonzero(as_tuple=True)
+    counts = mask.sum(1)
+    starts = torch.cumsum(counts, 0) - counts
+    pos = torch.arange(len(rows), device=signed.device) - starts[rows]
+    width = int(counts.max())
+    values = torch.full((n, width), -torch.inf, dtype=signed.dtype, device=signed.device)
+    ids = torch.full((n, width), vocab, dtype=torch.long, device=signed.device)
+    values[rows, pos] = signed[rows, cols]
+    ids[rows, pos] = cols
+    order = torch.sort(values, dim=1, descending=True, stable=True).indices[:, :tau]
+    best = values.gather(1, order)
+    return ids.gather(1, order), best if largest else -best
