@@ -80,8 +80,8 @@ class _Weights:
         if per is None:
             per = self.cache[id(owner)] = {}
             weakref.finalize(owner, self.cache.pop, id(owner), None)
-        key = (weight.data_ptr(), bits, int(transposed), *weight.shape, *weight.stride(),
-               weight._version)
+        version = -1 if weight.is_inference() else weight._version  # inference tensors never change
+        key = (weight.data_ptr(), bits, int(transposed), *weight.shape, *weight.stride(), version)
         if key not in per:
             per[key] = _quantize(weight.T if transposed else weight, bits)
         return per[key]

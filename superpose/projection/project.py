@@ -67,7 +67,7 @@ def check_units(lm: LoadedModel, mode: str, units: Sequence[int] | np.ndarray | 
     size = n_units(lm, mode) if source is None else source.n_units()
     if units is None:
         return np.arange(size, dtype=np.int64)
-    arr = np.asarray(units, dtype=np.int64).reshape(-1)
+    arr = np.ascontiguousarray(np.asarray(units, dtype=np.int64).reshape(-1))
     bad = arr[(arr < 0) | (arr >= size)]
     if bad.size:
         what = ("SAE latents" if source is not None else "neurons" if mode.startswith("hi")
