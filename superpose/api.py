@@ -66,7 +66,9 @@ def mine_unit(model: Any, corpus: str | os.PathLike | CorpusCounts, layer: int, 
     ``subtokens``; ``sae``: an SAE or transcoder (path), whose latent ``unit`` at its hook's ``layer`` is
     mined instead of an MLP neuron; ``params``: any field of :class:`superpose.config.MiningConfig`
     (theta_l, theta_u, kappa_l, kappa_u, k, backend, formulation, time_limit). Every argument is checked
-    before the model is loaded.
+    before the model is loaded. The pool, isets and topics are byte for byte those of the same unit in a
+    ``superpose mine`` run of a slice or of the whole model, with any batch size, threads or executor
+    (docs/formats/projection.md, "Guarantees").
     """
     unknown = sorted(set(params) - set(MiningConfig.__dataclass_fields__))
     if unknown:

@@ -121,7 +121,8 @@ def inputs(tmp_path_factory):
     return make_model(folder), make_corpus(folder)
 
 
-def _mined(inputs, out: Path, *, neurons: str | None = None, executor: str = "local", workers: int = 1) -> dict[str, bytes]:
+def _mined(inputs, out: Path, *, neurons: str | None = None, executor: str = "local",
+           workers: int = 1) -> dict[str, bytes]:
     from superpose.pipeline import mine
 
     model, corpus = inputs
