@@ -326,28 +326,33 @@ def ranked(scores: torch.Tensor, tau: int, *, largest: bool) -> tuple[torch.Tens
     at least ``tau`` tokens pass it, so no token of the answer is left out); they are sorted
     stably by score, in token-id order, so equal scores keep the lower id first.
     """
-    signed = scores if largest else -scores  # negation is exact
-    n, vocab = signed.shape
-    sample = signed[:, ::_SAMPLE_STRIDE]
+    n, vocab = scores.shape
+    device = scores.device
+
+    def beyond(values: torch.Tensor, edge: torch.Tensor) -> torch.Tensor:
+        return values >= edge if largest else values <= edge
+
+    sample = scores[:, ::_SAMPLE_STRIDE]
     k = min(sample.shape[1], -(-2 * tau // _SAMPLE_STRIDE) + 2)
-    threshold = torch.full((n, 1), -torch.inf, dtype=signed.dtype, device=signed.device)
-    pending = torch.arange(n, device=signed.device)
+    mask = torch.ones((n, vocab), dtype=torch.bool, device=device)
+    pending = torch.arange(n, device=device)
     while len(pending) and k < sample.shape[1]:  # else every token of a pending row is a candidate
-        guess = torch.topk(sample[pending], k, dim=1).values[:, -1:]
-        enough = (signed[pending] >= guess).sum(1) >= tau
-        threshold[pending[enough]] = guess[enough]
+        guess = torch.topk(sample[pending], k, dim=1, largest=largest, sorted=False).values
+        guess = guess.amin(1, keepdim=True) if largest else guess.amax(1, keepdim=True)
+        passed = beyond(scores[pending], guess)
+        enough = passed.sum(1) >= tau
+        mask[pending[enough]] = passed[enough]
         pending = pending[~enough]
         k *= 2
-    mask = signed >= threshold
     rows, cols = mask.nonzero(as_tuple=True)
     counts = mask.sum(1)
     starts = torch.cumsum(counts, 0) - counts
-    pos = torch.arange(len(rows), device=signed.device) - starts[rows]
+    pos = torch.arange(len(rows), device=device) - starts[rows]
     width = int(counts.max())
-    values = torch.full((n, width), -torch.inf, dtype=signed.dtype, device=signed.device)
-    ids = torch.full((n, width), vocab, dtype=torch.long, device=signed.device)
-    values[rows, pos] = signed[rows, cols]
+    fill = -torch.inf if largest else torch.inf
+    values = torch.full((n, width), fill, dtype=scores.dtype, device=device)
+    ids = torch.full((n, width), vocab, dtype=torch.long, device=device)
+    values[rows, pos] = scores[rows, cols]
     ids[rows, pos] = cols
-    order = torch.sort(values, dim=1, descending=True, stable=True).indices[:, :tau]
-    best = values.gather(1, order)
-    return ids.gather(1, order), best if largest else -best
+    order = torch.sort(values, dim=1, descending=largest, stable=True).indices[:, :tau]
+    return ids.gather(1, order), values.gather(1, order)
