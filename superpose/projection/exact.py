@@ -63,9 +63,9 @@ def _quantize(x: torch.Tensor, bits: int) -> torch.Tensor:
     """Rows of ``x`` in float64, rounded (half to even) to ``bits`` bits below the power of two
     above the row's largest magnitude: every entry is a multiple of ``2**(e - bits)``, at most
     ``2**e`` in size."""
-    x = x.to(torch.float64)
-    _, exponent = torch.frexp(x.abs().amax(dim=-1, keepdim=True))  # amax < 2**exponent
-    return torch.round(x * pow2(bits - exponent)) * pow2(exponent - bits)  # powers of two: exact
+    _, exponent = torch.frexp(x.abs().amax(dim=-1, keepdim=True).to(torch.float64))  # amax < 2**exponent
+    grid = x.to(torch.float64, copy=True)
+    return grid.mul_(pow2(bits - exponent)).round_().mul_(pow2(exponent - bits))  # powers of two: exact
 
 
 class _Weights:

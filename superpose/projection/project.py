@@ -316,43 +316,52 @@ def capped(lm: LoadedModel, scores: torch.Tensor) -> torch.Tensor:
 
 
 _SAMPLE_STRIDE = 16
+_OVERSHOOT = 1.4  # candidates read per kept token, on average (more rows pass the first try)
 
 
 def ranked(scores: torch.Tensor, tau: int, *, largest: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """Per row, the ``tau`` token ids with the largest (``largest``) or smallest scores, best
     first, ties by lower token id, and their scores: the same for a row whatever the other rows.
 
-    Candidates are the tokens at or beyond a threshold read from every 16th token (lowered until
-    at least ``tau`` tokens pass it, so no token of the answer is left out); they are sorted
-    stably by score, in token-id order, so equal scores keep the lower id first.
+    Candidates are the tokens at or beyond a threshold read from every 16th token, lowered for
+    the rows where fewer than ``tau`` tokens pass it, so no token of the answer is left out;
+    they are sorted stably by score in token-id order, so equal scores keep the lower id first.
     """
     n, vocab = scores.shape
-    device = scores.device
-
-    def beyond(values: torch.Tensor, edge: torch.Tensor) -> torch.Tensor:
-        return values >= edge if largest else values <= edge
-
-    sample = scores[:, ::_SAMPLE_STRIDE]
-    k = min(sample.shape[1], -(-2 * tau // _SAMPLE_STRIDE) + 2)
-    mask = torch.ones((n, vocab), dtype=torch.bool, device=device)
-    pending = torch.arange(n, device=device)
-    while len(pending) and k < sample.shape[1]:  # else every token of a pending row is a candidate
-        guess = torch.topk(sample[pending], k, dim=1, largest=largest, sorted=False).values
-        guess = guess.amin(1, keepdim=True) if largest else guess.amax(1, keepdim=True)
-        passed = beyond(scores[pending], guess)
-        enough = passed.sum(1) >= tau
-        mask[pending[enough]] = passed[enough]
-        pending = pending[~enough]
+    ids_out = torch.empty((n, tau), dtype=torch.long, device=scores.device)
+    values_out = torch.empty((n, tau), dtype=scores.dtype, device=scores.device)
+    sample_width = -(-vocab // _SAMPLE_STRIDE)
+    k = -(-int(_OVERSHOOT * tau) // _SAMPLE_STRIDE) + 2
+    pending: torch.Tensor | None = None  # rows still to do (None: all of them)
+    while pending is None or len(pending):
+        part = scores if pending is None else scores[pending]
+        if k >= sample_width:  # a small vocabulary: every token is a candidate
+            mask = torch.ones(part.shape, dtype=torch.bool, device=scores.device)
+        else:
+            guess = torch.topk(part[:, ::_SAMPLE_STRIDE], k, dim=1, largest=largest, sorted=False).values
+            mask = part >= guess.amin(1, keepdim=True) if largest else part <= guess.amax(1, keepdim=True)
+        ids, values, enough = _sorted_candidates(part, mask, tau, largest)
+        rows = torch.arange(n, device=scores.device) if pending is None else pending
+        ids_out[rows[enough]], values_out[rows[enough]] = ids[enough], values[enough]
+        pending = rows[~enough]
         k *= 2
-    rows, cols = mask.nonzero(as_tuple=True)
-    counts = mask.sum(1)
+    return ids_out, values_out
+
+
+def _sorted_candidates(part: torch.Tensor, mask: torch.Tensor, tau: int, largest: bool
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The first ``tau`` of each row's masked tokens by score (stable: ties in id order), and
+    which rows had at least ``tau`` candidates (the others' answers are not meaningful)."""
+    n, vocab = part.shape
+    rows, cols = mask.nonzero(as_tuple=True)  # row-major: ids ascend within a row
+    counts = torch.bincount(rows, minlength=n)
     starts = torch.cumsum(counts, 0) - counts
-    pos = torch.arange(len(rows), device=device) - starts[rows]
-    width = int(counts.max())
-    fill = -torch.inf if largest else torch.inf
-    values = torch.full((n, width), fill, dtype=scores.dtype, device=device)
-    ids = torch.full((n, width), vocab, dtype=torch.long, device=device)
-    values[rows, pos] = scores[rows, cols]
+    pos = torch.arange(len(rows), device=part.device) - starts[rows]
+    width = max(int(counts.max()), tau)
+    values = torch.full((n, width), -torch.inf if largest else torch.inf, dtype=part.dtype,
+                        device=part.device)
+    ids = torch.full((n, width), vocab, dtype=torch.long, device=part.device)
+    values[rows, pos] = part[rows, cols]
     ids[rows, pos] = cols
     order = torch.sort(values, dim=1, descending=largest, stable=True).indices[:, :tau]
-    return ids.gather(1, order), values.gather(1, order)
+    return ids.gather(1, order), values.gather(1, order), counts >= tau
