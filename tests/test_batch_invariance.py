@@ -121,6 +121,11 @@ def inputs(tmp_path_factory):
     return make_model(folder), make_corpus(folder)
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
+            if p.name.endswith(("_pool.txt", "_isets.csv", "_topics.csv"))}
+
+
 def _mined(inputs, out: Path, *, neurons: str | None = None, executor: str = "local",
            workers: int = 1) -> dict[str, bytes]:
     from superpose.pipeline import mine
@@ -129,8 +134,7 @@ def _mined(inputs, out: Path, *, neurons: str | None = None, executor: str = "lo
     folder = mine(str(model), str(corpus), str(out), layers="1", neurons=neurons, layout="paper",
                   projection=ProjectionConfig(tau=40), mining=MiningConfig(**PARAMS),
                   execution=ExecutionConfig(executor=executor, workers=workers), progress=False)
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
-            if p.name.endswith(("_pool.txt", "_isets.csv", "_topics.csv"))}
+    return _files(folder)
 
 
 def test_mined_files_do_not_depend_on_batch_threads_executor_or_slice(inputs, tmp_path, monkeypatch):
@@ -145,6 +149,13 @@ def test_mined_files_do_not_depend_on_batch_threads_executor_or_slice(inputs, tm
     assert small_batches == whole
     assert alone == {k: v for k, v in whole.items() if k.startswith("1_13_")}
     assert piece == {k: v for k, v in whole.items() if 10 <= int(k.split("_")[1]) <= 20}
+
+    from superpose.mining.baseline import baseline
+
+    run = tmp_path / "whole" / "tiny-llama" / "hi-c"
+    every = _files(baseline(str(run), seed=3, progress=False))
+    one = _files(baseline(str(tmp_path / "alone" / "tiny-llama" / "hi-c"), seed=3, progress=False))
+    assert one and one == {k: v for k, v in every.items() if k.startswith("1_13_")}
 
 
 @pytest.mark.slow
