@@ -156,6 +156,24 @@ def _checked_block(lm: LoadedModel, index: int, probe: torch.Tensor
     return _quick_block(lm, index, probe) or _full_block(lm, index)
 
 
+def _starts(lm: LoadedModel, mode: str, layer: int, index: torch.Tensor, source: Any) -> torch.Tensor:
+    """Start vectors of the units in ``index``: the model's own, or the source's (an SAE)."""
+    return (_start_vectors(lm, mode, layer, index) if source is None
+            else source.start_vectors(index).to(lm.placement.torch_dtype))
+
+
+def _batches(lm: LoadedModel, mode: str, layer: int, units: np.ndarray, batch_size: int | None,
+             source: Any) -> Iterator[tuple[slice, torch.Tensor, range]]:
+    """(positions in ``units``, their indices on the model's device, blocks to run) per batch."""
+    check_source(lm, mode, layer, source)
+    batch_size = auto_batch(lm, batch_size)
+    blocks = _block_indices(lm, mode, layer) if source is None else source.blocks(lm.n_layers, mode)
+    device = lm.adapter.unembedding(lm.model).weight.device
+    for start in range(0, len(units), batch_size):
+        part = slice(start, min(start + batch_size, len(units)))
+        yield part, torch.as_tensor(units[part], dtype=torch.long, device=device), blocks
+
+
 def iter_logits(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
                 batch_size: int | None = DEFAULT_BATCH, source: Any = None, *,
                 full_blocks: bool = False) -> Iterator[tuple[slice, torch.Tensor]]:
@@ -170,17 +188,10 @@ def iter_logits(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
     """
     check_mode(mode)
     check_layer(lm, layer)
-    check_source(lm, mode, layer, source)
-    batch_size = auto_batch(lm, batch_size)
-    blocks = _block_indices(lm, mode, layer) if source is None else source.blocks(lm.n_layers, mode)
-    device = lm.adapter.unembedding(lm.model).weight.device
     runners: dict[int, Callable[[torch.Tensor], torch.Tensor]] = {}
     with torch.inference_mode():
-        for start in range(0, len(units), batch_size):
-            part = slice(start, min(start + batch_size, len(units)))
-            index = torch.as_tensor(units[part], dtype=torch.long, device=device)
-            hidden = (_start_vectors(lm, mode, layer, index) if source is None
-                      else source.start_vectors(index).to(lm.placement.torch_dtype))
+        for part, index, blocks in _batches(lm, mode, layer, units, batch_size, source):
+            hidden = _starts(lm, mode, layer, index, source)
             for b in blocks:
                 if b not in runners:
                     runners[b] = _full_block(lm, b) if full_blocks else _checked_block(lm, b, hidden)
@@ -271,20 +282,12 @@ def _exact_block(lm: LoadedModel, index: int, probe: torch.Tensor) -> Callable[[
 def _iter_scores(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
                  batch_size: int | None, source: Any) -> Iterator[tuple[slice, torch.Tensor]]:
     """Yield (positions in ``units``, float64 scores (batch, vocab)) from :func:`unit_scores`."""
-    check_source(lm, mode, layer, source)
-    batch_size = auto_batch(lm, batch_size)
-    blocks = _block_indices(lm, mode, layer) if source is None else source.blocks(lm.n_layers, mode)
-    device = lm.adapter.unembedding(lm.model).weight.device
     runners: dict[int, Callable[[torch.Tensor], torch.Tensor]] = {}
     with torch.inference_mode():
-        for start in range(0, len(units), batch_size):
-            part = slice(start, min(start + batch_size, len(units)))
-            index = torch.as_tensor(units[part], dtype=torch.long, device=device)
+        for part, index, blocks in _batches(lm, mode, layer, units, batch_size, source):
             for b in blocks:
                 if b not in runners:
-                    probe = _start_vectors(lm, mode, layer, index[:4]) if source is None \
-                        else source.start_vectors(index[:4]).to(lm.placement.torch_dtype)
-                    runners[b] = _exact_block(lm, b, probe)
+                    runners[b] = _exact_block(lm, b, _starts(lm, mode, layer, index[:4], source))
             yield part, unit_scores(lm, mode, layer, index, source, [runners[b] for b in blocks])
 
 
@@ -297,8 +300,7 @@ def unit_scores(lm: LoadedModel, mode: str, layer: int, index: torch.Tensor, sou
     Each row is therefore the same bits whatever else is in the batch, threads or machine.
     """
     with BatchInvariant():
-        hidden = (_start_vectors(lm, mode, layer, index) if source is None
-                  else source.start_vectors(index).to(lm.placement.torch_dtype))
+        hidden = _starts(lm, mode, layer, index, source)
         for run in runners:
             hidden = run(hidden)
         normed = lm.adapter.final_norm(lm.model)(hidden)
