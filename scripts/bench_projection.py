@@ -9,8 +9,10 @@ products and the MLP's, then the unembedding, on random inputs of the same shape
 plus selecting the top and bottom tau with two ``torch.topk`` calls. Projection and floor
 alternate in order from layer to layer, so load from other processes on a shared machine
 falls on both alike; the ratio projection / floor is reported per mode with the load average.
-The child also checks on one layer that the token ids equal those of the blocks' own full
-forward (``full_blocks=True``, the previous implementation). A last child times the batched
+The projection is the batch-invariant one (exact products, ranking by exact scores; its rows do
+not depend on the batch); the child also reports, on one layer, how often its top ids agree with
+the plain float32 full forward (``full_blocks=True``, the previous implementation): as sets, and in
+order (near-equal logits can swap there). A last child times the batched
 path against a neuron-by-neuron loop (batch size 1) on the same layer in the same process.
 
     python scripts/bench_projection.py                       # all modes, whole default model
@@ -154,8 +156,9 @@ def child_mode(args: argparse.Namespace) -> dict:
     sample = units[:2 * batch]
     fast = project_layer(lm, args.child, check_layer, sample, tau=args.tau)
     full = project_layer(lm, args.child, check_layer, sample, tau=args.tau, full_blocks=True)
-    identical = bool(np.array_equal(fast.top_ids, full.top_ids)
-                     and np.array_equal(fast.bottom_ids, full.bottom_ids))
+    same_order = float(np.mean((fast.top_ids == full.top_ids).all(1)))
+    same_set = float(np.mean([len(np.intersect1d(a, b)) / args.tau
+                              for a, b in zip(fast.top_ids, full.top_ids, strict=True)]))
     project_s = times["compute"] + times["write"]
     return {"mode": args.child, "layers": len(layers), "units": len(units) * len(layers),
             "batch_size": batch, "pools": corpus is not None, "load_s": round(load_s, 2),
@@ -165,8 +168,9 @@ def child_mode(args: argparse.Namespace) -> dict:
             "project_cpu_s": round(cpu["project"], 2), "floor_cpu_s": round(cpu["floor"], 2),
             "ratio_cpu": round(cpu["project"] / cpu["floor"], 3),
             "units_per_s": round(len(units) * len(layers) / project_s, 1),
-            "identical_to_full_blocks": {"layer": int(check_layer), "units": len(sample),
-                                         "identical": identical},
+            "agreement_with_float32_full_blocks": {"layer": int(check_layer), "units": len(sample),
+                                                   "same_top_order": round(same_order, 4),
+                                                   "same_top_set": round(same_set, 5)},
             "files_mb": round(size / 2**20, 1), "peak_rss_mb": round(_peak_mb(), 1),
             "peak_gpu_mb": _peak_gpu_mb(lm), "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()]}
@@ -238,14 +242,14 @@ def main() -> None:
     modes = [] if not args.modes else args.modes.split(",")
     results = []
     print(f"{'mode':<6} {'layers':>6} {'units':>7} {'batch':>5} {'project s':>9} {'floor s':>8} "
-          f"{'ratio':>6} {'cpu ratio':>9} {'write s':>7} {'peak MB':>8} same-ids load")
+          f"{'ratio':>6} {'cpu ratio':>9} {'write s':>7} {'peak MB':>8} same-set load")
     for mode in modes:
         row = _run_child(args, mode)
         results.append(row)
         print(f"{row['mode']:<6} {row['layers']:>6} {row['units']:>7} {row['batch_size']:>5} "
               f"{row['project_s']:>9} {row['floor_s']:>8} {row['ratio']:>6} {row['ratio_cpu']:>9} "
               f"{row['write_s']:>7} {row['peak_rss_mb']:>8} "
-              f"{row['identical_to_full_blocks']['identical']!s:>8} "
+              f"{row['agreement_with_float32_full_blocks']['same_top_set']!s:>8} "
               f"{row['load_average_before'][0]}->{row['load_average_after'][0]}", flush=True)
     loop = None if args.no_loop else _run_child(args, "loop")
     if loop:

@@ -69,7 +69,9 @@ def mine_unit(model: Any, corpus: str | os.PathLike | NpmiSource, layer: int, un
     whose latent ``unit`` at its hook's ``layer`` is mined instead of an MLP neuron; ``params``: any field
     of :class:`superpose.config.MiningConfig` (theta_l, theta_u, kappa_l, kappa_u, k, solver, formulation,
     time_limit; ``backend`` is the deprecated name of ``solver``). Every argument is checked before the model
-    is loaded.
+    is loaded. The pool, isets and topics are byte for byte those of the same unit in a ``superpose mine``
+    run of a slice or of the whole model, with any batch size, threads or executor
+    (docs/formats/projection.md, "Guarantees").
     """
     mining = MiningConfig.from_kwargs(**params)
     projection = ProjectionConfig(mode=mode, tau=tau, pooling=pooling, sae=None if sae is None else str(sae))

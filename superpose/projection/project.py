@@ -11,8 +11,13 @@ dimension entering block ``l`` in the Lo modes:
 
 The blocks are the model's own modules run on a one-position sequence: the batch dimension
 holds many units, so a layer goes through in a few large matrix products. Only one batch of
-``batch x vocabulary`` float32 logits exists at a time; :func:`project_layer` keeps the top and
-bottom ``tau`` token ids and logits of each unit. On-disk format: :mod:`superpose.projection.store`.
+``batch x vocabulary`` logits exists at a time; :func:`project_layer` keeps the top and bottom
+``tau`` token ids and logits of each unit. On-disk format: :mod:`superpose.projection.store`.
+
+:func:`project_layer` runs under :class:`~superpose.projection.exact.BatchInvariant`, so a unit's
+ranking is a function of the unit alone: the same whatever the batch size, the other units of
+the batch, the thread count or the executor (docs/formats/projection.md, "Guarantees").
+:func:`iter_logits` is the plain float32 forward (faster, last bits depend on the batch).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import torch
 from superpose.config import MODES, ProjectionConfig
 from superpose.core.errors import SuperposeError
 from superpose.models import LoadedModel, as_loaded
+from superpose.projection.exact import BatchInvariant, det_tanh64, exact_linear
 
 DEFAULT_TAU = ProjectionConfig.tau  # declared once, in superpose.config
 DEFAULT_BATCH: int | None = None  # None: as many units as keep one batch of logits near 128 MB
@@ -34,7 +40,7 @@ _BATCH_LOGITS = 1 << 25
 
 __all__ = ["DEFAULT_BATCH", "DEFAULT_TAU", "MODES", "LayerProjection", "auto_batch", "check_layer",
            "check_mode", "check_source", "check_tau", "check_units", "iter_logits", "n_units", "neuron_logits",
-           "project_layer"]
+           "project_layer", "ranked", "unit_scores"]
 
 
 def check_mode(mode: str) -> str:
@@ -61,7 +67,7 @@ def check_units(lm: LoadedModel, mode: str, units: Sequence[int] | np.ndarray | 
     size = n_units(lm, mode) if source is None else source.n_units()
     if units is None:
         return np.arange(size, dtype=np.int64)
-    arr = np.asarray(units, dtype=np.int64).reshape(-1)
+    arr = np.ascontiguousarray(np.asarray(units, dtype=np.int64).reshape(-1))
     bad = arr[(arr < 0) | (arr >= size)]
     if bad.size:
         what = (f"{source.unit_name}s" if source is not None else "neurons" if mode.startswith("hi")
@@ -123,25 +129,49 @@ def _full_block(lm: LoadedModel, index: int) -> Callable[[torch.Tensor], torch.T
     return run
 
 
-def _checked_block(lm: LoadedModel, index: int, probe: torch.Tensor
-                   ) -> Callable[[torch.Tensor], torch.Tensor]:
+def _quick_block(lm: LoadedModel, index: int, probe: torch.Tensor
+                 ) -> Callable[[torch.Tensor], torch.Tensor] | None:
     """The adapter's value/output-path block when it reproduces the block's own forward on the
-    first rows of ``probe`` (to a few units in the last place of the dtype), else the own forward.
+    first rows of ``probe`` (to a few units in the last place of the dtype), else None.
 
     Checked on real inputs each time a layer is projected, so a family variant the adapter does
-    not know about (an extra norm, a different attention) costs speed, never correctness.
+    not know about (an extra norm, a different attention) is caught.
     """
-    full = _full_block(lm, index)
     quick = lm.adapter.one_position_block(lm.model, index)
     if quick is None:
-        return full
+        return None
     rows = probe[:4]
-    want, got = full(rows), quick(rows)
+    want, got = _full_block(lm, index)(rows), quick(rows)
     tol = min(64 * torch.finfo(want.dtype).eps, 0.02)  # float32: 7.6e-6; half types: 2%
     if got.shape == want.shape and torch.allclose(got, want, rtol=tol,
                                                   atol=tol * float(want.abs().max())):
         return quick
-    return full
+    return None
+
+
+def _checked_block(lm: LoadedModel, index: int, probe: torch.Tensor
+                   ) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The checked value/output-path block (:func:`_quick_block`), else the block's own forward:
+    an unknown variant costs speed, never correctness."""
+    return _quick_block(lm, index, probe) or _full_block(lm, index)
+
+
+def _starts(lm: LoadedModel, mode: str, layer: int, index: torch.Tensor, source: Any) -> torch.Tensor:
+    """Start vectors of the units in ``index``: the model's own, or the source's (an SAE)."""
+    return (_start_vectors(lm, mode, layer, index) if source is None
+            else source.start_vectors(index).to(lm.placement.torch_dtype))
+
+
+def _batches(lm: LoadedModel, mode: str, layer: int, units: np.ndarray, batch_size: int | None,
+             source: Any) -> Iterator[tuple[slice, torch.Tensor, range]]:
+    """(positions in ``units``, their indices on the model's device, blocks to run) per batch."""
+    check_source(lm, mode, layer, source)
+    batch_size = auto_batch(lm, batch_size)
+    blocks = _block_indices(lm, mode, layer) if source is None else source.blocks(lm.n_layers, mode)
+    device = lm.adapter.unembedding(lm.model).weight.device
+    for start in range(0, len(units), batch_size):
+        part = slice(start, min(start + batch_size, len(units)))
+        yield part, torch.as_tensor(units[part], dtype=torch.long, device=device), blocks
 
 
 def iter_logits(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
@@ -158,17 +188,10 @@ def iter_logits(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
     """
     check_mode(mode)
     check_layer(lm, layer)
-    check_source(lm, mode, layer, source)
-    batch_size = auto_batch(lm, batch_size)
-    blocks = _block_indices(lm, mode, layer) if source is None else source.blocks(lm.n_layers, mode)
-    device = lm.adapter.unembedding(lm.model).weight.device
     runners: dict[int, Callable[[torch.Tensor], torch.Tensor]] = {}
     with torch.inference_mode():
-        for start in range(0, len(units), batch_size):
-            part = slice(start, min(start + batch_size, len(units)))
-            index = torch.as_tensor(units[part], dtype=torch.long, device=device)
-            hidden = (_start_vectors(lm, mode, layer, index) if source is None
-                      else source.start_vectors(index).to(lm.placement.torch_dtype))
+        for part, index, blocks in _batches(lm, mode, layer, units, batch_size, source):
+            hidden = _starts(lm, mode, layer, index, source)
             for b in blocks:
                 if b not in runners:
                     runners[b] = _full_block(lm, b) if full_blocks else _checked_block(lm, b, hidden)
@@ -219,8 +242,10 @@ def project_layer(lm: LoadedModel, mode: str, layer: int, neurons: Sequence[int]
                   full_blocks: bool = False) -> LayerProjection:
     """Project one layer keeping, per unit, the top-tau and bottom-tau ids and logits.
 
-    ``on_batch(n)`` is called after each batch of ``n`` units (progress bars); ``source`` and
-    ``full_blocks``: as in :func:`iter_logits`.
+    Token order is by the unit's exact score (:func:`unit_scores`), ties by lower token id, so
+    every row depends on its unit alone. ``on_batch(n)`` is called after each batch of ``n``
+    units (progress bars); ``source``: as in :func:`iter_logits`. ``full_blocks`` runs the plain
+    float32 forward with every block's own full forward instead (the reference for checks).
     """
     check_mode(mode)
     check_layer(lm, layer)
@@ -229,13 +254,116 @@ def project_layer(lm: LoadedModel, mode: str, layer: int, neurons: Sequence[int]
     shape = (len(units), tau)
     top_ids, bottom_ids = np.empty(shape, np.int32), np.empty(shape, np.int32)
     top_logits, bottom_logits = np.empty(shape, np.float32), np.empty(shape, np.float32)
-    for part, logits in iter_logits(lm, mode, layer, units, batch_size, source, full_blocks=full_blocks):
-        top = torch.topk(logits, tau, dim=1, largest=True, sorted=True)
-        bottom = torch.topk(logits, tau, dim=1, largest=False, sorted=True)
-        top_ids[part], top_logits[part] = top.indices.cpu().numpy(), top.values.cpu().numpy()
-        bottom_ids[part] = bottom.indices.cpu().numpy()
-        bottom_logits[part] = bottom.values.cpu().numpy()
+    batches = (iter_logits(lm, mode, layer, units, batch_size, source, full_blocks=True)
+               if full_blocks else _iter_scores(lm, mode, layer, units, batch_size, source))
+    for part, scores in batches:
+        for largest, ids_out, logits_out in ((True, top_ids, top_logits),
+                                             (False, bottom_ids, bottom_logits)):
+            ids, values = ranked(scores, tau, largest=largest)
+            ids_out[part] = ids.cpu().numpy()
+            logits_out[part] = (values.to(torch.float32) if full_blocks else
+                                capped(lm, values)).cpu().numpy()
         if on_batch is not None:
             on_batch(part.stop - part.start)
     return LayerProjection(lm.name, mode, layer, tau, units, top_ids, top_logits, bottom_ids,
                            bottom_logits)
+
+
+def _exact_block(lm: LoadedModel, index: int, probe: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The checked one-position block (:func:`_quick_block`). Refused, never replaced, when it
+    fails its check, so which code runs cannot depend on the rows it was checked on."""
+    quick = _quick_block(lm, index, probe)
+    if quick is None:
+        raise SuperposeError(f"block {index} of {lm.name} does not match its adapter's one-position "
+                             "path, which the batch-invariant projection needs: please report it")
+    return quick
+
+
+def _iter_scores(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
+                 batch_size: int | None, source: Any) -> Iterator[tuple[slice, torch.Tensor]]:
+    """Yield (positions in ``units``, float64 scores (batch, vocab)) from :func:`unit_scores`."""
+    runners: dict[int, Callable[[torch.Tensor], torch.Tensor]] = {}
+    with torch.inference_mode():
+        for part, index, blocks in _batches(lm, mode, layer, units, batch_size, source):
+            for b in blocks:
+                if b not in runners:
+                    runners[b] = _exact_block(lm, b, _starts(lm, mode, layer, index[:4], source))
+            yield part, unit_scores(lm, mode, layer, index, source, [runners[b] for b in blocks])
+
+
+def unit_scores(lm: LoadedModel, mode: str, layer: int, index: torch.Tensor, source: Any,
+                runners: Sequence[Callable[[torch.Tensor], torch.Tensor]]) -> torch.Tensor:
+    """Exact float64 scores (logits before any soft-capping) of the units in ``index``.
+
+    Start vectors, blocks and final norm run under
+    :class:`~superpose.projection.exact.BatchInvariant`; the unembedding is an exact product.
+    Each row is therefore the same bits whatever else is in the batch, threads or machine.
+    """
+    with BatchInvariant():
+        hidden = _starts(lm, mode, layer, index, source)
+        for run in runners:
+            hidden = run(hidden)
+        normed = lm.adapter.final_norm(lm.model)(hidden)
+    head = lm.adapter.unembedding(lm.model)
+    return exact_linear(normed, head.weight, getattr(head, "bias", None), out_dtype=torch.float64)
+
+
+def capped(lm: LoadedModel, scores: torch.Tensor) -> torch.Tensor:
+    """Float32 logits of float64 scores: the model's final soft-capping (in fixed float64
+    operations) where it has one."""
+    cap = getattr(lm.model.config, "final_logit_softcapping", None)
+    if cap:
+        scores = det_tanh64(scores / cap) * cap
+    return scores.to(torch.float32)
+
+
+_SAMPLE_STRIDE = 16
+_OVERSHOOT = 1.4  # candidates read per kept token, on average (more rows pass the first try)
+
+
+def ranked(scores: torch.Tensor, tau: int, *, largest: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per row, the ``tau`` token ids with the largest (``largest``) or smallest scores, best
+    first, ties by lower token id, and their scores: the same for a row whatever the other rows.
+
+    Candidates are the tokens at or beyond a threshold read from every 16th token, lowered for
+    the rows where fewer than ``tau`` tokens pass it, so no token of the answer is left out;
+    they are sorted stably by score in token-id order, so equal scores keep the lower id first.
+    """
+    n, vocab = scores.shape
+    ids_out = torch.empty((n, tau), dtype=torch.long, device=scores.device)
+    values_out = torch.empty((n, tau), dtype=scores.dtype, device=scores.device)
+    sample_width = -(-vocab // _SAMPLE_STRIDE)
+    k = -(-int(_OVERSHOOT * tau) // _SAMPLE_STRIDE) + 2
+    pending: torch.Tensor | None = None  # rows still to do (None: all of them)
+    while pending is None or len(pending):
+        part = scores if pending is None else scores[pending]
+        if k >= sample_width:  # a small vocabulary: every token is a candidate
+            mask = torch.ones(part.shape, dtype=torch.bool, device=scores.device)
+        else:
+            guess = torch.topk(part[:, ::_SAMPLE_STRIDE], k, dim=1, largest=largest, sorted=False).values
+            mask = part >= guess.amin(1, keepdim=True) if largest else part <= guess.amax(1, keepdim=True)
+        ids, values, enough = _sorted_candidates(part, mask, tau, largest)
+        rows = torch.arange(n, device=scores.device) if pending is None else pending
+        ids_out[rows[enough]], values_out[rows[enough]] = ids[enough], values[enough]
+        pending = rows[~enough]
+        k *= 2
+    return ids_out, values_out
+
+
+def _sorted_candidates(part: torch.Tensor, mask: torch.Tensor, tau: int, largest: bool
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The first ``tau`` of each row's masked tokens by score (stable: ties in id order), and
+    which rows had at least ``tau`` candidates (the others' answers are not meaningful)."""
+    n, vocab = part.shape
+    rows, cols = mask.nonzero(as_tuple=True)  # row-major: ids ascend within a row
+    counts = torch.bincount(rows, minlength=n)
+    starts = torch.cumsum(counts, 0) - counts
+    pos = torch.arange(len(rows), device=part.device) - starts[rows]
+    width = max(int(counts.max()), tau)
+    values = torch.full((n, width), -torch.inf if largest else torch.inf, dtype=part.dtype,
+                        device=part.device)
+    ids = torch.full((n, width), vocab, dtype=torch.long, device=part.device)
+    values[rows, pos] = part[rows, cols]
+    ids[rows, pos] = cols
+    order = torch.sort(values, dim=1, descending=largest, stable=True).indices[:, :tau]
+    return ids.gather(1, order), values.gather(1, order), counts >= tau
