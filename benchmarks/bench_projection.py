@@ -13,8 +13,8 @@ The child also checks on one layer that the token ids equal those of the blocks'
 forward (``full_blocks=True``, the previous implementation). A last child times the batched
 path against a neuron-by-neuron loop (batch size 1) on the same layer in the same process.
 
-    python scripts/bench_projection.py                       # all modes, whole default model
-    python scripts/bench_projection.py --modes hi-c --layers 0-3 --threads 2
+    python benchmarks/bench_projection.py                       # all modes, whole default model
+    python benchmarks/bench_projection.py --modes hi-c --layers 0-3 --threads 2
 
 Writes a table to stdout and the figures to ``--json`` (default results/bench_projection.json).
 """

@@ -8,7 +8,7 @@ mining time (``run.json``'s ``mining_seconds_now``: from the first task to the l
 ratios to the mean of the two local runs, and whether every per-unit file and bulk table is
 byte-identical to the first local run's. Writes results/bench_ray.json.
 
-    python scripts/bench_ray.py --corpus corpus/build/default --layer 15
+    python benchmarks/bench_ray.py --corpus corpus/build/default --layer 15
 """
 
 from __future__ import annotations

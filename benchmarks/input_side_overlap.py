@@ -9,7 +9,7 @@ It also mines random pools of the same sizes drawn from the words of the layer's
 corpus vocabulary) for a subset of neurons: the input side's own chance level of finding topics.
 
 Usage:
-  python scripts/input_side_overlap.py --input RUN/smollm2-135m/input \
+  python benchmarks/input_side_overlap.py --input RUN/smollm2-135m/input \
       --output-topics results/smollm2-135m/hi-c/topics.csv.xz --out results/input_side
 """
 

@@ -1,6 +1,6 @@
 """A baseline explanation without any language model: the tokens a neuron fires on most.
 
-    python scripts/top_tokens_baseline.py --records RECORDS/smollm2-135m --layers 2,5,8 --neurons 0-9 \\
+    python benchmarks/top_tokens_baseline.py --records RECORDS/smollm2-135m --layers 2,5,8 --neurons 0-9 \\
         --out top_tokens.jsonl
     superpose compare --results RUN --explanations top_tokens.jsonl --records RECORDS/smollm2-135m --out OUT
 

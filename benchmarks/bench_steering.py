@@ -1,6 +1,6 @@
 """Time the output-side (steering) score per neuron: clamp value, effect, AUC against distractors.
 
-    python scripts/bench_steering.py --records RECORDS/smollm2-135m \\
+    python benchmarks/bench_steering.py --records RECORDS/smollm2-135m \\
         --topics results/smollm2-135m/hi-c/topics.csv.xz --neurons 0-4
 
 For every recorded layer and each of --neurons: the clamp value from the neuron's records, the

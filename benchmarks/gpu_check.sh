@@ -9,7 +9,7 @@
 # runs it that way). Needs a torch build with CUDA and the embedded model's package installed.
 # GPU_CHECK_DEVICE=cpu rehearses the same steps on the CPU (slower: steps may hit their limits).
 #
-#   PYTHON=.venv/bin/python bash scripts/gpu_check.sh
+#   PYTHON=.venv/bin/python bash benchmarks/gpu_check.sh
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,11 +47,11 @@ if [ -d "$ROOT/corpus/build/default" ]; then CORPUS=(--corpus "$ROOT/corpus/buil
 
 # Setup, outside the 5 minutes: the embedded model's cache is built on first use (20-90 s).
 step prepare 180 "$PY" -c "from superpose.models import load_model; load_model('smollm2-135m')"
-step projection-float32 80 "$PY" scripts/bench_projection.py --device "$DEVICE" --dtype float32 --no-loop \
+step projection-float32 80 "$PY" benchmarks/bench_projection.py --device "$DEVICE" --dtype float32 --no-loop \
     "${CORPUS[@]}" --json "$OUT/projection_cuda_float32.json"
-step projection-bfloat16 50 "$PY" scripts/bench_projection.py --device "$DEVICE" --dtype bfloat16 --no-loop \
+step projection-bfloat16 50 "$PY" benchmarks/bench_projection.py --device "$DEVICE" --dtype bfloat16 --no-loop \
     "${CORPUS[@]}" --json "$OUT/projection_cuda_bfloat16.json"
-step precision-bfloat16 50 "$PY" scripts/bench_precision.py --device "$DEVICE" --dtype bfloat16 --units 0 \
+step precision-bfloat16 50 "$PY" benchmarks/bench_precision.py --device "$DEVICE" --dtype bfloat16 --units 0 \
     --sequences 256 --json "$OUT/precision_cuda_bfloat16.json"
 step activations 60 "${CLI[@]}" activations --device "$DEVICE" --out "$WORK/records" --layers 0-29 \
     --max-tokens 200000 --no-progress

@@ -10,8 +10,8 @@ Two measurements on the same model, both precisions loaded side by side:
    precisions, pooled over every token, for a few chosen neurons and summarised over all neurons
    of the layer.
 
-    python scripts/bench_precision.py                           # SmolLM2, bfloat16, on the CPU
-    python scripts/bench_precision.py --device cuda --dtype float16 --json results/x.json
+    python benchmarks/bench_precision.py                           # SmolLM2, bfloat16, on the CPU
+    python benchmarks/bench_precision.py --device cuda --dtype float16 --json results/x.json
 
 Writes a table to stdout and every figure to ``--json`` (default results/bench_precision.json).
 """

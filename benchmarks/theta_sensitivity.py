@@ -5,7 +5,7 @@ projects a sample of neurons (every ``--every``-th of each layer, both polaritie
 pools at several ``theta_l`` values, and does the same for random pools of the same sizes
 (the baseline's ``random_pool``, same seed), so the mined-versus-random gap can be read per theta.
 
-    python scripts/theta_sensitivity.py --corpus corpus/build/default --every 32
+    python benchmarks/theta_sensitivity.py --corpus corpus/build/default --every 32
 
 Writes results/theta_sensitivity.json and .md.
 """

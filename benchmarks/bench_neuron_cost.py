@@ -1,6 +1,6 @@
 """Cost of one neuron on the LLM path, read from the timings a real run recorded.
 
-    python scripts/bench_neuron_cost.py --compare results/compare
+    python benchmarks/bench_neuron_cost.py --compare results/compare
 
 Reads COMPARE/explanations.jsonl (``seconds`` of each explanation), COMPARE/scores.jsonl
 or its .gz (``seconds`` of each input-side score: the neuron's own texts and its shuffled controls) and

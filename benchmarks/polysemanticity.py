@@ -12,7 +12,7 @@ dispersion of the neurons in the top quartile of topic count minus that of the b
 layers averaged, resampling neurons within each layer).
 
 Usage:
-  python scripts/polysemanticity.py --records R --dispersion D --topics T --layers 3,9,15,21,27 --out DIR
+  python benchmarks/polysemanticity.py --records R --dispersion D --topics T --layers 3,9,15,21,27 --out DIR
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ folder, projection included, and records:
 
 The machine's load average is recorded with every figure. Writes results/bench_mine.json.
 
-    python scripts/bench_mine.py --corpus corpus/build/default
+    python benchmarks/bench_mine.py --corpus corpus/build/default
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The explainers' puzzle test: explain each puzzle from its top records, score it like the true one.
 
 Each synthetic neuron of superpose/explainer/puzzles.py gets records as in
-scripts/bench_puzzles.py (top sequences by hits and random ones, cut by --subject's tokenizer
+benchmarks/bench_puzzles.py (top sequences by hits and random ones, cut by --subject's tokenizer
 from the corpus); each explainer sees only the split's explain set (never the held-out records),
 exactly as `superpose explain` does. The embedding simulator scores the explanation written and
 the puzzle's true explanation on the same held-out records (correlation pooled over held-out
@@ -9,7 +9,7 @@ tokens). An explanation is **within** when its correlation reaches the lower end
 explanation's 95% bootstrap interval (records resampled, --bootstrap resamples, fixed seed); the
 paired margin true minus written, with its interval, is recorded beside it.
 
-    python scripts/bench_explainer_puzzles.py --explainers top-tokens smollm2-135m qwen2.5-coder-0.5b
+    python benchmarks/bench_explainer_puzzles.py --explainers top-tokens smollm2-135m qwen2.5-coder-0.5b
 
 Writes --out .json and .md.
 """
@@ -29,7 +29,7 @@ from superpose.config import CompareParams, RecordParams
 
 
 def _bench_puzzles() -> Any:
-    """scripts/bench_puzzles.py as a module: its corpus cutting and record drawing, unchanged."""
+    """benchmarks/bench_puzzles.py as a module: its corpus cutting and record drawing, unchanged."""
     path = Path(__file__).with_name("bench_puzzles.py")
     spec = importlib.util.spec_from_file_location("bench_puzzles", path)
     module = importlib.util.module_from_spec(spec)

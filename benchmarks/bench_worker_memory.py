@@ -4,7 +4,7 @@ Runs `superpose mine` on a slice of the default model in a child process and sam
 processes' /proc/<pid>/smaps_rollup every 0.2 s. The corpus counts are memory-mapped, so the
 PSS shows what a worker really adds. Linux only.
 
-    python scripts/bench_worker_memory.py --corpus corpus/build/default --workers 2
+    python benchmarks/bench_worker_memory.py --corpus corpus/build/default --workers 2
 """
 
 from __future__ import annotations

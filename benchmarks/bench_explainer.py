@@ -7,7 +7,7 @@ neuron's explanation from the same prompt). "plain" is the default prompt; "exam
 worked exchange and asks for 3-8 words with examples; "tokens" asks for the strongest firing
 tokens and what they share (:func:`superpose.explainer.prompts.explanation_messages`, ``style``).
 
-    python scripts/bench_explainer.py --records llm/smollm2-135m --layer 15 --neurons 0-9
+    python benchmarks/bench_explainer.py --records llm/smollm2-135m --layer 15 --neurons 0-9
 
 Writes results/bench_explainer.json and results/bench_explainer.md.
 """

@@ -1,6 +1,6 @@
 """Cost per unit of detection + fuzzing against all-at-once simulation, same model, same units.
 
-    nice -n 10 python scripts/bench_judge_cost.py --records DIR/smollm2-135m --layer 15 --units 5
+    nice -n 10 python benchmarks/bench_judge_cost.py --records DIR/smollm2-135m --layer 15 --units 5
 
 For each unit (the first ``--units`` explained ones in ``RECORDS/explanations.jsonl``, else the
 first live neurons with their top tokens as explanation), in turn: the all-at-once simulation

@@ -10,14 +10,14 @@ run (Hi-C, tau 900, default mining parameters, the default corpus): one units fi
 method's rows and the random rows, so the model and corpus load once per layer (a unit's pools and
 topics depend only on its direction). Neurons: the committed full run (results/smollm2-135m/hi-c,
 same corpus and parameters, checked). SAE latents: every --sae-every-th latent of the small top-k
-SAE of layer 15 (scripts/train_sae.py, the recipe of results/sae_l15), mined here on the same corpus.
+SAE of layer 15 (benchmarks/train_sae.py, the recipe of results/sae_l15), mined here on the same corpus.
 
 Statistics per pool (a unit and a polarity; pos and neg together): topics per pool, and the mean
 NPMI of a pool's topics (pools with a topic). Differences of means with 95% percentile bootstrap
 intervals (2000 resamples of the pools of each set, seed 0). Writes --out.json and --out.md.
 
 Usage (about 20-40 minutes of CPU for three layers):
-  nice -n 10 python scripts/bench_concepts.py --sae work/sae-l15 [--layers 3,15,27 --n 20 --tokens 32768]
+  nice -n 10 python benchmarks/bench_concepts.py --sae work/sae-l15 [--layers 3,15,27 --n 20 --tokens 32768]
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def main() -> None:
     ap.add_argument("--max-iter", type=int, default=200)
     ap.add_argument("--corpus", default="corpus/build/default")
     ap.add_argument("--neurons-run", default="results/smollm2-135m/hi-c")
-    ap.add_argument("--sae", default=None, help="SAELens folder of the layer-15 SAE (scripts/train_sae.py)")
+    ap.add_argument("--sae", default=None, help="SAELens folder of the layer-15 SAE (benchmarks/train_sae.py)")
     ap.add_argument("--sae-every", type=int, default=4)
     ap.add_argument("--work", default="work/bench_concepts")
     ap.add_argument("--out", default="results/bench_concepts")

@@ -8,7 +8,7 @@ memory. Writes the measured figures, the per-unit times and the extrapolation to
 and to LLaMA-7B (by the products' sizes: the unembedding and the remaining blocks per unit) to
 ``--json``.
 
-    python scripts/bench_big_model.py --threads 1
+    python benchmarks/bench_big_model.py --threads 1
 """
 
 from __future__ import annotations

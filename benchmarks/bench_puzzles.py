@@ -14,7 +14,7 @@ A clean win: the true explanation's correlation is positive and the bootstrap 95
 (records resampled with replacement, fixed seed; the best false explanation re-chosen in every
 resample) of its margin over the best false explanation lies above zero.
 
-    python scripts/bench_puzzles.py --simulators qwen2.5-coder-0.5b smollm2-135m
+    python benchmarks/bench_puzzles.py --simulators qwen2.5-coder-0.5b smollm2-135m
 
 Writes results/bench_puzzles.json (rows in ``per_puzzle``) and results/bench_puzzles.md.
 """

@@ -8,7 +8,7 @@ rows kept at unit norm, Adam; 10% of the positions are held out to report the fr
 unexplained (FVU) and the mean number of active latents.
 
 Usage:
-  python scripts/train_sae.py --records RECORDS/smollm2-135m --layer 15 --out /tmp/sae-l15 \
+  python benchmarks/train_sae.py --records RECORDS/smollm2-135m --layer 15 --out /tmp/sae-l15 \
       [--tokens 65536 --d-sae 2304 --k 32 --steps 3000]
 """
 

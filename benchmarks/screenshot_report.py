@@ -1,6 +1,6 @@
 """Build the report of a real mining run and screenshot its index and one neuron page for the README.
 
-    .venv/bin/python scripts/screenshot_report.py --run OUT/smollm2-135m/hi-c [--records DIR]
+    .venv/bin/python benchmarks/screenshot_report.py --run OUT/smollm2-135m/hi-c [--records DIR]
         [--explanations FILE] [--compare FILE] [--neuron 3_1] [--out results] [--report DIR]
 
 The run folder is copied to a temporary folder first, so the run itself is never touched (with

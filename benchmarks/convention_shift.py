@@ -7,7 +7,7 @@ each, the mean shift, how many topics keep their score, and the rank correlation
 of the two differences alone (the number of windows; the minimum count on window counts). Writes
 results/convention_shift.json and prints a Markdown table.
 
-    python scripts/convention_shift.py --ours corpus/build/old-default \\
+    python benchmarks/convention_shift.py --ours corpus/build/old-default \\
         --lim-lauw corpus/build/old-default-lim-lauw
 """
 

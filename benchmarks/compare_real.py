@@ -1,6 +1,6 @@
 """The committed 2x2 comparison, end to end, with the CLI's own commands and defaults.
 
-    python scripts/compare_real.py --records RECORDS/smollm2-135m --layers 2,5,8,11,14,17,20,23,26,29 \\
+    python benchmarks/compare_real.py --records RECORDS/smollm2-135m --layers 2,5,8,11,14,17,20,23,26,29 \\
         --neurons 0-9 --topics results/smollm2-135m/hi-c/topics.csv.xz --out results/compare
 
 1. ``superpose explain`` per layer with --backend (default: the default explainer; ``top-tokens``

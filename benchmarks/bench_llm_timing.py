@@ -1,6 +1,6 @@
 """Time the LLM path: activation records for one layer, and explain + score of one neuron.
 
-    python scripts/bench_llm_timing.py --tokens 20000 --layer 15 --explainer qwen2.5-coder-0.5b
+    python benchmarks/bench_llm_timing.py --tokens 20000 --layer 15 --explainer qwen2.5-coder-0.5b
 
 Measures ``--tokens`` corpus tokens (both passes) and extrapolates linearly to 200k tokens;
 then explains and scores one neuron of those records with the explainer model as simulator.

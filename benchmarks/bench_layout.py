@@ -1,6 +1,6 @@
 """The two output layouts of one whole layer: files, bytes, mining time, and that they hold the same run.
 
-    .venv/bin/python scripts/bench_layout.py --corpus corpus/build/default --layer 29 \
+    .venv/bin/python benchmarks/bench_layout.py --corpus corpus/build/default --layer 29 \
         --json results/bench_layout.json
 
 Mines every neuron of one SmolLM2 layer (Hi-C, both polarities, the paper's parameters) once with

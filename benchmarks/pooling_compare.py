@@ -8,7 +8,7 @@ topic, topics per pool, mean topic NPMI and the share of subtokens topics that a
 topics.
 
 Usage:
-  python scripts/pooling_compare.py --corpus corpus/build/default --layers 3,15,27 --every 16 \
+  python benchmarks/pooling_compare.py --corpus corpus/build/default --layers 3,15,27 --every 16 \
       --out results/pooling_subtokens.json
 """
 
