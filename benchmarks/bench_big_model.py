@@ -6,7 +6,7 @@ child process of its own so its peak memory is its own), then loads it in bfloat
 sample of units of a few layers in each chosen mode, timing them and reading the peak resident
 memory. Writes the measured figures, the per-unit times and the extrapolation to the whole model
 and to LLaMA-7B (by the products' sizes: the unembedding and the remaining blocks per unit) to
-``--json``.
+``--out``.
 
     python benchmarks/bench_big_model.py --threads 1
 """
@@ -15,24 +15,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from harness import machine, parser, run_child, self_peak_mb, write_result
+
 from superpose.config import ProjectionConfig
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 # LLaMA-7B: 32 blocks, hidden 4096, MLP 11008 (gated), 32 heads without grouping, vocabulary 32000.
 LLAMA_7B = {"layers": 32, "hidden": 4096, "inter": 11008, "kv": 4096, "vocab": 32000, "params": 6.74e9}
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _per_unit_products(layers: int, hidden: int, inter: int, kv: int, vocab: int, mode: str, layer: int) -> float:
@@ -47,7 +41,7 @@ def child_convert(args: argparse.Namespace) -> dict:
 
     started = time.perf_counter()
     load_local_model(args.model, cache_dir=args.cache_dir, dtype="bfloat16")
-    return {"convert_and_load_s": round(time.perf_counter() - started, 1), "peak_rss_mb": round(_peak_mb())}
+    return {"convert_and_load_s": round(time.perf_counter() - started, 1)}
 
 
 def child_project(args: argparse.Namespace) -> dict:
@@ -61,7 +55,7 @@ def child_project(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     lm = load_local_model(args.model, cache_dir=args.cache_dir, dtype="bfloat16")
     load_s = time.perf_counter() - started
-    after_load = _peak_mb()
+    after_load = self_peak_mb()
     weights_mb = sum(p.numel() * p.element_size() for p in lm.model.parameters()) / 2**20
     config = lm.model.config
     head_dim = getattr(config, "head_dim", None) or lm.hidden_size // config.num_attention_heads
@@ -82,7 +76,7 @@ def child_project(args: argparse.Namespace) -> dict:
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return {"model": lm.name, "shape": shape, "params": int(sum(p.numel() for p in lm.model.parameters())),
             "weights_mb": round(weights_mb), "load_s": round(load_s, 1), "peak_rss_after_load_mb": round(after_load),
-            "peak_rss_mb": round(_peak_mb()), "batch": auto_batch(lm, None), "runs": rows}
+            "batch": auto_batch(lm, None), "runs": rows}
 
 
 def extrapolate(result: dict) -> dict:
@@ -111,42 +105,36 @@ def extrapolate(result: dict) -> dict:
 
 
 def _run_child(args: argparse.Namespace, what: str) -> dict:
+    """One stage in a process of its own; its peak resident memory is that process's alone."""
     cmd = [sys.executable, __file__, "--child", what, "--model", args.model, "--threads", str(args.threads),
            "--modes", args.modes, "--layers", args.layers, "--units", str(args.units), "--tau", str(args.tau)]
     if args.cache_dir:
         cmd += ["--cache-dir", args.cache_dir]
-    done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"child {what} failed with exit code {done.returncode}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result, peak_mb, _, _ = run_child(cmd)
+    return {**result, "peak_rss_mb": round(peak_mb)}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="qwen2.5-coder-1.5b")
-    parser.add_argument("--modes", default="hi-c,hi-i")
-    parser.add_argument("--layers", default="0,14,26")
-    parser.add_argument("--units", type=int, default=256, help="units projected per layer and mode")
-    parser.add_argument("--tau", type=int, default=ProjectionConfig.tau)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--cache-dir", default=None)
-    parser.add_argument("--json", default=str(ROOT / "results" / "bench_big_model.json"))
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    ap = parser(__doc__, str(ROOT / "results" / "bench_big_model.json"), model="qwen2.5-coder-1.5b", threads=1,
+                out_alias="--json")
+    ap.add_argument("--modes", default="hi-c,hi-i")
+    ap.add_argument("--layers", default="0,14,26")
+    ap.add_argument("--units", type=int, default=256, help="units projected per layer and mode")
+    ap.add_argument("--tau", type=int, default=ProjectionConfig.tau)
+    ap.add_argument("--cache-dir", default=None)
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
     if args.child:
         print(json.dumps(child_convert(args) if args.child == "convert" else child_project(args)))
         return
-    load_before = os.getloadavg()
+    start = machine()
     convert = _run_child(args, "convert")
     print(f"conversion (first use) and load: {convert}", flush=True)
     project = _run_child(args, "project")
     record = {"convert": convert, "project": project, "extrapolation": extrapolate(project),
-              "threads": args.threads, "tau": args.tau,
-              "load_average_before": [round(x, 2) for x in load_before],
-              "load_average_after": [round(x, 2) for x in os.getloadavg()],
-              "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+              "threads": args.threads, "tau": args.tau}
     print(json.dumps(record, indent=2))
-    Path(args.json).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, record, start=start)
 
 
 if __name__ == "__main__":

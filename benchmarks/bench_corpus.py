@@ -12,18 +12,17 @@ Writes results/bench_corpus.json and prints a table.
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from harness import machine, parser, run_child, write_result
 
-from superpose.config import ExecutionConfig, parse_workers
+from superpose.config import ExecutionConfig
 
 PARAMS = dict(window=10, windowing="filtered", min_count=10, stopwords="remove", min_length=3)
 
@@ -108,20 +107,17 @@ def child_versus_gensim(max_tokens: int) -> dict:
             "word_counts_equal_share": round(float(np.mean(theirs == word_windows)), 4)}
 
 
-def run_child(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def child(args: list[str]) -> dict:
+    """This benchmark in ``--child`` form, in a process of its own."""
+    return run_child([sys.executable, __file__, *args])[0]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--child", choices=["build", "gensim"])
-    parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--workers", type=parse_workers, default=ExecutionConfig.workers,
-                        help="tokenising processes of the builds: a number or auto (the available cores)")
-    parser.add_argument("--gensim-tokens", type=int, default=400_000)
-    parser.add_argument("--out", default="results/bench_corpus.json")
-    args = parser.parse_args()
+    ap = parser(__doc__, "results/bench_corpus.json", workers=True)
+    ap.add_argument("--child", choices=["build", "gensim"])
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--gensim-tokens", type=int, default=400_000)
+    args = ap.parse_args()
     args.workers = ExecutionConfig(workers=args.workers).workers
     if args.child == "build":
         print(json.dumps(child_build(args.repeat, args.workers)))
@@ -129,14 +125,11 @@ def main() -> None:
     if args.child == "gensim":
         print(json.dumps(child_versus_gensim(args.gensim_tokens)))
         return
-    from superpose.core.provenance import timestamp, versions
-
-    results = {"params": PARAMS, "versions": versions(), "created": timestamp(),
-               "build_x1": run_child(["--child", "build", "--repeat", "1", "--workers", str(args.workers)]),
-               "build_x10": run_child(["--child", "build", "--repeat", "10", "--workers", str(args.workers)]),
-               "versus_gensim": run_child(["--child", "gensim", "--gensim-tokens", str(args.gensim_tokens)])}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    start = machine()
+    results = {"params": PARAMS,
+               "build_x1": child(["--child", "build", "--repeat", "1", "--workers", str(args.workers)]),
+               "build_x10": child(["--child", "build", "--repeat", "10", "--workers", str(args.workers)]),
+               "versus_gensim": child(["--child", "gensim", "--gensim-tokens", str(args.gensim_tokens)])}
     for key in ("build_x1", "build_x10"):
         r = results[key]
         print(f"{key}: {r['tokens']:,} tokens, vocab {r['vocab']:,}: wall {r['wall_s']} s "
@@ -144,7 +137,7 @@ def main() -> None:
               f"(each worker {r['worker_peak_mb']} MB)")
     ratio = results["build_x10"]["peak_mb"] / results["build_x1"]["peak_mb"]
     results["peak_ratio_x10_x1"] = round(ratio, 3)
-    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    write_result(args.out, results, start=start)
     print(f"peak memory x10 / x1: {ratio:.2f} (goal <= 1.2)")
     g = results["versus_gensim"]
     print(f"counting {g['tokens']:,} tokens, vocab {g['vocab']:,}: gensim {g['gensim_s']} s, ours {g['ours_s']} s, "

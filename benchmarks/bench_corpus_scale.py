@@ -24,17 +24,16 @@ English Wikipedia (about 4B tokens).
 
 from __future__ import annotations
 
-import argparse
 import bz2
 import json
-import os
 import re
 import resource
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from harness import load_average, machine, parser, run_child, write_result
 
 WIKIPEDIA_TOKENS = 4_000_000_000
 HEAD = ('<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10">\n'
@@ -210,11 +209,9 @@ def child_sequential(path: str) -> dict:
     return {"input": Path(path).name, "chars": chars, "wall_s": round(wall, 2)}
 
 
-def run_child(*args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(f"child {args} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def child(*args: str) -> dict:
+    """This benchmark in ``--child`` form, in a process of its own."""
+    return run_child([sys.executable, __file__, "--child", *args])[0]
 
 
 def estimate(results: dict) -> dict:
@@ -234,16 +231,15 @@ def estimate(results: dict) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--child", nargs="+")
-    parser.add_argument("--mb", type=int, default=200, help="size of each synthetic input (MB of text / XML)")
-    parser.add_argument("--baseline-mb", type=int, default=30, help="markup read by the old path")
-    parser.add_argument("--work", default="corpus/build/bench-scale")
-    parser.add_argument("--keep", action="store_true", help="keep the generated inputs")
-    parser.add_argument("--inputs", nargs="+", default=["plain.txt", "plain.parquet", "dump.xml.bz2",
-                                                        "dump-multistream.xml.bz2"])
-    parser.add_argument("--out", default="results/bench_corpus_scale.json")
-    args = parser.parse_args()
+    ap = parser(__doc__, "results/bench_corpus_scale.json")
+    ap.add_argument("--child", nargs="+")
+    ap.add_argument("--mb", type=int, default=200, help="size of each synthetic input (MB of text / XML)")
+    ap.add_argument("--baseline-mb", type=int, default=30, help="markup read by the old path")
+    ap.add_argument("--work", default="corpus/build/bench-scale")
+    ap.add_argument("--keep", action="store_true", help="keep the generated inputs")
+    ap.add_argument("--inputs", nargs="+", default=["plain.txt", "plain.parquet", "dump.xml.bz2",
+                                                    "dump-multistream.xml.bz2"])
+    args = ap.parse_args()
     if args.child:
         kind, *rest = args.child
         result = {"build": lambda: child_build(rest[0], int(rest[1]), rest[2]),
@@ -251,21 +247,20 @@ def main() -> None:
                   "sequential": lambda: child_sequential(rest[0])}[kind]()
         print(json.dumps(result))
         return
-    from superpose.core.provenance import timestamp, versions
-
     work = Path(args.work)
+    start = machine()
     started = time.perf_counter()
-    results: dict = {"created": timestamp(), "versions": versions(), "cores": len(os.sched_getaffinity(0)),
-                     "load_average_start": os.getloadavg(), "inputs": generate(work, args.mb)}
+    results: dict = {"cores": start["cores_available"], "load_average_start": start["load_average"],
+                     "inputs": generate(work, args.mb)}
     results["generate_s"] = round(time.perf_counter() - started, 1)
     print(json.dumps(results["inputs"]), flush=True)
-    results["baseline_gensim_filter"] = run_child("baseline", str(work / "dump.xml.bz2"), str(args.baseline_mb))
+    results["baseline_gensim_filter"] = child("baseline", str(work / "dump.xml.bz2"), str(args.baseline_mb))
     print("baseline", json.dumps(results["baseline_gensim_filter"]), flush=True)
-    results["sequential"] = [run_child("sequential", str(work / name)) for name in ("dump.xml.bz2", "plain.txt")]
+    results["sequential"] = [child("sequential", str(work / name)) for name in ("dump.xml.bz2", "plain.txt")]
     results["builds"] = []
     for name in args.inputs:
         for workers in (1, 2):
-            row = run_child("build", str(work / name), str(workers), str(work / "corpus"))
+            row = child("build", str(work / name), str(workers), str(work / "corpus"))
             results["builds"].append(row)
             print(json.dumps(row), flush=True)
     base = results["baseline_gensim_filter"]
@@ -277,9 +272,8 @@ def main() -> None:
         "end_to_end_idle_2_cores_from_cpu": round(wiki2["idle_estimate"]["2_cores_tokens_per_s"]
                                                   / base["tokens_per_cpu_s"], 2)}
     results["wikipedia_estimate"] = estimate(results)
-    results["load_average_end"] = os.getloadavg()
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    results["load_average_end"] = load_average()
+    write_result(args.out, results, start=start)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{'input':<14} {'workers':>7} {'tokens':>12} {'wall s':>7} {'tok/s':>10} {'tok/CPU-s':>10} "
