@@ -18,14 +18,12 @@ Writes a table to stdout and every figure to ``--json`` (default results/bench_p
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from harness import load_average, machine, parser, write_result
 
 from superpose.config import DEFAULT_DEVICE, ProjectionConfig
 
@@ -60,7 +58,7 @@ def projection_overlap(full, reduced, mode: str, layer: int, units: np.ndarray, 
 
 def activations(lm, layers: list[int], sequences: np.ndarray, batch: int) -> dict[int, np.ndarray]:
     """(tokens, neurons) float32 activations of each layer, for all sequences."""
-    from superpose.activations.collect import _run
+    from superpose.activations.collect import forward_layers
 
     modules = {layer: lm.adapter.mlp_out_proj(lm.adapter.blocks(lm.model)[layer]) for layer in layers}
     parts: dict[int, list[np.ndarray]] = {layer: [] for layer in layers}
@@ -68,7 +66,7 @@ def activations(lm, layers: list[int], sequences: np.ndarray, batch: int) -> dic
     def consume(layer, acts, _seq_ids):
         parts[layer].append(acts.reshape(-1, acts.shape[-1]).numpy().copy())
 
-    _run(lm.model, modules, sequences, batch, consume, None)
+    forward_layers(lm.model, modules, sequences, batch, consume, None)
     return {layer: np.concatenate(chunks) for layer, chunks in parts.items()}
 
 
@@ -81,22 +79,19 @@ def _pearson_columns(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="smollm2-135m")
-    parser.add_argument("--dtype", default="bfloat16", help="the reduced precision: bfloat16 or float16")
-    parser.add_argument("--device", default=DEFAULT_DEVICE, help="cpu, cuda or auto (both precisions run there)")
-    parser.add_argument("--layers", default="0,10,20,29", help="layers measured")
-    parser.add_argument("--modes", default="hi-c,hi-i", help="projection modes measured")
-    parser.add_argument("--units", type=int, default=512, help="units per layer (the first N; 0: all)")
-    parser.add_argument("--tau", type=int, default=ProjectionConfig.tau)
-    parser.add_argument("--neurons", default="0,1,2,3,100,500,1000,1535", help="neurons reported one by one")
-    parser.add_argument("--sequences", type=int, default=64, help="sequences of 64 tokens for activations")
-    parser.add_argument("--threads", type=int, default=1)
+    ap = parser(__doc__, str(ROOT / "results" / "bench_precision.json"), model=True, threads=1, out_alias="--json")
+    ap.add_argument("--dtype", default="bfloat16", help="the reduced precision: bfloat16 or float16")
+    ap.add_argument("--device", default=DEFAULT_DEVICE, help="cpu, cuda or auto (both precisions run there)")
+    ap.add_argument("--layers", default="0,10,20,29", help="layers measured")
+    ap.add_argument("--modes", default="hi-c,hi-i", help="projection modes measured")
+    ap.add_argument("--units", type=int, default=512, help="units per layer (the first N; 0: all)")
+    ap.add_argument("--tau", type=int, default=ProjectionConfig.tau)
+    ap.add_argument("--neurons", default="0,1,2,3,100,500,1000,1535", help="neurons reported one by one")
+    ap.add_argument("--sequences", type=int, default=64, help="sequences of 64 tokens for activations")
     default_corpus = ROOT / "corpus" / "build" / "default"
-    parser.add_argument("--corpus", default=str(default_corpus) if default_corpus.is_dir() else "",
+    ap.add_argument("--corpus", default=str(default_corpus) if default_corpus.is_dir() else "",
                         help="corpus folder for the pool overlap (default: corpus/build/default if built)")
-    parser.add_argument("--json", default=str(ROOT / "results" / "bench_precision.json"))
-    args = parser.parse_args()
+    args = ap.parse_args()
 
     import torch
 
@@ -107,7 +102,7 @@ def main() -> None:
     from superpose.projection.run import CorpusWords
 
     torch.set_num_threads(args.threads)
-    load_before = os.getloadavg()
+    start = machine()
     started = time.perf_counter()
     full = load_model(args.model, device=args.device, dtype="float32")
     reduced = load_model(args.model, device=args.device, dtype=args.dtype)
@@ -149,17 +144,12 @@ def main() -> None:
               f"{acts_full[layer].shape[0]} tokens: mean {corr_rows[-1]['all_neurons']['mean']}, "
               f"1st percentile {corr_rows[-1]['all_neurons']['p01']}, min {corr_rows[-1]['all_neurons']['min']}; "
               f"chosen neurons {corr_rows[-1]['neurons']}", flush=True)
-    from superpose.core.provenance import versions
-
     record = {"model": args.model, "reduced": args.dtype, "device": args.device, "threads": args.threads,
               "tau": args.tau, "projection": rows, "activations": corr_rows,
               "seconds": round(time.perf_counter() - started, 1),
-              "load_average_before": [round(x, 2) for x in load_before],
-              "load_average_after": [round(x, 2) for x in os.getloadavg()],
-              "versions": versions(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(f"written {args.json}")
+              "load_average_before": start["load_average"], "load_average_after": load_average(),
+              "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    print(f"written {write_result(args.out, record, start=start)}")
 
 
 if __name__ == "__main__":
