@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
+from harness import machine, write_result
 
 
 def folder_size(folder: Path) -> tuple[int, int]:
@@ -145,7 +145,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/superpose-bench-browse"))
     parser.add_argument("--json", type=Path, required=True)
     args = parser.parse_args()
-    result: dict = {"load_average": os.getloadavg()}
+    start = machine()
+    result: dict = {"load_average": start["load_average"]}
     if args.report:
         result["report"] = measure_report(args.report, args.words.split(","), args.neuron)
     if args.search_run:
@@ -163,8 +164,7 @@ def main() -> None:
         report = build_report(run, args.work / "report")
         result["synthetic"]["report_build_s"] = round(time.perf_counter() - started, 1)
         result["synthetic"]["report"] = measure_report(report, ["w00003", "w00010"], "L5_N100")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.json, result, start=start)
     print(json.dumps(result, indent=2))
 
 

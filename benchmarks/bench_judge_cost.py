@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from harness import machine, write_result
 
 
 def _timed(fn):  # noqa: ANN001, ANN202 - tiny local helper
@@ -45,11 +46,11 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="results/bench_judge_cost.json")
     args = parser.parse_args()
+    facts = machine()
 
     import torch
 
     from superpose.activations.formats import RecordStore, read_jsonl
-    from superpose.core.provenance import timestamp, versions
     from superpose.explainer.local_models import load_local_model
     from superpose.explainer.scorers.classifier import (
         ClassifierParams,
@@ -119,9 +120,8 @@ def main() -> int:
               "simulator_method": simulator.method, "records_meta": {
                   k: store.meta.get(k) for k in ("model", "corpus", "n_tokens", "top_k", "n_random",
                                                  "per_quantile")},
-              "summary": summary, "units": rows, "created": timestamp(), "versions": versions()}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+              "summary": summary, "units": rows}
+    write_result(args.out, result, start=facts)
     print(json.dumps(summary, indent=1))
     return 0
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import time
 from pathlib import Path
+
+from harness import load_average, machine, write_result
 
 
 def _outputs(folder: Path) -> tuple[int, int]:
@@ -38,7 +39,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, required=True)
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
-    result: dict = {"layer": args.layer, "load_average_start": os.getloadavg()}
+    start = machine()
+    result: dict = {"layer": args.layer, "load_average_start": start["load_average"]}
     tables = {}
     for layout in ("paper", "shards"):
         started = time.perf_counter()
@@ -53,9 +55,8 @@ def main() -> None:
         result[layout] = {"files": files, "bytes": size, "mine_s": round(seconds, 1), "read_s": round(read, 2),
                           "topics": len(tables[layout][0]), "pools": len(tables[layout][1])}
     result["same_tables"] = tables["paper"] == tables["shards"]
-    result["load_average_end"] = os.getloadavg()
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    result["load_average_end"] = load_average()
+    write_result(args.json, result, start=start)
     print(json.dumps(result, indent=2))
 
 

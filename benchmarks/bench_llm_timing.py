@@ -10,11 +10,10 @@ Writes results/bench_llm_timing.json.
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
+from harness import machine, write_result
 
 
 def main() -> int:
@@ -31,6 +30,7 @@ def main() -> int:
                         help="run the model again for the quantile pass (the old way)")
     parser.add_argument("--out", default="results/bench_llm_timing.json")
     args = parser.parse_args()
+    facts = machine()
 
     import torch
 
@@ -89,8 +89,7 @@ def main() -> int:
         "holdout_records": len(split.holdout),
         "calibration_records": len(split.calibration), "scores": scores.to_json()}
     print(result["explain_and_score"], flush=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.out, result, start=facts)
     return 0
 
 

@@ -19,6 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from harness import write_result
 
 
 def _rows(path: Path) -> list[dict]:
@@ -73,7 +74,7 @@ def main() -> int:
               "seconds": {name: describe([s[name] for s in stages.values()])
                           for name in ("explain", "input", "output")},
               "total_seconds": describe([sum(s.values()) for s in stages.values()])}
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    write_result(args.out, result)
     print(json.dumps(result, indent=1))
     return 0
 

@@ -29,9 +29,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from harness import write_result
 
 from superpose.config import MiningConfig
-from superpose.core.fileio import write_json_atomic
 from superpose.mining.clique import DEFAULT_SOLVER
 from superpose.mining.clique.solve import solve_mekc
 
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     for pair, agree in summary["agreement"].items():
         print(f"{pair}: {agree['both_optimal']} both optimal, {len(agree['score_mismatch'])} score mismatches")
-    write_json_atomic(args.out, {"summary": summary, "rows": rows})
+    write_result(args.out, {"summary": summary, "rows": rows})
     print(f"wrote {args.out}")
     return 0
 

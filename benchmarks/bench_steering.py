@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
-from pathlib import Path
 
 import numpy as np
+from harness import load_average, machine, write_result
 
 from superpose.config import SteeringParams
 
@@ -33,6 +32,7 @@ def main() -> int:
     parser.add_argument("--new-tokens", type=int, default=SteeringParams.new_tokens)
     parser.add_argument("--out", default="results/bench_steering.json")
     args = parser.parse_args()
+    facts = machine()
 
     import torch
 
@@ -40,7 +40,6 @@ def main() -> int:
     from superpose.activations.steering import Steerer, clamp_value
     from superpose.compare import polarity_text
     from superpose.compare.topics import open_topics
-    from superpose.core.provenance import versions
     from superpose.core.ranges import parse_range
     from superpose.explainer.local_models import load_local_model
     from superpose.explainer.scorers import Evidence, get_scorer
@@ -90,9 +89,8 @@ def main() -> int:
                        "wall_s_max": float(np.max([r["wall_s"] for r in ok])),
                        "cpu_s_median": float(np.median([r["cpu_s"] for r in ok])),
                        "cpu_s_max": float(np.max([r["cpu_s"] for r in ok]))},
-        "load_average_after": os.getloadavg(), "rows": rows, "versions": versions()}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        "load_average_after": load_average(), "rows": rows}
+    write_result(args.out, result, start=facts)
     print(json.dumps(result["per_neuron"]), "model load", load)
     return 0
 

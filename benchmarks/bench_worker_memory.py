@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import machine, write_result
+
 from superpose.config import ExecutionConfig
 
 
@@ -56,6 +58,7 @@ def main() -> None:
     parser.add_argument("--workers", default=ExecutionConfig.workers, help="mining processes: a number or auto")
     parser.add_argument("--out", default="results/bench_worker_memory.json")
     args = parser.parse_args()
+    start = machine()
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-c", "import sys; from superpose.cli import main; sys.exit(main())", "mine",
                "--corpus", args.corpus, "--out", tmp, "--model", args.model, "--layers", args.layers,
@@ -84,8 +87,7 @@ def main() -> None:
               "worker_peak_pss_mb": [round(w["Pss"] / 1024, 1) for w in workers],
               "parent_peak_rss_mb": round(parent_peak.get("Rss", 0) / 1024, 1),
               "parent_peak_pss_mb": round(parent_peak.get("Pss", 0) / 1024, 1)}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.out, result, start=start)
     print(json.dumps(result, indent=2))
 
 

@@ -79,28 +79,51 @@ def write_result(path: str | os.PathLike, payload: dict[str, Any], *, start: dic
     return out
 
 
+# Forks and execs the benchmark, waits for it, writes its own "peak_kb cpu_s" to the file named first.
+_LAUNCHER = """
+import os, sys
+out, argv = sys.argv[1], sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+with open(out, "w") as fh:
+    fh.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def run_child(argv: Sequence[str]) -> tuple[dict[str, Any], float, float, float]:
     """Run ``argv`` (a benchmark in ``--child`` form) and return its result and what it cost.
 
     The child prints its result as JSON on its last line of standard output; its standard error
-    passes through (progress). Returns ``(result, peak_rss_mb, wall_s, cpu_s)``. The peak is this
-    child's own (``wait4`` on its pid: the child and the descendants it waited for), not
-    ``RUSAGE_CHILDREN``'s maximum over every child this process ever had.
+    passes through (progress). Returns ``(result, peak_rss_mb, wall_s, cpu_s)``: the child's own
+    peak (the largest of it and the descendants it waited for), not ``RUSAGE_CHILDREN``'s maximum
+    over every child this process ever had. Linux carries the memory a process had before ``exec``
+    into its ``ru_maxrss``, so a child started straight from this (perhaps large) process would
+    report this process's peak; a small launcher (``python -S``) forks it instead and reads its
+    usage with ``wait4``, so the floor is the launcher's few megabytes.
     """
-    with tempfile.TemporaryFile() as stdout:
+    command = [str(a) for a in argv]
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryDirectory() as tmp:
+        usage_file = Path(tmp) / "usage"
         start = time.perf_counter()
-        proc = subprocess.Popen(list(argv), stdout=stdout)
-        _, status, usage = os.wait4(proc.pid, 0)
+        done = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, str(usage_file), *command], stdout=stdout,
+                              check=False)
         wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait again
-        if proc.returncode != 0:
-            raise SystemExit(f"benchmark child {' '.join(map(str, argv))} failed with exit code {proc.returncode}")
+        if done.returncode != 0:
+            raise SystemExit(f"benchmark child {' '.join(command)} failed with exit code {done.returncode}")
+        peak_kb, cpu = usage_file.read_text(encoding="utf-8").split()
         stdout.seek(0)
         lines = stdout.read().decode("utf-8").strip().splitlines()
     if not lines:
-        raise SystemExit(f"benchmark child {' '.join(map(str, argv))} printed no result")
-    peak_mb = usage.ru_maxrss / 1024  # Linux reports kilobytes
-    return json.loads(lines[-1]), round(peak_mb, 1), round(wall, 3), round(usage.ru_utime + usage.ru_stime, 3)
+        raise SystemExit(f"benchmark child {' '.join(command)} printed no result")
+    peak_mb = int(peak_kb) / 1024  # Linux reports kilobytes
+    return json.loads(lines[-1]), round(peak_mb, 1), round(wall, 3), round(float(cpu), 3)
 
 
 def self_peak_mb() -> float:

@@ -16,9 +16,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script(name: str):
+    """A benchmark as a module, its folder on the path as when it runs (it imports the sibling harness)."""
+    folder = str(ROOT / "benchmarks")
     spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(folder)
     return module
 
 
