@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import tempfile
@@ -28,15 +27,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from harness import load_average, machine, write_result
 
 import superpose.pipeline as pipeline
 from superpose.config import ExecutionConfig, MiningConfig
-from superpose.core.provenance import timestamp, versions
+from superpose.core.provenance import versions
 from superpose.mining.store import PaperWriter, ShardWriter
-
-
-def _load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 def _cpu() -> tuple[float, float]:
@@ -59,7 +55,7 @@ class Stages:
             parent, workers = _cpu()
             started = time.perf_counter()
             self.mining["started_after_s"] = round(started - self.t0, 2)
-            self.mining["load_at_start"] = _load()
+            self.mining["load_at_start"] = load_average()
             mine_to_files(*args, **kwargs)
             now_parent, now_workers = _cpu()
             self.mining.update(wall_s=round(time.perf_counter() - started, 2),
@@ -123,7 +119,7 @@ def per_pool(layer_file: Path, corpus: str, params: MiningConfig, sample: int) -
     return {"pools": len(pools), "mean_pool_size": round(float(np.mean([len(p) for p in pools])), 1),
             "solves_per_pool": round(solves / len(pools), 2),
             "ms_per_pool": {name: round(1000 * value / len(pools), 3) for name, value in steps.items()},
-            "mine_pool_ms": round(1000 * whole / len(pools), 3), "load_average": _load()}
+            "mine_pool_ms": round(1000 * whole / len(pools), 3), "load_average": load_average()}
 
 
 def compare_executors(args: argparse.Namespace, base: Path, projection: Path) -> list[dict]:
@@ -143,7 +139,7 @@ def compare_executors(args: argparse.Namespace, base: Path, projection: Path) ->
         mining_s = json.loads((folder / "run.json").read_text())["mining_seconds_now"]
         files = sorted((folder / "shards").glob("*.csv.gz"))
         runs.append({"run": f"{executor}-{number}", "executor": executor, "layer": args.compare_layer,
-                     "mining_s": mining_s, "wall_s": round(wall, 2), "load_average": _load(),
+                     "mining_s": mining_s, "wall_s": round(wall, 2), "load_average": load_average(),
                      "shards": {p.name: p.read_bytes() for p in files}})
         print(json.dumps({k: v for k, v in runs[-1].items() if k != "shards"}), flush=True)
     reference = runs[0].pop("shards")
@@ -164,9 +160,10 @@ def main() -> None:
     parser.add_argument("--out", default="results/bench_mine.json")
     args = parser.parse_args()
     params = MiningConfig()
+    start = machine()
     result: dict = {"model": args.model, "layers": args.layers, "neurons": args.neurons or "all",
-                    "workers": args.workers, "cores": len(os.sched_getaffinity(0)), "params": params.to_json(),
-                    "load_average_start": _load()}
+                    "workers": args.workers, "cores": start["cores_available"], "params": params.to_json(),
+                    "load_average_start": start["load_average"]}
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         with Stages() as stages:
@@ -190,7 +187,7 @@ def main() -> None:
             "mining_cpu_ms_per_pool": round(1000 * (mining["parent_cpu_s"] + mining["workers_cpu_s"]) / pools, 3),
             "peak_mb_parent": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "peak_mb_worker": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
-            "load_average_after_whole_model": _load(), "mining_stage": mining})
+            "load_average_after_whole_model": load_average(), "mining_stage": mining})
         print(json.dumps(result, indent=2), flush=True)
         projection = folder
         result["per_pool"] = per_pool(projection / f"layer_{args.compare_layer:02d}.npz", args.corpus, params,
@@ -200,9 +197,8 @@ def main() -> None:
     local = [r["mining_s"] for r in result["executors"] if r["executor"] == "local"]
     ray_s = next(r["mining_s"] for r in result["executors"] if r["executor"] == "ray")
     result["local_over_ray"] = round(float(np.mean(local)) / ray_s, 3)
-    result.update(load_average_end=_load(), versions=versions(extra=("ray",)), created=timestamp())
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    result.update(load_average_end=load_average(), versions=versions(extra=("ray",)))
+    write_result(args.out, result, start=start)
     print(json.dumps(result, indent=2))
 
 

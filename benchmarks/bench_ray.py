@@ -21,8 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import machine, write_result
+
 from superpose.config import ExecutionConfig, MiningConfig, parse_workers
-from superpose.core.provenance import timestamp, versions
+from superpose.core.provenance import versions
 from superpose.pipeline import mine
 
 SUFFIXES = ("_pool.txt", "_isets.csv", "_topics.csv", ".csv.gz")
@@ -45,7 +47,7 @@ def main() -> None:
     args.workers = ExecutionConfig(workers=args.workers).workers  # auto: the available cores
     import ray
 
-    load_before = os.getloadavg()
+    start = machine()
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -87,10 +89,8 @@ def main() -> None:
     result = {"model": args.model, "layer": args.layer, "neurons": args.neurons or "all", "workers": args.workers,
               "runs": runs, "ratio_to_local": {r["run"]: round(r["mining_s"] / local, 3) for r in runs},
               "cluster_start_s": cluster_start_s, "files_compared": files, "byte_identical_to_local": same,
-              "load_average_before": [round(x, 2) for x in load_before], "versions": versions(extra=("ray",)),
-              "created": timestamp()}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+              "load_average_before": start["load_average"], "versions": versions(extra=("ray",))}
+    write_result(args.out, result, start=start)
     print(json.dumps(result, indent=2))
 
 
