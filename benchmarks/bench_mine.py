@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from harness import load_average, machine, write_result
+from harness import load_average, machine, parser, write_result
 
 import superpose.pipeline as pipeline
 from superpose.config import ExecutionConfig, MiningConfig
@@ -149,16 +149,14 @@ def compare_executors(args: argparse.Namespace, base: Path, projection: Path) ->
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", default="corpus/build/default")
-    parser.add_argument("--model", default="smollm2-135m")
-    parser.add_argument("--layers", default="0-29")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--compare-layer", type=int, default=15)
-    parser.add_argument("--neurons", default=None, help="default: every unit (a range, for a quick check)")
-    parser.add_argument("--sample", type=int, default=4, help="every n-th unit for the per-pool breakdown")
-    parser.add_argument("--out", default="results/bench_mine.json")
-    args = parser.parse_args()
+    ap = parser(__doc__, "results/bench_mine.json", model=True)
+    ap.add_argument("--corpus", default="corpus/build/default")
+    ap.add_argument("--layers", default="0-29")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--compare-layer", type=int, default=15)
+    ap.add_argument("--neurons", default=None, help="default: every unit (a range, for a quick check)")
+    ap.add_argument("--sample", type=int, default=4, help="every n-th unit for the per-pool breakdown")
+    args = ap.parse_args()
     params = MiningConfig()
     start = machine()
     result: dict = {"model": args.model, "layers": args.layers, "neurons": args.neurons or "all",

@@ -9,7 +9,6 @@ PSS shows what a worker really adds. Linux only.
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -17,9 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import machine, write_result
-
-from superpose.config import ExecutionConfig
+from harness import machine, parser, write_result
 
 
 def _rollup(pid: int) -> dict[str, int]:
@@ -50,19 +47,16 @@ def _children(pid: int) -> list[int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", default="corpus/build/default")
-    parser.add_argument("--model", default="smollm2-135m")
-    parser.add_argument("--layers", default="3")
-    parser.add_argument("--neurons", default="0-399")
-    parser.add_argument("--workers", default=ExecutionConfig.workers, help="mining processes: a number or auto")
-    parser.add_argument("--out", default="results/bench_worker_memory.json")
-    args = parser.parse_args()
+    ap = parser(__doc__, "results/bench_worker_memory.json", model=True, workers=True)
+    ap.add_argument("--corpus", default="corpus/build/default")
+    ap.add_argument("--layers", default="3")
+    ap.add_argument("--neurons", default="0-399")
+    args = ap.parse_args()
     start = machine()
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-c", "import sys; from superpose.cli import main; sys.exit(main())", "mine",
                "--corpus", args.corpus, "--out", tmp, "--model", args.model, "--layers", args.layers,
-               "--neurons", args.neurons, "--workers", args.workers, "--no-progress"]
+               "--neurons", args.neurons, "--workers", str(args.workers), "--no-progress"]
         started = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
         peak: dict[int, dict[str, int]] = {}
