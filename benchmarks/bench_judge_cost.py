@@ -13,13 +13,12 @@ Writes results/bench_judge_cost.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
 
 import numpy as np
-from harness import machine, write_result
+from harness import machine, parser, write_result
 
 
 def _timed(fn):  # noqa: ANN001, ANN202 - tiny local helper
@@ -36,16 +35,13 @@ def _ratio_interval(num: np.ndarray, den: np.ndarray, n_boot: int, seed: int) ->
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", required=True, help="records folder (DIR/MODEL)")
-    parser.add_argument("--layer", type=int, default=15)
-    parser.add_argument("--units", type=int, default=5)
-    parser.add_argument("--model", default="smollm2-135m")
-    parser.add_argument("--score-records", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", default="results/bench_judge_cost.json")
-    args = parser.parse_args()
+    ap = parser(__doc__, "results/bench_judge_cost.json", model=True, threads=2)
+    ap.add_argument("--records", required=True, help="records folder (DIR/MODEL)")
+    ap.add_argument("--layer", type=int, default=15)
+    ap.add_argument("--units", type=int, default=5)
+    ap.add_argument("--score-records", type=int, default=5)
+    ap.add_argument("--batch-size", type=int, default=4)
+    args = ap.parse_args()
     facts = machine()
 
     import torch

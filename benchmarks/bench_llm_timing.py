@@ -9,27 +9,23 @@ Writes results/bench_llm_timing.json.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
-from harness import machine, write_result
+from harness import machine, parser, write_result
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="smollm2-135m")
-    parser.add_argument("--layer", type=int, default=15)
-    parser.add_argument("--tokens", type=int, default=20_000)
-    parser.add_argument("--corpus-source", default="default")
-    parser.add_argument("--explainer", default="qwen2.5-coder-0.5b")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--score-records", type=int, default=0,
+    ap = parser(__doc__, "results/bench_llm_timing.json", model=True, threads=2)
+    ap.add_argument("--layer", type=int, default=15)
+    ap.add_argument("--tokens", type=int, default=20_000)
+    ap.add_argument("--corpus-source", default="default")
+    ap.add_argument("--explainer", default="qwen2.5-coder-0.5b")
+    ap.add_argument("--score-records", type=int, default=0,
                         help="score on at most K top and K random records per set (0: all)")
-    parser.add_argument("--no-spill", action="store_true",
+    ap.add_argument("--no-spill", action="store_true",
                         help="run the model again for the quantile pass (the old way)")
-    parser.add_argument("--out", default="results/bench_llm_timing.json")
-    args = parser.parse_args()
+    args = ap.parse_args()
     facts = machine()
 
     import torch

@@ -12,14 +12,13 @@ the files recorded; this script runs nothing itself.
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from harness import write_result
+from harness import parser, write_result
 
 
 def _rows(path: Path) -> list[dict]:
@@ -51,12 +50,11 @@ def describe(values: list[float]) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--compare", default="results/compare", help="a `superpose compare` output folder "
+    ap = parser(__doc__, "results/bench_neuron_cost.json")
+    ap.add_argument("--compare", default="results/compare", help="a `superpose compare` output folder "
                         "holding explanations.jsonl too")
-    parser.add_argument("--out", default="results/bench_neuron_cost.json")
-    parser.add_argument("--conditions", default="", help="how the run was made (threads, load), recorded as given")
-    args = parser.parse_args()
+    ap.add_argument("--conditions", default="", help="how the run was made (threads, load), recorded as given")
+    args = ap.parse_args()
     folder = Path(args.compare)
     for file in ("explanations.jsonl", "scores.jsonl", "steering.jsonl", "compare.json"):
         if not (folder / file).is_file() and not (folder / (file + ".gz")).is_file():

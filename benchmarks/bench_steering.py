@@ -11,27 +11,24 @@ one-time model load, and the load average are written to --out (results/bench_st
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 
 import numpy as np
-from harness import load_average, machine, write_result
+from harness import load_average, machine, parser, write_result
 
 from superpose.config import SteeringParams
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", required=True)
-    parser.add_argument("--topics", default="results/smollm2-135m/hi-c/topics.csv.xz")
-    parser.add_argument("--neurons", default="0-4")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--gain", type=float, default=SteeringParams.gain)
-    parser.add_argument("--quantile", type=float, default=SteeringParams.quantile)
-    parser.add_argument("--new-tokens", type=int, default=SteeringParams.new_tokens)
-    parser.add_argument("--out", default="results/bench_steering.json")
-    args = parser.parse_args()
+    ap = parser(__doc__, "results/bench_steering.json", threads=2)
+    ap.add_argument("--records", required=True)
+    ap.add_argument("--topics", default="results/smollm2-135m/hi-c/topics.csv.xz")
+    ap.add_argument("--neurons", default="0-4")
+    ap.add_argument("--gain", type=float, default=SteeringParams.gain)
+    ap.add_argument("--quantile", type=float, default=SteeringParams.quantile)
+    ap.add_argument("--new-tokens", type=int, default=SteeringParams.new_tokens)
+    args = ap.parse_args()
     facts = machine()
 
     import torch
