@@ -48,7 +48,7 @@ demo: setup
 	$(VENV)/bin/superpose demo
 
 lint: setup
-	$(VENV)/bin/ruff check superpose tests scripts
+	$(VENV)/bin/ruff check superpose tests benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache site

@@ -273,7 +273,7 @@ def test_no_default_is_retyped_in_the_library_or_the_scripts():
                 continue
             for name in {f.name, option_dest(f)} - OTHER_MEANINGS:
                 known.setdefault(name, []).append((f"{cls.__name__}.{f.name}", f.default))
-    files = [p for folder in ("superpose", "scripts") for p in sorted((ROOT / folder).rglob("*.py"))
+    files = [p for folder in ("superpose", "benchmarks") for p in sorted((ROOT / folder).rglob("*.py"))
              if p.name not in BEING_REWRITTEN and p != ROOT / "superpose" / "config.py"]
     hits = [hit for path in files for hit in _retyped_defaults(path, known)]
     assert hits == []

@@ -1,7 +1,7 @@
 """--device and --dtype: resolution, early one-line errors, dtype-aware loading and outputs.
 
 There is no GPU in the test environment: CUDA is checked through a replaced GPU count and a
-recorded ``from_pretrained`` call; the real GPU run is scripts/gpu_check.sh.
+recorded ``from_pretrained`` call; the real GPU run is benchmarks/gpu_check.sh.
 """
 
 from __future__ import annotations
@@ -137,15 +137,15 @@ def test_reduced_precision_projection(dtype, tmp_path):
 
 
 def test_gpu_check_script_skips_without_a_gpu(tmp_path):
-    """scripts/gpu_check.sh in its CPU-only form: says it skipped, exits 0, writes nothing."""
+    """benchmarks/gpu_check.sh in its CPU-only form: says it skipped, exits 0, writes nothing."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
     if torch.cuda.is_available():
-        pytest.skip("a GPU is present: run scripts/gpu_check.sh itself")
-    script = Path(__file__).resolve().parents[1] / "scripts" / "gpu_check.sh"
+        pytest.skip("a GPU is present: run benchmarks/gpu_check.sh itself")
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.sh"
     env = dict(os.environ, PYTHON=sys.executable, OUT_DIR=str(tmp_path / "out"))
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -16,9 +16,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    """A benchmark as a module, its folder on the path as when it runs (it imports the sibling harness)."""
+    folder = str(ROOT / "benchmarks")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(folder)
     return module
 
 
@@ -36,7 +42,7 @@ def test_top_tokens_baseline_writes_explain_rows(tmp_path):
 
     records = make_records(tmp_path / "rec")
     out = tmp_path / "t.jsonl"
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "top_tokens_baseline.py"), "--records",
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "top_tokens_baseline.py"), "--records",
                            str(records), "--layers", "0", "--neurons", "0-2", "--out", str(out)],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
@@ -69,7 +75,7 @@ def test_neuron_cost_sums_each_stage_per_neuron(tmp_path):
 @pytest.mark.parametrize("name", ["bench_puzzles", "bench_explainer", "compare_real", "bench_neuron_cost",
                                   "top_tokens_baseline"])
 def test_scripts_explain_themselves(name):
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / f"{name}.py"), "--help"],
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--help"],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and "usage:" in done.stdout
 

@@ -61,15 +61,16 @@ class _StopForward(Exception):
 Units = tuple[Callable[[Callable[[torch.Tensor], None]], Any], Callable[[torch.Tensor], torch.Tensor], int]
 
 
-def _run(model: torch.nn.Module, modules: Mapping[int, torch.nn.Module], sequences: np.ndarray,
-         batch_size: int, consume: Callable[[int, torch.Tensor, torch.Tensor], None],
-         progress: Callable[[int], None] | None, units: Units | None = None) -> None:
+def forward_layers(model: torch.nn.Module, modules: Mapping[int, torch.nn.Module], sequences: np.ndarray,
+                   batch_size: int, consume: Callable[[int, torch.Tensor, torch.Tensor], None],
+                   progress: Callable[[int], None] | None, units: Units | None = None) -> None:
     """Forward every batch; ``consume(layer, acts (B, L, N), seq_ids)`` for each layer.
 
     The model runs on its own device and dtype; the activations reach ``consume`` as float32
     on the CPU, where the records are kept. ``units`` (one layer only): ``(install, encode,
     width)``, where ``install(keep)`` hooks the units' input and ``encode`` turns it into their
-    activations, instead of the neurons.
+    activations, instead of the neurons. Public because the precision benchmark compares dtypes
+    on this very pass.
     """
     captured: dict[int, torch.Tensor] = {}
     deepest = max(modules)
@@ -190,7 +191,7 @@ def collect_records(model: torch.nn.Module, modules: Mapping[int, torch.nn.Modul
     The second pass replays activations spilled to ``spill_dir`` (default: the system's
     temporary folder) when they take at most ``spill_limit`` bytes; otherwise it runs the model
     again. ``report``, when given, receives ``second_pass``: "spilled", "model" or "none".
-    ``units`` records other units of the one layer in ``modules`` (see :func:`_run`).
+    ``units`` records other units of the one layer in ``modules`` (see :func:`forward_layers`).
     """
     if not modules:
         raise SuperposeError("no layers chosen")
@@ -216,7 +217,7 @@ def collect_records(model: torch.nn.Module, modules: Mapping[int, torch.nn.Modul
             if spill is not None:
                 spill.write(layer, acts)
 
-        _run(model, modules, sequences, batch_size, consume_first, progress, units)
+        forward_layers(model, modules, sequences, batch_size, consume_first, progress, units)
         if per_quantile > 0:
             second = {layer: QuantilePass(fp.histogram(), seq_len, per_quantile,
                                           seed=seed + 1000 + layer) for layer, fp in first.items()}
@@ -228,7 +229,7 @@ def collect_records(model: torch.nn.Module, modules: Mapping[int, torch.nn.Modul
                 shapes = {layer: (seq_len, fp.n_neurons) for layer, fp in first.items()}
                 spill.replay(len(sequences), batch_size, shapes, consume_second, progress)
             else:
-                _run(model, modules, sequences, batch_size, consume_second, progress, units)
+                forward_layers(model, modules, sequences, batch_size, consume_second, progress, units)
         if report is not None:
             report["second_pass"] = ("none" if per_quantile <= 0 else "spilled"
                                      if spill is not None and not spill.failed else "model")

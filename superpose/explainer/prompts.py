@@ -127,7 +127,7 @@ def explanation_messages(records: Sequence[ActivationRecord], max_records: int =
     ``style`` "plain" asks for a short phrase; "tokens" asks for the strongest firing tokens
     and what they share; "example" (or ``example=True``) adds one worked exchange
     (:data:`EXPLAIN_EXAMPLE`) and asks for 3-8 words with examples. Plain is the default
-    because no other style has been shown to score better (``scripts/bench_explainer.py``).
+    because no other style has been shown to score better (``benchmarks/bench_explainer.py``).
     """
     if style not in STYLES:
         raise ValueError(f"unknown explainer prompt style {style!r}; choose one of: {', '.join(STYLES)}")

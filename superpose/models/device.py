@@ -7,7 +7,7 @@ minute of loading; ``auto`` becomes ``cuda`` when torch sees a GPU, else ``cpu``
 
 float32 is the default everywhere: it is what every committed result was made with. bfloat16
 and float16 halve the memory of the weights (a model twice as large fits) and are much faster
-on GPUs; what they change was measured (``scripts/bench_precision.py``, README), not assumed.
+on GPUs; what they change was measured (``benchmarks/bench_precision.py``, README), not assumed.
 
 :class:`Placement` itself is declared with the other parameters in :mod:`superpose.config`.
 """

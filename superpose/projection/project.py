@@ -38,7 +38,7 @@ DEFAULT_TAU = ProjectionConfig.tau  # declared once, in superpose.config
 DEFAULT_BATCH: int | None = None  # None: as many units as keep one batch of logits near 128 MB
 _BATCH_LOGITS = 1 << 25
 
-__all__ = ["DEFAULT_BATCH", "DEFAULT_TAU", "MODES", "LayerProjection", "auto_batch", "check_layer",
+__all__ = ["DEFAULT_BATCH", "DEFAULT_TAU", "MODES", "LayerProjection", "auto_batch", "block_indices", "check_layer",
            "check_mode", "check_source", "check_tau", "check_units", "iter_logits", "n_units", "neuron_logits",
            "project_layer", "ranked", "unit_scores"]
 
@@ -96,7 +96,8 @@ def _start_vectors(lm: LoadedModel, mode: str, layer: int, units: torch.Tensor) 
     return vectors
 
 
-def _block_indices(lm: LoadedModel, mode: str, layer: int) -> range:
+def block_indices(lm: LoadedModel, mode: str, layer: int) -> range:
+    """The blocks a ``mode`` runs a unit of ``layer`` through (the method's step 1)."""
     return {"hi-c": range(layer + 1, lm.n_layers), "hi-i": range(0),
             "lo-c": range(layer, lm.n_layers), "lo-i": range(layer, layer + 1)}[mode]
 
@@ -167,7 +168,7 @@ def _batches(lm: LoadedModel, mode: str, layer: int, units: np.ndarray, batch_si
     """(positions in ``units``, their indices on the model's device, blocks to run) per batch."""
     check_source(lm, mode, layer, source)
     batch_size = auto_batch(lm, batch_size)
-    blocks = _block_indices(lm, mode, layer) if source is None else source.blocks(lm.n_layers, mode)
+    blocks = block_indices(lm, mode, layer) if source is None else source.blocks(lm.n_layers, mode)
     device = lm.adapter.unembedding(lm.model).weight.device
     for start in range(0, len(units), batch_size):
         part = slice(start, min(start + batch_size, len(units)))

@@ -1,0 +1,204 @@
+"""Benchmark: a whole model mined end to end (Hi-C, tau 900, every unit and polarity, default corpus).
+
+Runs `superpose mine` with default settings (``--layout auto``: shards, ``--workers`` processes)
+on ``--layers`` (default: all 30 layers of SmolLM2-135M, 92,160 unit-polarities) into a temporary
+folder, projection included, and records:
+
+* wall and CPU time per stage (projection and set-up; mining; CPU of this process and of the
+  worker processes), pools per second, topics found, peak memory of the parent and of a worker;
+* where one pool's CPU goes (pair counts, NPMI submatrix, shortlist, solver), measured in this
+  process on every ``--sample``-th unit of ``--compare-layer``, and the parent's time writing;
+* ``--compare-layer`` mined again from the same projection with the local and the Ray
+  executors (local, Ray, local: the two local runs show the machine's drift).
+
+The machine's load average is recorded with every figure. Writes results/bench_mine.json.
+
+    python benchmarks/bench_mine.py --corpus corpus/build/default
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from harness import load_average, machine, parser, write_result
+
+import superpose.pipeline as pipeline
+from superpose.config import ExecutionConfig, MiningConfig
+from superpose.core.provenance import versions
+from superpose.mining.store import PaperWriter, ShardWriter
+
+
+def _cpu() -> tuple[float, float]:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+class Stages:
+    """Wraps the mining stage and the writers' ``add`` to time them (instrumentation only)."""
+
+    def __init__(self) -> None:
+        self.mining: dict = {}
+        self.write_s = 0.0
+        self._originals = (pipeline.mine_to_files, ShardWriter.add, PaperWriter.add)
+
+    def __enter__(self) -> Stages:
+        mine_to_files, shard_add, paper_add = self._originals
+
+        def timed_mining(*args, **kwargs):
+            parent, workers = _cpu()
+            started = time.perf_counter()
+            self.mining["started_after_s"] = round(started - self.t0, 2)
+            self.mining["load_at_start"] = load_average()
+            mine_to_files(*args, **kwargs)
+            now_parent, now_workers = _cpu()
+            self.mining.update(wall_s=round(time.perf_counter() - started, 2),
+                               parent_cpu_s=round(now_parent - parent, 2),
+                               workers_cpu_s=round(now_workers - workers, 2))
+
+        def timing(add):
+            def wrapped(writer, *args, **kwargs):
+                started = time.perf_counter()
+                add(writer, *args, **kwargs)
+                self.write_s += time.perf_counter() - started
+            return wrapped
+
+        pipeline.mine_to_files = timed_mining
+        ShardWriter.add, PaperWriter.add = timing(shard_add), timing(paper_add)
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pipeline.mine_to_files, ShardWriter.add, PaperWriter.add = self._originals
+
+
+def per_pool(layer_file: Path, corpus: str, params: MiningConfig, sample: int) -> dict:
+    """CPU per pool by step, in this process, on every ``sample``-th unit of one layer."""
+    from superpose.corpus.npmi import npmi_matrix
+    from superpose.corpus.store import load_corpus
+    from superpose.mining.clique.solve import solve_mekc
+    from superpose.mining.pool import mine_pool
+    from superpose.mining.shortlist import star_heuristic
+    from superpose.projection.store import load_layer
+
+    layer = load_layer(layer_file)
+    counts = load_corpus(corpus, mmap=True)
+    pools = [np.asarray(layer.pool(row, polarity), dtype=np.int64)
+             for row in range(0, len(layer.neurons), sample) for polarity in ("pos", "neg")]
+    mine_pool(pools[0], counts, params)  # compiled code loaded, pages touched
+    steps = dict.fromkeys(("pair_counts", "npmi", "shortlist", "solver"), 0.0)
+    solves = 0
+    for pool in pools:
+        if len(pool) < max(params.kappa_l, params.k):
+            continue
+        t0 = time.thread_time()
+        pair = counts.pair_counts(pool)
+        t1 = time.thread_time()
+        weights = npmi_matrix(counts, pool, pair)
+        t2 = time.thread_time()
+        groups = star_heuristic(weights, (params.theta_l, params.theta_u), (params.kappa_l, params.kappa_u))
+        t3 = time.thread_time()
+        for group in groups:
+            members = np.asarray(group)
+            solve_mekc(weights[np.ix_(members, members)], params.k, backend=params.solver,
+                       formulation=params.formulation, time_limit=params.time_limit)
+        t4 = time.thread_time()
+        solves += len(groups)
+        for name, value in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            steps[name] += value
+    started = time.thread_time()
+    for pool in pools:
+        mine_pool(pool, counts, params)
+    whole = time.thread_time() - started
+    return {"pools": len(pools), "mean_pool_size": round(float(np.mean([len(p) for p in pools])), 1),
+            "solves_per_pool": round(solves / len(pools), 2),
+            "ms_per_pool": {name: round(1000 * value / len(pools), 3) for name, value in steps.items()},
+            "mine_pool_ms": round(1000 * whole / len(pools), 3), "load_average": load_average()}
+
+
+def compare_executors(args: argparse.Namespace, base: Path, projection: Path) -> list[dict]:
+    """``--compare-layer`` mined from the same projection: local, Ray, local."""
+    runs = []
+    for number, executor in enumerate(("local", "ray", "local")):
+        out = base / f"{executor}-{number}"
+        target = out / args.model / "hi-c"
+        target.mkdir(parents=True)
+        for layer_file in projection.glob(f"layer_{args.compare_layer:02d}*"):
+            shutil.copy(layer_file, target / layer_file.name)
+        started = time.perf_counter()
+        execution = ExecutionConfig(executor=executor, workers=args.workers)
+        folder = pipeline.mine(args.model, args.corpus, str(out), layers=str(args.compare_layer),
+                               neurons=args.neurons, mining=MiningConfig(), execution=execution, progress=False)
+        wall = time.perf_counter() - started
+        mining_s = json.loads((folder / "run.json").read_text())["mining_seconds_now"]
+        files = sorted((folder / "shards").glob("*.csv.gz"))
+        runs.append({"run": f"{executor}-{number}", "executor": executor, "layer": args.compare_layer,
+                     "mining_s": mining_s, "wall_s": round(wall, 2), "load_average": load_average(),
+                     "shards": {p.name: p.read_bytes() for p in files}})
+        print(json.dumps({k: v for k, v in runs[-1].items() if k != "shards"}), flush=True)
+    reference = runs[0].pop("shards")
+    for run in runs[1:]:
+        run["byte_identical_to_first"] = run.pop("shards") == reference
+    return runs
+
+
+def main() -> None:
+    ap = parser(__doc__, "results/bench_mine.json", model=True)
+    ap.add_argument("--corpus", default="corpus/build/default")
+    ap.add_argument("--layers", default="0-29")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--compare-layer", type=int, default=15)
+    ap.add_argument("--neurons", default=None, help="default: every unit (a range, for a quick check)")
+    ap.add_argument("--sample", type=int, default=4, help="every n-th unit for the per-pool breakdown")
+    args = ap.parse_args()
+    params = MiningConfig()
+    start = machine()
+    result: dict = {"model": args.model, "layers": args.layers, "neurons": args.neurons or "all",
+                    "workers": args.workers, "cores": start["cores_available"], "params": params.to_json(),
+                    "load_average_start": start["load_average"]}
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        with Stages() as stages:
+            started = time.perf_counter()
+            folder = pipeline.mine(args.model, args.corpus, str(base / "whole"), layers=args.layers,
+                                   neurons=args.neurons, mining=params,
+                                   execution=ExecutionConfig(workers=args.workers), progress=False)
+            wall = time.perf_counter() - started
+        parent_cpu, workers_cpu = _cpu()
+        run = json.loads((folder / "run.json").read_text())
+        pools, topics = run["totals"]["pools"], run["totals"]["topics"]
+        mining = stages.mining
+        result.update({
+            "pools": pools, "topics": topics, "wall_s": round(wall, 1),
+            "projection_and_setup_s": round(wall - mining["wall_s"], 1), "mining_s": mining["wall_s"],
+            "cpu_s": {"total": round(parent_cpu + workers_cpu, 1),
+                      "projection_and_setup": round(parent_cpu - mining["parent_cpu_s"], 1),
+                      "mining_parent": mining["parent_cpu_s"], "mining_workers": mining["workers_cpu_s"],
+                      "mining_parent_writing_wall": round(stages.write_s, 2)},
+            "pools_per_s": round(pools / mining["wall_s"], 1),
+            "mining_cpu_ms_per_pool": round(1000 * (mining["parent_cpu_s"] + mining["workers_cpu_s"]) / pools, 3),
+            "peak_mb_parent": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "peak_mb_worker": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+            "load_average_after_whole_model": load_average(), "mining_stage": mining})
+        print(json.dumps(result, indent=2), flush=True)
+        projection = folder
+        result["per_pool"] = per_pool(projection / f"layer_{args.compare_layer:02d}.npz", args.corpus, params,
+                                      args.sample)
+        print(json.dumps(result["per_pool"]), flush=True)
+        result["executors"] = compare_executors(args, base, projection)
+    local = [r["mining_s"] for r in result["executors"] if r["executor"] == "local"]
+    ray_s = next(r["mining_s"] for r in result["executors"] if r["executor"] == "ray")
+    result["local_over_ray"] = round(float(np.mean(local)) / ray_s, 3)
+    result.update(load_average_end=load_average(), versions=versions(extra=("ray",)))
+    write_result(args.out, result, start=start)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
