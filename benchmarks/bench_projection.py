@@ -18,7 +18,8 @@ path against a neuron-by-neuron loop (batch size 1) on the same layer in the sam
     python benchmarks/bench_projection.py                       # all modes, whole default model
     python benchmarks/bench_projection.py --modes hi-c --layers 0-3 --threads 2
 
-Writes a table to stdout and the figures to ``--json`` (default results/bench_projection.json).
+Writes a table to stdout and the figures to ``--out`` (default results/bench_projection.json; ``--json``
+is the older spelling), under the shared harness's header (machine, load, versions).
 """
 
 from __future__ import annotations
@@ -26,13 +27,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from harness import machine, run_child, write_result
+from harness import parser as harness_parser
+
+from superpose.config import Placement, ProjectionConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "corpus" / "build" / "default"
@@ -200,6 +204,7 @@ def child_loop(args: argparse.Namespace) -> dict:
 
 
 def _run_child(args: argparse.Namespace, what: str) -> dict:
+    """One mode (or the loop comparison) in its own process, through the shared harness."""
     cmd = [sys.executable, __file__, "--child", what, "--model", args.model, "--tau", str(args.tau),
            "--threads", str(args.threads), "--loop-layer", str(args.loop_layer),
            "--loop-sample", str(args.loop_sample), "--device", args.device, "--dtype", args.dtype]
@@ -207,29 +212,23 @@ def _run_child(args: argparse.Namespace, what: str) -> dict:
                         ("--batch-size", args.batch_size)):
         if value is not None:
             cmd += [flag, str(value)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"benchmark child {what} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child(cmd)[0]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="smollm2-135m")
+    parser = harness_parser(__doc__.splitlines()[0], str(ROOT / "results" / "bench_projection.json"), model=True,
+                            threads=1, out_alias="--json")
     parser.add_argument("--modes", default="hi-c,hi-i,lo-c,lo-i", help="comma-separated modes")
     parser.add_argument("--layers", default=None, help="layer range (default: all)")
-    parser.add_argument("--tau", type=int, default=900)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads (1 was fastest on the shared 2-core machine)")
+    parser.add_argument("--tau", type=int, default=ProjectionConfig.tau)
     parser.add_argument("--batch-size", type=int, default=None, help="default: automatic")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
-    parser.add_argument("--dtype", default="float32", help="float32, bfloat16 or float16")
+    parser.add_argument("--device", default=Placement.device, help="cpu, cuda or auto")
+    parser.add_argument("--dtype", default=Placement.dtype, help="float32, bfloat16 or float16")
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS) if DEFAULT_CORPUS.is_dir() else None,
                         help="corpus folder for pools (default: corpus/build/default if built)")
     parser.add_argument("--loop-layer", type=int, default=0, help="layer of the loop comparison")
     parser.add_argument("--loop-sample", type=int, default=32, help="neurons run one by one")
     parser.add_argument("--no-loop", action="store_true", help="skip the loop comparison")
-    parser.add_argument("--json", default=str(ROOT / "results" / "bench_projection.json"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -238,7 +237,7 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    load_before = os.getloadavg()
+    start = machine()
     modes = [] if not args.modes else args.modes.split(",")
     results = []
     print(f"{'mode':<6} {'layers':>6} {'units':>7} {'batch':>5} {'project s':>9} {'floor s':>8} "
@@ -260,15 +259,8 @@ def main() -> None:
     record = {"model": args.model, "tau": args.tau, "threads": args.threads,
               "device": args.device, "dtype": args.dtype,
               "layers": args.layers or "all", "corpus": args.corpus, "modes": results,
-              "batched_vs_loop": loop, "machine": {
-                  "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                  "load_average_before": [round(x, 2) for x in load_before],
-                  "load_average_after": [round(x, 2) for x in os.getloadavg()]},
-              "python": platform.python_version(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                                          time.gmtime())}
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(f"written {args.json}")
+              "batched_vs_loop": loop}
+    print(f"written {write_result(args.out, record, start=start)}")
 
 
 if __name__ == "__main__":
