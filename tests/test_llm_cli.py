@@ -196,7 +196,7 @@ def test_no_progress_shows_no_bar(tiny_model, tmp_path, capfd):
         assert "Loading weights" in capfd.readouterr().err
 
 
-def test_top_tokens_backend_explains_from_the_explain_records_only(tiny_model, tmp_path):
+def test_top_tokens_backend_explains_from_the_explain_records_only(tiny_model, tmp_path, capsys):
     """explain --backend top-tokens: no model, the five strongest distinct tokens of the split's
     explain set (never the held-out records); a neuron that never fires is dead; it answers no chat."""
     from superpose.activations.formats import load_layer, save_layer
@@ -212,7 +212,9 @@ def test_top_tokens_backend_explains_from_the_explain_records_only(tiny_model, t
     records = out / "tiny-llama"
     expl = tmp_path / "e.jsonl"
     cmd = ["explain", "--records", str(records), "--layer", "0", "--neurons", "0-3",
-           "--backend", "top-tokens", "--out", str(expl), "--no-progress"]
+           "--out", str(expl), "--no-progress"]  # top-tokens is explain's default back-end
+    assert main([*cmd, "--model", "qwen2.5-coder-0.5b"]) == 2  # a model named without --backend local
+    assert "add --backend local" in capsys.readouterr().err and not expl.exists()
     assert main(cmd) == 0
     rows = {r["neuron"]: r for r in read_jsonl(expl)}
     store = RecordStore(records)
