@@ -1,6 +1,6 @@
 """Cost of one neuron on the LLM path, read from the timings a real run recorded.
 
-    python scripts/bench_neuron_cost.py --compare results/compare
+    python scripts/bench_neuron_cost.py --compare results/compare_smollm2_100
 
 Reads COMPARE/explanations.jsonl (``seconds`` of each explanation), COMPARE/scores.jsonl
 or its .gz (``seconds`` of each input-side score: the neuron's own texts and its shuffled controls) and
@@ -51,7 +51,7 @@ def describe(values: list[float]) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--compare", default="results/compare", help="a `superpose compare` output folder "
+    parser.add_argument("--compare", default="results/compare_smollm2_100", help="a `superpose compare` output folder "
                         "holding explanations.jsonl too")
     parser.add_argument("--out", default="results/bench_neuron_cost.json")
     parser.add_argument("--conditions", default="", help="how the run was made (threads, load), recorded as given")
