@@ -70,11 +70,11 @@ class ExplainArgs(_BackendArgs):
     """Explain chosen neurons from their top activation records, one JSON line per neuron.
 
     The default back-end uses no language model: "the tokens A, B, C, D, E", the five tokens a
-    neuron fires on most in its explain records, which scored better than the explanations of
-    SmolLM2 and Qwen2.5-Coder-0.5B (the local models `make` installs) on real neurons and on the
-    puzzles (docs/llm.md); for explanations in words, those local models are poor here, so use a
-    strong model on an OpenAI-compatible server: --backend openai --base-url URL --model ID
-    (--backend local --model smollm2-135m runs the embedded one). Resumable: neurons already
+    neuron fires on most in its explain records, which scored better than SmolLM2's explanations
+    on real neurons and than SmolLM2's and Qwen2.5-Coder-0.5B's on the puzzles (docs/llm.md); for
+    explanations in words these local models are poor, so use a strong model on an
+    OpenAI-compatible server: --backend openai --base-url URL --model ID (--backend local --model
+    smollm2-135m runs the embedded one). Resumable: neurons already
     explained in --out are skipped; failed ones are retried.
     """
 
