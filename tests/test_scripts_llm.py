@@ -23,7 +23,8 @@ def _script(name: str):
 
 
 def test_top_tokens_takes_the_strongest_distinct_tokens_above_zero():
-    top_tokens = _script("top_tokens_baseline").top_tokens
+    from superpose.explainer.clients.top_tokens import top_tokens  # the baseline script's text, in the library
+
     records = [ActivationRecord([" red", " car", " red", "\n"], np.array([0.5, 0.1, 0.9, 2.0])),
                ActivationRecord(["blue", " the", " Red"], np.array([0.7, -1.0, 0.0]))]
     assert top_tokens(records, 5) == ["red", "blue", "car"]  # "\n" is whitespace; -1 and 0 never fire
@@ -67,7 +68,7 @@ def test_neuron_cost_sums_each_stage_per_neuron(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["bench_puzzles", "bench_explainer", "compare_real", "bench_neuron_cost",
-                                  "top_tokens_baseline"])
+                                  "top_tokens_baseline", "bench_explainer_puzzles", "explainer_choice"])
 def test_scripts_explain_themselves(name):
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / f"{name}.py"), "--help"],
                           capture_output=True, text=True, cwd=ROOT)
