@@ -1,4 +1,4 @@
-"""The comparison's helper scripts on hand-made inputs: the top-tokens baseline and the cost reader."""
+"""The comparison's helper scripts on hand-made inputs: the top-tokens baseline, the cost reader and the merge of parts."""
 
 import gzip
 import importlib.util
@@ -93,3 +93,45 @@ def test_puzzle_merge_adds_up_one_simulator_split_over_processes():
         bench.merge([_part("m", ["a"]), _part("m", ["a"])])
     with pytest.raises(SystemExit, match="seq_len"):
         bench.merge([_part("m", ["a"]), _part("m", ["b"], seq_len=24)])
+
+
+def test_compare_real_merges_parts_and_rebuilds_the_summary(tmp_path):
+    """Parts of disjoint layers join into one table whose summary counts every neuron."""
+    from superpose.compare import COLUMNS
+    from superpose.compare.run import table_csv
+
+    merge = _script("compare_real").merge
+    rng = np.random.default_rng(0)
+    parts = []
+    for k, layers in enumerate(((0, 1), (2,))):
+        part = tmp_path / f"part{k}"
+        part.mkdir()
+        rows = []
+        for layer in layers:
+            for neuron in range(3):
+                row = {c: "" for c in COLUMNS}
+                row.update({c: float(rng.uniform(0, 1)) for c in COLUMNS if c.endswith(("_input", "_output",
+                                                                                        "_shuffled"))})
+                row.update(model="m", mode="hi-c", corpus="c", layer=layer, neuron=neuron, missing="")
+                rows.append(row)
+        (part / "compare.csv").write_text(table_csv(COLUMNS, rows))
+        (part / "explanations.jsonl").write_text(f'{{"part": {k}}}\n')
+        (part / "steering.jsonl").write_text(f'{{"steer": {k}}}\n')
+        with gzip.open(part / "scores.jsonl.gz", "wt") as fh:
+            fh.write(f'{{"score": {k}}}\n')
+        (part / "compare.json").write_text(json.dumps({"neurons": len(rows), "created": "now", "model": "m"}))
+        parts.append(part)
+    out = tmp_path / "all"
+    assert merge(parts, out) == 0
+    assert (out / "compare.csv").read_text().count("\n") == 1 + 9
+    assert "over all 9 neurons" in (out / "summary.md").read_text()
+    assert "ensemble minus LLM" in (out / "summary.md").read_text()
+    meta = json.loads((out / "compare.json").read_text())
+    assert meta["neurons"] == 9 and [p["neurons"] for p in meta["parts"]] == [6, 3]
+    assert gzip.decompress((out / "scores.jsonl.gz").read_bytes()).decode().splitlines() == [
+        '{"score": 0}', '{"score": 1}']
+    assert (out / "explanations.jsonl").read_text().splitlines() == ['{"part": 0}', '{"part": 1}']
+    assert gzip.decompress((out / "compare.csv.gz").read_bytes()).decode() == (out / "compare.csv").read_text()
+    (parts[1] / "compare.csv").unlink()
+    with pytest.raises(SystemExit, match="run that part first"):
+        merge(parts, tmp_path / "again")
