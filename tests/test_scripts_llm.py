@@ -1,4 +1,4 @@
-"""The comparison's helper scripts on hand-made inputs: the top-tokens baseline, the cost reader and the merge of parts."""
+"""The comparison's helper scripts on hand-made inputs: top-tokens, the cost reader, merging parts."""
 
 import gzip
 import importlib.util
