@@ -145,6 +145,7 @@ def markdown(results: dict) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--explainers", nargs="+", default=["top-tokens", "smollm2-135m"],
@@ -153,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus-source", default="default")
     parser.add_argument("--corpus-tokens", type=int, default=300_000)
     parser.add_argument("--seq-len", type=int, default=24)
-    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--top", type=int, default=RecordParams.top_k)
     parser.add_argument("--random", type=int, default=RecordParams.n_random)
     parser.add_argument("--bootstrap", type=int, default=CompareParams.bootstrap)
     parser.add_argument("--seed", type=int, default=0)

@@ -1,6 +1,6 @@
 """Cost of one neuron on the LLM path, read from the timings a real run recorded.
 
-    python benchmarks/bench_neuron_cost.py --compare results/compare
+    python benchmarks/bench_neuron_cost.py --compare results/compare_smollm2_100
 
 Reads COMPARE/explanations.jsonl (``seconds`` of each explanation), COMPARE/scores.jsonl
 or its .gz (``seconds`` of each input-side score: the neuron's own texts and its shuffled controls) and
@@ -51,7 +51,7 @@ def describe(values: list[float]) -> dict[str, float]:
 
 def main() -> int:
     ap = parser(__doc__, "results/bench_neuron_cost.json")
-    ap.add_argument("--compare", default="results/compare", help="a `superpose compare` output folder "
+    ap.add_argument("--compare", default="results/compare_smollm2_100", help="a `superpose compare` output folder "
                         "holding explanations.jsonl too")
     ap.add_argument("--conditions", default="", help="how the run was made (threads, load), recorded as given")
     args = ap.parse_args()

@@ -30,8 +30,8 @@ from pathlib import Path
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", required=True)
-    parser.add_argument("--layers", required=True, help="comma-separated layers")
+    parser.add_argument("--records", help="records folder (DIR/MODEL); required unless --merge")
+    parser.add_argument("--layers", help="comma-separated layers; required unless --merge")
     parser.add_argument("--neurons", default="0-9")
     parser.add_argument("--topics", default="results/smollm2-135m/hi-c/topics.csv.xz")
     parser.add_argument("--out", default="results/compare")
@@ -43,6 +43,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.merge:
         return merge([Path(p) for p in args.merge], Path(args.out))
+    if not args.records or not args.layers:
+        parser.error("--records and --layers are required (unless --merge)")
 
     from superpose.cli import main as cli
 
@@ -61,7 +63,7 @@ def main() -> int:
                 "--records", args.records, "--out", str(out), *extra, *common])
     scores = out / "scores.jsonl"
     if code == 0 and scores.is_file():
-        with scores.open("rb") as src, gzip.open(out / "scores.jsonl.gz", "wb", mtime=0) as dst:
+        with scores.open("rb") as src, gzip.GzipFile(out / "scores.jsonl.gz", "wb", mtime=0) as dst:
             shutil.copyfileobj(src, dst)
         scores.unlink()
     return code
@@ -97,7 +99,7 @@ def merge(parts: list[Path], out: Path) -> int:
     for name in ("explanations.jsonl", "steering.jsonl"):
         write_text_atomic(out / name, "".join((p / name).read_text(encoding="utf-8") for p in parts
                                              if (p / name).is_file()))
-    with gzip.open(out / "scores.jsonl.gz", "wb", mtime=0) as dst:
+    with gzip.GzipFile(out / "scores.jsonl.gz", "wb", mtime=0) as dst:
         for part in parts:
             plain, packed = part / "scores.jsonl", part / "scores.jsonl.gz"
             dst.write(plain.read_bytes() if plain.is_file() else gzip.decompress(packed.read_bytes()))
@@ -109,7 +111,7 @@ def merge(parts: list[Path], out: Path) -> int:
                           "centre on the part's own neurons"}
     write_json_atomic(out / "compare.json", meta)
     summarize(out)
-    with open(out / "compare.csv", "rb") as src, gzip.open(out / "compare.csv.gz", "wb", mtime=0) as dst:
+    with open(out / "compare.csv", "rb") as src, gzip.GzipFile(out / "compare.csv.gz", "wb", mtime=0) as dst:
         shutil.copyfileobj(src, dst)
     print((out / "summary.md").read_text(encoding="utf-8"))
     return 0

@@ -403,6 +403,18 @@ class Backend:
         _check_int("--retries", self.retries, 0)
 
 
+@dataclass(frozen=True)
+class ExplainBackend(Backend):
+    """The explainer of ``superpose explain``: by default no language model (``top-tokens``: the five
+    tokens a unit fires on most in its explain records), because on real SmolLM2 neurons and on the
+    puzzles that text scored better than SmolLM2's (docs/llm.md, "Which explainer")."""
+
+    kind: str = option("top-tokens (default: no language model, the five strongest tokens); local: a "
+                       "transformers model on this CPU (--model); openai: any OpenAI-compatible server (key "
+                       "from OPENAI_API_KEY only); or another registered client", "top-tokens", flag="--backend",
+                       metavar="KIND")
+
+
 # ---- topics against explanations (superpose.compare, superpose.activations.steering) -------------
 
 @dataclass(frozen=True)

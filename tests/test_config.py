@@ -19,6 +19,7 @@ from superpose.config import (
     CompareParams,
     CorpusParams,
     ExecutionConfig,
+    ExplainBackend,
     MiningConfig,
     Placement,
     ProjectionConfig,
@@ -190,7 +191,7 @@ def test_renamed_flags_keep_their_names():
     ns = parser.parse_args(["explain", "--records", "r", "--layer", "0", "--neurons", "0", "--backend", "openai",
                             "--base-url", "http://x/v1"])
     args = namespace_to_dataclass(ns, ns._command.args_type)
-    assert args.backend == Backend(kind="openai", base_url="http://x/v1")
+    assert args.backend == ExplainBackend(kind="openai", base_url="http://x/v1")  # explain's own default kind
     ns = parser.parse_args(["compare", "--results", "r", "--explanations", "e", "--out", "o", "--steer-gain", "2",
                             "--steer-top-tokens", "3", "--max-topics", "2"])
     args = namespace_to_dataclass(ns, ns._command.args_type)

@@ -150,20 +150,31 @@ def test_bad_inputs_give_one_line_errors(tiny_model, tmp_path, capsys, monkeypat
     assert "records of 'tiny-llama'" in capsys.readouterr().err
 
 
-def test_dead_neuron_gets_a_status(tiny_model, tmp_path):
-    from superpose.activations.formats import load_layer, save_layer
-    from superpose.explainer.jobs import run_score
-
+def _small_records(tiny_model, tmp_path):
+    """Records of layer 0 of the tiny model over 600 tokens (one pass)."""
     folder, corpus = tiny_model
     out = tmp_path / "r"
     assert main(["activations", "--model", str(folder), "--corpus-source", str(corpus),
                  "--out", str(out), "--layers", "0", "--seq-len", "16", "--max-tokens", "600",
                  "--per-quantile", "0", "--no-progress"]) == 0
-    records = out / "tiny-llama"
+    return out / "tiny-llama"
+
+
+def _silence(records, neuron):
+    """Make ``neuron`` of layer 0 never exceed zero in its records."""
+    from superpose.activations.formats import load_layer, save_layer
+
     layer = load_layer(records, 0)
-    layer.top_acts[:, :, 5] = np.minimum(layer.top_acts[:, :, 5], 0)
-    layer.max[5] = 0.0
+    layer.top_acts[:, :, neuron] = np.minimum(layer.top_acts[:, :, neuron], 0)
+    layer.max[neuron] = 0.0
     save_layer(records, 0, layer)
+
+
+def test_dead_neuron_gets_a_status(tiny_model, tmp_path):
+    from superpose.explainer.jobs import run_score
+
+    records = _small_records(tiny_model, tmp_path)
+    _silence(records, 5)
     scores = tmp_path / "s.jsonl"
     run_score(records, scores, simulator=None, explanations=[(0, 5, "anything")],
               embedding=False, progress=False)
@@ -196,23 +207,19 @@ def test_no_progress_shows_no_bar(tiny_model, tmp_path, capfd):
         assert "Loading weights" in capfd.readouterr().err
 
 
-def test_top_tokens_backend_explains_from_the_explain_records_only(tiny_model, tmp_path):
+def test_top_tokens_backend_explains_from_the_explain_records_only(tiny_model, tmp_path, capsys):
     """explain --backend top-tokens: no model, the five strongest distinct tokens of the split's
     explain set (never the held-out records); a neuron that never fires is dead; it answers no chat."""
-    from superpose.activations.formats import load_layer, save_layer
     from superpose.config import Backend
     from superpose.explainer.clients import LLMError, make_client
     from superpose.explainer.clients.top_tokens import top_tokens
 
-    folder, corpus = tiny_model
-    out = tmp_path / "r"
-    assert main(["activations", "--model", str(folder), "--corpus-source", str(corpus),
-                 "--out", str(out), "--layers", "0", "--seq-len", "16", "--max-tokens", "600",
-                 "--per-quantile", "0", "--no-progress"]) == 0
-    records = out / "tiny-llama"
+    records = _small_records(tiny_model, tmp_path)
     expl = tmp_path / "e.jsonl"
     cmd = ["explain", "--records", str(records), "--layer", "0", "--neurons", "0-3",
-           "--backend", "top-tokens", "--out", str(expl), "--no-progress"]
+           "--out", str(expl), "--no-progress"]  # top-tokens is explain's default back-end
+    assert main([*cmd, "--model", "qwen2.5-coder-0.5b"]) == 2  # a model named without --backend local
+    assert "add --backend local" in capsys.readouterr().err and not expl.exists()
     assert main(cmd) == 0
     rows = {r["neuron"]: r for r in read_jsonl(expl)}
     store = RecordStore(records)
@@ -221,10 +228,7 @@ def test_top_tokens_backend_explains_from_the_explain_records_only(tiny_model, t
         words = top_tokens(split.explain)
         assert rows[n]["status"] == "ok" and rows[n]["explanation"] == "the tokens " + ", ".join(words)
         assert 1 <= len(words) <= 5 and rows[n]["explainer"]["backend"] == "top-tokens"
-    layer = load_layer(records, 0)
-    layer.max[5] = 0.0
-    layer.top_acts[:, :, 5] = np.minimum(layer.top_acts[:, :, 5], 0)
-    save_layer(records, 0, layer)
+    _silence(records, 5)
     assert main(["explain", "--records", str(records), "--layer", "0", "--neurons", "5",
                  "--backend", "top-tokens", "--out", str(expl), "--no-progress"]) == 0
     assert {r["neuron"]: r for r in read_jsonl(expl)}[5]["status"] == "dead"

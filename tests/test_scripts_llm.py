@@ -1,4 +1,4 @@
-"""The comparison's helper scripts on hand-made inputs: the top-tokens baseline and the cost reader."""
+"""The comparison's helper scripts on hand-made inputs: top-tokens, the cost reader, merging parts."""
 
 import gzip
 import importlib.util
@@ -29,7 +29,8 @@ def _script(name: str):
 
 
 def test_top_tokens_takes_the_strongest_distinct_tokens_above_zero():
-    from superpose.explainer.clients.top_tokens import top_tokens
+    from superpose.explainer.clients.top_tokens import top_tokens  # the baseline script's text, in the library
+
     records = [ActivationRecord([" red", " car", " red", "\n"], np.array([0.5, 0.1, 0.9, 2.0])),
                ActivationRecord(["blue", " the", " Red"], np.array([0.7, -1.0, 0.0]))]
     assert top_tokens(records, 5) == ["red", "blue", "car"]  # "\n" is whitespace; -1 and 0 never fire
@@ -73,7 +74,7 @@ def test_neuron_cost_sums_each_stage_per_neuron(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["bench_puzzles", "bench_explainer", "compare_real", "bench_neuron_cost",
-                                  "top_tokens_baseline"])
+                                  "top_tokens_baseline", "bench_explainer_puzzles", "explainer_choice"])
 def test_scripts_explain_themselves(name):
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--help"],
                           capture_output=True, text=True, cwd=ROOT)
@@ -114,3 +115,45 @@ def test_puzzle_false_explanations_lead_with_near_misses_and_wins_split_by_conte
     assert bench.summary(results, lambda r: r["context_dependent"]) == [("m", 1, 2)]
     assert bench.summary(results, lambda r: not r["context_dependent"]) == [("m", 1, 1)]
     assert bench.kinds_of(results) == ["x", "y"]
+
+
+def test_compare_real_merges_parts_and_rebuilds_the_summary(tmp_path):
+    """Parts of disjoint layers join into one table whose summary counts every neuron."""
+    from superpose.compare import COLUMNS
+    from superpose.compare.run import table_csv
+
+    merge = _script("compare_real").merge
+    rng = np.random.default_rng(0)
+    parts = []
+    for k, layers in enumerate(((0, 1), (2,))):
+        part = tmp_path / f"part{k}"
+        part.mkdir()
+        rows = []
+        for layer in layers:
+            for neuron in range(3):
+                row = {c: "" for c in COLUMNS}
+                row.update({c: float(rng.uniform(0, 1)) for c in COLUMNS if c.endswith(("_input", "_output",
+                                                                                        "_shuffled"))})
+                row.update(model="m", mode="hi-c", corpus="c", layer=layer, neuron=neuron, missing="")
+                rows.append(row)
+        (part / "compare.csv").write_text(table_csv(COLUMNS, rows))
+        (part / "explanations.jsonl").write_text(f'{{"part": {k}}}\n')
+        (part / "steering.jsonl").write_text(f'{{"steer": {k}}}\n')
+        with gzip.open(part / "scores.jsonl.gz", "wt") as fh:
+            fh.write(f'{{"score": {k}}}\n')
+        (part / "compare.json").write_text(json.dumps({"neurons": len(rows), "created": "now", "model": "m"}))
+        parts.append(part)
+    out = tmp_path / "all"
+    assert merge(parts, out) == 0
+    assert (out / "compare.csv").read_text().count("\n") == 1 + 9
+    assert "over all 9 neurons" in (out / "summary.md").read_text()
+    assert "ensemble minus LLM" in (out / "summary.md").read_text()
+    meta = json.loads((out / "compare.json").read_text())
+    assert meta["neurons"] == 9 and [p["neurons"] for p in meta["parts"]] == [6, 3]
+    assert gzip.decompress((out / "scores.jsonl.gz").read_bytes()).decode().splitlines() == [
+        '{"score": 0}', '{"score": 1}']
+    assert (out / "explanations.jsonl").read_text().splitlines() == ['{"part": 0}', '{"part": 1}']
+    assert gzip.decompress((out / "compare.csv.gz").read_bytes()).decode() == (out / "compare.csv").read_text()
+    (parts[1] / "compare.csv").unlink()
+    with pytest.raises(SystemExit, match="run that part first"):
+        merge(parts, tmp_path / "again")

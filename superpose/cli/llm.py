@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from superpose.cli.args import Command, option
-from superpose.config import Backend, CompareParams, Placement, RecordParams
+from superpose.config import Backend, CompareParams, ExplainBackend, Placement, RecordParams
 
 
 @dataclass(kw_only=True)
@@ -72,8 +72,16 @@ def _backend(args: _BackendArgs, records: str) -> Backend:
 class ExplainArgs(_BackendArgs):
     """Explain chosen neurons from their top activation records, one JSON line per neuron.
 
-    Resumable: neurons already explained in --out are skipped; failed ones are retried.
+    The default back-end uses no language model: "the tokens A, B, C, D, E", the five tokens a
+    neuron fires on most in its explain records, which scored better than SmolLM2's explanations
+    on real neurons and than SmolLM2's and Qwen2.5-Coder-0.5B's on the puzzles (docs/llm.md); for
+    explanations in words these local models are poor, so use a strong model on an
+    OpenAI-compatible server: --backend openai --base-url URL --model ID (--backend local --model
+    smollm2-135m runs the embedded one). Resumable: neurons already
+    explained in --out are skipped; failed ones are retried.
     """
+
+    backend: ExplainBackend = field(default_factory=ExplainBackend)  # --backend top-tokens by default
 
     records: str = option("records folder (DIR/MODEL written by `superpose activations`)",
                           metavar="DIR")
@@ -114,11 +122,15 @@ def job_table(job: str, out: str, requested: int, rows: list[dict[str, Any]], se
 def run_explain(args: ExplainArgs) -> int:
     from superpose.activations.formats import RecordStore
     from superpose.cli.checks import check_units_of
+    from superpose.core.errors import SuperposeError
     from superpose.core.ranges import parse_range
     from superpose.core.tables import read_jsonl
     from superpose.explainer.jobs import run_explain as run
 
     check_units_of(args.units, records=args.records)
+    if args.backend.kind == "top-tokens" and args.backend.model != Backend.model:
+        raise SuperposeError(f"--model {args.backend.model} names a language model, but the back-end is top-tokens "
+                             "(explain's default, no model): add --backend local or --backend openai")
     out = args.out or str(Path(args.records) / "explanations.jsonl")
     start, before = time.monotonic(), len(read_jsonl(out))
     summary = run(args.records, args.layer, args.neurons, out, _backend(args, args.records),

@@ -3,7 +3,8 @@
 Every module of this package but ``base`` defines ``CLIENT``, a
 :class:`~superpose.core.registry.Kind` (name, one-line help, ``build(backend, cache) -> ChatClient``),
 and is found by :mod:`superpose.core.registry`: a new client is one new file here. Built in:
-``local`` (a transformers model on this machine) and ``openai`` (any OpenAI-compatible server).
+``local`` (a transformers model on this machine), ``openai`` (any OpenAI-compatible server) and
+``top-tokens`` (no model: the five strongest tokens of the explain records; explain's default).
 """
 
 from __future__ import annotations
