@@ -417,6 +417,32 @@ class ExplainBackend(Backend):
 
 # ---- topics against explanations (superpose.compare, superpose.activations.steering) -------------
 
+# ---- detection and fuzzing (a judge answers yes/no per example) ---------------------------------
+
+@dataclass(frozen=True)
+class ClassifierParams:
+    """How the detection and fuzzing scorers draw examples and show them to the judge."""
+
+    n_activating: int = option("activating records per unit (fuzzing shows each twice)", 10)
+    n_non_activating: int = option("non-activating records per unit (detection only)", 10)
+    n_quantiles: int = option("activation quantile groups the activating records are drawn across", 5)
+    examples_per_prompt: int = option("examples the judge answers in one prompt (delphi: 5)", 5)
+    window: int = option("tokens per example around its peak (0: the whole record)", 32)
+    active_fraction: float = option("a record activates when its peak reaches this share of the unit's largest "
+                                    "activation", 0.3)
+    seed: int = option("seed of the examples drawn (the same for an explanation and its control)", 0)
+
+    def __post_init__(self) -> None:
+        _check_int("n_activating", self.n_activating, 1)
+        _check_int("n_non_activating", self.n_non_activating, 0)
+        _check_int("n_quantiles", self.n_quantiles, 1)
+        _check_int("examples per prompt", self.examples_per_prompt, 1, 20)
+        if _check_int("window", self.window, 0) and self.window < 4:
+            raise SuperposeError(f"window must be 0 (whole records) or at least 4 tokens, got {self.window!r}")
+        if not 0 < self.active_fraction <= 1:
+            raise SuperposeError(f"active_fraction must be in (0, 1], got {self.active_fraction!r}")
+
+
 @dataclass(frozen=True)
 class CompareParams:
     """Settings of one comparison; written to compare.json."""
@@ -433,8 +459,8 @@ class CompareParams:
         "more input-side scorers, comma-separated: detection,fuzzing (a judge, the local --model, answers yes/no "
         "per example; docs/scoring.md), each a column with its shuffled control", (), metavar="LIST",
         parse=lambda text: tuple(n.strip() for n in text.split(",") if n.strip()))
-    judge_examples: int = option("detection/fuzzing: activating (and non-activating) records shown per unit", 10,
-                                 metavar="N")
+    judge_examples: int = option("detection/fuzzing: activating (and non-activating) records shown per unit",
+                                 ClassifierParams.n_activating, metavar="N")
 
     def __post_init__(self) -> None:
         _check_int("--max-topics", self.max_topics, 1)

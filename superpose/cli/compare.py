@@ -68,10 +68,10 @@ def run_compare(args: CompareArgs) -> int:
     from superpose.activations.steering import Steerer
     from superpose.cli.llm import judged_scorers, judging
     from superpose.compare import compare
+    from superpose.config import ClassifierParams
     from superpose.core.errors import SuperposeError
     from superpose.explainer.jobs import latest_failures
     from superpose.explainer.local_models import load_local_model
-    from superpose.explainer.scorers.classifier import ClassifierParams
     from superpose.explainer.simulators import SimulatorContext, make_simulator
     from superpose.explainer.simulators.contrast import ContrastSimulator
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from superpose.cli.args import Command, option
-from superpose.config import Backend, CompareParams, ExplainBackend, Placement, RecordParams
+from superpose.config import Backend, ClassifierParams, CompareParams, ExplainBackend, Placement, RecordParams
 
 
 @dataclass(kw_only=True)
@@ -184,7 +184,7 @@ class ScoreArgs(_BackendArgs):
         None, metavar="LIST")
     judge_examples: int = option("detection/fuzzing: activating (and non-activating) records "
                                  "shown per unit", CompareParams.judge_examples, metavar="N")
-    judge_seed: int = option("detection/fuzzing: seed of the examples drawn", 0)
+    judge_seed: int = option("detection/fuzzing: seed of the examples drawn", ClassifierParams.seed)
     units: str | None = option("the units the records are of (an SAE folder or a concept file): checked against "
                                "the records' metadata", None, metavar="PATH")
 
@@ -214,7 +214,6 @@ def run_score(args: ScoreArgs) -> int:
         raise SuperposeError(f"unknown simulator {args.simulator!r}; choose auto or one of: "
                              + ", ".join(simulator_kinds()))
     chosen = judged_scorers(args.scorers)
-    from superpose.explainer.scorers.classifier import ClassifierParams
 
     if args.judge_examples < 1:
         raise SuperposeError(f"--judge-examples must be at least 1, not {args.judge_examples}")

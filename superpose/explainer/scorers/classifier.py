@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from superpose.config import ClassifierParams
 from superpose.core.errors import SuperposeError
 from superpose.explainer.scoring import Score, auc, undefined
 
@@ -42,33 +43,6 @@ __all__ = ["ClassifierParams", "ClassifierScore", "Example", "Judging", "LocalJu
            "draw_records", "fuzzing_examples", "fuzzing_score", "make_judge"]
 
 LEFT, RIGHT = "<<", ">>"
-
-
-@dataclass(frozen=True)
-class ClassifierParams:
-    """How examples are drawn and shown; validated on construction."""
-
-    n_activating: int = 10  # activating records per unit (fuzzing shows each twice)
-    n_non_activating: int = 10  # detection only
-    n_quantiles: int = 5
-    examples_per_prompt: int = 5
-    window: int = 32  # tokens per example (0: the whole record)
-    active_fraction: float = 0.3  # of the unit's largest activation
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.n_activating < 1:
-            raise SuperposeError(f"n_activating must be at least 1, not {self.n_activating}")
-        if self.n_non_activating < 0:
-            raise SuperposeError(f"n_non_activating must be 0 or more, not {self.n_non_activating}")
-        if self.n_quantiles < 1:
-            raise SuperposeError(f"n_quantiles must be at least 1, not {self.n_quantiles}")
-        if not 1 <= self.examples_per_prompt <= 20:
-            raise SuperposeError(f"examples per prompt must be 1-20, not {self.examples_per_prompt}")
-        if self.window < 0 or 0 < self.window < 4:
-            raise SuperposeError(f"window must be 0 (whole records) or at least 4 tokens, not {self.window}")
-        if not 0 < self.active_fraction <= 1:
-            raise SuperposeError(f"active_fraction must be in (0, 1], not {self.active_fraction}")
 
 
 # ---- examples --------------------------------------------------------------------------------
