@@ -415,8 +415,6 @@ class ExplainBackend(Backend):
                        metavar="KIND")
 
 
-# ---- topics against explanations (superpose.compare, superpose.activations.steering) -------------
-
 # ---- detection and fuzzing (a judge answers yes/no per example) ---------------------------------
 
 @dataclass(frozen=True)
@@ -442,6 +440,8 @@ class ClassifierParams:
         if not 0 < self.active_fraction <= 1:
             raise SuperposeError(f"active_fraction must be in (0, 1], got {self.active_fraction!r}")
 
+
+# ---- topics against explanations (superpose.compare, superpose.activations.steering) -------------
 
 @dataclass(frozen=True)
 class CompareParams:
