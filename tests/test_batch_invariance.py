@@ -13,6 +13,7 @@ import torch
 from superpose.config import ExecutionConfig, MiningConfig, ProjectionConfig
 from superpose.core.errors import SuperposeError
 from superpose.models import load_model
+from superpose.projection import exact as exact_module
 from superpose.projection import project as project_module
 from superpose.projection.exact import BatchInvariant, det_erf, det_exp, det_sigmoid, det_tanh, exact_linear
 from superpose.projection.project import project_layer, ranked
@@ -85,6 +86,43 @@ def test_ranked_takes_every_token_when_tau_is_the_vocabulary():
     scores = torch.tensor([[3.0, 1.0, 3.0, 2.0]], dtype=torch.float64)
     assert ranked(scores, 4, largest=True)[0].tolist() == [[0, 2, 3, 1]]
     assert ranked(scores, 4, largest=False)[0].tolist() == [[1, 3, 0, 2]]
+
+
+@pytest.mark.parametrize("vocab", [1007, 1024, 16 * 37])
+def test_extremes_hold_every_tie_at_the_cut_and_pad_groups_with_their_own_tokens(vocab):
+    """Scores in 9 values (about 110 tokens each): the tau-th score is tied across many groups,
+    so a cut that missed one tied token (or a padding place counted as another token) would
+    change the order; tau equal to the group count is the tightest cut."""
+    gen = torch.Generator().manual_seed(vocab)
+    scores = torch.randint(-4, 5, (5, vocab), generator=gen).to(torch.float64)
+    scores[1] = torch.arange(vocab, dtype=torch.float64) % 7  # ties in every group
+    scores[2, -1] = 100.0  # the last token (the padding's source when 16 does not divide vocab) on top
+    for tau in (1, 37, -(-vocab // 16)):
+        both = project_module.extremes(scores, tau)
+        for (ids, values), largest in zip(both, (True, False), strict=True):
+            for row in range(5):
+                key = -scores[row].numpy() if largest else scores[row].numpy()
+                want = np.lexsort((np.arange(vocab), key))[:tau]
+                assert ids[row].tolist() == want.tolist()
+                assert values[row].tolist() == scores[row, want].tolist()
+
+
+def test_float32_rounding_of_inputs_is_the_float64_rounding():
+    """The input rows are rounded in float32 where that gives the same numbers: rows of every
+    scale, zero rows, rows with subnormal entries and tiny rows (which take the float64 path)."""
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(12, 700, generator=gen) * torch.logspace(-30, 30, 12)[:, None]
+    x[0] = 0.0
+    x[1, ::3] = 1e-42  # subnormal entries in a row of normal ones
+    x[2] = torch.randn(700, generator=gen) * 1e-35  # largest magnitude below 2**-100
+    x[3] = -x[3].abs()
+    x[4] = 0.0
+    x[4, :4] = torch.tensor([1.0, 2.5 * 2.0 ** -21, -0.5 * 2.0 ** -21, 3.5 * 2.0 ** -21])  # ties to even, -0
+    for bits in (21, 22):
+        got = exact_module._quantize(x, bits)
+        want = exact_module._quantize(x.double(), bits)  # the float64 path
+        assert torch.equal(got, want)
+        assert torch.equal(torch.signbit(got), torch.signbit(want))
 
 
 def test_exact_linear_is_exact_in_any_order_and_close_to_float32():

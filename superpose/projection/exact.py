@@ -59,11 +59,24 @@ def pow2(k: torch.Tensor) -> torch.Tensor:
     return ((k.to(torch.int64) + 1023) << 52).view(torch.float64)
 
 
+_TINY32 = 2.0 ** -100  # rows of float32 whose largest magnitude is at least this are scaled in float32
+
+
 def _quantize(x: torch.Tensor, bits: int) -> torch.Tensor:
     """Rows of ``x`` in float64, rounded (half to even) to ``bits`` bits below the power of two
     above the row's largest magnitude: every entry is a multiple of ``2**(e - bits)``, at most
-    ``2**e`` in size."""
-    _, exponent = torch.frexp(x.abs().amax(dim=-1, keepdim=True).to(torch.float64))  # amax < 2**exponent
+    ``2**e`` in size.
+
+    Float32 rows are scaled and rounded in float32, the same numbers for fewer bytes: the scale
+    ``2**(bits - e)`` is a normal float32 (the row's largest magnitude is 0 or at least 2**-100),
+    a product by a power of two is exact unless it falls below 2**-126, and such an entry rounds
+    to (signed) zero on either path; the integers, at most ``2**bits``, are float32 numbers.
+    """
+    amax = x.abs().amax(dim=-1, keepdim=True)
+    _, exponent = torch.frexp(amax.to(torch.float64))  # amax < 2**exponent
+    if x.dtype == torch.float32 and bits <= 24 and bool(((amax == 0) | (amax >= _TINY32)).all()):
+        scale = pow2(bits - exponent).to(torch.float32)  # a normal float32: exact
+        return (x * scale).round_().to(torch.float64).mul_(pow2(exponent - bits))
     grid = x.to(torch.float64, copy=True)
     return grid.mul_(pow2(bits - exponent)).round_().mul_(pow2(exponent - bits))  # powers of two: exact
 

@@ -40,7 +40,7 @@ _BATCH_LOGITS = 1 << 25
 
 __all__ = ["DEFAULT_BATCH", "DEFAULT_TAU", "MODES", "LayerProjection", "auto_batch", "block_indices", "check_layer",
            "check_mode", "check_source", "check_tau", "check_units", "iter_logits", "n_units", "neuron_logits",
-           "project_layer", "ranked", "unit_scores"]
+           "extremes", "project_layer", "ranked", "unit_scores", "unit_states"]
 
 
 def check_mode(mode: str) -> str:
@@ -258,9 +258,8 @@ def project_layer(lm: LoadedModel, mode: str, layer: int, neurons: Sequence[int]
     batches = (iter_logits(lm, mode, layer, units, batch_size, source, full_blocks=True)
                if full_blocks else _iter_scores(lm, mode, layer, units, batch_size, source))
     for part, scores in batches:
-        for largest, ids_out, logits_out in ((True, top_ids, top_logits),
-                                             (False, bottom_ids, bottom_logits)):
-            ids, values = ranked(scores, tau, largest=largest)
+        for (ids, values), ids_out, logits_out in zip(extremes(scores, tau), (top_ids, bottom_ids),
+                                                      (top_logits, bottom_logits), strict=True):
             ids_out[part] = ids.cpu().numpy()
             logits_out[part] = (values.to(torch.float32) if full_blocks else
                                 capped(lm, values)).cpu().numpy()
@@ -280,33 +279,52 @@ def _exact_block(lm: LoadedModel, index: int, probe: torch.Tensor) -> Callable[[
     return quick
 
 
+_SCORE_BYTES = 1 << 26  # float64 scores over the vocabulary held at once: 170 units at 49k tokens
+
+
 def _iter_scores(lm: LoadedModel, mode: str, layer: int, units: np.ndarray,
                  batch_size: int | None, source: Any) -> Iterator[tuple[slice, torch.Tensor]]:
-    """Yield (positions in ``units``, float64 scores (batch, vocab)) from :func:`unit_scores`."""
+    """Yield (positions in ``units``, float64 scores (rows, vocab)) from :func:`unit_scores`:
+    the blocks run on the whole batch, the unembedding on a few rows at a time (a row's scores
+    do not depend on the others), so one batch's float64 scores never all exist at once."""
     runners: dict[int, Callable[[torch.Tensor], torch.Tensor]] = {}
+    rows = max(1, _SCORE_BYTES // (8 * lm.vocab_size))
     with torch.inference_mode():
         for part, index, blocks in _batches(lm, mode, layer, units, batch_size, source):
             for b in blocks:
                 if b not in runners:
                     runners[b] = _exact_block(lm, b, _starts(lm, mode, layer, index[:4], source))
-            yield part, unit_scores(lm, mode, layer, index, source, [runners[b] for b in blocks])
+            normed = unit_states(lm, mode, layer, index, source, [runners[b] for b in blocks])
+            for start in range(0, len(index), rows):
+                stop = min(start + rows, len(index))
+                yield slice(part.start + start, part.start + stop), _unembed(lm, normed[start:stop])
+
+
+def unit_states(lm: LoadedModel, mode: str, layer: int, index: torch.Tensor, source: Any,
+                runners: Sequence[Callable[[torch.Tensor], torch.Tensor]]) -> torch.Tensor:
+    """The final-normed hidden states of the units in ``index``: start vectors, blocks and final
+    norm under :class:`~superpose.projection.exact.BatchInvariant` (each row the same bits
+    whatever else is in the batch)."""
+    with BatchInvariant():
+        hidden = _starts(lm, mode, layer, index, source)
+        for run in runners:
+            hidden = run(hidden)
+        return lm.adapter.final_norm(lm.model)(hidden)
+
+
+def _unembed(lm: LoadedModel, normed: torch.Tensor) -> torch.Tensor:
+    head = lm.adapter.unembedding(lm.model)
+    return exact_linear(normed, head.weight, getattr(head, "bias", None), out_dtype=torch.float64)
 
 
 def unit_scores(lm: LoadedModel, mode: str, layer: int, index: torch.Tensor, source: Any,
                 runners: Sequence[Callable[[torch.Tensor], torch.Tensor]]) -> torch.Tensor:
     """Exact float64 scores (logits before any soft-capping) of the units in ``index``.
 
-    Start vectors, blocks and final norm run under
-    :class:`~superpose.projection.exact.BatchInvariant`; the unembedding is an exact product.
-    Each row is therefore the same bits whatever else is in the batch, threads or machine.
+    :func:`unit_states`, then the unembedding as an exact product: each row is the same bits
+    whatever else is in the batch, threads or machine.
     """
-    with BatchInvariant():
-        hidden = _starts(lm, mode, layer, index, source)
-        for run in runners:
-            hidden = run(hidden)
-        normed = lm.adapter.final_norm(lm.model)(hidden)
-    head = lm.adapter.unembedding(lm.model)
-    return exact_linear(normed, head.weight, getattr(head, "bias", None), out_dtype=torch.float64)
+    return _unembed(lm, unit_states(lm, mode, layer, index, source, runners))
 
 
 def capped(lm: LoadedModel, scores: torch.Tensor) -> torch.Tensor:
@@ -318,37 +336,51 @@ def capped(lm: LoadedModel, scores: torch.Tensor) -> torch.Tensor:
     return scores.to(torch.float32)
 
 
-_SAMPLE_STRIDE = 16
-_OVERSHOOT = 1.4  # candidates read per kept token, on average (more rows pass the first try)
+_GROUP = 16  # tokens per group whose largest and smallest scores give the candidates' thresholds
 
 
 def ranked(scores: torch.Tensor, tau: int, *, largest: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """Per row, the ``tau`` token ids with the largest (``largest``) or smallest scores, best
     first, ties by lower token id, and their scores: the same for a row whatever the other rows.
 
-    Candidates are the tokens at or beyond a threshold read from every 16th token, lowered for
-    the rows where fewer than ``tau`` tokens pass it, so no token of the answer is left out;
-    they are sorted stably by score in token-id order, so equal scores keep the lower id first.
+    One end of :func:`extremes`.
+    """
+    return extremes(scores, tau, ends=(largest,))[0]
+
+
+def extremes(scores: torch.Tensor, tau: int, *, ends: tuple[bool, ...] = (True, False)
+             ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(ids, scores) of the ``tau`` largest (end True) and smallest (end False) scores of each
+    row, best first, ties by lower token id: the same for a row whatever the other rows.
+
+    The row's tokens are cut into groups of 16 consecutive ids; the tau-th largest of the groups'
+    maxima is a threshold that at least ``tau`` tokens reach (one per group), and every token at
+    or above a token that reaches it reaches it too. So the tokens at or above it hold the answer,
+    ties at the tau-th score included; they are sorted stably by score in token-id order, so
+    equal scores keep the lower id first. The smallest end is the same with minima. One pass
+    reads both maxima and minima; the cut needs no second try, whatever the scores.
     """
     n, vocab = scores.shape
-    ids_out = torch.empty((n, tau), dtype=torch.long, device=scores.device)
-    values_out = torch.empty((n, tau), dtype=scores.dtype, device=scores.device)
-    sample_width = -(-vocab // _SAMPLE_STRIDE)
-    k = -(-int(_OVERSHOOT * tau) // _SAMPLE_STRIDE) + 2
-    pending: torch.Tensor | None = None  # rows still to do (None: all of them)
-    while pending is None or len(pending):
-        part = scores if pending is None else scores[pending]
-        if k >= sample_width:  # a small vocabulary: every token is a candidate
-            mask = torch.ones(part.shape, dtype=torch.bool, device=scores.device)
-        else:
-            guess = torch.topk(part[:, ::_SAMPLE_STRIDE], k, dim=1, largest=largest, sorted=False).values
-            mask = part >= guess.amin(1, keepdim=True) if largest else part <= guess.amax(1, keepdim=True)
-        ids, values, enough = _sorted_candidates(part, mask, tau, largest)
-        rows = torch.arange(n, device=scores.device) if pending is None else pending
-        ids_out[rows[enough]], values_out[rows[enough]] = ids[enough], values[enough]
-        pending = rows[~enough]
-        k *= 2
-    return ids_out, values_out
+    groups = -(-vocab // _GROUP)
+    if tau > groups:  # a small vocabulary: every token is a candidate
+        every = torch.ones(scores.shape, dtype=torch.bool, device=scores.device)
+        return [_sorted_candidates(scores, every, tau, largest)[:2] for largest in ends]
+    # group j holds tokens j, j + groups, j + 2 groups, ...: its extremes are element-wise ones
+    # of 16 slices; a padding place repeats a token of its own group
+    padded = scores if vocab == _GROUP * groups else \
+        torch.cat([scores, scores[:, vocab - (_GROUP - 1) * groups:groups]], dim=1)
+    slices = padded.reshape(n, _GROUP, groups)
+    out = []
+    for largest in ends:
+        cut = torch.topk(slices.amax(1) if largest else slices.amin(1), tau, dim=1, largest=largest,
+                         sorted=False).values
+        mask = (scores >= cut.amin(1, keepdim=True)) if largest else (scores <= cut.amax(1, keepdim=True))
+        ids, values, enough = _sorted_candidates(scores, mask, tau, largest)
+        if not bool(enough.all()):  # only scores that compare false to themselves (NaN) get here
+            every = torch.ones((int((~enough).sum()), vocab), dtype=torch.bool, device=scores.device)
+            ids[~enough], values[~enough] = _sorted_candidates(scores[~enough], every, tau, largest)[:2]
+        out.append((ids, values))
+    return out
 
 
 def _sorted_candidates(part: torch.Tensor, mask: torch.Tensor, tau: int, largest: bool
@@ -356,7 +388,7 @@ def _sorted_candidates(part: torch.Tensor, mask: torch.Tensor, tau: int, largest
     """The first ``tau`` of each row's masked tokens by score (stable: ties in id order), and
     which rows had at least ``tau`` candidates (the others' answers are not meaningful)."""
     n, vocab = part.shape
-    rows, cols = mask.nonzero(as_tuple=True)  # row-major: ids ascend within a row
+    rows, cols = _positions(mask)  # row-major: ids ascend within a row
     counts = torch.bincount(rows, minlength=n)
     starts = torch.cumsum(counts, 0) - counts
     pos = torch.arange(len(rows), device=part.device) - starts[rows]
@@ -368,3 +400,12 @@ def _sorted_candidates(part: torch.Tensor, mask: torch.Tensor, tau: int, largest
     ids[rows, pos] = cols
     order = torch.sort(values, dim=1, descending=largest, stable=True).indices[:, :tau]
     return ids.gather(1, order), values.gather(1, order), counts >= tau
+
+
+def _positions(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(rows, columns) of the true entries of a 2-D mask in row-major order; on the CPU through
+    numpy, whose search of a boolean array is several times faster than torch's."""
+    if mask.device.type != "cpu":
+        return mask.nonzero(as_tuple=True)
+    flat = torch.from_numpy(np.flatnonzero(mask.contiguous().numpy()))
+    return flat // mask.shape[1], flat % mask.shape[1]
