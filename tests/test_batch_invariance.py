@@ -89,16 +89,28 @@ def test_ranked_takes_every_token_when_tau_is_the_vocabulary():
 
 
 @pytest.mark.parametrize("vocab", [1007, 1024, 16 * 37])
-def test_extremes_hold_every_tie_at_the_cut_and_pad_groups_with_their_own_tokens(vocab):
-    """Scores in 9 values (about 110 tokens each): the tau-th score is tied across many groups,
-    so a cut that missed one tied token (or a padding place counted as another token) would
-    change the order; tau equal to the group count is the tightest cut."""
+def test_extremes_cut_holds_every_tie_without_a_second_try(vocab, monkeypatch):
+    """Scores in 9 values (about 110 tokens each): the tau-th score is tied across many groups.
+    The answer must be the full sort's, and the groups' cut must hold at least tau tokens at the
+    first try (a cut that left out the ties at it, or a padding place counted as a token of another
+    group, would fall back to sorting whole rows: correct, but the proof would be wrong)."""
+    calls = []
+    first_try = project_module._sorted_candidates
+
+    def counted(part, mask, tau, largest):
+        calls.append(int(mask.sum()))
+        return first_try(part, mask, tau, largest)
+
+    monkeypatch.setattr(project_module, "_sorted_candidates", counted)
     gen = torch.Generator().manual_seed(vocab)
     scores = torch.randint(-4, 5, (5, vocab), generator=gen).to(torch.float64)
     scores[1] = torch.arange(vocab, dtype=torch.float64) % 7  # ties in every group
     scores[2, -1] = 100.0  # the last token (the padding's source when 16 does not divide vocab) on top
-    for tau in (1, 37, -(-vocab // 16)):
+    scores[3, -1] = -100.0
+    for tau in (1, 2, 37, -(-vocab // 16)):
+        calls.clear()
         both = project_module.extremes(scores, tau)
+        assert len(calls) == 2 and max(calls) < 5 * vocab  # one cut per end, not every token
         for (ids, values), largest in zip(both, (True, False), strict=True):
             for row in range(5):
                 key = -scores[row].numpy() if largest else scores[row].numpy()
