@@ -11,8 +11,10 @@ dimension entering block ``l`` in the Lo modes:
 
 The blocks are the model's own modules run on a one-position sequence: the batch dimension
 holds many units, so a layer goes through in a few large matrix products. Only one batch of
-``batch x vocabulary`` logits exists at a time; :func:`project_layer` keeps the top and bottom
-``tau`` token ids and logits of each unit. On-disk format: :mod:`superpose.projection.store`.
+``batch x vocabulary`` float32 logits (plain forward), or 64 MB of float64 scores (exact
+forward: the unembedding runs on a few rows of the batch at a time), exists at once;
+:func:`project_layer` keeps the top and bottom ``tau`` token ids and logits of each unit
+(:func:`extremes`). On-disk format: :mod:`superpose.projection.store`.
 
 :func:`project_layer` runs under :class:`~superpose.projection.exact.BatchInvariant`, so a unit's
 ranking is a function of the unit alone: the same whatever the batch size, the other units of
@@ -366,9 +368,9 @@ def extremes(scores: torch.Tensor, tau: int, *, ends: tuple[bool, ...] = (True, 
         every = torch.ones(scores.shape, dtype=torch.bool, device=scores.device)
         return [_sorted_candidates(scores, every, tau, largest)[:2] for largest in ends]
     # group j holds tokens j, j + groups, j + 2 groups, ...: its extremes are element-wise ones
-    # of 16 slices; a padding place repeats a token of its own group
-    padded = scores if vocab == _GROUP * groups else \
-        torch.cat([scores, scores[:, vocab - (_GROUP - 1) * groups:groups]], dim=1)
+    # of 16 slices; a padding place p repeats token p mod groups, of its own group
+    fill = torch.arange(vocab, _GROUP * groups, device=scores.device) % groups
+    padded = torch.cat([scores, scores[:, fill]], dim=1) if len(fill) else scores
     slices = padded.reshape(n, _GROUP, groups)
     out = []
     for largest in ends:
