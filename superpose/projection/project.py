@@ -355,12 +355,12 @@ def extremes(scores: torch.Tensor, tau: int, *, ends: tuple[bool, ...] = (True, 
     """(ids, scores) of the ``tau`` largest (end True) and smallest (end False) scores of each
     row, best first, ties by lower token id: the same for a row whatever the other rows.
 
-    The row's tokens are cut into groups of 16 consecutive ids; the tau-th largest of the groups'
-    maxima is a threshold that at least ``tau`` tokens reach (one per group), and every token at
-    or above a token that reaches it reaches it too. So the tokens at or above it hold the answer,
-    ties at the tau-th score included; they are sorted stably by score in token-id order, so
-    equal scores keep the lower id first. The smallest end is the same with minima. One pass
-    reads both maxima and minima; the cut needs no second try, whatever the scores.
+    The row's tokens are split into groups of (at most) 16; the tau-th largest of the groups'
+    maxima is a threshold that at least ``tau`` tokens reach (the maximum of each of those
+    groups), and every token scoring at least as much as one that reaches it reaches it too. So
+    the tokens at or above it hold the answer, ties at the tau-th score included, at the first
+    try whatever the scores; they are sorted stably by score in token-id order, so equal scores
+    keep the lower id first. The smallest end is the same with minima.
     """
     n, vocab = scores.shape
     groups = -(-vocab // _GROUP)
