@@ -1,13 +1,15 @@
 """Pass 1 of a build: documents -> word ids on disk, in parallel worker processes, in order.
 
 The parent reads raw documents (decompression and XML parsing are sequential, except for a
-multistream dump, whose streams the workers decompress and parse: :mod:`superpose.corpus.multistream`)
-and hands them out in batches of about ``batch_chars`` characters; a worker prepares each document (e.g.
-removes wiki markup, the expensive step), tokenises it and numbers the batch's words in order
-of first appearance. The parent takes the batches back in order and maps those local numbers
-to global ids with one dictionary look-up per distinct word of the batch, so the id stream,
-the word list and every count are identical whatever the number of workers. At most
-one batch per worker is in flight, so memory does not grow with the corpus.
+multistream dump, whose streams the workers decompress and parse: :mod:`superpose.corpus.multistream`,
+and a text file of one document per line, whose byte ranges of whole lines the workers read
+themselves: the parent only finds the line ends the ranges start after) and hands them out in
+batches of about ``batch_chars`` characters; a worker prepares each document (e.g. removes wiki
+markup, the expensive step), tokenises it and numbers the batch's distinct words
+(:class:`~superpose.corpus.batches.TokenBatch`). The parent takes the batches back in order and
+maps those local numbers to global ids with one dictionary look-up per distinct word of the
+batch, so the id stream, the word list and every count are identical whatever the number of
+workers. At most one batch per worker is in flight, so memory does not grow with the corpus.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from tqdm.auto import tqdm
 
 from superpose.core.errors import SuperposeError
 from superpose.corpus import multistream
-from superpose.corpus.batches import TokenBatch, tokenize_batch, tokenize_lines
+from superpose.corpus.batches import TokenBatch, tokenize_batch, tokenize_lines, tokenize_range
 from superpose.corpus.lines import add_histogram
-from superpose.corpus.sources import Source
+from superpose.corpus.sources import Source, line_ranges
+from superpose.corpus.tokenize import spell
 from superpose.corpus.workers import ordered_map
 
 BATCH_CHARS = 1 << 20
@@ -63,8 +66,25 @@ def _token_batches(source: Source, workers: int, batch_chars: int, lines: bool) 
         batches = multistream.token_batches(Path(source.path), source.prepare, workers)
         if batches is not None:
             return batches
+    if source.line_file and not lines:
+        return ordered_map(tokenize_range, line_ranges(Path(source.path), batch_chars), workers)
     worker = tokenize_lines if lines else tokenize_batch
     return ordered_map(worker, _batches(source, batch_chars, lines), workers)
+
+
+def _global_ids(batch: TokenBatch, index: dict[int | str, int], words: list[str]) -> np.ndarray:
+    """The global ids of a batch's words, new words added to ``index`` (by number, or by spelling
+    for a word over 13 letters) and ``words``."""
+    keys: list[int | str] = batch.numbers.tolist()
+    if batch.long_words:
+        keys[len(keys) - len(batch.long_words):] = batch.long_words  # their numbers sort last
+    mapping = list(map(index.get, keys))
+    if None in mapping:
+        for i, key in enumerate(keys):
+            if mapping[i] is None:
+                mapping[i] = index[key] = len(words)
+                words.append(key if isinstance(key, str) else spell(key))
+    return np.array(mapping, dtype=np.uint32)
 
 
 def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progress: bool = False,
@@ -75,8 +95,8 @@ def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progres
     (the reference's reading, :mod:`superpose.corpus.lines`).
     """
     histogram = np.zeros(0, dtype=np.int64)
-    index: dict[str, int] = {}
-    setdefault = index.setdefault
+    index: dict[int | str, int] = {}
+    words: list[str] = []
     frequency = np.zeros(0, dtype=np.int64)
     lengths: list[np.ndarray] = []
     per_source = []
@@ -91,8 +111,7 @@ def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progres
                     histogram = add_histogram(histogram, batch.line_lengths)
                 if not len(batch.lengths):
                     continue
-                mapping = np.fromiter((setdefault(w, len(index)) for w in batch.words), dtype=np.uint32,
-                                      count=len(batch.words))
+                mapping = _global_ids(batch, index, words)
                 ids = mapping[batch.ids]
                 ids.tofile(out)
                 if len(index) > len(frequency):  # grow by doubling: amortised, not per batch
@@ -100,7 +119,7 @@ def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progres
                     grown[: len(frequency)] = frequency
                     frequency = grown
                 # local words are distinct, so ``mapping`` has no repeats and += is exact
-                frequency[mapping] += np.bincount(batch.ids, minlength=len(batch.words))
+                frequency[mapping] += np.bincount(batch.ids, minlength=len(mapping))
                 lengths.append(batch.lengths)
                 docs += len(batch.lengths)
                 tokens += len(ids)
@@ -109,8 +128,8 @@ def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progres
                 raise SuperposeError(f"source '{source.name}' has no words: check the file is not empty or corrupt")
             per_source.append(dict(source.describe(), documents=docs, tokens=tokens))
     doc_lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
-    return Stream(path, list(index), frequency[: len(index)].copy(), doc_lengths, per_source,
+    return Stream(path, words, frequency[: len(index)].copy(), doc_lengths, per_source,
                   histogram if lines else None)
 
 
-__all__ = ["BATCH_CHARS", "Stream", "TokenBatch", "tokenize_batch", "tokenize_lines", "write_stream"]
+__all__ = ["BATCH_CHARS", "Stream", "TokenBatch", "tokenize_batch", "tokenize_lines", "tokenize_range", "write_stream"]
