@@ -95,8 +95,43 @@ def spell(number: int) -> str:
     return bytes(96 + d for d in reversed(letters)).decode("ascii")
 
 
+@lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    """English stopwords (gensim's list), used only when the user asks to drop them."""
+    """English stopwords (gensim's list), used only when the user asks to drop them.
+
+    Read from the literal in gensim's source where it is one (importing gensim takes about a
+    second, more than the rest of choosing a vocabulary); imported otherwise.
+    """
+    listed = _literal_stopwords()
+    if listed is not None:
+        return listed
     from gensim.parsing.preprocessing import STOPWORDS
 
     return frozenset(STOPWORDS)
+
+
+def _literal_stopwords() -> frozenset[str] | None:
+    """``STOPWORDS = frozenset([...])`` of gensim's ``parsing/preprocessing.py``, not imported."""
+    import ast
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("gensim")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    source = Path(next(iter(spec.submodule_search_locations))) / "parsing" / "preprocessing.py"
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["STOPWORDS"]
+                and isinstance(node.value, ast.Call) and getattr(node.value.func, "id", None) == "frozenset"
+                and len(node.value.args) == 1 and not node.value.keywords):
+            try:
+                words = ast.literal_eval(node.value.args[0])
+            except ValueError:
+                return None
+            if all(isinstance(w, str) for w in words):
+                return frozenset(words)
+    return None
