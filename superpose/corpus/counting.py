@@ -103,7 +103,8 @@ def count_pair_keys(tokens: np.ndarray, offsets: np.ndarray, window: int,
 
 def add_keyed(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """The sum of keyed counts (:func:`count_pair_keys`): distinct keys ascending, their totals.
-    One sort of ``key << bits | count`` where that fits in 63 bits, else of the keys."""
+    One merge (a stable sort of the sorted parts laid end to end) of ``key << bits | count``
+    where that fits in 63 bits, else a sort of the keys."""
     if len(parts) == 1:
         return parts[0]
     keys = np.concatenate([k for k, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
@@ -116,7 +117,7 @@ def add_keyed(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, n
     keys <<= bits
     keys |= counts
     del counts
-    keys.sort()
+    keys.sort(kind="stable")
     return _sums(keys >> bits, keys & ((1 << bits) - 1))
 
 

@@ -142,9 +142,10 @@ def count_parallel(path: Path, spill: Path, remap: np.ndarray, n_vocab: int, doc
     progress. ``spill`` must be an existing, empty folder; it is left empty.
     """
     total = int(doc_lengths.sum())
-    # two tasks per worker (one alone), none above task_tokens: every task's partial counts are
-    # symmetrised, spilled and merged, so fewer tasks are less work
-    target = max(1, min(task_tokens, math.ceil(total / (workers if workers == 1 else 2 * workers)) if total else 1))
+    # one task per worker, none above task_tokens: every task's partial counts are symmetrised,
+    # spilled and merged, so more tasks are more work (and tasks go to the workers in turn, so
+    # more would not balance them either)
+    target = max(1, min(task_tokens, math.ceil(total / workers) if total else 1))
     runs = _documents(np.asarray(doc_lengths, dtype=np.int64), target)
     bounds = row_blocks(frequency, 4 * workers)
     job = CountJob(Path(path), Path(spill), remap, np.asarray(doc_lengths, dtype=np.int64), n_vocab, window,

@@ -86,13 +86,19 @@ def word_ids(low: bytes) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]
     return ordered[first], list(long_words), ids, starts
 
 
-def spell(number: int) -> str:
-    """The word of a number below :data:`LONG` (:func:`word_ids`)."""
-    letters = []
-    while number:
-        number, digit = divmod(number, 27)
-        letters.append(digit)
-    return bytes(96 + d for d in reversed(letters)).decode("ascii")
+def spell(numbers: np.ndarray) -> list[str]:
+    """The words of numbers below :data:`LONG` (:func:`word_ids`): their base-27 digits as letters."""
+    numbers = np.asarray(numbers, dtype=np.uint64)
+    digits = np.zeros((len(numbers), EXACT_LETTERS), dtype=np.uint8)  # least significant first
+    rest = numbers.copy()
+    for place in range(EXACT_LETTERS):
+        digits[:, place] = rest % np.uint64(27)
+        rest //= np.uint64(27)
+    length = np.count_nonzero(digits, axis=1)  # a word's digits are 1..26, never 0
+    letters = np.zeros_like(digits)  # most significant first, NUL-padded on the right
+    row, place = np.nonzero(digits)
+    letters[row, length[row] - 1 - place] = digits[row, place] + 96
+    return [word.decode("ascii") for word in letters.view(f"S{EXACT_LETTERS}").ravel().tolist()]
 
 
 @lru_cache(maxsize=1)
