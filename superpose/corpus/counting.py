@@ -171,14 +171,18 @@ def _pair_sums(tokens: np.ndarray, lo: np.ndarray, hi: np.ndarray, window: int,
 
 
 def _sums(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct keys and the sum of each one's values, for keys sorted ascending."""
+    """Distinct keys and the sum of each one's values, for keys sorted ascending (differences of
+    a running total at each key's last place: faster than ``np.add.reduceat``)."""
     if not len(keys):
         return keys, values.astype(np.int64)
-    first = np.empty(len(keys), dtype=bool)
-    first[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    return keys[starts], np.add.reduceat(values, starts).astype(np.int64)
+    last = np.empty(len(keys), dtype=bool)
+    last[-1] = True
+    np.not_equal(keys[1:], keys[:-1], out=last[:-1])
+    if last.all():
+        return keys, values.astype(np.int64)
+    totals = np.cumsum(values, dtype=np.int64)[last]
+    totals[1:] -= totals[:-1].copy()
+    return keys[last], totals
 
 
 def symmetrize(upper: sp.csr_matrix) -> sp.csr_matrix:
