@@ -42,7 +42,7 @@ def test_byte_ranges_are_the_lines(tmp_path):
                     encoding="utf-8")
     ranges = line_ranges(path, 700)
     assert len(ranges) > 5 and ranges[0][1] == 0 and ranges[-1][2] == path.stat().st_size
-    assert all(a[2] == b[1] for a, b in zip(ranges, ranges[1:]))
+    assert all(a[2] == b[1] for a, b in zip(ranges[:-1], ranges[1:], strict=True))
     tokens, lengths = [], []
     for job in ranges:
         batch = tokenize_range(job)
