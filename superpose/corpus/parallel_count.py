@@ -4,7 +4,8 @@ Two phases, both spread over the workers, so that no step grows with the corpus 
 
 1. *count*: each task is a run of whole documents of the id stream (read by the worker itself
    from the file, so nothing large crosses a pipe). The worker counts it in batches of
-   ``batch_tokens`` (:func:`~superpose.corpus.counting.count_windows`), sums the batches, makes
+   ``batch_tokens`` (:func:`~superpose.corpus.counting.count_pair_keys`: pairs as sorted keys and
+   counts), sums the batches as it goes (:func:`~superpose.corpus.counting.add_keyed`), makes
    the sum symmetric and writes it to disk as ``parts`` row blocks (its partial counts, spilled).
    It returns only the number of windows and the windows per word.
 2. *merge*: each task is one row block: the worker sums that block of every partial and writes
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from superpose.corpus.counting import count_windows, drop_unknown
+from superpose.corpus.counting import add_keyed, count_pair_keys, drop_unknown, symmetrize, upper_csr
 from superpose.corpus.workers import ordered_map
 
 TASK_TOKENS = 1 << 24  # tokens per count task at most: bounds a worker's partial counts
@@ -72,7 +73,7 @@ def _count_task(job: CountJob, task: tuple[int, int, int, int, int]) -> tuple[in
     number, doc0, doc1, tok0, tok1 = task
     n_windows = 0
     words = np.zeros(job.n_vocab, dtype=np.int64)
-    upper = []
+    keyed = []
     with open(job.path, "rb") as ids:
         ids.seek(4 * tok0)
         for b0, b1, t0, t1 in _documents(job.doc_lengths[doc0:doc1], job.batch_tokens):
@@ -80,27 +81,41 @@ def _count_task(job: CountJob, task: tuple[int, int, int, int, int]) -> tuple[in
             offsets = np.concatenate([[0], np.cumsum(job.doc_lengths[doc0 + b0:doc0 + b1])])
             if job.filtered:
                 tokens, offsets = drop_unknown(tokens, offsets)
-            n, batch_words, pairs = count_windows(tokens, offsets, job.window, job.n_vocab, symmetric=False)
+            n, batch_words, keys, sums = count_pair_keys(tokens, offsets, job.window, job.n_vocab)
             n_windows += n
             words += batch_words
-            upper.append(pairs)
-    total = _tree_sum(upper)
-    del upper
-    full = (total + total.T).tocsr()
-    del total
+            keyed.append((keys, sums))
+            # sum as we go, like a binary counter (a part is merged O(log batches) times), so that
+            # memory holds about twice the task's distinct pairs, not every batch's
+            while len(keyed) > 1 and len(keyed[-2][0]) <= 2 * len(keyed[-1][0]):
+                keyed[-2:] = [add_keyed(keyed[-2:])]
+    keys, sums = add_keyed(keyed)
+    del keyed
+    full = symmetrize(upper_csr(keys, sums, job.n_vocab))
+    del keys, sums
     for block in range(len(job.bounds) - 1):
-        rows = full[int(job.bounds[block]):int(job.bounds[block + 1])]
-        sp.save_npz(job.spill / f"part-{number}-{block}.npz", rows, compressed=False)
+        first, stop = full.indptr[int(job.bounds[block])], full.indptr[int(job.bounds[block + 1])]
+        with open(job.spill / f"part-{number}-{block}.npy", "wb") as fh:  # raw arrays: no zip, no checksum
+            np.save(fh, np.diff(full.indptr[int(job.bounds[block]):int(job.bounds[block + 1]) + 1]))
+            np.save(fh, full.indices[first:stop])
+            np.save(fh, full.data[first:stop])
     return n_windows, words, full.nnz
 
 
 def _merge_task(job: CountJob, task: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Phase 2: one row block of the final matrix, from that block of every partial."""
     block, n_parts = task
+    shape = (int(job.bounds[block + 1] - job.bounds[block]), job.n_vocab)
     pieces = []
     for number in range(n_parts):
-        path = job.spill / f"part-{number}-{block}.npz"
-        pieces.append(sp.load_npz(path).tocsr())
+        path = job.spill / f"part-{number}-{block}.npy"
+        with open(path, "rb") as fh:
+            lengths, indices, data = np.load(fh), np.load(fh), np.load(fh)
+        indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        piece = sp.csr_matrix((data, indices, indptr), shape=shape)
+        piece.has_sorted_indices = True
+        pieces.append(piece)
         path.unlink()
     merged = _tree_sum(pieces).tocsr()
     merged.sort_indices()
@@ -127,8 +142,10 @@ def count_parallel(path: Path, spill: Path, remap: np.ndarray, n_vocab: int, doc
     progress. ``spill`` must be an existing, empty folder; it is left empty.
     """
     total = int(doc_lengths.sum())
-    # enough tasks to keep every worker busy (and the last ones short), none above task_tokens
-    target = max(1, min(task_tokens, math.ceil(total / (4 * workers)) if total else 1))
+    # one task per worker, none above task_tokens: every task's partial counts are symmetrised,
+    # spilled and merged, so more tasks are more work (and tasks go to the workers in turn, so
+    # more would not balance them either)
+    target = max(1, min(task_tokens, math.ceil(total / workers) if total else 1))
     runs = _documents(np.asarray(doc_lengths, dtype=np.int64), target)
     bounds = row_blocks(frequency, 4 * workers)
     job = CountJob(Path(path), Path(spill), remap, np.asarray(doc_lengths, dtype=np.int64), n_vocab, window,

@@ -50,6 +50,9 @@ class Source:
     # document (the lim-lauw convention, :mod:`superpose.corpus.lines`)
     read_lines: Callable[[Path], Iterator[str]] | None = None
     multistream: bool = False  # a bz2 dump whose streams may be read in parallel
+    # a text file whose every non-empty line is a document: workers may read byte ranges of it
+    # (:func:`line_ranges`, :func:`read_line_range`) instead of the parent reading it
+    line_file: bool = False
 
     def raw_documents(self) -> Iterator[str]:
         return self.read(Path(self.path))
@@ -331,6 +334,40 @@ def read_text_lines(path: Path) -> Iterator[str]:
     return (line for line in read_text_all_lines(path) if line.strip())
 
 
+def line_ranges(path: Path, size: int) -> list[tuple[str, int, int]]:
+    """(path, start, end) byte ranges of about ``size`` bytes that cover the file in whole lines."""
+    total = path.stat().st_size
+    bounds = [0]
+    with open(path, "rb") as fh:
+        while bounds[-1] < total:
+            fh.seek(bounds[-1] + max(size, 1) - 1)
+            fh.readline()  # to the end of the line the range would cut
+            bounds.append(min(fh.tell(), total))
+    return [(str(path), a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def read_line_range(path: str, start: int, end: int) -> bytes:
+    """Bytes ``start:end`` (whole lines, :func:`line_ranges`) of a text file, checked as
+    :func:`read_text_all_lines` checks them, errors naming the same line."""
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        data = fh.read(end - start)
+    try:
+        _decode(data, path)
+    except SuperposeError:  # the same error again, naming the line in the file (found only now)
+        _decode(data, path, _line_at(path, start))
+    return data
+
+
+def _line_at(path: str, offset: int, block: int = 1 << 24) -> int:
+    """The number of the line that starts at byte ``offset``."""
+    lines = 1
+    with open(path, "rb") as fh:
+        while fh.tell() < offset:
+            lines += fh.read(min(block, offset - fh.tell())).count(b"\n")
+    return lines
+
+
 def read_jsonl(path: Path) -> Iterator[str]:
     """A .jsonl file: one JSON object per line with a string field ``text``."""
     with open(path, "rb") as fh:
@@ -533,7 +570,7 @@ def _path_source(spec: str) -> Source:
         raise SuperposeError(f"cannot read {path}: give a .txt, .jsonl, .parquet or .xml.bz2 file or a folder "
                              "of .txt or .parquet files")
     return Source(str(path), "path", str(path.resolve()), None, None, reader, prepare, lines,
-                  multistream=path.name.endswith(".xml.bz2"))
+                  multistream=path.name.endswith(".xml.bz2"), line_file=reader is read_text_lines)
 
 
 def resolve_sources(specs: list[str | Source] | tuple[str | Source, ...]) -> list[Source]:

@@ -1,13 +1,15 @@
 """Pass 1 of a build: documents -> word ids on disk, in parallel worker processes, in order.
 
 The parent reads raw documents (decompression and XML parsing are sequential, except for a
-multistream dump, whose streams the workers decompress and parse: :mod:`superpose.corpus.multistream`)
-and hands them out in batches of about ``batch_chars`` characters; a worker prepares each document (e.g.
-removes wiki markup, the expensive step), tokenises it and numbers the batch's words in order
-of first appearance. The parent takes the batches back in order and maps those local numbers
-to global ids with one dictionary look-up per distinct word of the batch, so the id stream,
-the word list and every count are identical whatever the number of workers. At most
-one batch per worker is in flight, so memory does not grow with the corpus.
+multistream dump, whose streams the workers decompress and parse: :mod:`superpose.corpus.multistream`,
+and a text file of one document per line, whose byte ranges of whole lines the workers read
+themselves: the parent only finds the line ends the ranges start after) and hands them out in
+batches of about ``batch_chars`` characters; a worker prepares each document (e.g. removes wiki
+markup, the expensive step), tokenises it and numbers the batch's distinct words
+(:class:`~superpose.corpus.batches.TokenBatch`). The parent takes the batches back in order and
+maps those local numbers to global ids with one dictionary look-up per distinct word of the
+batch, so the id stream, the word list and every count are identical whatever the number of
+workers. At most one batch per worker is in flight, so memory does not grow with the corpus.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from tqdm.auto import tqdm
 
 from superpose.core.errors import SuperposeError
 from superpose.corpus import multistream
-from superpose.corpus.batches import TokenBatch, tokenize_batch, tokenize_lines
+from superpose.corpus.batches import TokenBatch, tokenize_batch, tokenize_lines, tokenize_range
 from superpose.corpus.lines import add_histogram
-from superpose.corpus.sources import Source
+from superpose.corpus.sources import Source, line_ranges
+from superpose.corpus.tokenize import spell
 from superpose.corpus.workers import ordered_map
 
 BATCH_CHARS = 1 << 20
@@ -63,8 +66,56 @@ def _token_batches(source: Source, workers: int, batch_chars: int, lines: bool) 
         batches = multistream.token_batches(Path(source.path), source.prepare, workers)
         if batches is not None:
             return batches
+    if source.line_file and not lines:
+        return ordered_map(tokenize_range, line_ranges(Path(source.path), batch_chars), workers)
     worker = tokenize_lines if lines else tokenize_batch
     return ordered_map(worker, _batches(source, batch_chars, lines), workers)
+
+
+class _Numbering:
+    """Global ids of word numbers (:func:`~superpose.corpus.tokenize.word_ids`), found by binary
+    search in sorted arrays rather than by a dictionary look-up per word (ten times faster): the
+    known numbers, and the recent ones (at most :attr:`RECENT`, kept sorted as they come, then
+    merged into the known), so a batch costs O(its words x log vocabulary + RECENT). Words over
+    13 letters, numbered per batch, are looked up by spelling."""
+
+    RECENT = 1 << 18
+
+    def __init__(self) -> None:
+        empty = np.zeros(0, dtype=np.uint64)
+        self.known, self.known_ids, self.recent, self.recent_ids = empty, empty, empty, empty
+        self.long: dict[str, int] = {}
+        self.words: list[str] = []
+
+    def ids(self, batch: TokenBatch) -> np.ndarray:
+        """The global ids of the batch's numbers (``uint32``), new words numbered and spelled."""
+        n_short = len(batch.numbers) - len(batch.long_words)
+        numbers = batch.numbers[:n_short]
+        out = np.full(len(batch.numbers), -1, dtype=np.int64)
+        short = out[:n_short]
+        for keys, values in ((self.known, self.known_ids), (self.recent, self.recent_ids)):
+            if len(keys):
+                at = np.searchsorted(keys, numbers).clip(max=len(keys) - 1)
+                hit = keys[at] == numbers
+                short[hit] = values[at[hit]]
+        new = np.flatnonzero(short < 0)
+        if len(new):
+            short[new] = np.arange(len(self.words), len(self.words) + len(new))
+            self.words.extend(spell(numbers[new]))
+            at = np.searchsorted(self.recent, numbers[new])
+            self.recent = np.insert(self.recent, at, numbers[new])
+            self.recent_ids = np.insert(self.recent_ids, at, short[new].astype(np.uint64))
+            if len(self.recent) > self.RECENT:
+                keys = np.concatenate([self.known, self.recent])
+                order = np.argsort(keys, kind="stable")  # two sorted runs: a merge
+                self.known, self.known_ids = keys[order], np.concatenate([self.known_ids, self.recent_ids])[order]
+                self.recent = self.recent_ids = np.zeros(0, dtype=np.uint64)
+        for i, word in enumerate(batch.long_words, n_short):
+            if word not in self.long:
+                self.long[word] = len(self.words)
+                self.words.append(word)
+            out[i] = self.long[word]
+        return out.astype(np.uint32)
 
 
 def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progress: bool = False,
@@ -75,8 +126,7 @@ def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progres
     (the reference's reading, :mod:`superpose.corpus.lines`).
     """
     histogram = np.zeros(0, dtype=np.int64)
-    index: dict[str, int] = {}
-    setdefault = index.setdefault
+    numbering = _Numbering()
     frequency = np.zeros(0, dtype=np.int64)
     lengths: list[np.ndarray] = []
     per_source = []
@@ -91,16 +141,15 @@ def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progres
                     histogram = add_histogram(histogram, batch.line_lengths)
                 if not len(batch.lengths):
                     continue
-                mapping = np.fromiter((setdefault(w, len(index)) for w in batch.words), dtype=np.uint32,
-                                      count=len(batch.words))
+                mapping = numbering.ids(batch)
                 ids = mapping[batch.ids]
                 ids.tofile(out)
-                if len(index) > len(frequency):  # grow by doubling: amortised, not per batch
-                    grown = np.zeros(max(len(index), 2 * len(frequency)), dtype=np.int64)
+                if len(numbering.words) > len(frequency):  # grow by doubling: amortised, not per batch
+                    grown = np.zeros(max(len(numbering.words), 2 * len(frequency)), dtype=np.int64)
                     grown[: len(frequency)] = frequency
                     frequency = grown
                 # local words are distinct, so ``mapping`` has no repeats and += is exact
-                frequency[mapping] += np.bincount(batch.ids, minlength=len(batch.words))
+                frequency[mapping] += np.bincount(batch.ids, minlength=len(mapping))
                 lengths.append(batch.lengths)
                 docs += len(batch.lengths)
                 tokens += len(ids)
@@ -109,8 +158,8 @@ def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progres
                 raise SuperposeError(f"source '{source.name}' has no words: check the file is not empty or corrupt")
             per_source.append(dict(source.describe(), documents=docs, tokens=tokens))
     doc_lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
-    return Stream(path, list(index), frequency[: len(index)].copy(), doc_lengths, per_source,
+    return Stream(path, numbering.words, frequency[: len(numbering.words)].copy(), doc_lengths, per_source,
                   histogram if lines else None)
 
 
-__all__ = ["BATCH_CHARS", "Stream", "TokenBatch", "tokenize_batch", "tokenize_lines", "write_stream"]
+__all__ = ["BATCH_CHARS", "Stream", "TokenBatch", "tokenize_batch", "tokenize_lines", "tokenize_range", "write_stream"]
