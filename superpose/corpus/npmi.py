@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 if TYPE_CHECKING:
     from superpose.corpus.store import CorpusCounts, NpmiSource
@@ -76,11 +77,63 @@ def _reference_npmi(pair: np.ndarray, word_a: np.ndarray, word_b: np.ndarray, n_
     return np.where((p_a == 0) | (p_b == 0), 0.0, value)
 
 
+@njit(cache=True, error_model="numpy")
+def _upper_terms(pair: np.ndarray, single: np.ndarray, n_windows: float, p_ab: np.ndarray,
+                 ratio: np.ndarray) -> None:
+    """``p_ab`` and ``p_ab / (p_a p_b)`` of each pair ``i < j`` in row order, by the same float
+    operations as :func:`npmi_from_counts` (division, addition, multiplication are exactly rounded)."""
+    n = single.shape[0]
+    at = 0
+    for i in range(n):
+        p_a = single[i] / n_windows
+        for j in range(i + 1, n):
+            q = pair[i, j] / n_windows + EPSILON
+            p_ab[at] = q
+            ratio[at] = q / (p_a * (single[j] / n_windows))
+            at += 1
+
+
+@njit(cache=True, error_model="numpy")
+def _fill_symmetric(pair: np.ndarray, n_windows: float, log_ratio: np.ndarray, log_p_ab: np.ndarray,
+                    out: np.ndarray) -> None:
+    """The NPMI of each pair ``i < j`` from its two logs, written to both triangles (1 where the
+    formula is not finite or the pair is in every window, as :func:`npmi_from_counts`)."""
+    n = out.shape[0]
+    at = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            value = log_ratio[at] / -log_p_ab[at]
+            if not (np.isfinite(value) and pair[i, j] < n_windows):
+                value = 1.0
+            out[i, j] = value
+            out[j, i] = value
+            at += 1
+
+
+def _symmetric_npmi(pair: np.ndarray, single: np.ndarray, n_windows: int) -> np.ndarray:
+    """:func:`npmi_from_counts` (our convention, no minimum) of a symmetric ``pair`` matrix, computed
+    once per pair instead of once per entry and in three passes instead of a dozen temporaries. The
+    logs stay numpy's (one contiguous array each), so every value is the same double; the product
+    ``p_a p_b`` is the same in both triangles because multiplication commutes exactly."""
+    n = single.shape[0]
+    size = n * (n - 1) // 2
+    p_ab, ratio = np.empty(size), np.empty(size)
+    _upper_terms(pair, single, float(n_windows), p_ab, ratio)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.log(ratio, out=ratio)
+        np.log(p_ab, out=p_ab)
+    matrix = np.zeros((n, n))
+    _fill_symmetric(pair, float(n_windows), ratio, p_ab, matrix)
+    return matrix
+
+
 def counts_npmi(counts: CorpusCounts, ids: np.ndarray | list[int], pair: np.ndarray) -> np.ndarray:
     """Dense symmetric NPMI matrix over vocabulary ids from window counts, ``pair`` being
     ``counts.pair_counts(ids)`` (float64; diagonal set to 0, unused)."""
     ids = np.asarray(ids, dtype=np.int64)
     single = np.asarray(counts.word_windows, dtype=np.float64)[ids]
+    if counts.convention != "lim-lauw" and not counts.min_windows and counts.symmetric:
+        return _symmetric_npmi(pair, single, counts.n_windows)
     matrix = npmi_from_counts(pair, single[:, None], single[None, :], counts.n_windows, counts.min_windows,
                               reference=counts.convention == "lim-lauw")
     np.fill_diagonal(matrix, 0.0)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,7 @@ from superpose.core.errors import SuperposeError
 from superpose.corpus.matrix import load_matrix
 from superpose.corpus.npmi import counts_npmi
 from superpose.corpus.npmi_source import NpmiSource, PairScores, corpus_convention
+from superpose.corpus.submatrix import dense_submatrix, is_symmetric
 
 FORMAT_NAME = "superpose-corpus"
 FORMAT_VERSION = 1
@@ -75,11 +77,17 @@ class CorpusCounts(NpmiSource):
             return 0
         return int(self.meta.get("min_windows", self.meta.get("min_count", 0)))
 
+    @cached_property
+    def symmetric(self) -> bool:
+        """Whether the pair counts equal their transpose exactly (as the format promises; checked once,
+        because the fast submatrix and NPMI paths rely on it)."""
+        pairs = self.pair_windows
+        return pairs.format == "csr" and pairs.has_canonical_format and is_symmetric(pairs)
+
     def pair_counts(self, ids: np.ndarray | list[int]) -> np.ndarray:
         """Dense matrix of windows containing both words, for the given ids; under the lim-lauw
         convention a pair in fewer than :attr:`min_windows` windows counts 0 (never co-occurs)."""
-        ids = np.asarray(ids, dtype=np.int64)
-        pair = self.pair_windows[ids][:, ids].toarray()
+        pair = dense_submatrix(self.pair_windows, ids, self.symmetric)
         if self.min_windows:
             pair[pair < self.min_windows] = 0
         return pair

@@ -49,13 +49,13 @@ def mine_pool(pool: np.ndarray, counts: NpmiSource, params: MiningConfig) -> Poo
     for group in groups:
         members = np.asarray(group, dtype=np.int64)
         isets.append(pool[members].tolist())
-        result = solve_mekc(weights[np.ix_(members, members)], params.k, backend=params.solver,
+        result = solve_mekc(weights[members[:, None], members], params.k, backend=params.solver,
                             formulation=params.formulation, time_limit=params.time_limit)
         if not result.indices:
             continue
         chosen = members[list(result.indices)]
         never = -1 if pair_counts is None else \
-            int((pair_counts[np.ix_(chosen, chosen)][np.triu_indices(len(chosen), k=1)] == 0).sum())
+            int((pair_counts[chosen[:, None], chosen][np.triu_indices(len(chosen), k=1)] == 0).sum())
         topics.append(Topic(tuple(sorted(pool[chosen].tolist())), float(result.score), result.status,
                             float(result.gap), never))
     topics.sort(key=lambda t: (-t.score, t.words))

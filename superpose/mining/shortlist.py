@@ -115,6 +115,66 @@ def star_order(weights: np.ndarray, kept: np.ndarray, alive: np.ndarray) -> list
     return nodes[np.lexsort((nodes, -means[nodes]))].tolist()
 
 
+@njit(cache=True)
+def _star_groups(w: np.ndarray, theta_l: float, theta_u: float, kappa_l: int,
+                 kappa_u: int) -> tuple[np.ndarray, np.ndarray]:
+    """The star heuristic in one compiled pass (the steps of :func:`kept_edges`, :func:`star_order`
+    and the walk, with their tie rules: stable sorts on negated weights): the groups' members back to
+    back, and where each group ends."""
+    n = w.shape[0]
+    kept = np.zeros((n, n), dtype=np.bool_)
+    alive = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        count = 0
+        for j in range(n):
+            if i != j and theta_l <= w[i, j] <= theta_u:
+                kept[i, j] = True
+                count += 1
+        alive[i] = count >= kappa_l
+    nodes = np.flatnonzero(alive)
+    keys = np.empty(nodes.shape[0])
+    row = np.empty(n)
+    for at in range(nodes.shape[0]):
+        i = nodes[at]
+        m = 0
+        for j in range(n):
+            if kept[i, j] and not alive[j]:
+                kept[i, j] = False
+            elif kept[i, j]:
+                row[m] = w[i, j]
+                m += 1
+        keys[at] = -(_fsum(row[:m]) / m) if m else np.inf
+    order = nodes[np.argsort(keys, kind="mergesort")]
+    taken = np.zeros(n, dtype=np.bool_)
+    members = np.empty(n, dtype=np.int64)
+    ends = np.empty(n + 1, dtype=np.int64)
+    free = np.empty(n, dtype=np.int64)
+    weight = np.empty(n)
+    filled, groups = 0, 0
+    for centre in order:
+        if taken[centre]:
+            continue
+        m = 0
+        for j in range(n):
+            if kept[centre, j] and not taken[j]:
+                free[m] = j
+                weight[m] = -w[centre, j]
+                m += 1
+        ranked = free[:m][np.argsort(weight[:m], kind="mergesort")]
+        if m >= kappa_u:
+            m = kappa_u - 1
+        taken[centre] = True
+        for j in ranked[:m]:
+            taken[j] = True
+        if m + 1 >= kappa_l:
+            members[filled] = centre
+            members[filled + 1:filled + 1 + m] = ranked[:m]
+            filled += m + 1
+            ends[groups] = filled
+            groups += 1
+    return members[:filled], ends[:groups]
+
+
 def star_heuristic(
     weights: object,
     theta: Sequence[float] = (0.1, 1.0),
@@ -126,6 +186,19 @@ def star_heuristic(
     neighbours by decreasing weight to the centre (ties by increasing index). The diagonal of
     ``weights`` is ignored.
     """
+    w = check_weights(weights)
+    theta_l, theta_u, kappa_l, kappa_u = _check_params(theta, kappa)
+    members, ends = _star_groups(w, theta_l, theta_u, kappa_l, kappa_u)
+    flat, bounds = members.tolist(), [0, *ends.tolist()]
+    return [flat[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def star_heuristic_reference(
+    weights: object,
+    theta: Sequence[float] = (0.1, 1.0),
+    kappa: Sequence[int] = (10, 24),
+) -> list[list[int]]:
+    """:func:`star_heuristic` step by step in numpy (the specification the compiled walk is tested against)."""
     w = check_weights(weights)
     theta_l, theta_u, kappa_l, kappa_u = _check_params(theta, kappa)
     kept, alive = kept_edges(w, theta_l, theta_u, kappa_l)

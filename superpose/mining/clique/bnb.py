@@ -131,7 +131,7 @@ def branch_and_bound(weights: np.ndarray, k: int, start: np.ndarray | None, max_
     order = order_words(w, k)
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
-    ordered = np.ascontiguousarray(w[np.ix_(order, order)])
+    ordered = np.ascontiguousarray(w[order[:, None], order])
     if start is not None and len(start) == k:
         best_set = np.sort(inverse[np.asarray(start, dtype=np.int64)])
         best_total = float(np.triu(ordered[np.ix_(best_set, best_set)], 1).sum())
@@ -141,7 +141,7 @@ def branch_and_bound(weights: np.ndarray, k: int, start: np.ndarray | None, max_
     if not np.isfinite(total):  # no start and nothing beat -inf: cannot happen for n >= k
         chosen = np.arange(k)
     indices = np.sort(order[np.asarray(chosen, dtype=np.int64)])
-    return indices, float(np.triu(w[np.ix_(indices, indices)], 1).sum()), bool(finished), int(nodes)
+    return indices, float(np.triu(w[indices[:, None], indices], 1).sum()), bool(finished), int(nodes)
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from superpose.core.errors import SuperposeError
 
 SYMMETRY_ATOL = 1e-9
+
+
+@njit(cache=True)
+def _finite_and_symmetric(w: np.ndarray) -> bool:
+    """Every entry finite and ``w == w.T`` exactly, in one pass over the upper triangle (the
+    common case, checked without the temporaries of ``isfinite`` and a transposed comparison)."""
+    n = w.shape[0]
+    for i in range(n):
+        if not np.isfinite(w[i, i]):
+            return False
+        for j in range(i + 1, n):
+            a, b = w[i, j], w[j, i]
+            if not (np.isfinite(a) and a == b):
+                return False
+    return True
 
 
 def check_weights(weights: object, name: str = "weights") -> np.ndarray:
@@ -25,6 +41,8 @@ def check_weights(weights: object, name: str = "weights") -> np.ndarray:
         raise SuperposeError(f"{name} must be a square matrix, got shape {w.shape}")
     n = w.shape[0]
     np.fill_diagonal(w, 0.0)
+    if _finite_and_symmetric(w):
+        return w
     if not np.isfinite(w).all():
         i, j = np.argwhere(~np.isfinite(w))[0]
         raise SuperposeError(f"{name} has a non-finite entry off the diagonal at ({i}, {j})")
