@@ -53,13 +53,14 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
 
 
 @contextlib.contextmanager
-def atomic_gzip_text(path: str | os.PathLike) -> Iterator[io.TextIOWrapper]:
+def atomic_gzip_text(path: str | os.PathLike, level: int = 9) -> Iterator[io.TextIOWrapper]:
     """A UTF-8 text stream into a gzip file written atomically.
 
-    No file name and mtime 0 in the gzip header, so identical text gives identical bytes.
+    No file name and mtime 0 in the gzip header, so identical text at one ``level`` gives
+    identical bytes.
     """
     with atomic_path(path) as tmp, open(tmp, "wb") as raw, \
-            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz, \
+            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=level) as gz, \
             io.TextIOWrapper(gz, encoding="utf-8", newline="") as text:
         yield text
 

@@ -124,8 +124,13 @@ def write_bulk(folder: Path, model: str, mode: str, units: Iterable[tuple[int, i
     return {"topics": len(topic_rows), "pools": len(pool_rows)}
 
 
+# Level 6, not gzip's 9: a whole model's tables compress 4x faster (the parent writes them while the
+# workers mine) for files about 3% larger; the text inside is the same.
+TABLE_GZIP_LEVEL = 6
+
+
 def _write_gz_csv(path: Path, header: list[str], rows: list[list]) -> None:
-    with atomic_gzip_text(path) as text:
+    with atomic_gzip_text(path, TABLE_GZIP_LEVEL) as text:
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
