@@ -196,7 +196,7 @@ def test_one_example_per_prompt_is_the_per_example_judge():
     assert judge.calls == 24 and single.value == batched.value == 1.0
     seven = detection_score("fire", unit, judge, ClassifierParams(examples_per_prompt=7))
     assert seven.details["cost"]["prompts"] == 3  # 7 + 7 + 6
-    with pytest.raises(SuperposeError, match="examples per prompt"):
+    with pytest.raises(SuperposeError, match="examples_per_prompt"):
         ClassifierParams(examples_per_prompt=0)
 
 
@@ -333,4 +333,6 @@ def test_score_cli_refuses_unknown_scorers_and_bad_judge_settings(tmp_path, caps
     assert "unknown scorer 'bogus'" in err and "detection" in err and len(err.splitlines()) == 1
     assert main([*base, "--scorers", "detection", "--judge-examples", "0"]) == 2
     assert "--judge-examples must be at least 1" in capsys.readouterr().err
+    assert main([*base, "--scorers", "detection", "--judge-per-prompt", "21"]) == 2
+    assert "--judge-per-prompt" in capsys.readouterr().err
     assert not (tmp_path / "rec" / "scores.jsonl").exists()

@@ -38,7 +38,7 @@ from superpose.config import ClassifierParams
 from superpose.core.errors import SuperposeError
 from superpose.explainer.scoring import Score, auc, undefined
 
-__all__ = ["ClassifierParams", "ClassifierScore", "Example", "Judging", "LocalJudge",
+__all__ = ["ClassifierParams", "ClassifierScore", "Cost", "Example", "Judging", "LocalJudge",
            "ServerJudge", "classification_metrics", "detection_examples", "detection_score",
            "draw_records", "fuzzing_examples", "fuzzing_score", "judge_probabilities",
            "make_judge"]
