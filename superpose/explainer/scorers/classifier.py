@@ -413,11 +413,12 @@ class LocalJudge(Judge):
     def _answer(self, messages: list[dict[str, str]], n: int) -> Verdict:
         """Greedy decoding of the list, checked in as few forward passes as possible.
 
-        The answer is fed as a guess (every slot equal to the last answer) behind the prompt in
-        one pass; the logits at every slot then say whether the model would have written that
-        digit. At the first slot where it would not, the digit is corrected and only the tokens
-        from there on are fed again. The result is exactly sequential greedy decoding (each
-        P(1) is read after the model's own earlier answers), usually in a few passes instead of n.
+        The answer is fed as a guess (first all ones) behind the prompt in one pass; the logits at
+        every slot then say whether the model would have written that digit. At the first slot
+        where it would not, the digit is corrected, the later slots take the choices of this pass,
+        and only the tokens from there on are fed again. The result is exactly sequential greedy
+        decoding (each P(1) is read after the model's own earlier answers), in a few passes
+        instead of n.
         """
         import torch
 
@@ -434,13 +435,15 @@ class LocalJudge(Judge):
             logits, fed = self._logits(context, base + answer, read)
             computed += fed
             first = done
+            slots = [float(torch.sigmoid(logits[2 * (k - first), one] - logits[2 * (k - first), zero]))
+                     for k in range(first, n)]
             for k in range(first, n):
-                row = logits[2 * (k - first)]
-                p = float(torch.sigmoid(row[one] - row[zero]))
+                p = slots[k - first]
                 probabilities[k], done = p, k + 1
-                choice = one if p >= 0.5 else zero
-                if choice != guess[k]:
-                    guess[k:] = [choice] * (n - k)
+                if (one if p >= 0.5 else zero) != guess[k]:
+                    # the next guess: this pass's own choices (read after the wrong digit; they
+                    # usually hold, and each slot is checked again anyway)
+                    guess[k:] = [one if q >= 0.5 else zero for q in slots[k - first:]]
                     break
         return Verdict(probabilities, len(base), computed_tokens=computed)
 
