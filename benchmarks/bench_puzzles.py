@@ -158,8 +158,10 @@ def run_judge(spec: str, args: argparse.Namespace, puzzles: list[Puzzle], record
     from superpose.explainer.scorers.classifier import (
         TASKS,
         ClassifierParams,
+        Cost,
         detection_examples,
         fuzzing_examples,
+        judge_probabilities,
         make_judge,
     )
 
@@ -176,12 +178,9 @@ def run_judge(spec: str, args: argparse.Namespace, puzzles: list[Puzzle], record
         texts = [p.explanation, *false_explanations(index[p.name], args.n_false, args.seed)]
         probs = []
         for text in texts:
-            row: list[float | None] = []
-            for at in range(0, len(examples), params.examples_per_prompt):
-                batch = [e.text() for e in examples[at:at + params.examples_per_prompt]]
-                row += judge.verdict(task, text, batch).probabilities
-                prompts += 1
-            probs.append(row)
+            cost = Cost()
+            probs.append(judge_probabilities(task, text, examples, judge, params, cost))
+            prompts += cost.prompts
         truth = [e.truth for e in examples]
         stats = auc_margin_interval(truth, probs, args.bootstrap, args.seed + index[p.name]) if examples \
             else {"true_auc": None, "best_false_auc": None, "margin": None, "margin_ci_low": None,

@@ -424,7 +424,9 @@ class ClassifierParams:
     n_activating: int = option("activating records per unit (fuzzing shows each twice)", 10)
     n_non_activating: int = option("non-activating records per unit (detection only)", 10)
     n_quantiles: int = option("activation quantile groups the activating records are drawn across", 5)
-    examples_per_prompt: int = option("examples the judge answers in one prompt (delphi: 5)", 5)
+    examples_per_prompt: int = option(
+        "examples the judge answers in one prompt, as a list such as [1,0,0,1,1]; 5 as delphi's default "
+        "(num_examples_per_scorer_prompt); 1 asks about each example alone (more prompts, more tokens)", 5)
     window: int = option("tokens per example around its peak (0: the whole record)", 32)
     active_fraction: float = option("a record activates when its peak reaches this share of the unit's largest "
                                     "activation", 0.3)
@@ -434,7 +436,7 @@ class ClassifierParams:
         _check_int("n_activating", self.n_activating, 1)
         _check_int("n_non_activating", self.n_non_activating, 0)
         _check_int("n_quantiles", self.n_quantiles, 1)
-        _check_int("examples per prompt", self.examples_per_prompt, 1, 20)
+        _check_int("examples_per_prompt (score --judge-per-prompt)", self.examples_per_prompt, 1, 20)
         if _check_int("window", self.window, 0) and self.window < 4:
             raise SuperposeError(f"window must be 0 (whole records) or at least 4 tokens, got {self.window!r}")
         if not 0 < self.active_fraction <= 1:

@@ -98,6 +98,11 @@ def test_answers_and_logprobs_are_parsed():
     assert parse_answer("Sure: [1, 0,1]", 3) == [True, False, True]
     assert parse_answer("[yes, no]", 2) == [True, False]
     assert parse_answer("[1,0]", 3) is None and parse_answer("no list", 1) is None
+    # spaces, quotes, semicolons; a first bracketed group that is not the answer is skipped
+    assert parse_answer("[ '1' ; \"0\" 1 ]", 3) == [True, False, True]
+    assert parse_answer("For [Example 1] and [Example 2]: [0, 1]", 2) == [False, True]
+    assert parse_answer("[1,0,2]", 3) is None and parse_answer("[1,0,1", 3) is None
+    assert parse_answer("[1,0,1,1]", 3) is None  # too many answers: failed, not cut
     entries = [{"token": "[", "top": {"[": 0.0}},
                {"token": "1", "top": {"1": np.log(0.6), "0": np.log(0.2), "x": np.log(0.2)}},
                {"token": ",", "top": {",": 0.0}},
@@ -183,6 +188,36 @@ def test_detection_and_fuzzing_with_a_judge_that_knows_the_word():
     assert detection_score("fire", dead, judge, params).value is None
 
 
+def test_one_example_per_prompt_is_the_per_example_judge():
+    unit, judge = _unit(), KeywordJudge()
+    batched = detection_score("fire", unit, judge, ClassifierParams())
+    single = detection_score("fire", unit, judge, ClassifierParams(examples_per_prompt=1))
+    assert batched.details["cost"]["prompts"] == 4 and single.details["cost"]["prompts"] == 20
+    assert judge.calls == 24 and single.value == batched.value == 1.0
+    seven = detection_score("fire", unit, judge, ClassifierParams(examples_per_prompt=7))
+    assert seven.details["cost"]["prompts"] == 3  # 7 + 7 + 6
+    with pytest.raises(SuperposeError, match="examples_per_prompt"):
+        ClassifierParams(examples_per_prompt=0)
+
+
+class FailingJudge(KeywordJudge):
+    """Answers like a server whose reply has no well-formed list for every second prompt."""
+
+    def _answer(self, messages, n):
+        verdict = super()._answer(messages, n)
+        if self.calls % 2 == 0:
+            return Verdict([None] * n, verdict.prompt_tokens)
+        return verdict
+
+
+def test_a_malformed_answer_counts_its_examples_as_failed():
+    score = detection_score("fire", _unit(), FailingJudge(), ClassifierParams())
+    cost = score.details["cost"]
+    assert cost["prompts"] == 4 and cost["failed"] == 10  # prompts 2 and 4 of 5 examples each
+    assert score.details["n_true"] + score.details["n_false"] == 20
+    assert score.value == 1.0  # the answered half still scores
+
+
 def test_verdicts_are_cached_per_prompt(tmp_path):
     unit, params = _unit(), ClassifierParams()
     first = KeywordJudge(DiskCache(tmp_path / "cache"))
@@ -193,6 +228,16 @@ def test_verdicts_are_cached_per_prompt(tmp_path):
     assert b.value == a.value and b.details["auc"] == a.details["auc"]
     detection_score("other words", unit, second, params)
     assert second.calls == 4  # another prompt is asked
+    # the batch size is part of the key: a prompt of 5 examples asked with batches of 1 and of
+    # 5 (here its last, short batch) is asked again, not read from the other's answers
+    texts = [e.text() for e in detection_examples(unit, params)][:1]
+    from superpose.explainer.scorers.classifier import DETECTION
+
+    second.verdict(DETECTION, "fire", texts, per_prompt=5)
+    assert second.calls == 5 and second.verdict(DETECTION, "fire", texts, per_prompt=5).cached
+    assert second.calls == 5
+    second.verdict(DETECTION, "fire", texts, per_prompt=1)
+    assert second.calls == 6
 
 
 def test_registry_scorers_need_a_judge():
@@ -250,24 +295,31 @@ def test_the_embedded_smollm2_judge_answers_every_slot():
     assert score.value is not None and 0 <= score.value <= 1 and 0 <= probs["auc"] <= 1
     again = detection_score("the word fire", _unit(), judge, params)
     assert again.details["auc"] == probs["auc"]  # greedy: deterministic
-    # the guessed-then-checked decoding equals plain sequential greedy decoding, slot by slot
+    # the guessed-then-checked decoding, with the key/value cache of the previous prompt cut
+    # back to the start they share, equals plain sequential greedy decoding, slot by slot
     import torch
 
-    from superpose.explainer.scorers.classifier import DETECTION
+    from superpose.explainer.scorers.classifier import DETECTION, FUZZING
 
     texts = [e.text() for e in detection_examples(_unit(), params)]
-    for explanation in ("the word fire", "numbers"):
-        messages = DETECTION.messages(explanation, texts)
-        fast = judge._answer(messages, len(texts)).probabilities
-        ids = lm.tokenizer.encode(judge._render(messages, True), add_special_tokens=False) + [judge._ids["["]]
+    assert lm.tokenizer.encode(judge._render(DETECTION.messages("fire", texts), True),
+                               add_special_tokens=False) + [judge._ids["["]] == \
+        judge.prompt_ids(DETECTION.messages("fire", texts))[1]  # the split changes no token here
+    for task, explanation, shown in ((DETECTION, "the word fire", texts), (DETECTION, "numbers", texts),
+                                     (FUZZING, "numbers", texts[:2]), (DETECTION, "numbers", texts[:1]),
+                                     (DETECTION, "numbers", texts[1:])):
+        messages = task.messages(explanation, shown)
+        verdict = judge._answer(messages, len(shown))
+        assert 0 < verdict.computed_tokens < verdict.prompt_tokens + 2 * len(shown)
+        ids = judge.prompt_ids(messages)[1]
         slow = []
-        for _ in texts:
+        for _ in shown:
             with torch.inference_mode():
                 row = lm.model(input_ids=torch.tensor([ids])).logits[0, -1].double()
             p = float(torch.sigmoid(row[judge._ids["1"]] - row[judge._ids["0"]]))
             slow.append(p)
             ids += [judge._ids["1"] if p >= 0.5 else judge._ids["0"], judge._ids[","]]
-        assert fast == pytest.approx(slow, abs=1e-4)
+        assert verdict.probabilities == pytest.approx(slow, abs=1e-4)
 
 
 def test_score_cli_refuses_unknown_scorers_and_bad_judge_settings(tmp_path, capsys):
@@ -281,4 +333,6 @@ def test_score_cli_refuses_unknown_scorers_and_bad_judge_settings(tmp_path, caps
     assert "unknown scorer 'bogus'" in err and "detection" in err and len(err.splitlines()) == 1
     assert main([*base, "--scorers", "detection", "--judge-examples", "0"]) == 2
     assert "--judge-examples must be at least 1" in capsys.readouterr().err
+    assert main([*base, "--scorers", "detection", "--judge-per-prompt", "21"]) == 2
+    assert "--judge-per-prompt" in capsys.readouterr().err
     assert not (tmp_path / "rec" / "scores.jsonl").exists()

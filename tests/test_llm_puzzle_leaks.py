@@ -13,6 +13,7 @@ from superpose.explainer.prompts import (
     simulation_layout,
 )
 from superpose.explainer.puzzles import PUZZLES, puzzle
+from superpose.explainer.scorers.classifier import TASKS
 from superpose.explainer.simulators.contrast import ContrastSimulator
 
 # Words too general to give an explanation away (they describe any neuron's explanation).
@@ -32,6 +33,9 @@ def prompt_texts() -> list[str]:
     texts += [m["content"] for m in number_list_messages(PLACEHOLDER, [" alpha"])]
     texts.append(ContrastSimulator.__init__.__defaults__[0])  # the neutral baseline explanation
     texts += [ex.explanation for ex in EXAMPLES]
+    # the detection and fuzzing judge's instructions and worked examples, as one prompt of each
+    texts += [m["content"] for task in TASKS.values()
+              for m in task.messages(PLACEHOLDER, [" alpha beta", " <<gamma>>"])]
     return texts
 
 
@@ -42,6 +46,7 @@ def distinctive(explanation: str) -> set[str]:
 def test_prompts_hold_no_puzzle_explanation_or_its_distinctive_words():
     texts = prompt_texts()
     assert any("unknown" in t for t in texts)  # the collection really holds the prompts
+    assert sum("Example 2: " in t for t in texts) >= 6  # ... and the judge's (2 tasks x 3 turns)
     for text in texts:
         lower = text.lower()
         seen = set(re.findall(r"[a-z]+", lower))

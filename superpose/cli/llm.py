@@ -185,6 +185,8 @@ class ScoreArgs(_BackendArgs):
     judge_examples: int = option("detection/fuzzing: activating (and non-activating) records "
                                  "shown per unit", CompareParams.judge_examples, metavar="N")
     judge_seed: int = option("detection/fuzzing: seed of the examples drawn", ClassifierParams.seed)
+    judge_per_prompt: int = option("detection/fuzzing: examples the judge answers in one prompt (1: each "
+                                   "example alone)", ClassifierParams.examples_per_prompt, metavar="N")
     units: str | None = option("the units the records are of (an SAE folder or a concept file): checked against "
                                "the records' metadata", None, metavar="PATH")
 
@@ -218,7 +220,8 @@ def run_score(args: ScoreArgs) -> int:
     if args.judge_examples < 1:
         raise SuperposeError(f"--judge-examples must be at least 1, not {args.judge_examples}")
     params = ClassifierParams(n_activating=args.judge_examples, n_non_activating=args.judge_examples,
-                              seed=args.judge_seed)  # checked before any model loads
+                              seed=args.judge_seed, examples_per_prompt=args.judge_per_prompt)
+    # checked before any model loads
     context = SimulatorContext(backend, batch_size=args.batch_size)
     simulator = None
     if chosen is None or set(chosen) - NO_SIMULATION:

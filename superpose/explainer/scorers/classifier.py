@@ -38,9 +38,10 @@ from superpose.config import ClassifierParams
 from superpose.core.errors import SuperposeError
 from superpose.explainer.scoring import Score, auc, undefined
 
-__all__ = ["ClassifierParams", "ClassifierScore", "Example", "Judging", "LocalJudge",
+__all__ = ["ClassifierParams", "ClassifierScore", "Cost", "Example", "Judging", "LocalJudge",
            "ServerJudge", "classification_metrics", "detection_examples", "detection_score",
-           "draw_records", "fuzzing_examples", "fuzzing_score", "make_judge"]
+           "draw_records", "fuzzing_examples", "fuzzing_score", "judge_probabilities",
+           "make_judge"]
 
 LEFT, RIGHT = "<<", ">>"
 
@@ -180,7 +181,11 @@ def fuzzing_examples(records: Any, params: ClassifierParams) -> list[Example]:
 
 @dataclass(frozen=True)
 class Task:
-    """A judge's instructions and worked examples (our own wording)."""
+    """A judge's instructions and worked examples (our own wording).
+
+    The wording is kept clear of the puzzles' explanations (tests/test_llm_puzzle_leaks.py), so a
+    puzzle's true explanation gains nothing from sharing words with the instructions.
+    """
 
     name: str
     system: str
@@ -188,7 +193,7 @@ class Task:
 
     def user(self, explanation: str, examples: Sequence[str]) -> str:
         listing = "\n".join(f"Example {i + 1}: {text}" for i, text in enumerate(examples))
-        return f"Explanation: {explanation}\n\n{listing}\n\nAnswer with {len(examples)} numbers."
+        return f"Explanation: {explanation}\n\n{listing}\n\nGive {len(examples)} answers."
 
     def messages(self, explanation: str, examples: Sequence[str]) -> list[dict[str, str]]:
         out = [{"role": "system", "content": self.system}]
@@ -198,54 +203,60 @@ class Task:
         return out + [{"role": "user", "content": self.user(explanation, examples)}]
 
 
-_ANSWER = ("Reply with a list of 1s and 0s, one per example in order, such as [1,0,1], and "
-           "nothing else.")
+_INTRO = ("You are checking explanations of a unit of a language model. An explanation says what "
+          "kind of text makes the unit respond. You get an explanation and some text examples, "
+          "each labelled Example k. ")
+_ANSWER = ("Give 1 or 0 for each example, in order, in the form [1,0,1] for three examples, and "
+           "no other text.")
 
 DETECTION = Task(
     "detection",
-    "You are checking explanations of a unit of a language model. An explanation says what "
-    "kind of text makes the unit respond. You get an explanation and a few numbered text "
-    "examples. For each example, answer 1 if the text contains what the explanation "
-    "describes, or 0 if it does not. " + _ANSWER,
+    _INTRO + "For each example, answer 1 if the text contains what the explanation describes, "
+    "or 0 if it does not. " + _ANSWER,
     (("mentions of rivers and lakes",
       ("we walked along the bank of the Danube until dusk", "the invoice was paid on Tuesday",
-       "fishing boats crossed Lake Geneva every morning", "she tuned the old violin",
+       "ferries crossed Lake Geneva every morning", "she tuned the old violin",
        "he plugged in the kettle and waited"), "[1,0,1,0,0]"),
-     ("the word 'not' after a verb",
-      ("the shop was closed, so we went home", "I do not think so, he said",
-       "they did not arrive before noon", "the roof leaked all winter",
-       "please do not touch the paintings"), "[0,1,1,0,1]")))
+     ("tools used for cooking",
+      ("stir the soup with a wooden spoon", "the train to Lyon was delayed",
+       "heat the oil in a heavy pan", "our team won the cup at home",
+       "keep the whisk in the drawer"), "[1,0,1,0,1]")))
 
 FUZZING = Task(
     "fuzzing",
-    "You are checking explanations of a unit of a language model. An explanation says what "
-    "kind of text makes the unit respond, and in each example the parts where it responds are "
-    "said to be marked between << and >>. Some marks are wrong. For each example, answer 1 if "
-    "every marked part is what the explanation describes, or 0 if any marked part is not. "
-    + _ANSWER,
+    _INTRO + "In each example some tokens are highlighted between << and >> as those the unit "
+    "responds to, and for some examples the highlighting is wrong. For each example, answer 1 if "
+    "every highlighted token fits the explanation, or 0 if any highlighted token does not fit "
+    "it. " + _ANSWER,
     (("mentions of rivers and lakes",
       ("we walked along the bank of the <<Danube>> until dusk",
-       "fishing boats <<crossed>> Lake Geneva every morning",
-       "the ferry left <<Lake Como>> at noon", "we swam in the <<Thames>> last summer",
-       "<<the>> Nile floods every year"), "[1,0,1,1,0]"),
-     ("the word 'not' after a verb",
-      ("I do <<not>> think so, he said", "they did not <<arrive>> before noon",
-       "please do <<not>> touch the paintings", "it is <<not>> raining any more",
-       "we could not <<find>> the key"), "[1,0,1,1,0]")))
+       "ferries <<crossed>> Lake Geneva every morning",
+       "the ferry sailed from <<Lake Como>> at noon", "we swam in the <<Thames>> all summer",
+       "<<the>> Nile floods each spring"), "[1,0,1,1,0]"),
+     ("tools used for cooking",
+      ("stir the soup with a wooden <<spoon>>", "heat the <<oil>> in a heavy pan",
+       "she dried the <<whisk>> and the ladle", "the <<chef>> washed the bowl",
+       "pour the batter into the <<frying pan>>"), "[1,0,1,0,1]")))
 
 TASKS = {t.name: t for t in (DETECTION, FUZZING)}
 
+_YES, _NO = {"1", "yes", "true"}, {"0", "no", "false"}
+
 
 def parse_answer(text: str, n: int) -> list[bool] | None:
-    """The first bracketed list of n answers (1/0, yes/no, true/false) in a reply, or None."""
-    match = re.search(r"\[([^\[\]]*)\]", text)
-    if match is None:
-        return None
-    words = [w.strip().strip("'\"").lower() for w in match.group(1).split(",")]
-    yes, no = {"1", "yes", "true"}, {"0", "no", "false"}
-    if len(words) != n or any(w not in yes | no for w in words):
-        return None
-    return [w in yes for w in words]
+    """The first bracketed group of exactly n answers in a reply, or None (the examples then
+    count as failed).
+
+    Answers are 1/0, yes/no or true/false, quoted or not, separated by commas, semicolons or
+    spaces; a group of the wrong length or with another word is skipped, so ``[Example 1] ...
+    [1,0,1]`` still parses.
+    """
+    for match in re.finditer(r"\[([^\[\]]*)\]", text):
+        words = [w.strip("'\"").lower() for w in re.split(r"[,;\s]+", match.group(1)) if w]
+        words = [w for w in words if w]
+        if len(words) == n and all(w in _YES | _NO for w in words):
+            return [w in _YES for w in words]
+    return None
 
 
 # ---- judges ------------------------------------------------------------------------------------
@@ -256,6 +267,7 @@ class Cost:
 
     prompts: int = 0
     prompt_tokens: int = 0
+    computed_tokens: int = 0
     cached: int = 0
     failed: int = 0
     seconds: float = 0.0
@@ -269,19 +281,22 @@ class Cost:
 
 @dataclass
 class Verdict:
-    """A judge's answer to one prompt: P(1) per example (None where it gave no answer)."""
+    """A judge's answer to one prompt: P(1) per example (None where it gave no answer), the
+    prompt's tokens, and the tokens the model really computed (0 when unknown or cached)."""
 
     probabilities: list[float | None]
     prompt_tokens: int
     cached: bool = False
+    computed_tokens: int = 0
 
 
 class Judge:
     """Answers a task's prompt for a few examples; subclasses implement :meth:`_answer`.
 
     The verdict of a (task, explanation, examples) prompt is cached in a
-    :class:`~superpose.explainer.clients.DiskCache` when one is given, keyed by the judge's name and
-    the whole prompt, so a rerun costs nothing.
+    :class:`~superpose.explainer.clients.DiskCache` when one is given, keyed by the judge's name,
+    the number of examples per prompt and the whole prompt, so a rerun costs nothing and a run at
+    another batch size never reuses these answers.
     """
 
     name: str = "judge"
@@ -293,9 +308,13 @@ class Judge:
     def _answer(self, messages: list[dict[str, str]], n: int) -> Verdict:
         raise NotImplementedError
 
-    def verdict(self, task: Task, explanation: str, examples: Sequence[str]) -> Verdict:
+    def verdict(self, task: Task, explanation: str, examples: Sequence[str],
+                per_prompt: int | None = None) -> Verdict:
+        """P(1) of each example; ``per_prompt``: the batch size the examples were cut by (part
+        of the cache key; the number of examples when not given)."""
         messages = task.messages(explanation, examples)
-        request = {"judge": "0/1 list, P(1) per slot", "method": self.method, "messages": messages}
+        request = {"judge": "0/1 list, P(1) per slot", "method": self.method,
+                   "examples_per_prompt": int(per_prompt or len(examples)), "messages": messages}
         if self.cache is not None:
             hit = self.cache.get(self.name, request)
             if hit is not None:
@@ -308,12 +327,22 @@ class Judge:
         return verdict
 
 
+class _Context:
+    """A key/value cache and the token ids it holds; cut back to a common start and extended."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.cache: Any = None
+
+
 class LocalJudge(Judge):
     """A local chat model answering under the list format: at each slot it chooses between the
     tokens "1" and "0" and P(1) is their softmax; greedy, so the verdict is deterministic.
 
-    The system prompt and worked examples are the same in every prompt of a task: their keys and
-    values are computed once and reused.
+    Prompts share their start: the system prompt and worked examples (every prompt of a task),
+    then the explanation (every prompt of a unit). One key/value cache per task keeps the last
+    prompt; the next is cut back to the tokens they share and only the rest is computed, so the
+    shared start is computed once, as delphi's served judge reuses its prompt prefix.
     """
 
     method = "local chat model, answers decoded as a 0/1 list; P(1) from next-token logits"
@@ -326,7 +355,7 @@ class LocalJudge(Judge):
             raise SuperposeError(f"the judge's tokenizer splits one of 0, 1, ',' or '[' ({name}); "
                                  "choose another judge model")
         self._ids = {k: v[0] for k, v in ids.items()}
-        self._prefixes: dict[str, tuple[list[int], Any]] = {}
+        self._contexts: dict[str, _Context] = {}
         import inspect
 
         # transformers 5 renamed past_key_values to cache; accept either.
@@ -340,80 +369,83 @@ class LocalJudge(Judge):
         return str(self.tokenizer.apply_chat_template(messages, tokenize=False,
                                                       add_generation_prompt=prompt))
 
-    def _prefix(self, messages: list[dict[str, str]]) -> tuple[str, list[int], Any]:
-        """The text, ids and key/value cache of everything before the last user turn."""
-        import torch
-
-        text = self._render(messages[:-1], False)
-        if text not in self._prefixes:
-            ids = self._encode(text)
-            with torch.inference_mode():
-                out = self.model(input_ids=torch.tensor([ids], device=self._device()), use_cache=True)
-            self._prefixes[text] = (ids, getattr(out, self._cache_arg))
-        ids, cache = self._prefixes[text]
-        return text, ids, cache
+    def prompt_ids(self, messages: list[dict[str, str]]) -> tuple[str, list[int]]:
+        """The task's fixed text (system prompt and worked examples) and the prompt's token ids
+        up to the answer's opening ``[``: the fixed text and the rest tokenised apart, so every
+        prompt of a task starts with the same ids."""
+        full = self._render(messages, True)
+        fixed = self._render(messages[:-1], False)
+        if not full.startswith(fixed):  # a template that rewrites earlier turns: no split
+            fixed = ""
+        return fixed, self._encode(fixed) + self._encode(full[len(fixed):]) + [self._ids["["]]
 
     def _device(self) -> Any:
         from superpose.models.device import module_device
 
         return module_device(self.model)
 
+    def _logits(self, context: _Context, seq: list[int], read: int) -> tuple[Any, int]:
+        """Next-token logits at positions ``read`` .. end of ``seq``, computing only what the
+        context does not already hold; the number of tokens computed."""
+        import torch
+
+        common = 0
+        limit = min(len(context.ids), read)
+        while common < limit and context.ids[common] == seq[common]:
+            common += 1
+        if context.cache is not None and common < len(context.ids):
+            try:
+                context.cache.crop(common - len(context.ids))  # negative: drop that many
+            except (AttributeError, ValueError, TypeError, RuntimeError):
+                context.cache, common = None, 0  # a cache that cannot be cut: start afresh
+        if context.cache is None:
+            common = 0
+        new = seq[common:]
+        device = self._device()
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.tensor([new], device=device),
+                             attention_mask=torch.ones(1, len(seq), dtype=torch.long, device=device),
+                             use_cache=True, logits_to_keep=len(seq) - read,
+                             **{self._cache_arg: context.cache})
+        context.cache, context.ids = getattr(out, self._cache_arg), list(seq)
+        return out.logits[0].double(), len(new)
+
     def _answer(self, messages: list[dict[str, str]], n: int) -> Verdict:
         """Greedy decoding of the list, checked in as few forward passes as possible.
 
-        The answer is fed as a guess (all slots equal to the first answer) behind the prompt in
-        one pass; the logits at every slot then say whether the model would have written that
-        digit. At the first slot where it would not, the cache is cut back, the digit corrected
-        and the rest fed again. The result is exactly sequential greedy decoding (each P(1) is
-        read after the model's own earlier answers), usually in one or two passes instead of n.
+        The answer is fed as a guess (first all ones) behind the prompt in one pass; the logits at
+        every slot then say whether the model would have written that digit. At the first slot
+        where it would not, the digit is corrected, the later slots take the choices of this pass,
+        and only the tokens from there on are fed again. The result is exactly sequential greedy
+        decoding (each P(1) is read after the model's own earlier answers), in a few passes
+        instead of n.
         """
-        import copy
-
         import torch
 
-        full = self._render(messages, True)
-        head, ids, prefix = self._prefix(messages)
-        if not full.startswith(head):  # a template that rewrites earlier turns: no reuse
-            head, ids, prefix = "", [], None
-        rest = self._encode(full[len(head):]) + [self._ids["["]]
+        fixed, base = self.prompt_ids(messages)
+        context = self._contexts.setdefault(fixed, _Context())
         one, zero, comma = self._ids["1"], self._ids["0"], self._ids[","]
         guess = [one] * n
         probabilities: list[float | None] = [None] * n
-        cache = copy.deepcopy(prefix) if prefix is not None else None
-        done, fed = 0, 0  # slots final; tokens after the prefix already in the cache
-        device = self._device()
+        done, computed = 0, 0
         while done < n:
-            seq = rest + [t for k, d in enumerate(guess) for t in ((comma, d) if k else (d,))]
-            new = seq[fed:]
-            keep = min(len(new), 2 * n)  # logits of the last 2n positions hold every slot's
-            with torch.inference_mode():
-                out = self.model(input_ids=torch.tensor([new], device=device),
-                                 attention_mask=torch.ones(1, len(ids) + len(seq), dtype=torch.long,
-                                                           device=device),
-                                 use_cache=True, logits_to_keep=keep, **{self._cache_arg: cache})
-            cache, fed = getattr(out, self._cache_arg), len(seq)
-            logits = out.logits[0].double()
-            for k in range(done, n):
-                row = logits[len(rest) - 1 + 2 * k - (len(seq) - keep)]
-                p = float(torch.sigmoid(row[one] - row[zero]))
+            # "[d0,d1,...,d(n-2)," : the last digit's own logits are never read
+            answer = [t for k, d in enumerate(guess[:-1]) for t in (d, comma)]
+            read = len(base) - 1 + 2 * done  # the position whose next token is slot `done`
+            logits, fed = self._logits(context, base + answer, read)
+            computed += fed
+            first = done
+            slots = [float(torch.sigmoid(logits[2 * (k - first), one] - logits[2 * (k - first), zero]))
+                     for k in range(first, n)]
+            for k in range(first, n):
+                p = slots[k - first]
                 probabilities[k], done = p, k + 1
-                choice = one if p >= 0.5 else zero
-                if choice != guess[k]:
-                    guess[k:] = [choice] * (n - k)
-                    fed = self._cut(cache, len(ids) + fed, len(ids) + len(rest) + 2 * k) - len(ids)
-                    if fed < 0:  # the cache cannot be cut: start again from the prefix
-                        cache, fed = copy.deepcopy(prefix) if prefix is not None else None, 0
+                if (one if p >= 0.5 else zero) != guess[k]:
+                    # the next guess: this pass's own choices (read after the wrong digit; they
+                    # usually hold, and each slot is checked again anyway)
+                    guess[k:] = [one if q >= 0.5 else zero for q in slots[k - first:]]
                     break
-        return Verdict(probabilities, len(ids) + len(rest))
-
-    @staticmethod
-    def _cut(cache: Any, length: int, keep: int) -> int:
-        """Drop the cached positions from ``keep`` on; the new length, or -1 if it cannot."""
-        try:
-            cache.crop(keep - length)  # a negative value removes that many positions
-        except (AttributeError, ValueError, TypeError):
-            return -1
-        return keep
+        return Verdict(probabilities, len(base), computed_tokens=computed)
 
 
 class ServerJudge(Judge):
@@ -511,23 +543,33 @@ class ClassifierScore(Score):
         return {f"{name}_{k}": v for k, v in self.details.items()}
 
 
-def judge_examples(task: Task, explanation: str, examples: Sequence[Example], judge: Judge,
-                   params: ClassifierParams) -> ClassifierScore:
-    """Ask ``judge`` about ``examples`` in prompts of ``params.examples_per_prompt``; metrics and cost."""
+def judge_probabilities(task: Task, explanation: str, examples: Sequence[Example], judge: Judge,
+                        params: ClassifierParams, cost: Cost | None = None) -> list[float | None]:
+    """P(1) of each example, asked in prompts of ``params.examples_per_prompt`` examples (the
+    last one shorter); ``cost`` (when given) adds up what the prompts cost."""
     if not explanation or not explanation.strip():
         raise ValueError("the explanation is empty")
-    cost = Cost()
-    wall, cpu = time.monotonic(), time.process_time()
     probabilities: list[float | None] = []
     size = params.examples_per_prompt
     for start in range(0, len(examples), size):
         batch = [e.text() for e in examples[start:start + size]]
-        verdict = judge.verdict(task, explanation, batch)
+        verdict = judge.verdict(task, explanation, batch, per_prompt=size)
         probabilities += verdict.probabilities
-        cost.prompts += 1
-        cost.prompt_tokens += verdict.prompt_tokens
-        cost.cached += verdict.cached
-        cost.failed += sum(p is None for p in verdict.probabilities)
+        if cost is not None:
+            cost.prompts += 1
+            cost.prompt_tokens += verdict.prompt_tokens
+            cost.computed_tokens += verdict.computed_tokens
+            cost.cached += verdict.cached
+            cost.failed += sum(p is None for p in verdict.probabilities)
+    return probabilities
+
+
+def judge_examples(task: Task, explanation: str, examples: Sequence[Example], judge: Judge,
+                   params: ClassifierParams) -> ClassifierScore:
+    """Ask ``judge`` about ``examples`` in prompts of ``params.examples_per_prompt``; metrics and cost."""
+    cost = Cost()
+    wall, cpu = time.monotonic(), time.process_time()
+    probabilities = judge_probabilities(task, explanation, examples, judge, params, cost)
     cost.seconds, cost.cpu_seconds = time.monotonic() - wall, time.process_time() - cpu
     truth = [e.truth for e in examples]
     metrics = classification_metrics(truth, probabilities)
