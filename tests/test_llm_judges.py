@@ -305,8 +305,9 @@ def test_the_embedded_smollm2_judge_answers_every_slot():
     assert lm.tokenizer.encode(judge._render(DETECTION.messages("fire", texts), True),
                                add_special_tokens=False) + [judge._ids["["]] == \
         judge.prompt_ids(DETECTION.messages("fire", texts))[1]  # the split changes no token here
-    for task, explanation, shown in ((DETECTION, "the word fire", texts), (DETECTION, "numbers", texts),
-                                     (FUZZING, "numbers", texts[:2]), (DETECTION, "numbers", texts[:1]),
+    # three prompts in turn: a new task cuts the cache back to the system message, a shorter
+    # example list to the explanation (kept to three: each reference slot is a full forward pass)
+    for task, explanation, shown in ((DETECTION, "the word fire", texts), (FUZZING, "numbers", texts[:2]),
                                      (DETECTION, "numbers", texts[1:])):
         messages = task.messages(explanation, shown)
         verdict = judge._answer(messages, len(shown))
