@@ -449,6 +449,14 @@ class ExplainBackend(Backend):
                        "transformers model on this CPU (--model); openai: any OpenAI-compatible server (key "
                        "from OPENAI_API_KEY only); or another registered client", "top-tokens", flag="--backend",
                        metavar="KIND")
+    tokens: TopTokensParams = field(default_factory=TopTokensParams)  # --tokens, --token-rank, ...: top-tokens only
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.kind != "top-tokens" and self.tokens != TopTokensParams():
+            raise SuperposeError(f"--tokens, --token-rank, --fold-case, --token-share, --token-context and "
+                                 f"--token-prefix choose the top-tokens explainer's text, but the back-end is "
+                                 f"{self.kind}: drop them or add --backend top-tokens")
 
 
 # ---- detection and fuzzing (a judge answers yes/no per example) ---------------------------------

@@ -118,7 +118,9 @@ class TopTokensExplainer(ChatClient):
 
 
 def build(backend: Backend, cache: DiskCache | None) -> TopTokensExplainer:
-    return TopTokensExplainer()
+    """The explainer with ``explain``'s token options (an :class:`~superpose.config.ExplainBackend`'s
+    ``tokens``); the committed five tokens by peak for any other back-end settings."""
+    return TopTokensExplainer(getattr(backend, "tokens", None))
 
 
 CLIENT = Kind("top-tokens", "no language model: the five tokens the unit fires on most in the explain records "
