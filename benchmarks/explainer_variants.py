@@ -50,6 +50,10 @@ VARIANTS: dict[str, dict] = {  # name -> TopTokensParams fields; the first is th
     "share30-max10": {"count": 10, "rank": "mass", "share": 0.3},
     "share50-max10": {"count": 10, "rank": "mass", "share": 0.5},
     "noprefix-k5": {"prefix": ""},
+    # round 2, added after round 1 (results/explainer_variants_dev): its best rule without the prefix
+    "share50-max10-noprefix": {"count": 10, "rank": "mass", "share": 0.5, "prefix": ""},
+    "mass-k8-noprefix": {"count": 8, "rank": "mass", "prefix": ""},
+    "mass-k12-noprefix": {"count": 12, "rank": "mass", "prefix": ""},
 }
 
 
