@@ -124,4 +124,5 @@ def build(backend: Backend, cache: DiskCache | None) -> TopTokensExplainer:
 
 
 CLIENT = Kind("top-tokens", "no language model: the five tokens the unit fires on most in the explain records "
-              "(beats SmolLM2's explanations on real neurons; docs/llm.md)", build)
+              "(beats SmolLM2's explanations on real neurons; --tokens, --token-rank, --token-share, ... choose "
+              "others; docs/llm.md)", build)
