@@ -59,6 +59,11 @@ def test_top_tokens_variants_rank_by_mass_mean_records_fold_case_share_and_conte
     assert text == "Paris, the"
     assert TopTokensExplainer().name == "top-tokens:5"  # the committed explainer keeps its name
     assert TopTokensExplainer(TopTokensParams(rank="mass")).name == "top-tokens:5,rank='mass'"
+    from superpose.config import TOP_TOKENS_MASS, ExplainBackend
+    from superpose.explainer.clients import make_client
+
+    mass = make_client(ExplainBackend(kind="top-tokens-mass"))  # the chosen variant as a back-end of its own
+    assert mass.explain_records(records) == "the, Paris" and mass.params == TOP_TOKENS_MASS
 
 
 def test_top_tokens_baseline_writes_explain_rows(tmp_path):
