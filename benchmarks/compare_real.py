@@ -5,7 +5,8 @@
 
 1. ``superpose explain`` per layer with --backend (default: the default explainer; ``top-tokens``
    writes the five strongest tokens of the explain records, no LLM) into OUT/explanations.jsonl
-   (resumable).
+   (resumable); --explain-args passes more explain options (e.g. a top-tokens variant's
+   --token-rank mass).
 2. ``superpose compare`` with its defaults (input side: the embedding simulator on all
    held-out records; output side: steering; three sources: topics, the explanation, both joined)
    on those explanations, with --scorers (e.g. detection,fuzzing: a SmolLM2 judge) when given.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import shlex
 import shutil
 from pathlib import Path
 
@@ -37,6 +39,8 @@ def main() -> int:
     parser.add_argument("--out", default="results/compare")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--backend", default=None, help="explain --backend (default: the CLI's)")
+    parser.add_argument("--explain-args", default="", metavar="ARGS",
+                        help="more explain options, one string, e.g. \"--token-rank mass\" (top-tokens variants)")
     parser.add_argument("--scorers", default=None, help="compare --scorers, e.g. detection,fuzzing")
     parser.add_argument("--judge-examples", default=None, help="compare --judge-examples")
     parser.add_argument("--merge", nargs="+", default=None, metavar="DIR", help="join finished parts into --out")
@@ -54,7 +58,8 @@ def main() -> int:
     common = ["--threads", str(args.threads), "--no-progress"]
     for layer in args.layers.split(","):
         code = cli(["explain", "--records", args.records, "--layer", layer, "--neurons", args.neurons,
-                    "--out", str(explained), *(["--backend", args.backend] if args.backend else []), *common])
+                    "--out", str(explained), *(["--backend", args.backend] if args.backend else []),
+                    *shlex.split(args.explain_args), *common])
         if code:
             return code
     extra = [*(["--scorers", args.scorers] if args.scorers else []),

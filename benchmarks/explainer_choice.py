@@ -7,7 +7,8 @@
 Real neurons: for each explainer's `superpose compare` table, the neurons that every table has
 (same records, same topics, same shuffle partners when whole layers are compared), its
 explanation's margin over the shuffled control on the input side (embedding simulator) and on
-the output side (steering AUC), and each explainer's margin minus the first one's, all with
+the output side (steering AUC), each explainer's margin minus the first one's and its input-side
+score minus the first one's (same records; no control), all with
 95% paired bootstrap intervals over neurons (2000 resamples, seed 0). Puzzles: the share of
 puzzles whose written explanation reaches the true one's interval
 (benchmarks/bench_explainer_puzzles.py), per explainer, over the puzzles each ran.
@@ -69,6 +70,11 @@ def main() -> int:
                           if not (math.isnan(a) or math.isnan(b))]
                 mean, lo, hi = bootstrap_mean(paired, n, seed)
                 entry[f"{side}_margin_minus_{names[0]}"] = {"mean": mean, "low": lo, "high": hi, "n": len(paired)}
+                raw = [_num(tables[name][k][f"llm_{side}"]) - _num(tables[names[0]][k][f"llm_{side}"])
+                       for k in common]
+                mean, lo, hi = bootstrap_mean(raw, n, seed)  # the texts' own scores, same records, no control
+                entry[f"{side}_real_minus_{names[0]}"] = {"mean": mean, "low": lo, "high": hi,
+                                                         "n": sum(not math.isnan(d) for d in raw)}
         entry["examples"] = [tables[name][k]["llm_explanation"] for k in common[:3]]
         real["explainers"][name] = entry
     puzzles = {}
@@ -90,12 +96,14 @@ def main() -> int:
              f"Real neurons: {real['neurons']} SmolLM2 neurons every table has (layers "
              f"{', '.join(map(str, real['layers']))}); margin over the shuffled control, 95% paired bootstrap.", "",
              "| explainer | input side minus shuffled | output side minus shuffled | input margin minus "
-             f"{names[0]}'s | output margin minus {names[0]}'s |", "|---|---|---|---|---|"]
+             f"{names[0]}'s | output margin minus {names[0]}'s | input score minus {names[0]}'s |",
+             "|---|---|---|---|---|---|"]
     for name, e in real["explainers"].items():
-        extra = [ci(e[f"{s}_margin_minus_{names[0]}"]) if f"{s}_margin_minus_{names[0]}" in e else ""
-                 for s in ("input", "output")]
+        extra = [ci(e[key]) if key in e else "" for key in (f"input_margin_minus_{names[0]}",
+                                                            f"output_margin_minus_{names[0]}",
+                                                            f"input_real_minus_{names[0]}")]
         lines.append(f"| {name} | {ci(e['input_minus_shuffled'])} | {ci(e['output_minus_shuffled'])} | "
-                     f"{extra[0]} | {extra[1]} |")
+                     f"{extra[0]} | {extra[1]} | {extra[2]} |")
     if puzzles:
         lines += ["", "Puzzles: written explanation within the true one's 95% interval.", "",
                   "| explainer | within | puzzles | seconds |", "|---|---|---|---|"]

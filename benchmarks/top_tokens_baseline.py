@@ -21,11 +21,13 @@ from pathlib import Path
 
 
 def main() -> int:
+    from superpose.config import TopTokensParams
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", required=True, help="records folder (DIR/MODEL)")
     parser.add_argument("--layers", required=True, help="comma-separated layers")
     parser.add_argument("--neurons", default="0-9")
-    parser.add_argument("--count", type=int, default=5, help="tokens named per neuron")
+    parser.add_argument("--count", type=int, default=TopTokensParams.count, help="tokens named per neuron")
     parser.add_argument("--out", required=True, help="JSON-lines file to write")
     args = parser.parse_args()
     if args.count < 1:

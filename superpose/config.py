@@ -403,6 +403,47 @@ class Backend:
         _check_int("--retries", self.retries, 0)
 
 
+TOKEN_RANKS = ("peak", "mass", "mean", "records")  # how the top-tokens explainer orders a unit's tokens
+
+
+@dataclass(frozen=True)
+class TopTokensParams:
+    """How the top-tokens explainer (no language model) picks the tokens it names from a unit's
+    explain records. The defaults are the committed explainer: the five tokens of highest peak
+    activation; the other choices were measured on a dev set of neurons (docs/llm.md)."""
+
+    count: int = option("tokens named per unit (with --token-share: at most this many)", 5, flag="--tokens",
+                        metavar="N")
+    rank: str = option("order of the tokens: peak (highest single activation), mass (sum of activations above "
+                       "zero over every occurrence), mean (mean activation over its occurrences), records "
+                       "(records whose highest activation is on it)", "peak", flag="--token-rank",
+                       choices=TOKEN_RANKS)
+    fold_case: bool = option("one token for its case variants (The/the), shown in its strongest spelling", False,
+                             flag="--fold-case")
+    share: float = option("name the fewest tokens whose activation mass reaches this share of all the explain "
+                          "records' mass (0: always --tokens)", 0.0, flag="--token-share", metavar="F")
+    context: bool = option("name each token with the token that most often precedes it where it fires "
+                           "(\"X after Y\")", False, flag="--token-context")
+    prefix: str = option("text before the tokens", "the tokens ", flag="--token-prefix", metavar="TEXT")
+
+    def __post_init__(self) -> None:
+        _check_int("--tokens", self.count, 1, 100)
+        _check_choice("--token-rank", self.rank, TOKEN_RANKS)
+        _check_number("--token-share", self.share, 0.0, 1.0, span="a share from 0 to 1")
+
+    def describe(self) -> str:
+        """A short name of the choices, the committed explainer's \"5\" when nothing else is set."""
+        base = TopTokensParams()
+        changed = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+                   if f.name != "count" and getattr(self, f.name) != getattr(base, f.name)]
+        return ",".join([str(self.count), *changed])
+
+
+# The variant chosen on the dev neurons and measured once on the test neurons (docs/llm.md): tokens by
+# activation mass until half the mass is named, at most ten, without "the tokens" (--backend top-tokens-mass).
+TOP_TOKENS_MASS = TopTokensParams(count=10, rank="mass", share=0.5, prefix="")
+
+
 @dataclass(frozen=True)
 class ExplainBackend(Backend):
     """The explainer of ``superpose explain``: by default no language model (``top-tokens``: the five
@@ -413,6 +454,14 @@ class ExplainBackend(Backend):
                        "transformers model on this CPU (--model); openai: any OpenAI-compatible server (key "
                        "from OPENAI_API_KEY only); or another registered client", "top-tokens", flag="--backend",
                        metavar="KIND")
+    tokens: TopTokensParams = field(default_factory=TopTokensParams)  # --tokens, --token-rank, ...: top-tokens only
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.kind != "top-tokens" and self.tokens != TopTokensParams():
+            raise SuperposeError(f"--tokens, --token-rank, --fold-case, --token-share, --token-context and "
+                                 f"--token-prefix choose the top-tokens explainer's text, but the back-end is "
+                                 f"{self.kind}: drop them or add --backend top-tokens")
 
 
 # ---- detection and fuzzing (a judge answers yes/no per example) ---------------------------------

@@ -25,6 +25,7 @@ from superpose.config import (
     ProjectionConfig,
     RecordParams,
     SteeringParams,
+    TopTokensParams,
     available_cores,
     parse_workers,
 )
@@ -93,8 +94,8 @@ def test_every_config_is_frozen_and_documented():
     for cls in CONFIGS:
         assert cls.__dataclass_params__.frozen, cls.__name__
         for f in dataclasses.fields(cls):
-            assert dataclasses.is_dataclass(f.type) or f.metadata.get("help") or f.name == "placement", \
-                f"{cls.__name__}.{f.name} has no help text"
+            nested = dataclasses.is_dataclass(f.type) or dataclasses.is_dataclass(f.default_factory)  # own fields' help
+            assert nested or f.metadata.get("help"), f"{cls.__name__}.{f.name} has no help text"
         required = {"method": "pca"} if cls.__name__ == "ConceptConfig" else {}  # the one choice without a default
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(cls(**required), dataclasses.fields(cls)[0].name, None)
@@ -122,6 +123,9 @@ def test_every_config_is_frozen_and_documented():
     (SteeringParams, {"gain": 0}, "--steer-gain must be positive"),
     (SteeringParams, {"new_tokens": 0}, "--steer-tokens must be at least 1"),
     (SteeringParams, {"top_tokens": -1}, "--steer-top-tokens must be at least 0"),
+    (TopTokensParams, {"count": 0}, "--tokens must be 1-100"),
+    (TopTokensParams, {"rank": "max"}, "unknown --token-rank 'max'"),
+    (TopTokensParams, {"share": 1.5}, "--token-share must be a share from 0 to 1"),
     (Placement, {"dtype": "float64"}, "unknown dtype 'float64'"),
     (ExecutionConfig, {"address": "10.0.0.5:6379"}, "--address is for --executor ray"),
 ])

@@ -210,7 +210,7 @@ def test_no_progress_shows_no_bar(tiny_model, tmp_path, capfd):
 def test_top_tokens_backend_explains_from_the_explain_records_only(tiny_model, tmp_path, capsys):
     """explain --backend top-tokens: no model, the five strongest distinct tokens of the split's
     explain set (never the held-out records); a neuron that never fires is dead; it answers no chat."""
-    from superpose.config import Backend
+    from superpose.config import Backend, TopTokensParams
     from superpose.explainer.clients import LLMError, make_client
     from superpose.explainer.clients.top_tokens import top_tokens
 
@@ -234,3 +234,10 @@ def test_top_tokens_backend_explains_from_the_explain_records_only(tiny_model, t
     assert {r["neuron"]: r for r in read_jsonl(expl)}[5]["status"] == "dead"
     with pytest.raises(LLMError, match="answers no chat"):
         make_client(Backend(kind="top-tokens")).complete([{"role": "user", "content": "hi"}])
+    variant = tmp_path / "v.jsonl"  # a variant's options reach the explainer, and are refused for an LLM
+    assert main([*cmd[:-3], "--out", str(variant), "--tokens", "2", "--token-rank", "mass", "--no-progress"]) == 0
+    want = ", ".join(top_tokens(store.neuron(0, 0).split().explain, params=TopTokensParams(count=2, rank="mass")))
+    row = {r["neuron"]: r for r in read_jsonl(variant)}[0]
+    assert row["explanation"] == "the tokens " + want and row["explainer"]["model"] == "top-tokens:2,rank='mass'"
+    assert main([*cmd[:-3], "--out", str(tmp_path / "w.jsonl"), "--backend", "local", "--token-rank", "mass"]) == 2
+    assert "add --backend top-tokens" in capsys.readouterr().err and not (tmp_path / "w.jsonl").exists()

@@ -38,6 +38,34 @@ def test_top_tokens_takes_the_strongest_distinct_tokens_above_zero():
     assert top_tokens([ActivationRecord([" a"], np.array([0.0]))], 3) == []
 
 
+def test_top_tokens_variants_rank_by_mass_mean_records_fold_case_share_and_context():
+    from superpose.config import TopTokensParams
+    from superpose.explainer.clients.top_tokens import TopTokensExplainer, top_tokens
+
+    # "the" fires often and moderately (mass 1.8), "Paris" once and strongly (peak 1.0)
+    records = [ActivationRecord([" in", " Paris", " the", " the"], np.array([0.0, 1.0, 0.6, 0.6])),
+               ActivationRecord([" of", " The", " x", " the"], np.array([0.1, 0.6, -3.0, 0.0]))]
+    assert top_tokens(records) == ["Paris", "the", "The", "of"]
+    assert top_tokens(records, params=TopTokensParams(rank="mass")) == ["the", "Paris", "The", "of"]
+    assert top_tokens(records, params=TopTokensParams(rank="mean")) == ["Paris", "The", "the", "of"]
+    assert top_tokens(records, params=TopTokensParams(rank="records")) == ["Paris", "The", "the", "of"]
+    # case folded: "the" and "The" are one token of mass 1.2 + 0.6, shown in its strongest spelling
+    assert top_tokens(records, params=TopTokensParams(rank="mass", fold_case=True)) == ["the", "Paris", "of"]
+    # the + Paris hold 2.2 of the 2.9 of mass (76%): a share of 0.6; "x" (negative) adds nothing
+    assert top_tokens(records, params=TopTokensParams(rank="mass", share=0.6)) == ["the", "Paris"]
+    assert top_tokens(records, params=TopTokensParams(rank="mass", share=0.6, count=1)) == ["the"]
+    assert top_tokens(records, 2, params=TopTokensParams(context=True)) == ["Paris after in", "the after Paris"]
+    text = TopTokensExplainer(TopTokensParams(count=2, prefix="")).explain_records(records)
+    assert text == "Paris, the"
+    assert TopTokensExplainer().name == "top-tokens:5"  # the committed explainer keeps its name
+    assert TopTokensExplainer(TopTokensParams(rank="mass")).name == "top-tokens:5,rank='mass'"
+    from superpose.config import TOP_TOKENS_MASS, ExplainBackend
+    from superpose.explainer.clients import make_client
+
+    mass = make_client(ExplainBackend(kind="top-tokens-mass"))  # the chosen variant as a back-end of its own
+    assert mass.explain_records(records) == "the, Paris" and mass.params == TOP_TOKENS_MASS
+
+
 def test_top_tokens_baseline_writes_explain_rows(tmp_path):
     from tests.llm_helpers import make_records
 

@@ -128,9 +128,10 @@ def run_explain(args: ExplainArgs) -> int:
     from superpose.explainer.jobs import run_explain as run
 
     check_units_of(args.units, records=args.records)
-    if args.backend.kind == "top-tokens" and args.backend.model != Backend.model:
-        raise SuperposeError(f"--model {args.backend.model} names a language model, but the back-end is top-tokens "
-                             "(explain's default, no model): add --backend local or --backend openai")
+    if args.backend.kind.startswith("top-tokens") and args.backend.model != Backend.model:
+        raise SuperposeError(f"--model {args.backend.model} names a language model, but the back-end is "
+                             f"{args.backend.kind} "
+                             "(no model): add --backend local or --backend openai")
     out = args.out or str(Path(args.records) / "explanations.jsonl")
     start, before = time.monotonic(), len(read_jsonl(out))
     summary = run(args.records, args.layer, args.neurons, out, _backend(args, args.records),
