@@ -446,13 +446,16 @@ TOP_TOKENS_MASS = TopTokensParams(count=10, rank="mass", share=0.5, prefix="")
 
 @dataclass(frozen=True)
 class ExplainBackend(Backend):
-    """The explainer of ``superpose explain``: by default no language model (``top-tokens``: the five
-    tokens a unit fires on most in its explain records), because on real SmolLM2 neurons and on the
-    puzzles that text scored better than SmolLM2's (docs/llm.md, "Which explainer")."""
+    """The explainer of ``superpose explain``: by default no language model (``top-tokens-mass``: the
+    tokens holding half of a unit's activation mass in its explain records, at most ten), because on
+    real SmolLM2 neurons and on the puzzles a token list scored better than SmolLM2's explanations,
+    and this list better than the five tokens by peak on held-out neurons (docs/llm.md)."""
 
-    kind: str = option("top-tokens (default: no language model, the five strongest tokens); local: a "
-                       "transformers model on this CPU (--model); openai: any OpenAI-compatible server (key "
-                       "from OPENAI_API_KEY only); or another registered client", "top-tokens", flag="--backend",
+    kind: str = option("top-tokens-mass (default: no language model, the tokens holding half the activation "
+                       "mass, at most ten); top-tokens: tokens by peak, chosen with --tokens, --token-rank, ...; "
+                       "local: a transformers model on this CPU (--model); openai: any OpenAI-compatible server "
+                       "(key from OPENAI_API_KEY only); or another registered client", "top-tokens-mass",
+                       flag="--backend",
                        metavar="KIND")
     tokens: TopTokensParams = field(default_factory=TopTokensParams)  # --tokens, --token-rank, ...: top-tokens only
 

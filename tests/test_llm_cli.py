@@ -210,19 +210,24 @@ def test_no_progress_shows_no_bar(tiny_model, tmp_path, capfd):
 def test_top_tokens_backend_explains_from_the_explain_records_only(tiny_model, tmp_path, capsys):
     """explain --backend top-tokens: no model, the five strongest distinct tokens of the split's
     explain set (never the held-out records); a neuron that never fires is dead; it answers no chat."""
-    from superpose.config import Backend, TopTokensParams
+    from superpose.config import TOP_TOKENS_MASS, Backend, TopTokensParams
     from superpose.explainer.clients import LLMError, make_client
     from superpose.explainer.clients.top_tokens import top_tokens
 
     records = _small_records(tiny_model, tmp_path)
     expl = tmp_path / "e.jsonl"
-    cmd = ["explain", "--records", str(records), "--layer", "0", "--neurons", "0-3",
-           "--out", str(expl), "--no-progress"]  # top-tokens is explain's default back-end
-    assert main([*cmd, "--model", "qwen2.5-coder-0.5b"]) == 2  # a model named without --backend local
-    assert "add --backend local" in capsys.readouterr().err and not expl.exists()
+    base = ["explain", "--records", str(records), "--layer", "0", "--neurons", "0-3", "--no-progress"]
+    default = tmp_path / "default.jsonl"  # explain's default back-end: top-tokens-mass
+    assert main([*base, "--model", "qwen2.5-coder-0.5b", "--out", str(default)]) == 2  # a model without --backend local
+    assert "add --backend local" in capsys.readouterr().err and not default.exists()
+    assert main([*base, "--out", str(default)]) == 0
+    store = RecordStore(records)
+    for row in read_jsonl(default):
+        mass = top_tokens(store.neuron(0, row["neuron"]).split().explain, params=TOP_TOKENS_MASS)
+        assert row["explanation"] == ", ".join(mass) and row["explainer"]["backend"] == "top-tokens-mass"
+    cmd = [*base, "--backend", "top-tokens", "--out", str(expl)]
     assert main(cmd) == 0
     rows = {r["neuron"]: r for r in read_jsonl(expl)}
-    store = RecordStore(records)
     for n in range(4):
         split = store.neuron(0, n).split()
         words = top_tokens(split.explain)
@@ -235,9 +240,9 @@ def test_top_tokens_backend_explains_from_the_explain_records_only(tiny_model, t
     with pytest.raises(LLMError, match="answers no chat"):
         make_client(Backend(kind="top-tokens")).complete([{"role": "user", "content": "hi"}])
     variant = tmp_path / "v.jsonl"  # a variant's options reach the explainer, and are refused for an LLM
-    assert main([*cmd[:-3], "--out", str(variant), "--tokens", "2", "--token-rank", "mass", "--no-progress"]) == 0
+    assert main([*base, "--backend", "top-tokens", "--out", str(variant), "--tokens", "2", "--token-rank", "mass", "--no-progress"]) == 0
     want = ", ".join(top_tokens(store.neuron(0, 0).split().explain, params=TopTokensParams(count=2, rank="mass")))
     row = {r["neuron"]: r for r in read_jsonl(variant)}[0]
     assert row["explanation"] == "the tokens " + want and row["explainer"]["model"] == "top-tokens:2,rank='mass'"
-    assert main([*cmd[:-3], "--out", str(tmp_path / "w.jsonl"), "--backend", "local", "--token-rank", "mass"]) == 2
+    assert main([*base, "--out", str(tmp_path / "w.jsonl"), "--backend", "local", "--token-rank", "mass"]) == 2
     assert "add --backend top-tokens" in capsys.readouterr().err and not (tmp_path / "w.jsonl").exists()

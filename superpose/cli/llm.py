@@ -72,16 +72,17 @@ def _backend(args: _BackendArgs, records: str) -> Backend:
 class ExplainArgs(_BackendArgs):
     """Explain chosen neurons from their top activation records, one JSON line per neuron.
 
-    The default back-end uses no language model: "the tokens A, B, C, D, E", the five tokens a
-    neuron fires on most in its explain records, which scored better than SmolLM2's explanations
-    on real neurons and than SmolLM2's and Qwen2.5-Coder-0.5B's on the puzzles (docs/llm.md); for
+    The default back-end uses no language model: "A, B, C, ...", the tokens holding half of a
+    neuron's activation mass in its explain records (at most ten); token lists scored better than
+    SmolLM2's explanations on real neurons and than SmolLM2's and Qwen2.5-Coder-0.5B's on the
+    puzzles, and this one better than the five tokens by peak on held-out neurons (docs/llm.md); for
     explanations in words these local models are poor, so use a strong model on an
     OpenAI-compatible server: --backend openai --base-url URL --model ID (--backend local --model
     smollm2-135m runs the embedded one). Resumable: neurons already
     explained in --out are skipped; failed ones are retried.
     """
 
-    backend: ExplainBackend = field(default_factory=ExplainBackend)  # --backend top-tokens by default
+    backend: ExplainBackend = field(default_factory=ExplainBackend)  # --backend top-tokens-mass by default
 
     records: str = option("records folder (DIR/MODEL written by `superpose activations`)",
                           metavar="DIR")

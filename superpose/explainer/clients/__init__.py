@@ -3,9 +3,9 @@
 Every module of this package but ``base`` defines ``CLIENT``, a
 :class:`~superpose.core.registry.Kind` (name, one-line help, ``build(backend, cache) -> ChatClient``),
 and is found by :mod:`superpose.core.registry`: a new client is one new file here. Built in:
-``local`` (a transformers model on this machine), ``openai`` (any OpenAI-compatible server) and
-``top-tokens`` (no model: the five strongest tokens of the explain records; explain's default) and
-``top-tokens-mass`` (no model: the variant chosen by measurement, tokens by activation mass).
+``local`` (a transformers model on this machine), ``openai`` (any OpenAI-compatible server),
+``top-tokens-mass`` (no model: the tokens holding half the activation mass, chosen by measurement;
+explain's default) and ``top-tokens`` (the five strongest by peak, or any variant).
 """
 
 from __future__ import annotations
