@@ -240,7 +240,8 @@ def test_top_tokens_backend_explains_from_the_explain_records_only(tiny_model, t
     with pytest.raises(LLMError, match="answers no chat"):
         make_client(Backend(kind="top-tokens")).complete([{"role": "user", "content": "hi"}])
     variant = tmp_path / "v.jsonl"  # a variant's options reach the explainer, and are refused for an LLM
-    assert main([*base, "--backend", "top-tokens", "--out", str(variant), "--tokens", "2", "--token-rank", "mass", "--no-progress"]) == 0
+    assert main([*base, "--backend", "top-tokens", "--out", str(variant), "--tokens", "2",
+                 "--token-rank", "mass"]) == 0
     want = ", ".join(top_tokens(store.neuron(0, 0).split().explain, params=TopTokensParams(count=2, rank="mass")))
     row = {r["neuron"]: r for r in read_jsonl(variant)}[0]
     assert row["explanation"] == "the tokens " + want and row["explainer"]["model"] == "top-tokens:2,rank='mass'"
