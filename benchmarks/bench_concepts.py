@@ -20,8 +20,9 @@ five methods (1 - 0.05/5 = 99%), since picking the best of five is a multiple co
 --out (JSON, under the benchmark harness's header: machine, load, versions, argv) and the table
 next to it (.md).
 
-Usage (fits at --n 100 take about 2 hours of CPU for three layers on a loaded 2-core machine):
-  nice -n 10 python benchmarks/bench_concepts.py --n 100 [--sae work/sae-l15 --layers 3,15,27 --tokens 32768]
+Usage (at --n 100 the fits of one layer take about 8 CPU minutes, mining it about half a minute; a
+layer's concept files are kept in --work, so a stopped run resumes from the methods it has fitted):
+  nice -n 10 python benchmarks/bench_concepts.py --n 100 --work work/bench_concepts_n100 [--sae work/sae-l15]
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import gzip
 import json
 import lzma
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -110,15 +112,20 @@ def fit_layer(lm, layer: int, args, work: Path) -> dict:
 
     combined = work / f"bench-l{layer}.npz"
     info_path = work / f"fit-l{layer}.json"
+    wanted = {"n": args.n, "tokens": args.tokens, "seed": args.seed, "max_iter": args.max_iter,
+              "sources": list(args.source)}
     if combined.exists() and info_path.exists():
-        return json.loads(info_path.read_text())
+        info = json.loads(info_path.read_text())
+        if info.get("settings") != wanted:
+            raise SystemExit(f"{info_path} was fitted with {info.get('settings')}, not {wanted}: choose another --work")
+        return info
     start = time.perf_counter()
     docs = (d for s in args.source for d in iter_documents(s))
     sequences = cut_sequences(lm.tokenizer, docs, 64, args.tokens)
     acts = neuron_activations(lm, sequences, layer, batch_size=16)
     seconds_acts = time.perf_counter() - start
     info = {"layer": layer, "tokens": int(sequences.size), "seconds_activations": round(seconds_acts, 1),
-            "methods": {}}
+            "settings": wanted, "methods": {}}
     rows, directions, sets = [], [], {}
     rng = np.random.default_rng(args.seed + layer)
     for method in CONCEPT_METHODS:
@@ -126,10 +133,16 @@ def fit_layer(lm, layer: int, args, work: Path) -> dict:
                                max_iter=args.max_iter)
         train, test = split_activations(acts, config)
         t0 = time.perf_counter()
-        path, meta = fit_and_write(lm, layer, config, train, test, work / f"concepts-l{layer}-{method}.npz",
-                                   corpus={"sources": list(args.source), "n_sequences": int(len(sequences))})
-        units = read_concepts(path)
-        info["methods"][method] = {"file": str(path), "seconds_fit": round(time.perf_counter() - t0, 1),
+        path = work / f"concepts-l{layer}-{method}.npz"
+        earlier = read_concepts(path) if path.exists() else None
+        if earlier is not None and earlier.meta.get("params") == asdict(config) \
+                and earlier.meta["corpus"]["sources"] == list(args.source):  # a resumed run: fitted already
+            units, meta, seconds = earlier, earlier.meta, None
+        else:
+            path, meta = fit_and_write(lm, layer, config, train, test, path,
+                                       corpus={"sources": list(args.source), "n_sequences": int(len(sequences))})
+            units, seconds = read_concepts(path), round(time.perf_counter() - t0, 1)
+        info["methods"][method] = {"file": str(path), "seconds_fit": seconds, "reused": seconds is None,
                                    "held_out": meta["metrics"]["held_out"], "fit": meta["fit"]}
         print(f"layer {layer} {method}: held-out FVU {meta['metrics']['held_out']['fvu']:.4f}, "
               f"L0 {meta['metrics']['held_out']['l0']:.2f}, {info['methods'][method]['seconds_fit']} s", flush=True)
