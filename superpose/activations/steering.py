@@ -9,6 +9,14 @@ At each generated position the steered log-probabilities are compared with the u
 the same prefix; the mean difference over prompts and positions is the unit's *effect*, one
 number per vocabulary token.
 
+A concept (a direction ``c`` in the neuron space, :mod:`superpose.units.concepts`) is clamped the
+same way: at the input of the down projection, each position's activations ``a`` move along ``c``
+by ``value - code(a)``, so the concept's part of the reconstruction ``center + codes @ C`` becomes
+``value * c`` and the rest is kept (an SAE clamp with its error term). For a neuron (``c`` a basis
+vector, code ``a[n]``) that is the neuron clamp; for PCA and ICA, whose encoder is the rows' dual,
+the concept's code afterwards is exactly ``value``. The MLP output moves by ``(value - code) * W_down
+@ c``, the concept's output direction, before the block's post-MLP norm where there is one.
+
 An explanation predicts the effect through its own words: the mean, over its content words, of
 the effect on the word's first token (the best of `` word``, `` Word`` and ``word``). That is the
 log-likelihood gain of the explanation's words under steering; it needs no judge model, reads the
@@ -105,15 +113,23 @@ def clamp_value(peaks: Sequence[float], params: SteeringParams) -> float:
 
 
 class Steerer:
-    """Clamps one MLP unit of a loaded model while it reads the neutral prompts."""
+    """Clamps one MLP unit of a loaded model while it reads the neutral prompts: a neuron, or with
+    ``units`` (a :class:`~superpose.units.concepts.ConceptSet`) a concept of that file."""
 
     def __init__(self, lm: Any, prompts: Sequence[str] = NEUTRAL_PROMPTS,
-                 params: SteeringParams | None = None) -> None:
+                 params: SteeringParams | None = None, units: Any = None) -> None:
         import torch
+
+        from superpose.units.concepts import ConceptSet
 
         if not prompts or any(not p.strip() for p in prompts):
             raise SuperposeError("steering needs at least one non-empty prompt")
-        self.lm, self.params = lm, params or SteeringParams()
+        if units is not None:
+            if not isinstance(units, ConceptSet):
+                raise SuperposeError(f"steering {units.unit_name}s is not supported: an SAE latent writes at its "
+                                     "own hook, not at the MLP neurons; steer neurons or concepts")
+            units.check_model(lm)
+        self.lm, self.params, self.units = lm, params or SteeringParams(), units
         self.prompts = tuple(prompts)
         self.word_tokens = WordTokens(lm.tokenizer)
         encoded = [lm.tokenizer.encode(p, add_special_tokens=False) for p in self.prompts]
@@ -129,12 +145,19 @@ class Steerer:
     def model_name(self) -> str:
         return str(self.lm.name)
 
+    @property
+    def units_identity(self) -> dict[str, Any] | None:
+        """The identity of the concept file steered (``None``: MLP neurons), to check records against."""
+        return None if self.units is None else self.units.identity()
+
     def describe(self) -> dict[str, Any]:
         """Everything that defines the effects, for the outputs' metadata."""
         from dataclasses import asdict
 
+        clamp = ("MLP unit activation set to the clamp value at every position" if self.units is None else
+                 "neuron activations moved along the concept's row by (clamp value - its code) at every position")
         return {"model": self.model_name, "prompts": list(self.prompts), **asdict(self.params),
-                "clamp": "MLP unit activation set to the clamp value at every position",
+                "units": self.units_identity, "clamp": clamp,
                 "effect": "mean over prompts and generated positions of steered minus unsteered "
                           "log-probabilities", "explanation_score": "likelihood gain of content words"}
 
@@ -145,21 +168,39 @@ class Steerer:
         logits = self.lm.model(input_ids=ids, attention_mask=mask, position_ids=positions, **extra).logits
         return logits[:, -last:]
 
+    def _concept_clamp(self, layer: int, index: int, value: float) -> Any:
+        """The down projection's pre-hook that clamps concept ``index`` of ``self.units`` to ``value``."""
+        units = self.units
+        if layer != units.layer:
+            raise SuperposeError(f"the concepts of {units.path} are at layer {units.layer}, not {layer}")
+        if not 0 <= index < units.d_sae:
+            raise SuperposeError(f"concept {index} out of range: {units.path} holds {units.d_sae} concepts")
+        row = units.concepts[index]
+
+        def clamp(_module: Any, args: tuple) -> tuple:
+            x = args[0]
+            shift = value - units.encode(x)[..., index:index + 1]
+            return ((x.float() + shift * row.to(x.device)).to(x.dtype), *args[1:])
+
+        return clamp
+
     def effect(self, layer: int, neuron: int, value: float) -> SteeringEffect:
         """Greedy continuation under the clamp; mean log-probability change at each new position."""
         import torch
 
         if not 0 <= layer < self.lm.n_layers:
             raise SuperposeError(f"layer {layer} out of range: the model has {self.lm.n_layers} layers")
-        if not 0 <= neuron < self.lm.n_neurons:
-            raise SuperposeError(f"neuron {neuron} out of range: a layer has {self.lm.n_neurons} neurons")
         module = self.lm.adapter.mlp_out_proj(self.lm.adapter.blocks(self.lm.model)[layer])
+        if self.units is None:
+            if not 0 <= neuron < self.lm.n_neurons:
+                raise SuperposeError(f"neuron {neuron} out of range: a layer has {self.lm.n_neurons} neurons")
 
-        def clamp(_module: Any, args: tuple) -> tuple:
-            x = args[0].clone()
-            x[..., neuron] = value
-            return (x, *args[1:])
-
+            def clamp(_module: Any, args: tuple) -> tuple:
+                x = args[0].clone()
+                x[..., neuron] = value
+                return (x, *args[1:])
+        else:
+            clamp = self._concept_clamp(layer, neuron, value)
         ids, mask, steps = self.ids, self.mask, self.params.new_tokens
         with torch.inference_mode():
             handle = module.register_forward_pre_hook(clamp)

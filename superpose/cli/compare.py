@@ -24,7 +24,8 @@ class CompareArgs:
     over held-out records (also R^2 and absolute deviation explained, ours and OpenAI's), by
     --simulator (default: MiniLM embeddings, no LLM).
     Output side: the unit is clamped to --steer-gain x the --steer-quantile of its top records'
-    peak activations while the records' model reads fixed neutral prompts; a text scores by how
+    peak activations while the records' model reads fixed neutral prompts (a concept of --units:
+    the neuron activations move along its row by that value minus its code); a text scores by how
     much its words gain in log-probability under steering, as an AUC against other neurons'
     texts (no judge model). Every score has a shuffled control (the next neuron's text of the
     same layer). Negative topics are scored on both sides as extra columns. Writes
@@ -88,10 +89,20 @@ def run_compare(args: CompareArgs) -> int:
 
     check_units_of(args.units, records=records, run=args.results)
     store = RecordStore(records)
-    if store.meta.get("units"):
-        raise SuperposeError(f"{records} holds records of SAE latents or concepts: compare's output side steers "
-                             "MLP neurons, and steering other units is not supported yet; compare neurons, or "
-                             "read these units' topics and explanations with `superpose report --units`")
+    recorded = store.meta.get("units")
+    if recorded and recorded.get("kind") != "concepts":
+        raise SuperposeError(f"{records} holds records of SAE latents: compare's output side clamps units at the MLP "
+                             "neurons (a neuron, or a concept's direction among them), and an SAE latent writes at "
+                             "its own hook, so steering it is not supported; compare neurons or concepts, or read "
+                             "these latents' topics and explanations with `superpose report --units`")
+    if recorded and args.units is None:
+        raise SuperposeError(f"{records} holds records of concepts: give the concept file they were made from "
+                             f"with --units ({recorded.get('path')}), so compare can steer its concepts")
+    units = None
+    if recorded:
+        from superpose.units.formats import load_sae
+
+        units = load_sae(args.units)
     # The judge's verdicts are cached in the output folder, so a rerun asks nothing again.
     context = SimulatorContext(Backend(kind="local", model=args.model, placement=placement,
                                        cache=str(Path(args.out) / "llm-cache")), args.batch_size)
@@ -104,8 +115,8 @@ def run_compare(args: CompareArgs) -> int:
     steered = lm if lm is not None and lm.name == store.model and placement.is_default else load_local_model(source)
     judge = judging(list(extra), context.backend, context, judge_params)
     out = compare(args.results, file, records, args.out, simulator=simulator,
-                  steerer=Steerer(steered, params=args.steering), params=args.params, progress=args.progress,
-                  judge=judge)
+                  steerer=Steerer(steered, params=args.steering, units=units), params=args.params,
+                  progress=args.progress, judge=judge)
     print((out / "summary.md").read_text(encoding="utf-8"))
     print(f"table: {out / 'compare.csv'}")
     latest_failures(out / "scores.jsonl",

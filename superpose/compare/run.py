@@ -163,6 +163,12 @@ def compare(results: str | Path, explanations: str | Path, records: str | Path, 
     if steerer.model_name != store.model:
         raise SuperposeError(f"the records are of model {store.model!r} but steering runs "
                              f"{steerer.model_name!r}: steer the model the records come from")
+    recorded, steered = store.meta.get("units"), getattr(steerer, "units_identity", None)
+    if (recorded or {}).get("decoder_sha256") != (steered or {}).get("decoder_sha256"):
+        held = "MLP neurons" if not recorded else f"the units of {recorded.get('path')}"
+        steers = "MLP neurons" if not steered else f"the units of {steered.get('path')}"
+        raise SuperposeError(f"the records hold {held} but steering clamps {steers}: steer the units the "
+                             "records were made from")
     for row in rows:
         if row.get("records_model") not in (None, store.model):
             raise SuperposeError(f"{explanations} explains neurons of {row['records_model']!r}, but the records "
