@@ -61,10 +61,10 @@ def interval(stats: np.ndarray, n_boot: int, seed: int) -> dict[str, float | Non
 
 
 def make_explainer(name: str) -> Any:
-    """A chat client as `superpose explain` builds it: top-tokens or a local model."""
+    """A chat client as `superpose explain` builds it: a top-tokens kind or a local model."""
     from superpose.explainer.clients import Backend, make_client
 
-    return make_client(Backend(kind="top-tokens") if name == "top-tokens" else Backend(model=name))
+    return make_client(Backend(kind=name) if name.startswith("top-tokens") else Backend(model=name))
 
 
 def run(args: argparse.Namespace) -> dict:
