@@ -54,7 +54,8 @@ def mine_to_files(tasks: Iterable[Task], writer: PaperWriter | ShardWriter, corp
     with tqdm(total=total, initial=total - pending, desc=desc, unit="pool", disable=not progress,
               file=sys.stderr) as bar:
         for task, result in executor.map_unordered(mine_task, partial(mining_setup, str(corpus_dir), config), tasks):
-            writer.add(task.layer, task.neuron, task.polarity, [vocab[w] for w in task.pool.tolist()], result)
+            writer.add(task.layer, task.neuron, task.polarity, list(map(vocab.__getitem__, task.pool.tolist())),
+                       result)
             found += len(result.topics)
             bar.update(1)
             bar.set_postfix(topics=found, refresh=False)
