@@ -7,8 +7,8 @@ themselves: the parent only finds the line ends the ranges start after) and hand
 batches of about ``batch_chars`` characters; a worker prepares each document (e.g. removes wiki
 markup, the expensive step), tokenises it and numbers the batch's distinct words
 (:class:`~superpose.corpus.batches.TokenBatch`). The parent takes the batches back in order and
-maps those local numbers to global ids with one dictionary look-up per distinct word of the
-batch, so the id stream, the word list and every count are identical whatever the number of
+maps those local numbers to global ids (:class:`_Numbering`: a binary search per distinct word of
+the batch), so the id stream, the word list and every count are identical whatever the number of
 workers. At most one batch per worker is in flight, so memory does not grow with the corpus.
 """
 
