@@ -27,6 +27,7 @@ class TokenBatch:
     long_words: list[str]  # the words of the numbers LONG + i (over 13 letters)
     ids: np.ndarray  # uint32, local numbers
     lengths: np.ndarray  # int64, tokens per (non-empty) document
+    counts: np.ndarray  # int64, occurrences of each local number (counted here, in the worker)
     line_lengths: np.ndarray | None = None  # int64, whitespace tokens of every line (lines mode only)
 
 
@@ -35,7 +36,7 @@ def _batch(low: bytes, doc_ends: np.ndarray) -> TokenBatch:
     (ascending byte offsets, the last at or after the last token); empty documents skipped."""
     numbers, long_words, ids, starts = word_ids(low)
     lengths = np.diff(np.searchsorted(starts, doc_ends), prepend=0).astype(np.int64)
-    return TokenBatch(numbers, long_words, ids, lengths[lengths > 0])
+    return TokenBatch(numbers, long_words, ids, lengths[lengths > 0], np.bincount(ids, minlength=len(numbers)))
 
 
 def _joined(texts: list[str]) -> tuple[bytes, np.ndarray]:

@@ -55,9 +55,13 @@ def normalize_request(request: dict) -> dict:
 def choose_vocabulary(words: list[str], frequency: np.ndarray, params: CorpusParams) -> list[int]:
     """Stream word ids kept in the vocabulary, most frequent first (ties alphabetical)."""
     stop = english_stopwords() if params.stopwords == "remove" else frozenset()
-    keep = [i for i, w in enumerate(words)
-            if frequency[i] >= params.min_count and len(w) >= params.min_length and w not in stop]
-    keep.sort(key=lambda i: (-int(frequency[i]), words[i]))
+    frequency = np.asarray(frequency, dtype=np.int64)
+    frequent = np.flatnonzero(frequency >= params.min_count).tolist()
+    by_word = sorted((i for i in frequent if len(words[i]) >= params.min_length and words[i] not in stop),
+                     key=words.__getitem__)
+    # a stable sort by falling frequency of the alphabetical list: ties stay alphabetical (a
+    # sequential step of every build, so numpy rather than a Python key per word)
+    keep = np.asarray(by_word, dtype=np.int64)[np.argsort(-frequency[by_word], kind="stable")].tolist()
     if params.max_vocab is not None:
         keep = keep[: params.max_vocab]
     return keep
@@ -112,6 +116,7 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
         read_seconds, read_cpu = time.perf_counter() - started, time.process_time() - cpu_started
         read_thread_cpu = time.thread_time() - thread_started
         read_workers_cpu, workers_started = _workers_cpu() - workers_started, _workers_cpu()
+        vocab_started, cpu_started = time.perf_counter(), time.process_time()
         keep = choose_vocabulary(stream.words, stream.frequency, params)
         if not keep:
             raise SuperposeError(
@@ -119,6 +124,7 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
                 f"{params.min_length}): lower --min-count or add text")
         remap = np.full(len(stream.words), -1, dtype=np.int64)
         remap[keep] = np.arange(len(keep))
+        vocab_seconds, vocab_cpu = time.perf_counter() - vocab_started, time.process_time() - cpu_started
         count_started, cpu_started = time.perf_counter(), time.process_time()
         (tmp / "spill").mkdir()
         n_windows, word_windows, pairs = count_stream(stream, remap, len(keep), params, tmp / "spill",
@@ -144,13 +150,14 @@ def build_corpus(sources: list[str | Source], out: str | Path, params: CorpusPar
             "versions": versions(),
             "created": timestamp(),
             "workers": n_workers,
-            "seconds": {"read": round(read_seconds, 3), "count": round(count_seconds, 3)},
+            "seconds": {"read": round(read_seconds, 3), "vocabulary": round(vocab_seconds, 3),
+                        "count": round(count_seconds, 3)},
             # CPU time of this process ("read_main_thread": without the thread that decompresses a
             # single-stream dump) and of its finished worker processes ("*_workers"): on a busy
             # machine wall time says little, these say what the sequential parts cost
             "cpu_seconds": {"read": round(read_cpu, 3), "read_main_thread": round(read_thread_cpu, 3),
-                            "count": round(count_cpu, 3), "read_workers": round(read_workers_cpu, 3),
-                            "count_workers": round(count_workers_cpu, 3)},
+                            "vocabulary": round(vocab_cpu, 3), "count": round(count_cpu, 3),
+                            "read_workers": round(read_workers_cpu, 3), "count_workers": round(count_workers_cpu, 3)},
         }
         counts = CorpusCounts([stream.words[i] for i in keep], stream.frequency[keep], word_windows,
                               pairs, n_windows, meta)

@@ -149,7 +149,7 @@ def write_stream(sources: list[Source], path: Path, *, workers: int = 1, progres
                     grown[: len(frequency)] = frequency
                     frequency = grown
                 # local words are distinct, so ``mapping`` has no repeats and += is exact
-                frequency[mapping] += np.bincount(batch.ids, minlength=len(mapping))
+                frequency[mapping] += batch.counts
                 lengths.append(batch.lengths)
                 docs += len(batch.lengths)
                 tokens += len(ids)

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import signal
+import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from multiprocessing import connection
 from typing import Any
 
 from superpose.config import available_cores
@@ -33,9 +37,12 @@ def resolve_workers(value: int | str) -> int:
     return ExecutionConfig(workers=value).workers
 
 
+AHEAD = 2  # items in flight per worker: one being worked on, the next already waiting
+
+
 class _Worker:
     """One forked process with a pipe for tasks and a pipe for results (no lock shared with others,
-    so killing it can never leave another process waiting)."""
+    so killing it can never leave another process waiting), and the items it holds, oldest first."""
 
     def __init__(self, context: Any, function: Callable[[Any], Any]):
         tasks_in, self.tasks = context.Pipe(duplex=False)
@@ -45,14 +52,17 @@ class _Worker:
         self.process.start()
         tasks_in.close()
         results_out.close()
+        self.holding: deque[int] = deque()
 
     def receive(self) -> Any:
-        # poll in short steps: a Ctrl-C delivered to another thread is acted on at the next step
-        while not self.results.poll(0.2):
-            if not self.process.is_alive() and not self.results.poll(0):
-                raise SuperposeError(f"a corpus worker died (exit code {self.process.exitcode}): "
-                                     "check memory and rerun")
-        ok, value = self.results.recv()
+        """The result of the oldest item this worker holds (its results come back in order)."""
+        try:
+            ok, value = self.results.recv()
+        except EOFError:
+            self.process.join(1)
+            raise SuperposeError(f"a corpus worker died (exit code {self.process.exitcode}): "
+                                 "check memory and rerun") from None
+        self.holding.popleft()
         if not ok:
             raise value
         return value
@@ -66,34 +76,47 @@ class _Worker:
 
 
 def _serve(function: Callable[[Any], Any], parent: int, tasks: Any, results: Any) -> None:
+    """A worker's loop. Results are sent by a thread of their own, so the worker starts its next item
+    (already in its pipe: :data:`AHEAD`) while the parent, busy or not scheduled, has yet to take the last."""
     die_with_parent(parent)
+    outbox: queue.SimpleQueue = queue.SimpleQueue()
+    sender = threading.Thread(target=_send_all, args=(outbox, results), daemon=True)
+    sender.start()
     while True:
         try:
             item = tasks.recv()
         except EOFError:
-            return
+            break
         try:
-            results.send((True, function(item)))
+            outbox.put((True, function(item)))
         except Exception as err:  # noqa: BLE001 - raised in the parent
             portable = err if isinstance(err, SuperposeError) else RuntimeError(
                 "".join(traceback.format_exception(err)).rstrip())
-            results.send((False, portable))
+            outbox.put((False, portable))
+    outbox.put(None)
+    sender.join()
 
 
-def ordered_map(function: Callable[[Any], Any], items: Iterable[Any], workers: int) -> Iterator[Any]:
+def _send_all(outbox: queue.SimpleQueue, results: Any) -> None:
+    while (message := outbox.get()) is not None:
+        results.send(message)
+
+
+def ordered_map(function: Callable[[Any], Any], items: Iterable[Any], workers: int,
+                ahead: int = AHEAD) -> Iterator[Any]:
     """``map(function, items)`` in order, on ``workers`` forked processes.
 
-    Item ``i`` goes to worker ``i % workers``, which holds one item at a time: its result is the
-    oldest outstanding one, so results come back in order and at most ``workers`` items are in
-    flight (memory flat however long ``items`` is). ``workers == 1`` runs in this process. The
-    workers are killed when the generator finishes, fails or is closed.
+    Each item goes to the worker holding the fewest (a worker that finishes early gets more, so the
+    workers finish together whatever their speed), up to ``ahead`` per worker; results are put back
+    in order, and items sent but not yet yielded never exceed ``workers * ahead``, so memory stays
+    flat however long ``items`` is. ``workers == 1`` runs in this process. The workers are killed
+    when the generator finishes, fails or is closed.
     """
     if workers == 1:
         yield from map(function, items)
         return
     context = multiprocessing.get_context("fork")
     pool: list[_Worker] = []
-    sent = received = 0
     try:
         # A Ctrl-C that lands while a worker is being forked can be lost; held back until the
         # workers exist, it is raised here, inside the try, and ends them.
@@ -103,19 +126,33 @@ def ordered_map(function: Callable[[Any], Any], items: Iterable[Any], workers: i
             pool.extend(_Worker(context, function) for _ in range(workers))
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        for item in items:
-            worker = pool[sent % workers]
-            result = None
-            if sent - received == workers:  # this worker's previous item: the oldest outstanding
-                result = worker.receive()
-                received += 1
-            worker.tasks.send(item)
-            sent += 1
-            if result is not None:
-                yield result
-        while received < sent:
-            yield pool[received % workers].receive()
-            received += 1
+        by_pipe = {worker.results: worker for worker in pool}
+        source = iter(items)
+        done: dict[int, Any] = {}  # results back before an older one
+        sent = yielded = 0
+        more = True
+        while True:
+            while more and sent - yielded < workers * ahead:
+                worker = min(pool, key=lambda w: len(w.holding))
+                try:
+                    item = next(source)
+                except StopIteration:
+                    more = False
+                    break
+                worker.tasks.send(item)
+                worker.holding.append(sent)
+                sent += 1
+            if yielded in done:
+                yield done.pop(yielded)
+                yielded += 1
+                continue
+            if yielded == sent:
+                return
+            # poll in short steps: a Ctrl-C delivered to another thread is acted on at the next step
+            for pipe in connection.wait([w.results for w in pool if w.holding], timeout=0.2):
+                worker = by_pipe[pipe]
+                index = worker.holding[0]
+                done[index] = worker.receive()
     finally:
         for worker in pool:
             worker.stop()
