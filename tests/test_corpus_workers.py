@@ -67,6 +67,49 @@ def test_ordered_map_keeps_order_with_processes():
     assert list(ordered_map(abs, range(-50, 0), min(2, available_cores()))) == list(range(50, 0, -1))
 
 
+def _uneven(item: int) -> int:
+    time.sleep(0.05 if item % 5 == 0 else 0.001)  # one item in five slow: the others overtake it
+    if item == 37:
+        raise ValueError("item 37 is bad")
+    return item * item
+
+
+def test_ordered_map_keeps_order_when_items_finish_out_of_order():
+    assert list(ordered_map(_uneven, range(30), 3, ahead=2)) == [i * i for i in range(30)]
+    with pytest.raises(RuntimeError, match="item 37 is bad"):
+        list(ordered_map(_uneven, range(60), 2))
+
+
+def test_plain_text_corpus_is_the_same_for_any_number_of_workers(tmp_path, monkeypatch):
+    """1, 2 and 3 workers (3 even on fewer cores: they share them), batches of a few lines and
+    count batches of a few hundred tokens: every file the same bytes, meta.json the same but for
+    its times and worker count."""
+    import json
+    import random
+    from functools import partial
+
+    from superpose.corpus import build, stream
+
+    rng = random.Random(7)
+    words = ["harbour", "boats", "sail", "river", "town", "sea", "north", "x", "pneumonoultramicroscopic",
+             "\u0130stanbul", "\u212aelvin", "caf\u00e9", "2024", "the", "and"]
+    lines = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 40))) for _ in range(600)]
+    text = tmp_path / "plain.txt"
+    text.write_bytes("\r\n".join(lines).encode() + b"\n\n")
+    monkeypatch.setattr(build, "resolve_workers", int)
+    monkeypatch.setattr(build, "write_stream", partial(stream.write_stream, batch_chars=1500))
+    params = CorpusParams(window=5, min_count=2)
+    metas = []
+    for workers in (1, 2, 3):
+        counts = build_corpus([str(text)], tmp_path / str(workers), params, workers=workers, batch_tokens=300)
+        assert counts.meta["workers"] == workers
+        meta = json.loads((tmp_path / str(workers) / "meta.json").read_text())
+        metas.append({k: v for k, v in meta.items() if k not in ("created", "seconds", "cpu_seconds", "workers")})
+    assert _files(tmp_path / "1") == _files(tmp_path / "2") == _files(tmp_path / "3")
+    assert metas[0] == metas[1] == metas[2] and metas[0]["tokens"] > 5000
+    assert "pneumonoultramicroscopic" in counts.vocab and "stanbul" in counts.vocab and "kelvin" in counts.vocab
+
+
 @pytest.mark.parametrize("value", [0, -3, 100000, "many", "", True])
 def test_bad_worker_counts_are_refused(value):
     with pytest.raises(SuperposeError, match="--workers must be"):

@@ -25,7 +25,7 @@ class TokenBatch:
 
     numbers: np.ndarray  # uint64, the batch's distinct words, ascending (superpose.corpus.tokenize.word_ids)
     long_words: list[str]  # the words of the numbers LONG + i (over 13 letters)
-    ids: np.ndarray  # uint32, local numbers
+    ids: np.ndarray  # local numbers: uint16 where the batch has at most 2**16 distinct words, else uint32
     lengths: np.ndarray  # int64, tokens per (non-empty) document
     counts: np.ndarray  # int64, occurrences of each local number (counted here, in the worker)
     line_lengths: np.ndarray | None = None  # int64, whitespace tokens of every line (lines mode only)
@@ -36,7 +36,10 @@ def _batch(low: bytes, doc_ends: np.ndarray) -> TokenBatch:
     (ascending byte offsets, the last at or after the last token); empty documents skipped."""
     numbers, long_words, ids, starts = word_ids(low)
     lengths = np.diff(np.searchsorted(starts, doc_ends), prepend=0).astype(np.int64)
-    return TokenBatch(numbers, long_words, ids, lengths[lengths > 0], np.bincount(ids, minlength=len(numbers)))
+    counts = np.bincount(ids, minlength=len(numbers))
+    if len(numbers) <= 1 << 16:  # half the bytes through the pipe and through the parent's id mapping
+        ids = ids.astype(np.uint16)
+    return TokenBatch(numbers, long_words, ids, lengths[lengths > 0], counts)
 
 
 def _joined(texts: list[str]) -> tuple[bytes, np.ndarray]:

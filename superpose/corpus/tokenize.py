@@ -98,7 +98,8 @@ def spell(numbers: np.ndarray) -> list[str]:
     letters = np.zeros_like(digits)  # most significant first, NUL-padded on the right
     row, place = np.nonzero(digits)
     letters[row, length[row] - 1 - place] = digits[row, place] + 96
-    return [word.decode("ascii") for word in letters.view(f"S{EXACT_LETTERS}").ravel().tolist()]
+    # bytes -> str by numpy for the whole array (NUL padding dropped), not a decode per word
+    return letters.view(f"S{EXACT_LETTERS}").ravel().astype(f"U{EXACT_LETTERS}").tolist()
 
 
 @lru_cache(maxsize=1)
