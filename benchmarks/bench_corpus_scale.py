@@ -12,12 +12,18 @@ Inputs (written to --work, deleted afterwards unless --keep):
 Measurements, each in its own process (peak memory is per measurement):
   * ``superpose corpus build`` end to end (read + count, default vocabulary settings) on each
     input with 1 and with 2 tokenising workers: wall time, CPU time (process + workers),
-    tokens/s, tokens/s per worker, peak memory of the parent and of the largest worker;
+    tokens/s, tokens/s per worker, peak memory of the parent and of the largest worker. The plain
+    text builds run ``--repeats`` times, alternating 1 and 2 workers (a busy moment then hits
+    both); its rows are the runs of median wall time, every run's wall time is kept, and
+    ``plain_text_scaling`` gives the ratio of the medians and of each pair of runs;
   * today's reading path for wiki markup before this change (gensim's ``filter_wiki`` in one
     process: decompress, parse, filter, tokenise) on the first --baseline-mb MB of the dump;
   * the sequential parts that bound any number of workers: decompressing and parsing the dump
     alone, reading plain lines alone; and per build the CPU of the parent (reading: the id
-    mapping; counting: laying the merged blocks end to end) and of the workers, per pass.
+    mapping; counting: laying the merged blocks end to end) and of the workers, per pass, and
+    the wall time of the two steps between and after the passes, which only the parent does:
+    choosing the vocabulary (``vocabulary_s``) and writing the corpus folder and reading it
+    back (``write_s``: the build's wall time less its passes and the vocabulary).
 Writes results/bench_corpus_scale.json and prints a table with the estimates for the full
 English Wikipedia (about 4B tokens).
 """
@@ -148,9 +154,12 @@ def child_build(path: str, workers: int, out: str) -> dict:
     shutil.rmtree(out)
     parent_read, parent_count = meta["cpu_seconds"]["read"], meta["cpu_seconds"]["count"]
     workers_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    seconds = meta["seconds"]
     row = {"input": Path(path).name, "workers": workers, "tokens": tokens, "documents": meta["documents"],
-           "vocab": len(counts.vocab), "wall_s": round(wall, 2), "read_s": meta["seconds"]["read"],
-           "count_s": meta["seconds"]["count"], "parent_read_cpu_s": parent_read,
+           "vocab": len(counts.vocab), "wall_s": round(wall, 2), "read_s": seconds["read"],
+           "count_s": seconds["count"], "vocabulary_s": seconds.get("vocabulary", 0.0),  # 0: code before it was timed
+           "write_s": round(wall - seconds["read"] - seconds.get("vocabulary", 0.0) - seconds["count"], 3),
+           "parent_read_cpu_s": parent_read,
            "parent_read_main_thread_cpu_s": meta["cpu_seconds"]["read_main_thread"], "parent_count_cpu_s": parent_count,
            "workers_cpu_s": round(workers_cpu, 2),
            "read_workers_cpu_s": meta["cpu_seconds"]["read_workers"],
@@ -166,8 +175,10 @@ def _idle_wall(row: dict, cores: int) -> float:
     """Wall time on ``cores`` free cores, from CPU times. Reading takes the longest of the
     parent's main thread (its sequential part), its decompressing thread (a single-stream dump),
     and all reading CPU spread over the cores; counting is the parent's part (sequential) plus
-    the workers' CPU spread over the cores."""
-    return _reading_wall(row, cores) + row["parent_count_cpu_s"] + row["count_workers_cpu_s"] / cores
+    the workers' CPU spread over the cores; choosing the vocabulary and writing the folder are
+    sequential (their wall time as measured)."""
+    return (_reading_wall(row, cores) + row["parent_count_cpu_s"] + row["count_workers_cpu_s"] / cores
+            + row["vocabulary_s"] + row["write_s"])
 
 
 def _reading_wall(row: dict, cores: int) -> float:
@@ -214,6 +225,15 @@ def child(*args: str) -> dict:
     return run_child([sys.executable, __file__, "--child", *args])[0]
 
 
+def scaling(runs: dict[int, list[dict]]) -> dict:
+    """Tokens/s of 2 workers over 1 worker: of the median runs (the rows kept), and of each pair of
+    runs made one after the other (the spread says how much the machine's other load moved them)."""
+    one, two = ([r["wall_s"] for r in runs[w]] for w in (1, 2))
+    median = sorted(one)[(len(one) - 1) // 2] / sorted(two)[(len(two) - 1) // 2]
+    return {"runs": len(one), "wall_s_1_worker": one, "wall_s_2_workers": two, "median_ratio": round(median, 3),
+            "paired_ratios": [round(a / b, 3) for a, b in zip(one, two, strict=True)], "goal": ">= 1.8"}
+
+
 def estimate(results: dict) -> dict:
     """Minutes for ~4B tokens of Wikipedia (the multistream dump, as it ships) on 2 and 32 free
     cores, from the CPU times of its 2-worker build (see ``_idle_wall``), with the sequential
@@ -226,7 +246,9 @@ def estimate(results: dict) -> dict:
             "sequential_parts_min": {
                 "parent_reading (stream offsets, id mapping, pages cut by a boundary)":
                     round(wiki["parent_read_main_thread_cpu_s"] * scale / 60, 1),
-                "parent_counting (merged blocks laid end to end)": round(wiki["parent_count_cpu_s"] * scale / 60, 1)},
+                "parent_counting (merged blocks laid end to end)": round(wiki["parent_count_cpu_s"] * scale / 60, 1),
+                "vocabulary (chosen from the word counts)": round(wiki["vocabulary_s"] * scale / 60, 2),
+                "writing the corpus folder and reading it back": round(wiki["write_s"] * scale / 60, 2)},
             "parallel_cpu_min": round((wiki["read_workers_cpu_s"] + wiki["count_workers_cpu_s"]) * scale / 60, 1)}
 
 
@@ -237,6 +259,7 @@ def main() -> None:
     ap.add_argument("--baseline-mb", type=int, default=30, help="markup read by the old path")
     ap.add_argument("--work", default="corpus/build/bench-scale")
     ap.add_argument("--keep", action="store_true", help="keep the generated inputs")
+    ap.add_argument("--repeats", type=int, default=3, help="plain.txt builds per worker count (median kept)")
     ap.add_argument("--inputs", nargs="+", default=["plain.txt", "plain.parquet", "dump.xml.bz2",
                                                     "dump-multistream.xml.bz2"])
     args = ap.parse_args()
@@ -259,10 +282,17 @@ def main() -> None:
     results["sequential"] = [child("sequential", str(work / name)) for name in ("dump.xml.bz2", "plain.txt")]
     results["builds"] = []
     for name in args.inputs:
+        runs: dict[int, list[dict]] = {1: [], 2: []}
+        for _ in range(args.repeats if name == "plain.txt" else 1):
+            for workers in (1, 2):
+                row = child("build", str(work / name), str(workers), str(work / "corpus"))
+                runs[workers].append(row)
+                print(json.dumps(row), flush=True)
         for workers in (1, 2):
-            row = child("build", str(work / name), str(workers), str(work / "corpus"))
-            results["builds"].append(row)
-            print(json.dumps(row), flush=True)
+            row = sorted(runs[workers], key=lambda r: r["wall_s"])[(len(runs[workers]) - 1) // 2]
+            results["builds"].append(dict(row, wall_s_runs=[r["wall_s"] for r in runs[workers]]))
+        if name == "plain.txt":
+            results["plain_text_scaling"] = scaling(runs)
     base = results["baseline_gensim_filter"]
     wiki2 = next(r for r in results["builds"] if r["input"] == "dump-multistream.xml.bz2" and r["workers"] == 2)
     read_2_cores = wiki2["tokens"] / _reading_wall(wiki2, 2)
@@ -282,6 +312,8 @@ def main() -> None:
         print(f"{r['input']:<14} {r['workers']:>7} {r['tokens']:>12,} {r['wall_s']:>7} {r['tokens_per_s']:>10,} "
               f"{r['tokens_per_cpu_s']:>10,} {r['idle_estimate']['2_cores_tokens_per_s']:>12,} {r['peak_mb']:>8} "
               f"{r['worker_peak_mb'] or '-':>9}")
+    if "plain_text_scaling" in results:
+        print("plain text, 2 workers / 1 worker:", json.dumps(results["plain_text_scaling"]))
     print(f"old wiki reading path: {base['tokens_per_s']:,} tokens/s ({base['tokens_per_cpu_s']:,} per CPU-s); "
           f"new: {json.dumps(results['wiki_reading_speedup'])}")
     print("English Wikipedia (~4B tokens):", json.dumps(results["wikipedia_estimate"]))

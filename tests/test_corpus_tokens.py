@@ -98,3 +98,18 @@ def test_stopwords_are_gensims():
     from gensim.parsing.preprocessing import STOPWORDS
 
     assert stopwords() == frozenset(STOPWORDS)
+
+
+@pytest.mark.parametrize("distinct", [300, 70_000])
+def test_a_batch_sends_narrow_ids_when_they_fit(distinct):
+    """uint16 ids up to 65,536 distinct words, uint32 beyond; either way the tokens and their counts."""
+    rng = np.random.default_rng(3)
+    letters = rng.integers(97, 123, size=(2 * distinct, 7), dtype=np.uint8)
+    words = sorted(set(letters.view("S7").ravel().astype("U7").tolist()))[:distinct]
+    tokens = words + [words[i] for i in rng.integers(0, distinct, size=distinct)]
+    batch = tokenize_batch((None, [" ".join(tokens)]))
+    assert len(batch.numbers) == distinct
+    assert batch.ids.dtype == (np.uint16 if distinct <= 1 << 16 else np.uint32)
+    assert spell(batch.numbers[batch.ids]) == tokens
+    assert batch.counts.tolist() == np.bincount(batch.ids.astype(np.int64), minlength=distinct).tolist()
+    assert batch.counts.sum() == len(tokens)

@@ -100,12 +100,14 @@ class CorpusCounts(NpmiSource):
 def save_counts(folder: Path, counts: CorpusCounts) -> None:
     """Write the format above into an existing (temporary) folder."""
     (folder / "vocab.txt").write_text("".join(w + "\n" for w in counts.vocab), encoding="utf-8")
-    np.save(folder / "word_counts.npy", counts.word_counts.astype(np.int64))
-    np.save(folder / "word_windows.npy", counts.word_windows.astype(np.int64))
+    # np.asarray: no copy of an array that has the dtype already (the pair arrays are the largest
+    # thing a build writes, and writing is sequential)
+    np.save(folder / "word_counts.npy", np.asarray(counts.word_counts, dtype=np.int64))
+    np.save(folder / "word_windows.npy", np.asarray(counts.word_windows, dtype=np.int64))
     pairs = counts.pair_windows
-    np.save(folder / "pair_indptr.npy", pairs.indptr.astype(np.int64))
-    np.save(folder / "pair_indices.npy", pairs.indices.astype(np.int32))
-    np.save(folder / "pair_data.npy", pairs.data.astype(np.int64))
+    np.save(folder / "pair_indptr.npy", np.asarray(pairs.indptr, dtype=np.int64))
+    np.save(folder / "pair_indices.npy", np.asarray(pairs.indices, dtype=np.int32))
+    np.save(folder / "pair_data.npy", np.asarray(pairs.data, dtype=np.int64))
     meta = dict(counts.meta, format=FORMAT_NAME, format_version=FORMAT_VERSION,
                 n_windows=counts.n_windows, vocab_size=len(counts.vocab),
                 pair_nonzeros=int(pairs.nnz))

@@ -9,7 +9,12 @@ markup, the expensive step), tokenises it and numbers the batch's distinct words
 (:class:`~superpose.corpus.batches.TokenBatch`). The parent takes the batches back in order and
 maps those local numbers to global ids (:class:`_Numbering`: a binary search per distinct word of
 the batch), so the id stream, the word list and every count are identical whatever the number of
-workers. At most one batch per worker is in flight, so memory does not grow with the corpus.
+workers. Each batch goes to the worker holding the fewest, and at most two per worker are in
+flight (:func:`~superpose.corpus.workers.ordered_map`): memory does not grow with the corpus, and a
+worker starts its next batch while the parent has yet to take its last. The workers also count
+each batch's occurrences per local number, so the parent's work per batch is the binary search of
+its distinct words, one gather of its ids (sent as ``uint16`` when it has at most 65,536 distinct
+words) and one write.
 """
 
 from __future__ import annotations
