@@ -50,10 +50,8 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def generate(work: Path, mb: int) -> dict:
-    """Write the three inputs; return their sizes."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def generate(work: Path, mb: int, parquet: bool = True) -> dict:
+    """Write the inputs (the Parquet file only if ``parquet``); return their sizes."""
     from gensim.corpora.wikicorpus import extract_pages
 
     from superpose.corpus.sources import resolve_sources
@@ -71,16 +69,8 @@ def generate(work: Path, mb: int) -> dict:
                 n_docs += 1
                 if written >= target:
                     break
-    schema = pa.schema([("text", pa.string())])
-    with pq.ParquetWriter(work / "plain.parquet", schema) as writer, open(work / "plain.txt", encoding="utf-8") as fh:
-        batch: list[str] = []
-        for line in fh:
-            batch.append(line.rstrip("\n"))
-            if len(batch) == 50_000:
-                writer.write_table(pa.table({"text": batch}, schema=schema))
-                batch = []
-        if batch:
-            writer.write_table(pa.table({"text": batch}, schema=schema))
+    if parquet:
+        write_parquet(work / "plain.txt", work / "plain.parquet")
     source = resolve_sources(["gensim-wiki"])[0]
     with bz2.open(source.path, "rb") as fh:
         pages = [(title, text) for title, text, _ in extract_pages(fh) if text]
@@ -102,10 +92,27 @@ def generate(work: Path, mb: int) -> dict:
         out.write(compressor.flush())
     write_multistream(work / "dump.xml.bz2", work / "dump-multistream.xml.bz2")
     return {"plain_txt_mb": round((work / "plain.txt").stat().st_size / 1e6, 1), "plain_documents": n_docs,
-            "parquet_mb": round((work / "plain.parquet").stat().st_size / 1e6, 1),
+            "parquet_mb": round((work / "plain.parquet").stat().st_size / 1e6, 1) if parquet else None,
             "dump_xml_mb": round(xml_bytes / 1e6, 1), "dump_pages": page_id,
             "dump_bz2_mb": round((work / "dump.xml.bz2").stat().st_size / 1e6, 1),
             "dump_multistream_bz2_mb": round((work / "dump-multistream.xml.bz2").stat().st_size / 1e6, 1)}
+
+
+def write_parquet(text: Path, out: Path) -> None:
+    """The lines of ``text`` as a Parquet file with one string column ``text``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([("text", pa.string())])
+    with pq.ParquetWriter(out, schema) as writer, open(text, encoding="utf-8") as fh:
+        batch: list[str] = []
+        for line in fh:
+            batch.append(line.rstrip("\n"))
+            if len(batch) == 50_000:
+                writer.write_table(pa.table({"text": batch}, schema=schema))
+                batch = []
+        if batch:
+            writer.write_table(pa.table({"text": batch}, schema=schema))
 
 
 def write_multistream(single: Path, out: Path, per_stream: int = 100) -> None:
@@ -274,7 +281,7 @@ def main() -> None:
     start = machine()
     started = time.perf_counter()
     results: dict = {"cores": start["cores_available"], "load_average_start": start["load_average"],
-                     "inputs": generate(work, args.mb)}
+                     "inputs": generate(work, args.mb, parquet="plain.parquet" in args.inputs)}
     results["generate_s"] = round(time.perf_counter() - started, 1)
     print(json.dumps(results["inputs"]), flush=True)
     results["baseline_gensim_filter"] = child("baseline", str(work / "dump.xml.bz2"), str(args.baseline_mb))
