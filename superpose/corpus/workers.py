@@ -134,6 +134,8 @@ def ordered_map(function: Callable[[Any], Any], items: Iterable[Any], workers: i
         while True:
             while more and sent - yielded < workers * ahead:
                 worker = min(pool, key=lambda w: len(w.holding))
+                if len(worker.holding) >= ahead:
+                    break
                 try:
                     item = next(source)
                 except StopIteration:
