@@ -498,8 +498,9 @@ class ClassifierParams:
         _check_int("n_non_activating", self.n_non_activating, 0)
         _check_int("n_quantiles", self.n_quantiles, 1)
         _check_int("examples_per_prompt (score --judge-per-prompt)", self.examples_per_prompt, 1, 20)
-        if _check_int("window", self.window, 0) and self.window < 4:
-            raise SuperposeError(f"window must be 0 (whole records) or at least 4 tokens, got {self.window!r}")
+        if _check_int("window (score --judge-window)", self.window, 0) and self.window < 4:
+            raise SuperposeError(f"window (score --judge-window) must be 0 (whole records) or at least 4 tokens, "
+                                 f"got {self.window!r}")
         if not 0 < self.active_fraction <= 1:
             raise SuperposeError(f"active_fraction must be in (0, 1], got {self.active_fraction!r}")
 

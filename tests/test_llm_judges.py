@@ -421,4 +421,7 @@ def test_score_cli_refuses_unknown_scorers_and_bad_judge_settings(tmp_path, caps
     assert "--judge-examples must be at least 1" in capsys.readouterr().err
     assert main([*base, "--scorers", "detection", "--judge-per-prompt", "21"]) == 2
     assert "--judge-per-prompt" in capsys.readouterr().err
+    assert main([*base, "--scorers", "detection", "--judge-window", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "--judge-window" in err and "at least 4 tokens" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "rec" / "scores.jsonl").exists()

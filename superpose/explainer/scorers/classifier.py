@@ -395,8 +395,9 @@ class LocalJudge(Judge):
 
     Prompts share their start: the system prompt and worked examples (every prompt of a task),
     then the explanation (every prompt of a unit). One key/value cache per task keeps the last
-    prompt; the next is cut back to the tokens they share and only the rest is computed, so the
-    shared start is computed once, as delphi's served judge reuses its prompt prefix.
+    start; the next is cut back to the tokens they share and only the rest is computed, so the
+    shared start is computed once, as delphi's served judge reuses its prompt prefix. A unit's
+    prompts of one task then go through the model as one batch (:meth:`_answer_many`).
     """
 
     method = "local chat model, answers decoded as a 0/1 list; P(1) from next-token logits"
