@@ -323,6 +323,12 @@ def test_score_job_writes_metrics_and_cost_and_resumes(tmp_path):
     run_score(folder, out, simulator=None, explanations=items, embedding=False,
               scorers=["detection", "fuzzing"], judge=judging, simulation=False, progress=False)
     assert judging.judge.calls == calls and len(read_jsonl(out)) == 3  # nothing redone
+    # rows judged with other example settings (here the window) are not resumed into
+    other = Judging(judging.judge, ClassifierParams(n_activating=3, n_non_activating=3, window=16))
+    with pytest.raises(SuperposeError, match="detection scores judged with other settings \\(window 0, now 16\\)"):
+        run_score(folder, out, simulator=None, explanations=items, embedding=False,
+                  scorers=["detection", "fuzzing"], judge=other, simulation=False, progress=False)
+    assert judging.judge.calls == calls and len(read_jsonl(out)) == 3
     with pytest.raises(SuperposeError, match="other scorers"):
         run_score(folder, out, simulator=None, explanations=items, embedding=False,
                   scorers=["detection"], judge=judging, simulation=False, progress=False)
