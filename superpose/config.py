@@ -469,6 +469,9 @@ class ExplainBackend(Backend):
 
 # ---- detection and fuzzing (a judge answers yes/no per example) ---------------------------------
 
+JUDGE_ORDERS = ("unit", "shared")
+
+
 @dataclass(frozen=True)
 class ClassifierParams:
     """How the detection and fuzzing scorers draw examples and show them to the judge."""
@@ -479,18 +482,25 @@ class ClassifierParams:
     examples_per_prompt: int = option(
         "examples the judge answers in one prompt, as a list such as [1,0,0,1,1]; 5 as delphi's default "
         "(num_examples_per_scorer_prompt); 1 asks about each example alone (more prompts, more tokens)", 5)
-    window: int = option("tokens per example around its peak (0: the whole record)", 32)
+    window: int = option("tokens per example around its peak, the peak three quarters of the way in (0: the whole "
+                         "record); 16 costs the judge about half the tokens of delphi's 32 (docs/scoring.md)", 16)
     active_fraction: float = option("a record activates when its peak reaches this share of the unit's largest "
                                     "activation", 0.3)
     seed: int = option("seed of the examples drawn (the same for an explanation and its control)", 0)
+    order: str = option("order of a unit's examples: unit (shuffled by a seed hashed from seed and the unit's "
+                        "examples, so a judge's liking for some positions cannot line up with the truth the same "
+                        "way on every unit) or shared (one order for every unit with as many examples, the "
+                        "earlier rule)", "unit", choices=JUDGE_ORDERS)
 
     def __post_init__(self) -> None:
+        _check_choice("order", self.order, JUDGE_ORDERS)
         _check_int("n_activating", self.n_activating, 1)
         _check_int("n_non_activating", self.n_non_activating, 0)
         _check_int("n_quantiles", self.n_quantiles, 1)
         _check_int("examples_per_prompt (score --judge-per-prompt)", self.examples_per_prompt, 1, 20)
-        if _check_int("window", self.window, 0) and self.window < 4:
-            raise SuperposeError(f"window must be 0 (whole records) or at least 4 tokens, got {self.window!r}")
+        if _check_int("window (score --judge-window)", self.window, 0) and self.window < 4:
+            raise SuperposeError(f"window (score --judge-window) must be 0 (whole records) or at least 4 tokens, "
+                                 f"got {self.window!r}")
         if not 0 < self.active_fraction <= 1:
             raise SuperposeError(f"active_fraction must be in (0, 1], got {self.active_fraction!r}")
 

@@ -25,6 +25,7 @@ from superpose.explainer.scorers.classifier import (
     draw_records,
     fuzzing_examples,
     fuzzing_score,
+    order_seed,
     parse_answer,
 )
 from tests.llm_helpers import make_records
@@ -66,13 +67,14 @@ def _record(peak_at, peak, seq, n=40, kind="top", word=" fire"):
     return ActivationRecord(tokens, acts, seq, kind)
 
 
-def _unit():
+def _unit(offset=0):
     """40 top records with peaks 40..1 (" fire" at the peak; below 30% of the largest, " ember")
-    and 40 quiet random records (peak 0.1 on " calm")."""
-    top = [_record(20 + i % 10, float(40 - i), i, word=" fire" if 40 - i >= 12 else " ember")
+    and 40 quiet random records (peak 0.1 on " calm"); ``offset`` shifts the sequence numbers
+    (and so the tokens): another unit of the same shape."""
+    top = [_record(20 + i % 10, float(40 - i), offset + i, word=" fire" if 40 - i >= 12 else " ember")
            for i in range(40)]
-    rand = [_record(5, 0.1, 100 + i, kind="random", word=" calm") for i in range(40)]
-    return NeuronRecords("m", 0, 0, top, rand)
+    rand = [_record(5, 0.1, offset + 100 + i, kind="random", word=" calm") for i in range(40)]
+    return NeuronRecords("m", 0, offset, top, rand)
 
 
 # ---- metrics ------------------------------------------------------------------------------------
@@ -128,9 +130,12 @@ def test_examples_are_drawn_across_quantiles_never_from_the_explainers_records()
     assert all(e.activations.max() < threshold and e.quantile == -1 for e in negatives)
     peaks = {q: [e.activations.max() for e in positives if e.quantile == q] for q in range(5)}
     assert min(peaks[0]) > max(peaks[4])  # group 0 holds the strongest records
-    # windows of 32 tokens with the peak three quarters of the way in (or as far as the record
-    # allows: peaks at 20-29 of 40 tokens land at min(peak, 24))
+    # windows of 16 tokens (the default) with the peak three quarters of the way in
     for e in positives:
+        at = int(np.argmax(e.activations))
+        assert len(e.tokens) == 16 and e.tokens[at] == " fire" and at == 12
+    # 32 tokens: as far in as the record allows (peaks at 20-29 of 40 tokens land at min(peak, 24))
+    for e in draw_records(unit, ClassifierParams(n_activating=10, n_non_activating=6, window=32))[0]:
         at = int(np.argmax(e.activations))
         assert len(e.tokens) == 32 and e.tokens[at] == " fire" and at == min(20 + e.sequence % 10, 24)
     again = detection_examples(unit, params)
@@ -164,6 +169,56 @@ def test_fuzzing_marks_the_active_tokens_or_as_many_wrong_ones():
         assert right.text().count(LEFT) == 1 and "fire" + RIGHT in right.text()
         assert f" {LEFT}fire" in right.text() or f" {LEFT}w{right.sequence}_" in right.text()
     assert [e.text() for e in fuzzing_examples(unit, params)] == [e.text() for e in examples]
+
+
+# ---- the order of the examples ------------------------------------------------------------------
+
+class PositionJudge(KeywordJudge):
+    """Reads nothing: says yes (0.9) to the second and third example of every prompt, else no
+    (0.1), as a small judge that answers by position does."""
+
+    name = "position-judge"
+
+    def _answer(self, messages, n):
+        self.calls += 1
+        return Verdict([0.9 if k in (1, 2) else 0.1 for k in range(n)], prompt_tokens=n)
+
+
+def test_each_unit_has_its_own_order_so_a_positional_judge_scores_chance_on_average():
+    units = [_unit(offset=1000 * i) for i in range(40)]
+    params, shared = ClassifierParams(), ClassifierParams(order="shared")
+    truths = [[e.truth for e in detection_examples(u, params)] for u in units]
+    assert len({tuple(t) for t in truths}) > 30  # units differ in order ...
+    old = {tuple(e.truth for e in detection_examples(u, shared)) for u in units}
+    assert len(old) == 1  # ... where the earlier rule gave every unit the same one
+    # every position holds a true example in about half of the units (binomial 40, p 0.5)
+    share = np.mean(truths, axis=0)
+    assert share.shape == (20,) and np.all((share >= 0.2) & (share <= 0.8))
+    judge = PositionJudge()
+    aucs = [detection_score("fire", u, judge, params).details["auc"] for u in units]
+    same = {detection_score("fire", u, judge, shared).details["auc"] for u in units}
+    assert len(same) == 1  # shared order: the same score on every unit, whatever it reads
+    assert len(set(aucs)) > 3 and 0.4 <= np.mean(aucs) <= 0.6
+    fuzz = [fuzzing_score("fire", u, judge, params).details["auc"] for u in units[:20]]
+    assert len(set(fuzz)) > 3 and 0.35 <= np.mean(fuzz) <= 0.65
+
+
+def test_a_units_order_is_recorded_and_the_same_for_every_explanation():
+    unit, judge, params = _unit(), KeywordJudge(), ClassifierParams()
+    a = detection_score("fire", unit, judge, params)
+    b = detection_score("water", unit, judge, params)
+    seed = a.details["order_seed"]
+    assert isinstance(seed, int) and seed == b.details["order_seed"]
+    assert seed == detection_score("fire", _unit(), judge, params).details["order_seed"]  # reproducible
+    assert seed != detection_score("fire", _unit(offset=7), judge, params).details["order_seed"]
+    assert fuzzing_score("fire", unit, judge, params).details["order_seed"] not in (None, seed)
+    assert detection_score("fire", unit, judge, ClassifierParams(order="shared")).details["order_seed"] is None
+    # the recorded seed gives the order: the drawn examples shuffled by it
+    drawn = [e.text() for e in (lambda p, n: p + n)(*draw_records(unit, params)[:2])]
+    order = list(range(len(drawn)))
+    np.random.default_rng(seed).shuffle(order)
+    assert [drawn[i] for i in order] == [e.text() for e in detection_examples(unit, params)]
+    assert order_seed(detection_examples(unit, params), params, 1) != seed  # what is shown, not its order
 
 
 # ---- scores with a deterministic judge ------------------------------------------------------
@@ -268,6 +323,12 @@ def test_score_job_writes_metrics_and_cost_and_resumes(tmp_path):
     run_score(folder, out, simulator=None, explanations=items, embedding=False,
               scorers=["detection", "fuzzing"], judge=judging, simulation=False, progress=False)
     assert judging.judge.calls == calls and len(read_jsonl(out)) == 3  # nothing redone
+    # rows judged with other example settings (here the window) are not resumed into
+    other = Judging(judging.judge, ClassifierParams(n_activating=3, n_non_activating=3, window=16))
+    with pytest.raises(SuperposeError, match="detection scores judged with other settings \\(window 0, now 16\\)"):
+        run_score(folder, out, simulator=None, explanations=items, embedding=False,
+                  scorers=["detection", "fuzzing"], judge=other, simulation=False, progress=False)
+    assert judging.judge.calls == calls and len(read_jsonl(out)) == 3
     with pytest.raises(SuperposeError, match="other scorers"):
         run_score(folder, out, simulator=None, explanations=items, embedding=False,
                   scorers=["detection"], judge=judging, simulation=False, progress=False)
@@ -277,6 +338,8 @@ def test_score_job_writes_metrics_and_cost_and_resumes(tmp_path):
 def test_params_are_checked():
     with pytest.raises(SuperposeError, match="window"):
         ClassifierParams(window=2)
+    with pytest.raises(SuperposeError, match="unknown order 'random': choose one of unit, shared"):
+        ClassifierParams(order="random")
     with pytest.raises(SuperposeError, match="active_fraction"):
         ClassifierParams(active_fraction=0)
 
@@ -323,6 +386,34 @@ def test_the_embedded_smollm2_judge_answers_every_slot():
         assert verdict.probabilities == pytest.approx(slow, abs=1e-4)
 
 
+@pytest.mark.slow
+def test_the_smollm2_judge_answers_a_units_prompts_in_one_batch_as_one_by_one():
+    from superpose.explainer.local_models import load_local_model
+    from superpose.explainer.scorers.classifier import DETECTION, FUZZING, LocalJudge
+
+    lm = load_local_model("smollm2-135m")
+    params = ClassifierParams(n_activating=6, n_non_activating=4, window=12)
+    texts = [e.text() for e in detection_examples(_unit(), params)]
+    batches = [texts[:5], texts[5:8], texts[8:]]  # rows of unequal length: padding
+    batched, single = LocalJudge(lm.model, lm.tokenizer, lm.name), LocalJudge(lm.model, lm.tokenizer, lm.name)
+    for task in (DETECTION, FUZZING, DETECTION):
+        many = batched.verdicts(task, "the word fire", batches, per_prompt=5)
+        ones = [single._answer(task.messages("the word fire", b), len(b)) for b in batches]
+        for a, b in zip(many, ones, strict=True):
+            assert a.probabilities == pytest.approx(b.probabilities, abs=1e-4)
+        # one pass for the shared start, one for the batch, more only for a guess that failed
+        assert 2 <= sum(v.passes for v in many) <= 2 + sum(v.passes for v in ones)
+        assert sum(v.computed_tokens for v in many) >= sum(len(b) for b in batches)
+    # a guess that fails: the first row's answer is forced wrong, so that row is decoded again
+    batched._contexts.clear()
+    fixed, _ = batched.prompt_ids(DETECTION.messages("numbers", batches[0]))
+    first = batched._answer(DETECTION.messages("numbers", batches[0]), 5)
+    batched._contexts[fixed].answer = [batched._ids["0"] if (p or 0) >= 0.5 else batched._ids["1"]
+                                       for p in first.probabilities]
+    again = batched.verdicts(DETECTION, "numbers", batches[:2], per_prompt=5)
+    assert again[0].probabilities == pytest.approx(first.probabilities, abs=1e-4) and again[0].passes > 2
+
+
 def test_score_cli_refuses_unknown_scorers_and_bad_judge_settings(tmp_path, capsys):
     from superpose.cli import main
 
@@ -336,4 +427,7 @@ def test_score_cli_refuses_unknown_scorers_and_bad_judge_settings(tmp_path, caps
     assert "--judge-examples must be at least 1" in capsys.readouterr().err
     assert main([*base, "--scorers", "detection", "--judge-per-prompt", "21"]) == 2
     assert "--judge-per-prompt" in capsys.readouterr().err
+    assert main([*base, "--scorers", "detection", "--judge-window", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "--judge-window" in err and "at least 4 tokens" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "rec" / "scores.jsonl").exists()

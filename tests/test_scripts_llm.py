@@ -102,7 +102,8 @@ def test_neuron_cost_sums_each_stage_per_neuron(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["bench_puzzles", "bench_explainer", "compare_real", "bench_neuron_cost",
-                                  "top_tokens_baseline", "bench_explainer_puzzles", "explainer_choice"])
+                                  "top_tokens_baseline", "bench_explainer_puzzles", "explainer_choice",
+                                  "bench_judge_cost", "judge_window_check"])
 def test_scripts_explain_themselves(name):
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--help"],
                           capture_output=True, text=True, cwd=ROOT)

@@ -189,6 +189,8 @@ class ScoreArgs(_BackendArgs):
     judge_seed: int = option("detection/fuzzing: seed of the examples drawn", ClassifierParams.seed)
     judge_per_prompt: int = option("detection/fuzzing: examples the judge answers in one prompt (1: each "
                                    "example alone)", ClassifierParams.examples_per_prompt, metavar="N")
+    judge_window: int = option("detection/fuzzing: tokens per example around its peak (0: the whole record; "
+                               "delphi shows 32)", ClassifierParams.window, metavar="N")
     units: str | None = option("the units the records are of (an SAE folder or a concept file): checked against "
                                "the records' metadata", None, metavar="PATH")
 
@@ -222,7 +224,8 @@ def run_score(args: ScoreArgs) -> int:
     if args.judge_examples < 1:
         raise SuperposeError(f"--judge-examples must be at least 1, not {args.judge_examples}")
     params = ClassifierParams(n_activating=args.judge_examples, n_non_activating=args.judge_examples,
-                              seed=args.judge_seed, examples_per_prompt=args.judge_per_prompt)
+                              seed=args.judge_seed, examples_per_prompt=args.judge_per_prompt,
+                              window=args.judge_window)
     # checked before any model loads
     context = SimulatorContext(backend, batch_size=args.batch_size)
     simulator = None

@@ -265,6 +265,24 @@ def explanation_id(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def _check_judge_params(out: str | Path, previous: list[dict[str, Any]], judging: Any) -> None:
+    """Refuse to resume a file whose detection/fuzzing rows were judged otherwise (another judge
+    model or other example parameters, such as the window or the order of earlier versions)."""
+    if judging is None:
+        return
+    from dataclasses import asdict
+
+    want = {"model": judging.judge.name, **asdict(judging.params)}
+    for row in previous:
+        for key, got in (row.get("scores") or {}).items():
+            if key.endswith("_judge") and isinstance(got, dict):
+                diff = sorted(k for k in want if got.get(k) != want[k])
+                if diff:
+                    raise SuperposeError(f"{out} holds {key[:-6]} scores judged with other settings ("
+                                         + ", ".join(f"{k} {got.get(k)!r}, now {want[k]!r}" for k in diff)
+                                         + "); choose another output file")
+
+
 def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
               explanations: Sequence[tuple[int, int, str]] = (),
               explanations_file: str | Path | None = None, embedding: bool = True,
@@ -317,6 +335,7 @@ def run_score(records_dir: str | Path, out: str | Path, *, simulator: Any,
     if other:
         raise SuperposeError(f"{out} holds scores of other scorers ({other[0].get('scorers', [])}, "
                              f"simulated: {other[0].get('simulated', True)}); choose another output file")
+    _check_judge_params(out, previous, judge)
     done = {(int(r["layer"]), int(r["neuron"]), r.get("explanation_id"))
             for r in previous if r.get("status") in ("ok", "dead")}
     todo = [it for it in dict.fromkeys(items)

@@ -10,6 +10,11 @@ a judge that answers 1 or 0 for each of a few examples at a time, and the metric
   example is a ``window`` of tokens, the peak three quarters of the way in (delphi's layout;
   non-activating records: a random window). Every draw comes from ``seed`` alone, not from the
   explanation, so every explanation of a unit (and its shuffled control) sees the same examples.
+* **Order.** The examples are shuffled with a seed drawn from ``seed`` and what the unit's
+  examples show (their sequence numbers and tokens, hashed: :func:`order_seed`), so each unit
+  gets its own order. A judge that prefers some positions (a small one answers by position)
+  then cannot line up with the truth the same way on every unit, as it did when every unit with
+  as many examples shared one order (``order="shared"``, kept to reproduce older results).
 * **The judge** sees the explanation and ``examples_per_prompt`` examples (5, as delphi) and
   answers a list such as ``[1,0,0,1,1]``. A local model's answer is decoded under that format:
   at each slot the probability of "1" against "0" (:class:`LocalJudge`); a server's is parsed
@@ -25,6 +30,7 @@ Use from code: :func:`detection_score` and :func:`fuzzing_score` take an explana
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -41,7 +47,7 @@ from superpose.explainer.scoring import Score, auc, undefined
 __all__ = ["ClassifierParams", "ClassifierScore", "Cost", "Example", "Judging", "LocalJudge",
            "ServerJudge", "classification_metrics", "detection_examples", "detection_score",
            "draw_records", "fuzzing_examples", "fuzzing_score", "judge_probabilities",
-           "make_judge"]
+           "make_judge", "order_seed"]
 
 LEFT, RIGHT = "<<", ">>"
 
@@ -148,17 +154,44 @@ def _window(record: Any, width: int, truth: bool, quantile: int, rng: np.random.
                    int(getattr(record, "sequence", -1)))
 
 
-def detection_examples(records: Any, params: ClassifierParams) -> list[Example]:
-    """Whole windows, activating (truth 1) and non-activating (truth 0), in a seeded order."""
+def order_seed(examples: Sequence[Example], params: ClassifierParams, task: int) -> int:
+    """The seed of a unit's example order: ``params.seed``, the task (1 detection, 2 fuzzing)
+    and what the examples show (sequence numbers and tokens; not their truth), hashed, so two
+    units differ in order and every explanation of one unit sees the same order."""
+    shown = json.dumps([params.seed, task, [[e.sequence, e.tokens] for e in examples]])
+    return int.from_bytes(hashlib.sha256(shown.encode()).digest()[:8], "little")
+
+
+def _shuffled(examples: list[Example], params: ClassifierParams, task: int,
+              shared: np.random.Generator) -> tuple[list[Example], int | None]:
+    """The examples in the unit's order and its seed; ``order="shared"``: in the order of the
+    earlier rule (``shared``, a generator seeded by ``params.seed`` alone) and seed None."""
+    if params.order == "shared":
+        shared.shuffle(examples)  # type: ignore[arg-type]
+        return examples, None
+    seed = order_seed(examples, params, task)
+    np.random.default_rng(seed).shuffle(examples)  # type: ignore[arg-type]
+    return examples, seed
+
+
+def _detection(records: Any, params: ClassifierParams) -> tuple[list[Example], int | None]:
     positives, negatives, _ = draw_records(records, params)
-    examples = positives + negatives
-    np.random.default_rng([params.seed, 1]).shuffle(examples)  # type: ignore[arg-type]
-    return examples
+    return _shuffled(positives + negatives, params, 1, np.random.default_rng([params.seed, 1]))
+
+
+def detection_examples(records: Any, params: ClassifierParams) -> list[Example]:
+    """Whole windows, activating (truth 1) and non-activating (truth 0), in the unit's order
+    (:func:`order_seed`)."""
+    return _detection(records, params)[0]
 
 
 def fuzzing_examples(records: Any, params: ClassifierParams) -> list[Example]:
     """Each activating window twice: marks on its active tokens (truth 1), and the same number
-    of marks on tokens below the threshold (truth 0), in a seeded order."""
+    of marks on tokens below the threshold (truth 0), in the unit's order (:func:`order_seed`)."""
+    return _fuzzing(records, params)[0]
+
+
+def _fuzzing(records: Any, params: ClassifierParams) -> tuple[list[Example], int | None]:
     positives, _, threshold = draw_records(records, params)
     rng = np.random.default_rng([params.seed, 2])
     examples = []
@@ -173,8 +206,7 @@ def fuzzing_examples(records: Any, params: ClassifierParams) -> list[Example]:
                                                          replace=False)))
         examples.append(Example(ex.tokens, ex.activations, True, ex.quantile, ex.sequence, hot))
         examples.append(Example(ex.tokens, ex.activations, False, ex.quantile, ex.sequence, wrong))
-    rng.shuffle(examples)  # type: ignore[arg-type]
-    return examples
+    return _shuffled(examples, params, 2, rng)
 
 
 # ---- prompts -----------------------------------------------------------------------------------
@@ -263,11 +295,13 @@ def parse_answer(text: str, n: int) -> list[bool] | None:
 
 @dataclass
 class Cost:
-    """What judging one unit cost: prompts, their tokens, cache hits, wall and CPU seconds."""
+    """What judging one unit cost: prompts, their tokens, forward passes, cache hits, wall and
+    CPU seconds."""
 
     prompts: int = 0
     prompt_tokens: int = 0
     computed_tokens: int = 0
+    passes: int = 0
     cached: int = 0
     failed: int = 0
     seconds: float = 0.0
@@ -282,12 +316,14 @@ class Cost:
 @dataclass
 class Verdict:
     """A judge's answer to one prompt: P(1) per example (None where it gave no answer), the
-    prompt's tokens, and the tokens the model really computed (0 when unknown or cached)."""
+    prompt's tokens, the tokens the model really computed and its forward passes (0 when
+    unknown or cached)."""
 
     probabilities: list[float | None]
     prompt_tokens: int
     cached: bool = False
     computed_tokens: int = 0
+    passes: int = 0
 
 
 class Judge:
@@ -308,31 +344,49 @@ class Judge:
     def _answer(self, messages: list[dict[str, str]], n: int) -> Verdict:
         raise NotImplementedError
 
+    def _answer_many(self, prompts: list[list[dict[str, str]]], sizes: list[int]) -> list[Verdict]:
+        """Several prompts of one task and explanation; one at a time unless a judge batches."""
+        return [self._answer(m, n) for m, n in zip(prompts, sizes, strict=True)]
+
     def verdict(self, task: Task, explanation: str, examples: Sequence[str],
                 per_prompt: int | None = None) -> Verdict:
         """P(1) of each example; ``per_prompt``: the batch size the examples were cut by (part
         of the cache key; the number of examples when not given)."""
-        messages = task.messages(explanation, examples)
-        request = {"judge": "0/1 list, P(1) per slot", "method": self.method,
-                   "examples_per_prompt": int(per_prompt or len(examples)), "messages": messages}
+        return self.verdicts(task, explanation, [examples], per_prompt)[0]
+
+    def verdicts(self, task: Task, explanation: str, batches: Sequence[Sequence[str]],
+                 per_prompt: int | None = None) -> list[Verdict]:
+        """:meth:`verdict` of several prompts (a unit's batches of examples), the uncached ones
+        asked together so that a judge can answer them at once."""
+        requests = [{"judge": "0/1 list, P(1) per slot", "method": self.method,
+                     "examples_per_prompt": int(per_prompt or len(examples)),
+                     "messages": task.messages(explanation, examples)} for examples in batches]
+        out: list[Verdict | None] = [None] * len(batches)
         if self.cache is not None:
-            hit = self.cache.get(self.name, request)
-            if hit is not None:
-                data = json.loads(hit)
-                return Verdict(data["probabilities"], int(data["prompt_tokens"]), cached=True)
-        verdict = self._answer(messages, len(examples))
-        if self.cache is not None:
-            self.cache.put(self.name, request, json.dumps(
-                {"probabilities": verdict.probabilities, "prompt_tokens": verdict.prompt_tokens}))
-        return verdict
+            for i, request in enumerate(requests):
+                hit = self.cache.get(self.name, request)
+                if hit is not None:
+                    data = json.loads(hit)
+                    out[i] = Verdict(data["probabilities"], int(data["prompt_tokens"]), cached=True)
+        todo = [i for i, v in enumerate(out) if v is None]
+        answers = self._answer_many([requests[i]["messages"] for i in todo],
+                                    [len(batches[i]) for i in todo]) if todo else []
+        for i, verdict in zip(todo, answers, strict=True):
+            out[i] = verdict
+            if self.cache is not None:
+                self.cache.put(self.name, requests[i], json.dumps(
+                    {"probabilities": verdict.probabilities, "prompt_tokens": verdict.prompt_tokens}))
+        return [v for v in out if v is not None]
 
 
 class _Context:
-    """A key/value cache and the token ids it holds; cut back to a common start and extended."""
+    """A key/value cache and the token ids it holds; cut back to a common start and extended.
+    ``answer``: the digits the judge gave to the last prompt (the next prompt's first guess)."""
 
     def __init__(self) -> None:
         self.ids: list[int] = []
         self.cache: Any = None
+        self.answer: list[int] = []
 
 
 class LocalJudge(Judge):
@@ -341,11 +395,14 @@ class LocalJudge(Judge):
 
     Prompts share their start: the system prompt and worked examples (every prompt of a task),
     then the explanation (every prompt of a unit). One key/value cache per task keeps the last
-    prompt; the next is cut back to the tokens they share and only the rest is computed, so the
-    shared start is computed once, as delphi's served judge reuses its prompt prefix.
+    start; the next is cut back to the tokens they share and only the rest is computed, so the
+    shared start is computed once, as delphi's served judge reuses its prompt prefix. A unit's
+    prompts of one task then go through the model as one batch (:meth:`_answer_many`).
     """
 
     method = "local chat model, answers decoded as a 0/1 list; P(1) from next-token logits"
+    # not part of the cache key: the digit rows of the output layer give the full forward's
+    # logits (checked on a probe), so verdicts equal those of the full forward
 
     def __init__(self, model: Any, tokenizer: Any, name: str, cache: Any = None) -> None:
         super().__init__(cache)
@@ -356,6 +413,7 @@ class LocalJudge(Judge):
                                  "choose another judge model")
         self._ids = {k: v[0] for k, v in ids.items()}
         self._contexts: dict[str, _Context] = {}
+        self._readout: Any = None  # None: not tried yet; False: the model has none
         import inspect
 
         # transformers 5 renamed past_key_values to cache; accept either.
@@ -384,9 +442,20 @@ class LocalJudge(Judge):
 
         return module_device(self.model)
 
+    def _digit_readout(self) -> Any:
+        """The model's body with the rows of "0" and "1" of its output layer, or False."""
+        from superpose.explainer.simulators.all_at_once import numeral_readout
+
+        if self._readout is None:
+            self._readout = numeral_readout(self.model, [self._ids["0"], self._ids["1"]]) or False
+        return self._readout
+
     def _logits(self, context: _Context, seq: list[int], read: int) -> tuple[Any, int]:
-        """Next-token logits at positions ``read`` .. end of ``seq``, computing only what the
-        context does not already hold; the number of tokens computed."""
+        """Next-token logits of "0" and "1" (columns in that order) at positions ``read`` .. end
+        of ``seq``, computing only what the context does not already hold; the number of tokens
+        computed. Only the two digits' rows of the output layer are applied when the model
+        allows it (the simulator's :func:`numeral_readout`): the full output layer would be read
+        from memory on every pass for two numbers per slot."""
         import torch
 
         common = 0
@@ -402,50 +471,123 @@ class LocalJudge(Judge):
             common = 0
         new = seq[common:]
         device = self._device()
+        digits = [self._ids["0"], self._ids["1"]]
+        inputs = {"input_ids": torch.tensor([new], device=device), "use_cache": True,
+                  "attention_mask": torch.ones(1, len(seq), dtype=torch.long, device=device),
+                  self._cache_arg: context.cache}
         with torch.inference_mode():
-            out = self.model(input_ids=torch.tensor([new], device=device),
-                             attention_mask=torch.ones(1, len(seq), dtype=torch.long, device=device),
-                             use_cache=True, logits_to_keep=len(seq) - read,
-                             **{self._cache_arg: context.cache})
+            if self._digit_readout():
+                keep = torch.zeros(1, len(new), dtype=torch.bool, device=device)
+                keep[0, read - common:] = True
+                logits, out = self._readout.with_output(keep, **inputs)
+            else:
+                out = self.model(logits_to_keep=len(seq) - read, **inputs)
+                logits = out.logits[0][:, digits]
         context.cache, context.ids = getattr(out, self._cache_arg), list(seq)
-        return out.logits[0].double(), len(new)
+        return logits.double(), len(new)
 
-    def _answer(self, messages: list[dict[str, str]], n: int) -> Verdict:
+    def _answer(self, messages: list[dict[str, str]], n: int, first: list[int] | None = None) -> Verdict:
         """Greedy decoding of the list, checked in as few forward passes as possible.
 
-        The answer is fed as a guess (first all ones) behind the prompt in one pass; the logits at
-        every slot then say whether the model would have written that digit. At the first slot
-        where it would not, the digit is corrected, the later slots take the choices of this pass,
-        and only the tokens from there on are fed again. The result is exactly sequential greedy
-        decoding (each P(1) is read after the model's own earlier answers), in a few passes
-        instead of n.
+        The answer is fed as a guess behind the prompt in one pass; the logits at every slot then
+        say whether the model would have written that digit. At the first slot where it would
+        not, the digit is corrected, the later slots take the choices of this pass, and only the
+        tokens from there on are fed again. The result is exactly sequential greedy decoding
+        (each P(1) is read after the model's own earlier answers), in a few passes instead of n.
+        The first guess is the answer the judge gave to the task's previous prompt (all ones at
+        first; ``first`` when given): a small judge answers much by position, so it usually
+        holds and the prompt takes one pass.
         """
         import torch
 
         fixed, base = self.prompt_ids(messages)
         context = self._contexts.setdefault(fixed, _Context())
         one, zero, comma = self._ids["1"], self._ids["0"], self._ids[","]
-        guess = [one] * n
+        guess = ((first or context.answer) + [one] * n)[:n]
         probabilities: list[float | None] = [None] * n
-        done, computed = 0, 0
+        done, computed, passes = 0, 0, 0
         while done < n:
             # "[d0,d1,...,d(n-2)," : the last digit's own logits are never read
             answer = [t for k, d in enumerate(guess[:-1]) for t in (d, comma)]
             read = len(base) - 1 + 2 * done  # the position whose next token is slot `done`
             logits, fed = self._logits(context, base + answer, read)
-            computed += fed
-            first = done
-            slots = [float(torch.sigmoid(logits[2 * (k - first), one] - logits[2 * (k - first), zero]))
-                     for k in range(first, n)]
-            for k in range(first, n):
-                p = slots[k - first]
+            computed, passes = computed + fed, passes + 1
+            start = done
+            slots = [float(torch.sigmoid(logits[2 * (k - start), 1] - logits[2 * (k - start), 0]))
+                     for k in range(start, n)]
+            for k in range(start, n):
+                p = slots[k - start]
                 probabilities[k], done = p, k + 1
                 if (one if p >= 0.5 else zero) != guess[k]:
                     # the next guess: this pass's own choices (read after the wrong digit; they
                     # usually hold, and each slot is checked again anyway)
-                    guess[k:] = [one if q >= 0.5 else zero for q in slots[k - first:]]
+                    guess[k:] = [one if q >= 0.5 else zero for q in slots[k - start:]]
                     break
-        return Verdict(probabilities, len(base), computed_tokens=computed)
+        context.answer = [one if (p or 0) >= 0.5 else zero for p in probabilities]
+        return Verdict(probabilities, len(base), computed_tokens=computed, passes=passes)
+
+    def _answer_many(self, prompts: list[list[dict[str, str]]], sizes: list[int]) -> list[Verdict]:
+        """A unit's prompts of one task in one batched forward pass behind their shared start.
+
+        The start every prompt shares (instructions, worked examples, explanation) is brought
+        into the task's key/value cache once; the rows (each prompt's examples and its guessed
+        answer, right-padded) then go through the model together, which pays the fixed cost of
+        a pass (reading every weight) once instead of once per prompt. A row whose guess does
+        not hold at some slot is decoded again alone from its prompt (:meth:`_answer`, starting
+        from this pass's choices), so every verdict is still exact greedy decoding.
+        """
+        import copy
+
+        import torch
+
+        encoded = [self.prompt_ids(m) for m in prompts]
+        fixed = encoded[0][0]
+        context = self._contexts.setdefault(fixed, _Context())
+        if len(prompts) < 2 or any(f != fixed for f, _ in encoded):
+            return super()._answer_many(prompts, sizes)
+        one, zero, comma = self._ids["1"], self._ids["0"], self._ids[","]
+        guesses = [(context.answer + [one] * n)[:n] for n in sizes]
+        rows = [base + [t for d in g[:-1] for t in (d, comma)] for (_, base), g in zip(encoded, guesses, strict=True)]
+        shared = min(len(base) for _, base in encoded) - 1
+        while any(row[:shared] != rows[0][:shared] for row in rows):
+            shared -= 1
+        if shared < 2 or not self._digit_readout():
+            return super()._answer_many(prompts, sizes)
+        _, computed = self._logits(context, rows[0][:shared], shared - 1)  # the shared start, cached
+        if not hasattr(context.cache, "batch_repeat_interleave"):
+            return super()._answer_many(prompts, sizes)
+        cache = copy.deepcopy(context.cache)
+        cache.batch_repeat_interleave(len(rows))
+        width = max(len(r) for r in rows) - shared
+        device = self._device()
+        ids = torch.zeros(len(rows), width, dtype=torch.long)
+        mask = torch.zeros(len(rows), shared + width, dtype=torch.long)
+        keep = torch.zeros(len(rows), width, dtype=torch.bool)
+        for i, ((_, base), row) in enumerate(zip(encoded, rows, strict=True)):
+            ids[i, :len(row) - shared] = torch.tensor(row[shared:])
+            mask[i, :len(row)] = 1
+            keep[i, len(base) - 1 - shared:len(row) - shared] = True
+        with torch.inference_mode():
+            logits, _ = self._readout.with_output(
+                keep.to(device), input_ids=ids.to(device), attention_mask=mask.to(device),
+                use_cache=True, **{self._cache_arg: cache})
+        logits = logits.double()
+        out, at = [], 0
+        for i, ((_, base), row, guess, n) in enumerate(zip(encoded, rows, guesses, sizes, strict=True)):
+            read = logits[at:at + len(row) - len(base) + 1:2]  # the digit slots, commas skipped
+            at += len(row) - len(base) + 1
+            probs = [float(torch.sigmoid(r[1] - r[0])) for r in read]
+            choice = [one if p >= 0.5 else zero for p in probs]
+            fed = len(row) - shared + (computed if i == 0 else 0)
+            passes = 2 if i == 0 else 0  # the shared start's pass and the batch's, on the first row
+            if choice[:-1] == guess[:n - 1]:  # every digit fed was the model's own choice
+                out.append(Verdict(probs, len(base), computed_tokens=fed, passes=passes))
+                context.answer = choice
+            else:
+                again = self._answer(prompts[i], n, choice)
+                out.append(Verdict(again.probabilities, len(base), computed_tokens=fed + again.computed_tokens,
+                                   passes=passes + again.passes))
+        return out
 
 
 class ServerJudge(Judge):
@@ -551,14 +693,14 @@ def judge_probabilities(task: Task, explanation: str, examples: Sequence[Example
         raise ValueError("the explanation is empty")
     probabilities: list[float | None] = []
     size = params.examples_per_prompt
-    for start in range(0, len(examples), size):
-        batch = [e.text() for e in examples[start:start + size]]
-        verdict = judge.verdict(task, explanation, batch, per_prompt=size)
+    batches = [[e.text() for e in examples[start:start + size]] for start in range(0, len(examples), size)]
+    for verdict in judge.verdicts(task, explanation, batches, per_prompt=size):
         probabilities += verdict.probabilities
         if cost is not None:
             cost.prompts += 1
             cost.prompt_tokens += verdict.prompt_tokens
             cost.computed_tokens += verdict.computed_tokens
+            cost.passes += verdict.passes
             cost.cached += verdict.cached
             cost.failed += sum(p is None for p in verdict.probabilities)
     return probabilities
@@ -581,28 +723,31 @@ def judge_examples(task: Task, explanation: str, examples: Sequence[Example], ju
     return ClassifierScore(head.value, head.reason, details)
 
 
-def _score(task: Task, make: Callable[[Any, ClassifierParams], list[Example]], explanation: str,
-           records: Any, judge: Judge, params: ClassifierParams | None, empty: str) -> ClassifierScore:
+def _score(task: Task, make: Callable[[Any, ClassifierParams], tuple[list[Example], int | None]],
+           explanation: str, records: Any, judge: Judge, params: ClassifierParams | None,
+           empty: str) -> ClassifierScore:
     params = params or ClassifierParams()
-    examples = make(records, params)
+    examples, seed = make(records, params)
     if not examples:
         details: dict[str, Any] = {k: undefined(empty).to_json() for k in ("f1", "accuracy", "auc")}
         details["judge"] = {"model": judge.name, "method": judge.method, **asdict(params)}
         return ClassifierScore(None, empty, details)
-    return judge_examples(task, explanation, examples, judge, params)
+    score = judge_examples(task, explanation, examples, judge, params)
+    score.details["order_seed"] = seed
+    return score
 
 
 def detection_score(explanation: str, records: Any, judge: Judge,
                     params: ClassifierParams | None = None) -> ClassifierScore:
     """Detection: does the judge tell activating windows from non-activating ones?"""
-    return _score(DETECTION, detection_examples, explanation, records, judge, params,
+    return _score(DETECTION, _detection, explanation, records, judge, params,
                   "no record the explainer did not see reaches the activation threshold")
 
 
 def fuzzing_score(explanation: str, records: Any, judge: Judge,
                   params: ClassifierParams | None = None) -> ClassifierScore:
     """Fuzzing: does the judge tell truly marked active tokens from wrongly marked ones?"""
-    return _score(FUZZING, fuzzing_examples, explanation, records, judge, params,
+    return _score(FUZZING, _fuzzing, explanation, records, judge, params,
                   "no activating record has tokens both above and below the activation threshold")
 
 

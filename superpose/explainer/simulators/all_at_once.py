@@ -73,9 +73,18 @@ class NumeralReadout:
         self.body, self.weight, self.bias, self.softcap = body, weight, bias, softcap
 
     def __call__(self, keep: Any, **inputs: Any) -> Any:
+        return self.with_output(keep, **inputs)[0]
+
+    def with_output(self, keep: Any, **inputs: Any) -> tuple[Any, Any]:
+        """The logits at ``keep`` and the body's whole output (its key/value cache, for a
+        caller that extends the prompt later)."""
+        out = self.body(**inputs)
+        return self.head(out.last_hidden_state[keep]), out
+
+    def head(self, hidden: Any) -> Any:
+        """The kept rows of the output layer applied to final hidden states."""
         import torch
 
-        hidden = self.body(**inputs).last_hidden_state[keep]
         logits = hidden @ self.weight.T
         if self.bias is not None:
             logits = logits + self.bias
