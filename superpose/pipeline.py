@@ -174,11 +174,11 @@ class OverlappedProjection:
     each layer's file as soon as it is complete, so the workers mine one layer while the next is
     projected (both cores busy from the first layer to the last, not projection then mining).
 
-    The projection runs on ``threads`` torch threads while the workers have pools to mine, and on
-    all of them (the count before, ``--threads`` or torch's choice) while the mining waits for the
-    next layer; the count is put back at the end. A projection error is raised by :meth:`layers`;
-    leaving the block (mining done, failed or interrupted) stops the projection at its next batch
-    and waits for it.
+    The projection runs on ``threads`` torch threads, put back at the end. Never more, not even
+    while the mining waits for a layer: a 2-thread team beside 2 busy workers spins at its
+    barriers (a whole-model run that switched to 2 threads whenever the mining waited spent 3x
+    the CPU). A projection error is raised by :meth:`layers`; leaving the block (mining done,
+    failed or interrupted) stops the projection at its next batch and waits for it.
     """
 
     def __init__(self, project: Callable[[Callable[[Path], None], Callable[[int], None]], None],
@@ -186,9 +186,7 @@ class OverlappedProjection:
         self._project, self._on_units, self._threads = project, on_units, threads
         self._ready: queue.Queue[Path | BaseException | None] = queue.Queue()
         self._stop = threading.Event()
-        self._waiting = threading.Event()  # the mining has no projected layer left
         self._thread = threading.Thread(target=self._run, name="superpose-projection", daemon=True)
-        self._all = self._now = 1
 
     def __enter__(self) -> OverlappedProjection:
         self._thread.start()
@@ -201,9 +199,9 @@ class OverlappedProjection:
     def _run(self) -> None:
         import torch
 
-        self._all = self._now = torch.get_num_threads()
+        before = torch.get_num_threads()
         try:
-            self._set_threads(self._threads)
+            torch.set_num_threads(self._threads)
             self._project(self._ready.put, self._units)
             self._ready.put(None)
         except _Stopped:
@@ -211,32 +209,15 @@ class OverlappedProjection:
         except BaseException as err:  # noqa: BLE001 - raised in the mining thread by layers()
             self._ready.put(err)
         finally:
-            self._set_threads(self._all)
-
-    def _set_threads(self, threads: int) -> None:
-        import torch
-
-        if threads != self._now:
-            torch.set_num_threads(threads)
-            self._now = threads
+            torch.set_num_threads(before)
 
     def _units(self, n: int) -> None:
-        """After each batch: stop if asked; all threads while the mining waits, else the share."""
         if self._stop.is_set():
             raise _Stopped
-        self._set_threads(self._all if self._waiting.is_set() else self._threads)
         self._on_units(n)
 
     def layers(self) -> Iterator[Path]:
-        while True:
-            try:
-                item = self._ready.get_nowait()
-            except queue.Empty:
-                self._waiting.set()
-                item = self._ready.get()
-                self._waiting.clear()
-            if item is None:
-                return
+        while (item := self._ready.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
             yield item
