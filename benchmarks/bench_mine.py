@@ -4,8 +4,12 @@ Runs `superpose mine` with default settings (``--layout auto``: shards, ``--work
 on ``--layers`` (default: all 30 layers of SmolLM2-135M, 92,160 unit-polarities) into a temporary
 folder, projection included, and records:
 
-* wall and CPU time per stage (projection and set-up; mining; CPU of this process and of the
-  worker processes), pools per second, topics found, peak memory of the parent and of a worker;
+* wall and CPU time per stage (set-up; the projection, which runs in a thread of this process
+  while the workers mine the layers already projected; mining: CPU of this process less the
+  projection, and of the worker processes), pools per second, topics found, peak memory of the
+  parent and of a worker;
+* how busy the cores were: the CPU seconds of this process and its workers in every second of
+  the run (``cores_busy``), and the seconds in which they used less than ``cores - 0.2``;
 * where one pool's CPU goes (pair counts, NPMI submatrix, shortlist, solver), measured in this
   process on every ``--sample``-th unit of ``--compare-layer``, and the parent's time writing;
 * ``--compare-layer`` mined again from the same projection with the local and the Ray
@@ -20,9 +24,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -30,6 +36,7 @@ import numpy as np
 from harness import load_average, machine, parser, write_result
 
 import superpose.pipeline as pipeline
+import superpose.projection.run as projection_run
 from superpose.config import ExecutionConfig, MiningConfig
 from superpose.core.provenance import versions
 from superpose.mining.store import PaperWriter, ShardWriter
@@ -40,16 +47,86 @@ def _cpu() -> tuple[float, float]:
     return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu(root: int) -> float:
+    """CPU seconds so far of process ``root`` and of its living children (from /proc)."""
+    total = 0.0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == root or int(fields[1]) == root:  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / _TICK
+    return total
+
+
+class BusyTrace:
+    """CPU seconds used by this process and its workers in each second (a sampler thread)."""
+
+    def __init__(self, period: float = 1.0) -> None:
+        self.period, self.samples = period, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        pid, before, last = os.getpid(), _tree_cpu(os.getpid()), time.perf_counter()
+        while not self._stop.wait(self.period):
+            now, used = time.perf_counter(), _tree_cpu(pid)
+            # a worker that exited between samples takes its CPU with it: never below 0
+            self.samples.append(round(max(0.0, used - before) / (now - last), 2))
+            before, last = used, now
+
+    def __enter__(self) -> BusyTrace:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self, cores: int) -> dict:
+        busy = np.asarray(self.samples or [0.0])
+        return {"period_s": self.period, "mean_cores_busy": round(float(busy.mean()), 2),
+                "seconds_below_full": int((busy < cores - 0.2).sum()), "seconds": len(self.samples),
+                "cores_busy": self.samples}
+
+
 class Stages:
-    """Wraps the mining stage and the writers' ``add`` to time them (instrumentation only)."""
+    """Wraps the projection, the mining stage and the writers' ``add`` to time them (instrumentation only)."""
 
     def __init__(self) -> None:
         self.mining: dict = {}
+        self.projection: dict = {"cpu_s": 0.0, "save_cpu_s": 0.0}
         self.write_s = 0.0
-        self._originals = (pipeline.mine_to_files, ShardWriter.add, PaperWriter.add)
+        self._originals = (pipeline.mine_to_files, ShardWriter.add, PaperWriter.add,
+                           projection_run.project_to_files, projection_run.save_projection)
 
     def __enter__(self) -> Stages:
-        mine_to_files, shard_add, paper_add = self._originals
+        mine_to_files, shard_add, paper_add, project_to_files, save_projection = self._originals
+
+        def timed_projection(*args, **kwargs):
+            import torch
+
+            started, cpu = time.perf_counter(), time.thread_time()
+            self.projection.update(started_after_s=round(started - self.t0, 2), torch_threads=torch.get_num_threads())
+            try:
+                return project_to_files(*args, **kwargs)
+            finally:
+                self.projection.update(wall_s=round(time.perf_counter() - started, 2),
+                                       cpu_s=round(time.thread_time() - cpu, 2))
+
+        def timed_save(*args, **kwargs):
+            cpu = time.thread_time()
+            try:
+                return save_projection(*args, **kwargs)
+            finally:
+                self.projection["save_cpu_s"] = round(self.projection["save_cpu_s"] + time.thread_time() - cpu, 2)
 
         def timed_mining(*args, **kwargs):
             parent, workers = _cpu()
@@ -71,11 +148,13 @@ class Stages:
 
         pipeline.mine_to_files = timed_mining
         ShardWriter.add, PaperWriter.add = timing(shard_add), timing(paper_add)
+        projection_run.project_to_files, projection_run.save_projection = timed_projection, timed_save
         self.t0 = time.perf_counter()
         return self
 
     def __exit__(self, *exc) -> None:
-        pipeline.mine_to_files, ShardWriter.add, PaperWriter.add = self._originals
+        (pipeline.mine_to_files, ShardWriter.add, PaperWriter.add, projection_run.project_to_files,
+         projection_run.save_projection) = self._originals
 
 
 def per_pool(layer_file: Path, corpus: str, params: MiningConfig, sample: int) -> dict:
@@ -164,7 +243,7 @@ def main() -> None:
                     "load_average_start": start["load_average"]}
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        with Stages() as stages:
+        with Stages() as stages, BusyTrace() as trace:
             started = time.perf_counter()
             folder = pipeline.mine(args.model, args.corpus, str(base / "whole"), layers=args.layers,
                                    neurons=args.neurons, mining=params,
@@ -173,14 +252,21 @@ def main() -> None:
         parent_cpu, workers_cpu = _cpu()
         run = json.loads((folder / "run.json").read_text())
         pools, topics = run["totals"]["pools"], run["totals"]["topics"]
-        mining = stages.mining
+        mining, projected = stages.mining, stages.projection
+        projection_cpu = projected["cpu_s"] + projected["save_cpu_s"]
+        setup_cpu = parent_cpu - mining["parent_cpu_s"]
         result.update({
             "pools": pools, "topics": topics, "wall_s": round(wall, 1),
+            # the projection runs beside the mining: this is the set-up before both
             "projection_and_setup_s": round(wall - mining["wall_s"], 1), "mining_s": mining["wall_s"],
+            "projection": projected,
             "cpu_s": {"total": round(parent_cpu + workers_cpu, 1),
-                      "projection_and_setup": round(parent_cpu - mining["parent_cpu_s"], 1),
-                      "mining_parent": mining["parent_cpu_s"], "mining_workers": mining["workers_cpu_s"],
+                      "projection_and_setup": round(setup_cpu + projection_cpu, 1),
+                      "setup": round(setup_cpu, 1), "projection": round(projection_cpu, 1),
+                      "mining_parent": round(mining["parent_cpu_s"] - projection_cpu, 2),
+                      "mining_workers": mining["workers_cpu_s"],
                       "mining_parent_writing_wall": round(stages.write_s, 2)},
+            "busy": trace.summary(start["cores_available"]),
             "pools_per_s": round(pools / mining["wall_s"], 1),
             "mining_cpu_ms_per_pool": round(1000 * (mining["parent_cpu_s"] + mining["workers_cpu_s"]) / pools, 3),
             "peak_mb_parent": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

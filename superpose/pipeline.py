@@ -19,9 +19,11 @@ never blocks the corrected one. Files, all under ``{out}/{model}/{mode}/``:
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -104,21 +106,21 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
         _remove_unit_files(folder)
     write_json_atomic(folder / "run.json", stamp(format=RUN_FORMAT, format_version=RUN_FORMAT_VERSION,
                                                  request=request, started=timestamp(), finished=None))
-    with tqdm(total=len(layer_list) * len(unit_list), desc="projecting", unit="unit", disable=not progress,
-              file=sys.stderr) as bar:
-        paths = project_to_files(lm, projection.mode, layer_list, out, neurons=unit_list, tau=projection.tau,
-                                 corpus=CorpusWords.from_counts(counts, corpus_dir), overwrite=overwrite,
-                                 on_units=bar.update, source=source, pooling=projection.pooling)
     if layout == "shards":
         writer: PaperWriter | ShardWriter = ShardWriter(folder, counts.vocab, run_name(lm, source), projection.mode,
                                                         {layer: 2 * len(unit_list) for layer in layer_list})
     else:
         writer = PaperWriter(folder, counts.vocab)
-    pending = sum(not writer.done(layer, neuron, polarity)
-                  for layer in layer_list for neuron in unit_list for polarity in POLARITIES)
 
-    def tasks() -> Iterator[Task]:
-        """Unfinished unit-polarities, one layer file in memory at a time."""
+    def project(on_layer: Callable[[Path], None], on_units: Callable[[int], None]) -> None:
+        # Last layers first: in the Hi-C and Lo-C modes they run through the fewest blocks, so
+        # the workers get their first pools soonest and the last layer to mine is projected last.
+        project_to_files(lm, projection.mode, layer_list[::-1], out, neurons=unit_list, tau=projection.tau,
+                         corpus=CorpusWords.from_counts(counts, corpus_dir), overwrite=overwrite,
+                         on_units=on_units, source=source, pooling=projection.pooling, on_layer=on_layer)
+
+    def tasks(paths: Iterator[Path]) -> Iterator[Task]:
+        """Unfinished unit-polarities, one layer file in memory at a time, as layers are projected."""
         for path in paths:
             layer_file = load_layer(path)
             if layout == "shards" and writer.done(layer_file.meta["layer"], 0, "pos"):
@@ -130,9 +132,14 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
                                    np.asarray(layer_file.pool(row, polarity)))
 
     total = len(layer_list) * len(unit_list) * len(POLARITIES)
+    pending = sum(not writer.done(layer, neuron, polarity)
+                  for layer in layer_list for neuron in unit_list for polarity in POLARITIES)
     started = time.perf_counter()
-    mine_to_files(tasks(), writer, corpus_dir, counts.vocab, mining, executor, total=total, pending=pending,
-                  desc="mining", progress=progress)
+    with tqdm(total=len(layer_list) * len(unit_list), desc="projecting", unit="unit", disable=not progress,
+              file=sys.stderr) as bar, \
+            OverlappedProjection(project, bar.update, projection_threads(execution)) as projected:
+        mine_to_files(tasks(projected.layers()), writer, corpus_dir, counts.vocab, mining, executor, total=total,
+                      pending=pending, desc="mining", progress=progress)
     seconds = time.perf_counter() - started
     if layout == "shards":
         reader = RunReader(folder)
@@ -144,6 +151,80 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
                                                  request=request, finished=timestamp(), totals=totals,
                                                  mined_now=pending, mining_seconds_now=round(seconds, 2)))
     return folder
+
+
+def projection_threads(execution: ExecutionConfig) -> int:
+    """Torch threads for the projection while the mining runs beside it: the thread count there
+    would be (``--threads``, else torch's choice) less the processes that mine on this machine, at
+    least 1. A GEMM's threads that share a core with a busy worker spin and wait: on 2 cores
+    under 2 workers a 2-thread projection took 1.2-5x the CPU of a 1-thread one."""
+    import torch
+
+    if execution.executor == "ray" and execution.address is not None:
+        miners = 0  # a cluster elsewhere
+    elif execution.executor in ("local", "ray"):
+        miners = int(execution.workers)
+    else:
+        miners = 1  # the serial executor mines in this process
+    return max(1, torch.get_num_threads() - miners)
+
+
+class OverlappedProjection:
+    """Runs ``project(on_layer, on_units)`` in a thread while this one mines: :meth:`layers` yields
+    each layer's file as soon as it is complete, so the workers mine one layer while the next is
+    projected (both cores busy from the first layer to the last, not projection then mining).
+
+    The projection runs on ``threads`` torch threads, put back at the end. Never more, not even
+    while the mining waits for a layer: a 2-thread team beside 2 busy workers spins at its
+    barriers (a whole-model run that switched to 2 threads whenever the mining waited spent 3x
+    the CPU). A projection error is raised by :meth:`layers`; leaving the block (mining done,
+    failed or interrupted) stops the projection at its next batch and waits for it.
+    """
+
+    def __init__(self, project: Callable[[Callable[[Path], None], Callable[[int], None]], None],
+                 on_units: Callable[[int], None], threads: int) -> None:
+        self._project, self._on_units, self._threads = project, on_units, threads
+        self._ready: queue.Queue[Path | BaseException | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="superpose-projection", daemon=True)
+
+    def __enter__(self) -> OverlappedProjection:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import torch
+
+        before = torch.get_num_threads()
+        try:
+            torch.set_num_threads(self._threads)
+            self._project(self._ready.put, self._units)
+            self._ready.put(None)
+        except _Stopped:
+            pass
+        except BaseException as err:  # noqa: BLE001 - raised in the mining thread by layers()
+            self._ready.put(err)
+        finally:
+            torch.set_num_threads(before)
+
+    def _units(self, n: int) -> None:
+        if self._stop.is_set():
+            raise _Stopped
+        self._on_units(n)
+
+    def layers(self) -> Iterator[Path]:
+        while (item := self._ready.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+
+class _Stopped(Exception):
+    """The mining stopped: the projection thread ends at its next batch."""
 
 
 def resolve_layout(layout: str, folder: Path, units: int, overwrite: bool = False) -> str:
@@ -164,4 +245,5 @@ def _remove_unit_files(folder: Path) -> None:
             path.unlink()
 
 
-__all__ = ["LAYOUTS", "RUN_FORMAT", "RUN_FORMAT_VERSION", "mine", "resolve_layout"]
+__all__ = ["LAYOUTS", "RUN_FORMAT", "RUN_FORMAT_VERSION", "OverlappedProjection", "mine", "projection_threads",
+           "resolve_layout"]

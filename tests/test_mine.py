@@ -92,6 +92,55 @@ def test_parallel_workers_give_the_same_files(inputs, tmp_path):
     assert parallel == serial
 
 
+def test_projection_beside_the_mining_runs_on_the_threads_the_workers_leave(inputs, tmp_path, monkeypatch):
+    import threading
+
+    import torch
+
+    import superpose.projection.run as projection_run
+    from superpose.pipeline import projection_threads
+
+    seen, real = [], projection_run.project_layer
+
+    def recording(*args, **kwargs):
+        seen.append((threading.current_thread().name, torch.get_num_threads()))
+        return real(*args, **kwargs)
+
+    before = torch.get_num_threads()
+    monkeypatch.setattr(projection_run, "project_layer", recording)
+    torch.set_num_threads(3)
+    try:
+        assert projection_threads(ExecutionConfig(workers=2)) == 1
+        assert projection_threads(ExecutionConfig(executor="serial")) == 2
+        _mine(inputs, tmp_path / "out", layers="0-1", neurons="0-3", workers=2)
+        # the share the 2 workers leave of 3 threads, for every layer, even while the mining waits
+        assert seen == [("superpose-projection", 1)] * 2
+        assert torch.get_num_threads() == 3  # put back
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_projection_error_stops_the_run(inputs, tmp_path, monkeypatch):
+    import threading
+
+    import superpose.projection.run as projection_run
+
+    real = projection_run.project_layer
+
+    def failing(lm, mode, layer, *args, **kwargs):
+        if layer == 0:  # projected last: layers 2 and 1 are mined meanwhile
+            raise SuperposeError("projection failed here")
+        return real(lm, mode, layer, *args, **kwargs)
+
+    monkeypatch.setattr(projection_run, "project_layer", failing)
+    with pytest.raises(SuperposeError, match="projection failed here"):
+        _mine(inputs, tmp_path / "out", neurons="0-3", layout="shards")
+    assert not [t for t in threading.enumerate() if t.name == "superpose-projection"]
+    shards = tmp_path / "out" / "tiny-llama" / "hi-c" / "shards"
+    # layers finished before the error keep their shards (how many depends on timing); never layer 0's
+    assert {p.name for p in shards.glob("*_pools.parquet")} <= {"layer_01_pools.parquet", "layer_02_pools.parquet"}
+
+
 def test_changed_parameters_are_refused_unless_overwrite(inputs, tmp_path):
     _mine(inputs, tmp_path / "out", layers="0", neurons="0-1")
     with pytest.raises(SuperposeError, match="different parameters.*tau"):

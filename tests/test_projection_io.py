@@ -77,6 +77,20 @@ def test_resume_skips_complete_layers_and_redoes_changed_ones(lm, tmp_path):
     assert first[0].stat().st_mtime_ns != stamps[0]
 
 
+def test_on_layer_hears_of_each_layer_once_its_file_is_complete(lm, tmp_path):
+    project_to_files(lm, "lo-i", [1], tmp_path, tau=5)
+    heard = []
+
+    def on_layer(path):
+        heard.append((path.name, path.is_file(), path.with_suffix(".json").is_file()))
+
+    paths = project_to_files(lm, "lo-i", [2, 1, 0], tmp_path, tau=5, on_layer=on_layer)
+    assert [p.name for p in paths] == ["layer_02.npz", "layer_01.npz", "layer_00.npz"]  # the order given
+    # layer 1 was complete already: heard at once, before layer 2's file (written beside layer 0's projection)
+    assert sorted(heard) == [(p.name, True, True) for p in sorted(paths)]
+    assert heard[0][0] == "layer_01.npz"
+
+
 def test_interrupted_layer_leaves_no_file(lm, tmp_path):
     calls = []
 

@@ -107,10 +107,13 @@ def project_to_files(lm: LoadedModel, mode: str, layers: Sequence[int], out: str
                      *, neurons: Sequence[int] | None = None, tau: int = DEFAULT_TAU,
                      corpus: CorpusWords | None = None, batch_size: int | None = DEFAULT_BATCH,
                      overwrite: bool = False, on_units: Callable[[int], None] | None = None,
-                     source: Any = None, pooling: str = DEFAULT_POOLING) -> list[Path]:
-    """Project ``layers`` of ``lm`` in ``mode`` into ``out``; returns the layer files.
+                     source: Any = None, pooling: str = DEFAULT_POOLING,
+                     on_layer: Callable[[Path], None] | None = None) -> list[Path]:
+    """Project ``layers`` of ``lm`` in ``mode`` into ``out``, in the order given; returns the layer files.
 
-    ``on_units(n)`` reports progress in units (skipped layers count at once); ``source`` (an
+    ``on_units(n)`` reports progress in units (skipped layers count at once); ``on_layer(path)``
+    is called once a layer's file is complete (written, or found complete), so a consumer can
+    start on it while the next layer computes; ``source`` (an
     SAE) replaces the model's units by its latents, written under ``{model}--sae-{name}``;
     ``pooling`` names the token-to-word rule of the pools (:mod:`superpose.pools`).
     """
@@ -130,6 +133,7 @@ def project_to_files(lm: LoadedModel, mode: str, layers: Sequence[int], out: str
     # A layer's pools and file are written by a helper thread while the next layer computes.
     with ThreadPoolExecutor(max_workers=1) as writer:
         writing: Future[None] | None = None
+        written = Path()
         for layer in layers:
             path = layer_path(out, run_name(lm, source), mode, layer)
             meta = layer_meta(lm, mode, layer, tau, units, corpus_meta, source)
@@ -137,15 +141,23 @@ def project_to_files(lm: LoadedModel, mode: str, layers: Sequence[int], out: str
             if not overwrite and is_complete(path, meta):
                 if on_units is not None:
                     on_units(len(units))
+                if on_layer is not None:
+                    on_layer(path)
                 continue
             projection = project_layer(lm, mode, layer, units, tau=tau, batch_size=batch_size,
                                        on_batch=on_units, source=source)
             if writing is not None:
-                writing.result()  # one layer in flight at a time; a write error surfaces here
-            writing = writer.submit(save_projection, path, projection, meta, token_words)
+                _finish(writing, written, on_layer)  # one layer in flight at a time; a write error surfaces here
+            writing, written = writer.submit(save_projection, path, projection, meta, token_words), path
         if writing is not None:
-            writing.result()
+            _finish(writing, written, on_layer)
     return paths
+
+
+def _finish(writing: Future[None], path: Path, on_layer: Callable[[Path], None] | None) -> None:
+    writing.result()
+    if on_layer is not None:
+        on_layer(path)
 
 
 def save_projection(path: Path, projection: LayerProjection, meta: dict[str, Any],
