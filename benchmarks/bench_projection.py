@@ -6,9 +6,12 @@ own; a child loads the model (from the cache) and, layer by layer, projects the 
 written to a temporary folder) and measures the *floor* of the same layer: the bare matrix
 products the projection cannot avoid (per remaining block the attention's value and output
 products and the MLP's, then the unembedding, on random inputs of the same shapes and dtype)
-plus selecting the top and bottom tau with two ``torch.topk`` calls. Projection and floor
-alternate in order from layer to layer, so load from other processes on a shared machine
-falls on both alike; the ratio projection / floor is reported per mode with the load average.
+plus selecting the top and bottom tau with two ``torch.topk`` calls. It also measures the
+*exact floor*: the same bare products in float64, the narrowest type in which a product of
+rounded operands can be summed exactly (what any batch-invariant projection must at least pay on
+a machine whose float64 rate is below its float32 rate). Projection and floors rotate in order
+from layer to layer, so load from other processes on a shared machine falls on all alike; the
+ratios projection / floor and projection / exact floor are reported per mode with the load average.
 The projection is the batch-invariant one (exact products, ranking by exact scores; its rows do
 not depend on the batch); the child also reports, on one layer, how often its top ids agree with
 the plain float32 full forward (``full_blocks=True``, the previous implementation): as sets, and in
@@ -88,17 +91,30 @@ def _floor_shapes(lm) -> list[tuple[int, int]]:
     return [(lm.hidden_size, kv_heads * head_dim), (heads * head_dim, lm.hidden_size)] + mlp
 
 
-def floor_layer(lm, mode: str, layer: int, n_units: int, tau: int, batch: int) -> None:
-    """The floor of one layer: bare products of the same shapes, then two top-k selections."""
+_UNEMBED: dict = {}
+
+
+def _unembedding(lm, dtype):
+    """The unembedding weight in ``dtype``, converted once (outside the timed floors)."""
+    key = (id(lm), dtype)
+    if key not in _UNEMBED:
+        _UNEMBED[key] = lm.adapter.unembedding(lm.model).weight.to(dtype)
+    return _UNEMBED[key]
+
+
+def floor_layer(lm, mode: str, layer: int, n_units: int, tau: int, batch: int, exact: bool = False) -> None:
+    """The floor of one layer: bare products of the same shapes, then two top-k selections;
+    ``exact``: the products in float64 (the exact floor)."""
     import torch
 
     from superpose.projection.project import block_indices
 
-    dtype, device = lm.placement.torch_dtype, lm.placement.torch_device
+    device = lm.placement.torch_device
+    dtype = torch.float64 if exact else lm.placement.torch_dtype
     gen = torch.Generator(device=device).manual_seed(layer)
     shapes = _floor_shapes(lm)
     weights = [torch.randn(o, i, generator=gen, dtype=dtype, device=device) for i, o in shapes]
-    unembed = lm.adapter.unembedding(lm.model).weight
+    unembed = _unembedding(lm, dtype)
     blocks = len(block_indices(lm, mode, layer))
     with torch.inference_mode():
         for start in range(0, n_units, batch):
@@ -132,19 +148,20 @@ def child_mode(args: argparse.Namespace) -> dict:
         token_words = TokenWords.build(lm.tokenizer, corpus.index, lm.vocab_size)
         corpus_meta = dict(corpus.identity, mapped_tokens=token_words.n_mapped,
                            mapped_words=token_words.n_words)
-    times = {"compute": 0.0, "write": 0.0, "floor": 0.0}
-    cpu = {"project": 0.0, "floor": 0.0}
+    times = {"compute": 0.0, "write": 0.0, "floor": 0.0, "floor64": 0.0}
+    cpu = {"project": 0.0, "floor": 0.0, "floor64": 0.0}
     load_before = os.getloadavg()
-    floor_layer(lm, args.child, layers[0], min(len(units), batch), args.tau, batch)  # warm-up
+    for exact in (False, True):  # warm-up
+        floor_layer(lm, args.child, layers[0], min(len(units), batch), args.tau, batch, exact)
+    rotation = ("project", "floor", "floor64")
     with tempfile.TemporaryDirectory() as out:
         for i, layer in enumerate(layers):
-            order = ("project", "floor") if i % 2 == 0 else ("floor", "project")
-            for what in order:
+            for what in rotation[i % 3:] + rotation[:i % 3]:
                 started, cpu0 = time.perf_counter(), time.process_time()
-                if what == "floor":
-                    floor_layer(lm, args.child, layer, len(units), args.tau, batch)
-                    times["floor"] += time.perf_counter() - started
-                    cpu["floor"] += time.process_time() - cpu0
+                if what != "project":
+                    floor_layer(lm, args.child, layer, len(units), args.tau, batch, what == "floor64")
+                    times[what] += time.perf_counter() - started
+                    cpu[what] += time.process_time() - cpu0
                     continue
                 projection = project_layer(lm, args.child, layer, units, tau=args.tau,
                                            batch_size=args.batch_size)
@@ -171,6 +188,9 @@ def child_mode(args: argparse.Namespace) -> dict:
             "ratio": round(project_s / times["floor"], 3),
             "project_cpu_s": round(cpu["project"], 2), "floor_cpu_s": round(cpu["floor"], 2),
             "ratio_cpu": round(cpu["project"] / cpu["floor"], 3),
+            "floor64_s": round(times["floor64"], 2), "floor64_cpu_s": round(cpu["floor64"], 2),
+            "ratio_exact_floor": round(project_s / times["floor64"], 3),
+            "floor64_over_floor": round(times["floor64"] / times["floor"], 3),
             "units_per_s": round(len(units) * len(layers) / project_s, 1),
             "agreement_with_float32_full_blocks": {"layer": int(check_layer), "units": len(sample),
                                                    "same_top_order": round(same_order, 4),
@@ -241,12 +261,13 @@ def main() -> None:
     modes = [] if not args.modes else args.modes.split(",")
     results = []
     print(f"{'mode':<6} {'layers':>6} {'units':>7} {'batch':>5} {'project s':>9} {'floor s':>8} "
-          f"{'ratio':>6} {'cpu ratio':>9} {'write s':>7} {'peak MB':>8} same-set load")
+          f"{'ratio':>6} {'cpu ratio':>9} {'/f64':>5} {'write s':>7} {'peak MB':>8} same-set load")
     for mode in modes:
         row = _run_child(args, mode)
         results.append(row)
         print(f"{row['mode']:<6} {row['layers']:>6} {row['units']:>7} {row['batch_size']:>5} "
               f"{row['project_s']:>9} {row['floor_s']:>8} {row['ratio']:>6} {row['ratio_cpu']:>9} "
+              f"{row['ratio_exact_floor']:>5} "
               f"{row['write_s']:>7} {row['peak_rss_mb']:>8} "
               f"{row['agreement_with_float32_full_blocks']['same_top_set']!s:>8} "
               f"{row['load_average_before'][0]}->{row['load_average_after'][0]}", flush=True)

@@ -137,7 +137,7 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
     started = time.perf_counter()
     with tqdm(total=len(layer_list) * len(unit_list), desc="projecting", unit="unit", disable=not progress,
               file=sys.stderr) as bar, \
-            OverlappedProjection(project, bar.update, projection_threads(execution)) as projected:
+            OverlappedProjection(project, bar.update, *projection_threads(execution)) as projected:
         mine_to_files(tasks(projected.layers()), writer, corpus_dir, counts.vocab, mining, executor, total=total,
                       pending=pending, desc="mining", progress=progress)
     seconds = time.perf_counter() - started
@@ -153,11 +153,17 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
     return folder
 
 
-def projection_threads(execution: ExecutionConfig) -> int:
-    """Torch threads for the projection while the mining runs beside it: the thread count there
-    would be (``--threads``, else torch's choice) less the processes that mine on this machine, at
-    least 1. A GEMM's threads that share a core with a busy worker spin and wait: on 2 cores
-    under 2 workers a 2-thread projection took 1.2-5x the CPU of a 1-thread one."""
+def projection_threads(execution: ExecutionConfig) -> tuple[int, bool]:
+    """(torch threads, overlap) for the projection of a mining run.
+
+    Beside the mining, the projection takes the threads (``--threads``, else torch's choice) less
+    the processes that mine on this machine: a GEMM's threads that share a core with a busy
+    worker spin and wait (on 2 cores under 2 workers a 2-thread projection took 1.2-5x the CPU of
+    a 1-thread one). When the workers take every thread, one projection thread beside them keeps
+    2 cores busy; on more cores that single thread would become the whole run's critical path
+    (its CPU does not shrink with cores, the mining's does), so there the projection runs first
+    on all threads and the mining after it (``overlap`` False), as a run without overlap does.
+    """
     import torch
 
     if execution.executor == "ray" and execution.address is not None:
@@ -166,13 +172,19 @@ def projection_threads(execution: ExecutionConfig) -> int:
         miners = int(execution.workers)
     else:
         miners = 1  # the serial executor mines in this process
-    return max(1, torch.get_num_threads() - miners)
+    threads = torch.get_num_threads()
+    if threads - miners >= 1 or threads <= 2:
+        return max(1, threads - miners), True
+    return threads, False
 
 
 class OverlappedProjection:
     """Runs ``project(on_layer, on_units)`` in a thread while this one mines: :meth:`layers` yields
     each layer's file as soon as it is complete, so the workers mine one layer while the next is
     projected (both cores busy from the first layer to the last, not projection then mining).
+
+    ``overlap`` False: :meth:`layers` yields nothing until every layer is projected (the
+    projection first, then the mining: :func:`projection_threads`).
 
     The projection runs on ``threads`` torch threads, put back at the end. Never more, not even
     while the mining waits for a layer: a 2-thread team beside 2 busy workers spins at its
@@ -182,8 +194,9 @@ class OverlappedProjection:
     """
 
     def __init__(self, project: Callable[[Callable[[Path], None], Callable[[int], None]], None],
-                 on_units: Callable[[int], None], threads: int) -> None:
+                 on_units: Callable[[int], None], threads: int, overlap: bool = True) -> None:
         self._project, self._on_units, self._threads = project, on_units, threads
+        self._overlap = overlap
         self._ready: queue.Queue[Path | BaseException | None] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="superpose-projection", daemon=True)
@@ -217,6 +230,8 @@ class OverlappedProjection:
         self._on_units(n)
 
     def layers(self) -> Iterator[Path]:
+        if not self._overlap:
+            self._thread.join()
         while (item := self._ready.get()) is not None:
             if isinstance(item, BaseException):
                 raise item

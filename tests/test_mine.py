@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -110,14 +111,51 @@ def test_projection_beside_the_mining_runs_on_the_threads_the_workers_leave(inpu
     monkeypatch.setattr(projection_run, "project_layer", recording)
     torch.set_num_threads(3)
     try:
-        assert projection_threads(ExecutionConfig(workers=2)) == 1
-        assert projection_threads(ExecutionConfig(executor="serial")) == 2
+        assert projection_threads(ExecutionConfig(workers=2)) == (1, True)
+        assert projection_threads(ExecutionConfig(executor="serial")) == (2, True)
         _mine(inputs, tmp_path / "out", layers="0-1", neurons="0-3", workers=2)
         # the share the 2 workers leave of 3 threads, for every layer, even while the mining waits
         assert seen == [("superpose-projection", 1)] * 2
         assert torch.get_num_threads() == 3  # put back
     finally:
         torch.set_num_threads(before)
+
+
+def test_projection_runs_first_on_all_threads_when_the_workers_fill_more_than_two():
+    import torch
+
+    from superpose.pipeline import projection_threads
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        # 3 workers take all 3 threads (a 3-core machine's settings; this one may have fewer cores,
+        # so a plain stand-in rather than a validated ExecutionConfig): one projection thread
+        # would be the critical path
+        assert projection_threads(SimpleNamespace(executor="local", workers=3, address=None)) == (3, False)
+        assert projection_threads(SimpleNamespace(executor="local", workers=2, address=None)) == (1, True)
+        assert projection_threads(SimpleNamespace(executor="ray", workers=3, address=("h", 1))) == (3, True)
+        torch.set_num_threads(2)
+        assert projection_threads(SimpleNamespace(executor="local", workers=2, address=None)) == (1, True)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_projection_first_then_mining_gives_the_same_files(inputs, tmp_path):
+    from superpose.pipeline import OverlappedProjection
+
+    order = []
+
+    def project(on_layer, on_units):
+        for name in ("b", "a"):
+            order.append(f"projected {name}")
+            on_layer(Path(name))
+            on_units(1)
+
+    with OverlappedProjection(project, lambda n: None, 1, overlap=False) as projected:
+        for path in projected.layers():
+            order.append(f"mined {path.name}")
+    assert order == ["projected b", "projected a", "mined b", "mined a"]
 
 
 def test_projection_error_stops_the_run(inputs, tmp_path, monkeypatch):
