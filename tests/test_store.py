@@ -76,10 +76,11 @@ def test_shards_resume_layer_by_layer(inputs, runs, tmp_path, monkeypatch):
         _mine(inputs, tmp_path / "killed", layout="shards")
     monkeypatch.setattr(export_module, "write_shard", real)
     folder = tmp_path / "killed" / "tiny-llama" / "hi-c"
-    assert export_module.shard_done(folder, 0) and not export_module.shard_done(folder, 1)
-    first = (folder / "shards" / "layer_00_topics.csv.gz").stat().st_mtime_ns
+    # layers are projected, so mined, last first: layer 1 was written, layer 0 was not
+    assert export_module.shard_done(folder, 1) and not export_module.shard_done(folder, 0)
+    first = (folder / "shards" / "layer_01_topics.csv.gz").stat().st_mtime_ns
     _mine(inputs, tmp_path / "killed", layout="auto")  # auto resumes in the layout of the run in the folder
-    assert (folder / "shards" / "layer_00_topics.csv.gz").stat().st_mtime_ns == first  # not redone
+    assert (folder / "shards" / "layer_01_topics.csv.gz").stat().st_mtime_ns == first  # not redone
     for name in ("layer_00_topics.csv.gz", "layer_01_topics.csv.gz", "layer_01_pools.csv.gz"):
         assert (folder / "shards" / name).read_bytes() == (runs["shards"] / "shards" / name).read_bytes()
 
