@@ -412,6 +412,12 @@ def test_the_smollm2_judge_answers_a_units_prompts_in_one_batch_as_one_by_one():
                                        for p in first.probabilities]
     again = batched.verdicts(DETECTION, "numbers", batches[:2], per_prompt=5)
     assert again[0].probabilities == pytest.approx(first.probabilities, abs=1e-4) and again[0].passes > 2
+    # ... from the batch's keys and values of that row, not from its start: besides the shared
+    # start (held already) and the batch's row, only the corrected answer's tokens are computed
+    rows = [batched.prompt_ids(DETECTION.messages("numbers", b))[1] for b in batches[:2]]
+    shared = next(k for k in range(min(map(len, rows))) if rows[0][k] != rows[1][k]) - 1
+    row = len(rows[0]) + 2 * 4 - shared  # the prompt and a 5-digit guess less its last digit
+    assert again[0].computed_tokens - 1 - row <= 2 * 5 * (again[0].passes - 2)
 
 
 def test_score_cli_refuses_unknown_scorers_and_bad_judge_settings(tmp_path, capsys):

@@ -30,6 +30,7 @@ Use from code: :func:`detection_score` and :func:`fuzzing_score` take an explana
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -498,14 +499,26 @@ class LocalJudge(Judge):
         first; ``first`` when given): a small judge answers much by position, so it usually
         holds and the prompt takes one pass.
         """
-        import torch
-
         fixed, base = self.prompt_ids(messages)
         context = self._contexts.setdefault(fixed, _Context())
-        one, zero, comma = self._ids["1"], self._ids["0"], self._ids[","]
-        guess = ((first or context.answer) + [one] * n)[:n]
+        guess = ((first or context.answer) + [self._ids["1"]] * n)[:n]
         probabilities: list[float | None] = [None] * n
-        done, computed, passes = 0, 0, 0
+        computed, passes = self._decode(context, base, guess, probabilities, 0)
+        context.answer = self._choices(probabilities)
+        return Verdict(probabilities, len(base), computed_tokens=computed, passes=passes)
+
+    def _choices(self, probabilities: Sequence[float | None]) -> list[int]:
+        return [self._ids["1"] if (p or 0) >= 0.5 else self._ids["0"] for p in probabilities]
+
+    def _decode(self, context: _Context, base: list[int], guess: list[int],
+                probabilities: list[float | None], done: int) -> tuple[int, int]:
+        """The loop of :meth:`_answer` from slot ``done`` on (the slots before it are known and
+        ``guess`` holds their digits); fills ``probabilities``; the tokens computed and passes."""
+        import torch
+
+        one, zero, comma = self._ids["1"], self._ids["0"], self._ids[","]
+        n = len(guess)
+        computed, passes = 0, 0
         while done < n:
             # "[d0,d1,...,d(n-2)," : the last digit's own logits are never read
             answer = [t for k, d in enumerate(guess[:-1]) for t in (d, comma)]
@@ -523,8 +536,27 @@ class LocalJudge(Judge):
                     # usually hold, and each slot is checked again anyway)
                     guess[k:] = [one if q >= 0.5 else zero for q in slots[k - start:]]
                     break
-        context.answer = [one if (p or 0) >= 0.5 else zero for p in probabilities]
-        return Verdict(probabilities, len(base), computed_tokens=computed, passes=passes)
+        return computed, passes
+
+    @staticmethod
+    def _row_context(cache: Any, row: int, ids: list[int]) -> _Context | None:
+        """A context holding one row of a batch's key/value cache, cut to ``ids`` (that row's
+        first tokens), without copying: each layer's tensors are sliced, and the batch's cache
+        is left as it was. None for a cache whose layers are not plain growing ones."""
+        from transformers.cache_utils import DynamicLayer
+
+        layers = getattr(cache, "layers", None)
+        if not layers or any(type(layer) is not DynamicLayer for layer in layers):
+            return None
+        copy_ = copy.copy(cache)
+        copy_.layers = [copy.copy(layer) for layer in layers]
+        for layer in copy_.layers:
+            if layer.is_initialized:
+                layer.keys = layer.keys[row:row + 1, :, :len(ids)]
+                layer.values = layer.values[row:row + 1, :, :len(ids)]
+        context = _Context()
+        context.cache, context.ids = copy_, list(ids)
+        return context
 
     def _answer_many(self, prompts: list[list[dict[str, str]]], sizes: list[int]) -> list[Verdict]:
         """A unit's prompts of one task in one batched forward pass behind their shared start.
@@ -536,8 +568,6 @@ class LocalJudge(Judge):
         not hold at some slot is decoded again alone from its prompt (:meth:`_answer`, starting
         from this pass's choices), so every verdict is still exact greedy decoding.
         """
-        import copy
-
         import torch
 
         encoded = [self.prompt_ids(m) for m in prompts]
@@ -583,10 +613,21 @@ class LocalJudge(Judge):
             if choice[:-1] == guess[:n - 1]:  # every digit fed was the model's own choice
                 out.append(Verdict(probs, len(base), computed_tokens=fed, passes=passes))
                 context.answer = choice
-            else:
+                continue
+            # The first slot whose fed digit was not the model's choice: every slot up to it is
+            # exact (read after the model's own digits). The row's keys and values up to that
+            # digit are in the batch's cache, so decoding goes on from there.
+            wrong = next(k for k in range(n - 1) if choice[k] != guess[k])
+            own = self._row_context(cache, i, row[:len(base) + 2 * wrong])
+            if own is None:  # a cache that cannot be sliced: this prompt again from its start
                 again = self._answer(prompts[i], n, choice)
                 out.append(Verdict(again.probabilities, len(base), computed_tokens=fed + again.computed_tokens,
                                    passes=passes + again.passes))
+                continue
+            kept: list[float | None] = [*probs[:wrong + 1], *[None] * (n - wrong - 1)]
+            more, extra = self._decode(own, base, list(choice), kept, wrong + 1)
+            out.append(Verdict(kept, len(base), computed_tokens=fed + more, passes=passes + extra))
+            context.answer = self._choices(kept)
         return out
 
 
