@@ -48,7 +48,7 @@ from superpose.explainer.scoring import Score, auc, undefined
 __all__ = ["ClassifierParams", "ClassifierScore", "Cost", "Example", "Judging", "LocalJudge",
            "ServerJudge", "classification_metrics", "detection_examples", "detection_score",
            "draw_records", "fuzzing_examples", "fuzzing_score", "judge_probabilities",
-           "make_judge", "order_seed"]
+           "make_judge", "order_seed", "prompt_id"]
 
 LEFT, RIGHT = "<<", ">>"
 
@@ -225,8 +225,11 @@ class Task:
     shots: tuple[tuple[str, tuple[str, ...], str], ...]  # (explanation, examples, answer)
 
     def user(self, explanation: str, examples: Sequence[str]) -> str:
-        listing = "\n".join(f"Example {i + 1}: {text}" for i, text in enumerate(examples))
-        return f"Explanation: {explanation}\n\n{listing}\n\nGive {len(examples)} answers."
+        """The explanation, how many answers to give, then the examples numbered ``k:``. The
+        count comes before the examples so that it is part of the start a unit's prompts
+        share (computed once), and the short labels keep each prompt's own tokens few."""
+        listing = "\n".join(f"{i + 1}: {text}" for i, text in enumerate(examples))
+        return f"Explanation: {explanation}\n\nGive {len(examples)} answers.\n\n{listing}"
 
     def messages(self, explanation: str, examples: Sequence[str]) -> list[dict[str, str]]:
         out = [{"role": "system", "content": self.system}]
@@ -238,7 +241,7 @@ class Task:
 
 _INTRO = ("You are checking explanations of a unit of a language model. An explanation says what "
           "kind of text makes the unit respond. You get an explanation and some text examples, "
-          "each labelled Example k. ")
+          "one per line as k: text. ")
 _ANSWER = ("Give 1 or 0 for each example, in order, in the form [1,0,1] for three examples, and "
            "no other text.")
 
@@ -272,6 +275,13 @@ FUZZING = Task(
        "pour the batter into the <<frying pan>>"), "[1,0,1,0,1]")))
 
 TASKS = {t.name: t for t in (DETECTION, FUZZING)}
+
+
+def prompt_id() -> str:
+    """A short hash of the judge's wording (instructions, worked examples, framing), recorded
+    with every score so that scores of another wording are never mixed in (``score`` resumes)."""
+    shown = [TASKS[name].messages("E", ["x", "y"]) for name in sorted(TASKS)]
+    return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:12]
 
 _YES, _NO = {"1", "yes", "true"}, {"0", "no", "false"}
 
@@ -421,9 +431,6 @@ class LocalJudge(Judge):
         self._cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters \
             else "past_key_values"
 
-    def _encode(self, text: str) -> list[int]:
-        return list(self.tokenizer.encode(text, add_special_tokens=False))
-
     def _render(self, messages: list[dict[str, str]], prompt: bool) -> str:
         return str(self.tokenizer.apply_chat_template(messages, tokenize=False,
                                                       add_generation_prompt=prompt))
@@ -431,12 +438,16 @@ class LocalJudge(Judge):
     def prompt_ids(self, messages: list[dict[str, str]]) -> tuple[str, list[int]]:
         """The task's fixed text (system prompt and worked examples) and the prompt's token ids
         up to the answer's opening ``[``: the fixed text and the rest tokenised apart, so every
-        prompt of a task starts with the same ids."""
-        full = self._render(messages, True)
-        fixed = self._render(messages[:-1], False)
+        prompt of a task starts with the same ids. A special token's text inside an example or
+        the explanation is ordinary text (:func:`~superpose.explainer.local_models.render_chat`)."""
+        from superpose.explainer.local_models import encode_rendered, render_chat
+
+        full, full_masked = render_chat(self.tokenizer, messages, True)
+        fixed, fixed_masked = render_chat(self.tokenizer, messages[:-1], False)
         if not full.startswith(fixed):  # a template that rewrites earlier turns: no split
-            fixed = ""
-        return fixed, self._encode(fixed) + self._encode(full[len(fixed):]) + [self._ids["["]]
+            fixed = fixed_masked = ""
+        return fixed, encode_rendered(self.tokenizer, fixed, fixed_masked) + encode_rendered(
+            self.tokenizer, full[len(fixed):], full_masked[len(fixed):]) + [self._ids["["]]
 
     def _device(self) -> Any:
         from superpose.models.device import module_device
@@ -760,7 +771,7 @@ def judge_examples(task: Task, explanation: str, examples: Sequence[Example], ju
     details = {k: s.to_json() for k, s in metrics.items() if k != "balanced_accuracy"}
     details.update(
         n_true=sum(truth), n_false=len(truth) - sum(truth), cost=cost.to_json(),
-        judge={"model": judge.name, "method": judge.method, **asdict(params)})
+        judge={"model": judge.name, "method": judge.method, "prompt": prompt_id(), **asdict(params)})
     return ClassifierScore(head.value, head.reason, details)
 
 
@@ -771,7 +782,8 @@ def _score(task: Task, make: Callable[[Any, ClassifierParams], tuple[list[Exampl
     examples, seed = make(records, params)
     if not examples:
         details: dict[str, Any] = {k: undefined(empty).to_json() for k in ("f1", "accuracy", "auc")}
-        details["judge"] = {"model": judge.name, "method": judge.method, **asdict(params)}
+        details["judge"] = {"model": judge.name, "method": judge.method, "prompt": prompt_id(),
+                            **asdict(params)}
         return ClassifierScore(None, empty, details)
     score = judge_examples(task, explanation, examples, judge, params)
     score.details["order_seed"] = seed
