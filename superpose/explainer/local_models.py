@@ -91,7 +91,7 @@ def load_local_model(name: str, cache_dir: str | os.PathLike | None = None,
 _MASK = "\x00"
 
 
-def _special_texts(tokenizer: Any) -> list[str]:
+def special_texts(tokenizer: Any) -> list[str]:
     """The text of each special token of ``tokenizer``, longest first."""
     decoder = getattr(tokenizer, "added_tokens_decoder", None) or {}
     found = {str(t.content) for t in decoder.values() if getattr(t, "special", False)}
@@ -99,9 +99,13 @@ def _special_texts(tokenizer: Any) -> list[str]:
     return sorted((t for t in found if t), key=len, reverse=True)
 
 
-def encode_text(tokenizer: Any, text: str) -> list[int]:
-    """Ids of plain text: a special token's text inside it is ordinary text."""
-    return list(tokenizer.encode(text, add_special_tokens=False, split_special_tokens=True))
+def encode_text(tokenizer: Any, text: str, specials: list[str] | None = None) -> list[int]:
+    """Ids of plain text: a special token's text inside it is ordinary text. ``specials``:
+    :func:`special_texts` of the tokenizer, when the caller keeps them (text without any is
+    encoded as it always was, by tokenizers without ``split_special_tokens`` too)."""
+    if any(s in text for s in (special_texts(tokenizer) if specials is None else specials)):
+        return list(tokenizer.encode(text, add_special_tokens=False, split_special_tokens=True))
+    return list(tokenizer.encode(text, add_special_tokens=False))
 
 
 def render_chat(tokenizer: Any, messages: list[dict[str, str]], add_generation_prompt: bool
@@ -115,7 +119,7 @@ def render_chat(tokenizer: Any, messages: list[dict[str, str]], add_generation_p
                                                  add_generation_prompt=add_generation_prompt))
 
     text = render(messages)
-    specials = _special_texts(tokenizer)
+    specials = special_texts(tokenizer)
     if not any(s in str(m.get("content", "")) for m in messages for s in specials):
         return text, text
     pattern = re.compile("|".join(map(re.escape, specials)))
@@ -134,11 +138,12 @@ def encode_rendered(tokenizer: Any, text: str, masked: str) -> list[int]:
     encoding (a special token's text always splits the text around it there too)."""
     if text == masked:
         return list(tokenizer.encode(text, add_special_tokens=False))
-    pattern = re.compile("|".join(map(re.escape, _special_texts(tokenizer))))
+    specials = special_texts(tokenizer)
+    pattern = re.compile("|".join(map(re.escape, specials)))
     ids: list[int] = []
     at = 0
     for match in pattern.finditer(masked):
-        ids += encode_text(tokenizer, text[at:match.start()])
+        ids += encode_text(tokenizer, text[at:match.start()], specials)
         ids.append(int(tokenizer.convert_tokens_to_ids(match.group())))
         at = match.end()
-    return ids + encode_text(tokenizer, text[at:])
+    return ids + encode_text(tokenizer, text[at:], specials)

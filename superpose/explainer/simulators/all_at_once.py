@@ -136,6 +136,9 @@ class AllAtOnceSimulator:
         self.numerals = numeral_token_ids(tokenizer)
         self.top = len(self.numerals) - 1
         self._start = list(tokenizer("", add_special_tokens=True)["input_ids"])
+        from superpose.explainer.local_models import special_texts
+
+        self._specials = special_texts(tokenizer)  # kept: every record token is encoded apart
         self._tab = self._encode("\t")
         self.reuse_prefix = reuse_prefix
         self.chat = chat and getattr(tokenizer, "chat_template", None) is not None
@@ -150,7 +153,7 @@ class AllAtOnceSimulator:
         stays ordinary text."""
         from superpose.explainer.local_models import encode_text
 
-        return encode_text(self.tokenizer, text)
+        return encode_text(self.tokenizer, text, self._specials)
 
     def prompt_ids(self, explanation: str, tokens: Sequence[str]) -> tuple[list[int], list[int]]:
         """Token ids of the prompt and the positions whose next-token distribution is read.
