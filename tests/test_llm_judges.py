@@ -27,6 +27,7 @@ from superpose.explainer.scorers.classifier import (
     fuzzing_score,
     order_seed,
     parse_answer,
+    prompt_id,
 )
 from tests.llm_helpers import make_records
 
@@ -46,7 +47,7 @@ class KeywordJudge(Judge):
         self.calls += 1
         user = messages[-1]["content"]
         word = user.split("\n")[0].removeprefix("Explanation: ").strip()
-        texts = re.findall(r"^Example \d+: (.*)$", user, flags=re.M)
+        texts = re.findall(r"^\d+: (.*)$", user, flags=re.M)
         assert len(texts) == n
         out = []
         for text in texts:
@@ -329,6 +330,14 @@ def test_score_job_writes_metrics_and_cost_and_resumes(tmp_path):
         run_score(folder, out, simulator=None, explanations=items, embedding=False,
                   scorers=["detection", "fuzzing"], judge=other, simulation=False, progress=False)
     assert judging.judge.calls == calls and len(read_jsonl(out)) == 3
+    # ... nor rows judged with the prompts' earlier wording (recorded as its hash)
+    text = out.read_text(encoding="utf-8")
+    assert text.count(f'"prompt": "{prompt_id()}"') >= 2
+    out.write_text(text.replace(f'"prompt": "{prompt_id()}"', '"prompt": "earlier"'), encoding="utf-8")
+    with pytest.raises(SuperposeError, match="other settings \\(prompt 'earlier', now '"):
+        run_score(folder, out, simulator=None, explanations=items, embedding=False,
+                  scorers=["detection", "fuzzing"], judge=judging, simulation=False, progress=False)
+    out.write_text(text, encoding="utf-8")
     with pytest.raises(SuperposeError, match="other scorers"):
         run_score(folder, out, simulator=None, explanations=items, embedding=False,
                   scorers=["detection"], judge=judging, simulation=False, progress=False)
@@ -412,6 +421,12 @@ def test_the_smollm2_judge_answers_a_units_prompts_in_one_batch_as_one_by_one():
                                        for p in first.probabilities]
     again = batched.verdicts(DETECTION, "numbers", batches[:2], per_prompt=5)
     assert again[0].probabilities == pytest.approx(first.probabilities, abs=1e-4) and again[0].passes > 2
+    # ... from the batch's keys and values of that row, not from its start: besides the shared
+    # start (held already) and the batch's row, only the corrected answer's tokens are computed
+    rows = [batched.prompt_ids(DETECTION.messages("numbers", b))[1] for b in batches[:2]]
+    shared = next(k for k in range(min(map(len, rows))) if rows[0][k] != rows[1][k]) - 1
+    row = len(rows[0]) + 2 * 4 - shared  # the prompt and a 5-digit guess less its last digit
+    assert again[0].computed_tokens - 1 - row <= 2 * 5 * (again[0].passes - 2)
 
 
 def test_score_cli_refuses_unknown_scorers_and_bad_judge_settings(tmp_path, capsys):

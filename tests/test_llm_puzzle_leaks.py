@@ -46,7 +46,7 @@ def distinctive(explanation: str) -> set[str]:
 def test_prompts_hold_no_puzzle_explanation_or_its_distinctive_words():
     texts = prompt_texts()
     assert any("unknown" in t for t in texts)  # the collection really holds the prompts
-    assert sum("Example 2: " in t for t in texts) >= 6  # ... and the judge's (2 tasks x 3 turns)
+    assert sum("\n2: " in t for t in texts) >= 6  # ... and the judge's (2 tasks x 3 turns)
     for text in texts:
         lower = text.lower()
         seen = set(re.findall(r"[a-z]+", lower))

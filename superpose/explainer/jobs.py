@@ -267,12 +267,15 @@ def explanation_id(text: str) -> str:
 
 def _check_judge_params(out: str | Path, previous: list[dict[str, Any]], judging: Any) -> None:
     """Refuse to resume a file whose detection/fuzzing rows were judged otherwise (another judge
-    model or other example parameters, such as the window or the order of earlier versions)."""
+    model, prompt wording or example parameters, such as the window or the order of earlier
+    versions)."""
     if judging is None:
         return
     from dataclasses import asdict
 
-    want = {"model": judging.judge.name, **asdict(judging.params)}
+    from superpose.explainer.scorers.classifier import prompt_id
+
+    want = {"model": judging.judge.name, "prompt": prompt_id(), **asdict(judging.params)}
     for row in previous:
         for key, got in (row.get("scores") or {}).items():
             if key.endswith("_judge") and isinstance(got, dict):

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from superpose.core.errors import SuperposeError
 from superpose.core.packages import package_folder
@@ -77,3 +79,71 @@ def load_local_model(name: str, cache_dir: str | os.PathLike | None = None,
         except OSError as err:
             raise SuperposeError(f"cannot build {name}: {err}") from err
     return load_model(str(folder), cache_dir=cache_dir, device=placement)
+
+
+# ---- chat prompts for local models -----------------------------------------------------------
+# A record's text may contain a special token's text (a corpus with "<|im_end|>" in it). Encoded
+# as it stands, the tokenizer reads it as that special token, which ends a chat turn inside an
+# example. Text from records and explanations is therefore encoded with the tokenizer's
+# ``split_special_tokens=True`` (ordinary tokens), and only the special tokens the chat template
+# itself writes are read as special tokens.
+
+_MASK = "\x00"
+
+
+def special_texts(tokenizer: Any) -> list[str]:
+    """The text of each special token of ``tokenizer``, longest first."""
+    decoder = getattr(tokenizer, "added_tokens_decoder", None) or {}
+    found = {str(t.content) for t in decoder.values() if getattr(t, "special", False)}
+    found.update(str(t) for t in getattr(tokenizer, "all_special_tokens", None) or [])
+    return sorted((t for t in found if t), key=len, reverse=True)
+
+
+def encode_text(tokenizer: Any, text: str, specials: list[str] | None = None) -> list[int]:
+    """Ids of plain text: a special token's text inside it is ordinary text. ``specials``:
+    :func:`special_texts` of the tokenizer, when the caller keeps them (text without any is
+    encoded as it always was, by tokenizers without ``split_special_tokens`` too)."""
+    if any(s in text for s in (special_texts(tokenizer) if specials is None else specials)):
+        return list(tokenizer.encode(text, add_special_tokens=False, split_special_tokens=True))
+    return list(tokenizer.encode(text, add_special_tokens=False))
+
+
+def render_chat(tokenizer: Any, messages: list[dict[str, str]], add_generation_prompt: bool
+                ) -> tuple[str, str]:
+    """The chat template's text of ``messages``, and the same text with every special token's
+    text that a message brought masked (each character a NUL), so that the special tokens left
+    in the second are those the template wrote. Both are the same string when no message holds
+    a special token's text."""
+    def render(msgs: list[dict[str, str]]) -> str:
+        return str(tokenizer.apply_chat_template(msgs, tokenize=False,
+                                                 add_generation_prompt=add_generation_prompt))
+
+    text = render(messages)
+    specials = special_texts(tokenizer)
+    if not any(s in str(m.get("content", "")) for m in messages for s in specials):
+        return text, text
+    pattern = re.compile("|".join(map(re.escape, specials)))
+    masked = render([{**m, "content": pattern.sub(lambda x: _MASK * len(x.group()), str(m["content"]))}
+                     for m in messages])
+    if len(masked) != len(text):
+        raise SuperposeError("the chat template changes the length of message text that holds a "
+                             "special token's text, so its own special tokens cannot be told apart; "
+                             "remove such text from the records or use another model")
+    return text, masked
+
+
+def encode_rendered(tokenizer: Any, text: str, masked: str) -> list[int]:
+    """Ids of (a slice of) :func:`render_chat`'s text: the template's special tokens as special
+    tokens, everything else as ordinary text. Without masked text this is the tokenizer's own
+    encoding (a special token's text always splits the text around it there too)."""
+    if text == masked:
+        return list(tokenizer.encode(text, add_special_tokens=False))
+    specials = special_texts(tokenizer)
+    pattern = re.compile("|".join(map(re.escape, specials)))
+    ids: list[int] = []
+    at = 0
+    for match in pattern.finditer(masked):
+        ids += encode_text(tokenizer, text[at:match.start()], specials)
+        ids.append(int(tokenizer.convert_tokens_to_ids(match.group())))
+        at = match.end()
+    return ids + encode_text(tokenizer, text[at:], specials)

@@ -20,12 +20,13 @@ class LocalChatClient(ChatClient):
     def _complete(self, request: dict[str, Any]) -> str:
         import torch
 
-        text = self.tokenizer.apply_chat_template(request["messages"], tokenize=False,
-                                                  add_generation_prompt=True)
-        enc = self.tokenizer(text, return_tensors="pt", add_special_tokens=False)
+        from superpose.explainer.local_models import encode_rendered, render_chat
         from superpose.models.device import module_device
 
-        enc = enc.to(module_device(self.model))
+        # a special token's text inside a record (``<|im_end|>``) stays ordinary text
+        ids = torch.tensor([encode_rendered(self.tokenizer, *render_chat(
+            self.tokenizer, request["messages"], True))], device=module_device(self.model))
+        enc = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
         kwargs: dict[str, Any] = {"max_new_tokens": request["max_tokens"], "do_sample": False}
         if request["temperature"] > 0:
             kwargs.update(do_sample=True, temperature=request["temperature"])

@@ -30,6 +30,7 @@ Use from code: :func:`detection_score` and :func:`fuzzing_score` take an explana
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -47,7 +48,7 @@ from superpose.explainer.scoring import Score, auc, undefined
 __all__ = ["ClassifierParams", "ClassifierScore", "Cost", "Example", "Judging", "LocalJudge",
            "ServerJudge", "classification_metrics", "detection_examples", "detection_score",
            "draw_records", "fuzzing_examples", "fuzzing_score", "judge_probabilities",
-           "make_judge", "order_seed"]
+           "make_judge", "order_seed", "prompt_id"]
 
 LEFT, RIGHT = "<<", ">>"
 
@@ -224,8 +225,11 @@ class Task:
     shots: tuple[tuple[str, tuple[str, ...], str], ...]  # (explanation, examples, answer)
 
     def user(self, explanation: str, examples: Sequence[str]) -> str:
-        listing = "\n".join(f"Example {i + 1}: {text}" for i, text in enumerate(examples))
-        return f"Explanation: {explanation}\n\n{listing}\n\nGive {len(examples)} answers."
+        """The explanation, how many answers to give, then the examples numbered ``k:``. The
+        count comes before the examples so that it is part of the start a unit's prompts
+        share (computed once), and the short labels keep each prompt's own tokens few."""
+        listing = "\n".join(f"{i + 1}: {text}" for i, text in enumerate(examples))
+        return f"Explanation: {explanation}\n\nGive {len(examples)} answers.\n\n{listing}"
 
     def messages(self, explanation: str, examples: Sequence[str]) -> list[dict[str, str]]:
         out = [{"role": "system", "content": self.system}]
@@ -237,7 +241,7 @@ class Task:
 
 _INTRO = ("You are checking explanations of a unit of a language model. An explanation says what "
           "kind of text makes the unit respond. You get an explanation and some text examples, "
-          "each labelled Example k. ")
+          "one per line as k: text. ")
 _ANSWER = ("Give 1 or 0 for each example, in order, in the form [1,0,1] for three examples, and "
            "no other text.")
 
@@ -271,6 +275,13 @@ FUZZING = Task(
        "pour the batter into the <<frying pan>>"), "[1,0,1,0,1]")))
 
 TASKS = {t.name: t for t in (DETECTION, FUZZING)}
+
+
+def prompt_id() -> str:
+    """A short hash of the judge's wording (instructions, worked examples, framing), recorded
+    with every score so that scores of another wording are never mixed in (``score`` resumes)."""
+    shown = [TASKS[name].messages("E", ["x", "y"]) for name in sorted(TASKS)]
+    return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:12]
 
 _YES, _NO = {"1", "yes", "true"}, {"0", "no", "false"}
 
@@ -420,9 +431,6 @@ class LocalJudge(Judge):
         self._cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters \
             else "past_key_values"
 
-    def _encode(self, text: str) -> list[int]:
-        return list(self.tokenizer.encode(text, add_special_tokens=False))
-
     def _render(self, messages: list[dict[str, str]], prompt: bool) -> str:
         return str(self.tokenizer.apply_chat_template(messages, tokenize=False,
                                                       add_generation_prompt=prompt))
@@ -430,12 +438,16 @@ class LocalJudge(Judge):
     def prompt_ids(self, messages: list[dict[str, str]]) -> tuple[str, list[int]]:
         """The task's fixed text (system prompt and worked examples) and the prompt's token ids
         up to the answer's opening ``[``: the fixed text and the rest tokenised apart, so every
-        prompt of a task starts with the same ids."""
-        full = self._render(messages, True)
-        fixed = self._render(messages[:-1], False)
+        prompt of a task starts with the same ids. A special token's text inside an example or
+        the explanation is ordinary text (:func:`~superpose.explainer.local_models.render_chat`)."""
+        from superpose.explainer.local_models import encode_rendered, render_chat
+
+        full, full_masked = render_chat(self.tokenizer, messages, True)
+        fixed, fixed_masked = render_chat(self.tokenizer, messages[:-1], False)
         if not full.startswith(fixed):  # a template that rewrites earlier turns: no split
-            fixed = ""
-        return fixed, self._encode(fixed) + self._encode(full[len(fixed):]) + [self._ids["["]]
+            fixed = fixed_masked = ""
+        return fixed, encode_rendered(self.tokenizer, fixed, fixed_masked) + encode_rendered(
+            self.tokenizer, full[len(fixed):], full_masked[len(fixed):]) + [self._ids["["]]
 
     def _device(self) -> Any:
         from superpose.models.device import module_device
@@ -498,14 +510,26 @@ class LocalJudge(Judge):
         first; ``first`` when given): a small judge answers much by position, so it usually
         holds and the prompt takes one pass.
         """
-        import torch
-
         fixed, base = self.prompt_ids(messages)
         context = self._contexts.setdefault(fixed, _Context())
-        one, zero, comma = self._ids["1"], self._ids["0"], self._ids[","]
-        guess = ((first or context.answer) + [one] * n)[:n]
+        guess = ((first or context.answer) + [self._ids["1"]] * n)[:n]
         probabilities: list[float | None] = [None] * n
-        done, computed, passes = 0, 0, 0
+        computed, passes = self._decode(context, base, guess, probabilities, 0)
+        context.answer = self._choices(probabilities)
+        return Verdict(probabilities, len(base), computed_tokens=computed, passes=passes)
+
+    def _choices(self, probabilities: Sequence[float | None]) -> list[int]:
+        return [self._ids["1"] if (p or 0) >= 0.5 else self._ids["0"] for p in probabilities]
+
+    def _decode(self, context: _Context, base: list[int], guess: list[int],
+                probabilities: list[float | None], done: int) -> tuple[int, int]:
+        """The loop of :meth:`_answer` from slot ``done`` on (the slots before it are known and
+        ``guess`` holds their digits); fills ``probabilities``; the tokens computed and passes."""
+        import torch
+
+        one, zero, comma = self._ids["1"], self._ids["0"], self._ids[","]
+        n = len(guess)
+        computed, passes = 0, 0
         while done < n:
             # "[d0,d1,...,d(n-2)," : the last digit's own logits are never read
             answer = [t for k, d in enumerate(guess[:-1]) for t in (d, comma)]
@@ -523,8 +547,27 @@ class LocalJudge(Judge):
                     # usually hold, and each slot is checked again anyway)
                     guess[k:] = [one if q >= 0.5 else zero for q in slots[k - start:]]
                     break
-        context.answer = [one if (p or 0) >= 0.5 else zero for p in probabilities]
-        return Verdict(probabilities, len(base), computed_tokens=computed, passes=passes)
+        return computed, passes
+
+    @staticmethod
+    def _row_context(cache: Any, row: int, ids: list[int]) -> _Context | None:
+        """A context holding one row of a batch's key/value cache, cut to ``ids`` (that row's
+        first tokens), without copying: each layer's tensors are sliced, and the batch's cache
+        is left as it was. None for a cache whose layers are not plain growing ones."""
+        from transformers.cache_utils import DynamicLayer
+
+        layers = getattr(cache, "layers", None)
+        if not layers or any(type(layer) is not DynamicLayer for layer in layers):
+            return None
+        copy_ = copy.copy(cache)
+        copy_.layers = [copy.copy(layer) for layer in layers]
+        for layer in copy_.layers:
+            if layer.is_initialized:
+                layer.keys = layer.keys[row:row + 1, :, :len(ids)]
+                layer.values = layer.values[row:row + 1, :, :len(ids)]
+        context = _Context()
+        context.cache, context.ids = copy_, list(ids)
+        return context
 
     def _answer_many(self, prompts: list[list[dict[str, str]]], sizes: list[int]) -> list[Verdict]:
         """A unit's prompts of one task in one batched forward pass behind their shared start.
@@ -536,8 +579,6 @@ class LocalJudge(Judge):
         not hold at some slot is decoded again alone from its prompt (:meth:`_answer`, starting
         from this pass's choices), so every verdict is still exact greedy decoding.
         """
-        import copy
-
         import torch
 
         encoded = [self.prompt_ids(m) for m in prompts]
@@ -583,10 +624,21 @@ class LocalJudge(Judge):
             if choice[:-1] == guess[:n - 1]:  # every digit fed was the model's own choice
                 out.append(Verdict(probs, len(base), computed_tokens=fed, passes=passes))
                 context.answer = choice
-            else:
+                continue
+            # The first slot whose fed digit was not the model's choice: every slot up to it is
+            # exact (read after the model's own digits). The row's keys and values up to that
+            # digit are in the batch's cache, so decoding goes on from there.
+            wrong = next(k for k in range(n - 1) if choice[k] != guess[k])
+            own = self._row_context(cache, i, row[:len(base) + 2 * wrong])
+            if own is None:  # a cache that cannot be sliced: this prompt again from its start
                 again = self._answer(prompts[i], n, choice)
                 out.append(Verdict(again.probabilities, len(base), computed_tokens=fed + again.computed_tokens,
                                    passes=passes + again.passes))
+                continue
+            kept: list[float | None] = [*probs[:wrong + 1], *[None] * (n - wrong - 1)]
+            more, extra = self._decode(own, base, list(choice), kept, wrong + 1)
+            out.append(Verdict(kept, len(base), computed_tokens=fed + more, passes=passes + extra))
+            context.answer = self._choices(kept)
         return out
 
 
@@ -719,7 +771,7 @@ def judge_examples(task: Task, explanation: str, examples: Sequence[Example], ju
     details = {k: s.to_json() for k, s in metrics.items() if k != "balanced_accuracy"}
     details.update(
         n_true=sum(truth), n_false=len(truth) - sum(truth), cost=cost.to_json(),
-        judge={"model": judge.name, "method": judge.method, **asdict(params)})
+        judge={"model": judge.name, "method": judge.method, "prompt": prompt_id(), **asdict(params)})
     return ClassifierScore(head.value, head.reason, details)
 
 
@@ -730,7 +782,8 @@ def _score(task: Task, make: Callable[[Any, ClassifierParams], tuple[list[Exampl
     examples, seed = make(records, params)
     if not examples:
         details: dict[str, Any] = {k: undefined(empty).to_json() for k in ("f1", "accuracy", "auc")}
-        details["judge"] = {"model": judge.name, "method": judge.method, **asdict(params)}
+        details["judge"] = {"model": judge.name, "method": judge.method, "prompt": prompt_id(),
+                            **asdict(params)}
         return ClassifierScore(None, empty, details)
     score = judge_examples(task, explanation, examples, judge, params)
     score.details["order_seed"] = seed

@@ -136,6 +136,9 @@ class AllAtOnceSimulator:
         self.numerals = numeral_token_ids(tokenizer)
         self.top = len(self.numerals) - 1
         self._start = list(tokenizer("", add_special_tokens=True)["input_ids"])
+        from superpose.explainer.local_models import special_texts
+
+        self._specials = special_texts(tokenizer)  # kept: every record token is encoded apart
         self._tab = self._encode("\t")
         self.reuse_prefix = reuse_prefix
         self.chat = chat and getattr(tokenizer, "chat_template", None) is not None
@@ -146,7 +149,11 @@ class AllAtOnceSimulator:
         self._memo: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 
     def _encode(self, text: str) -> list[int]:
-        return list(self.tokenizer.encode(text, add_special_tokens=False))
+        """Ids of prompt text; a special token's text in a record or explanation (``<|im_end|>``)
+        stays ordinary text."""
+        from superpose.explainer.local_models import encode_text
+
+        return encode_text(self.tokenizer, text, self._specials)
 
     def prompt_ids(self, explanation: str, tokens: Sequence[str]) -> tuple[list[int], list[int]]:
         """Token ids of the prompt and the positions whose next-token distribution is read.
@@ -172,9 +179,10 @@ class AllAtOnceSimulator:
         """
         if self.chat:
             text = layout.fixed_text()
-            rendered = self.tokenizer.apply_chat_template(
-                [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True)
-            return self._encode(rendered)
+            from superpose.explainer.local_models import encode_rendered, render_chat
+
+            return encode_rendered(self.tokenizer, *render_chat(
+                self.tokenizer, [{"role": "user", "content": text}], True))
         ids = self._start + self._encode(layout.header)
         for i, (intro, rows) in enumerate(layout.examples):
             ids += self._encode(("\n" if i else "") + intro)
