@@ -137,7 +137,8 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
     started = time.perf_counter()
     with tqdm(total=len(layer_list) * len(unit_list), desc="projecting", unit="unit", disable=not progress,
               file=sys.stderr) as bar, \
-            OverlappedProjection(project, bar.update, *projection_threads(execution)) as projected:
+            OverlappedProjection(project, bar.update,
+                                 *projection_threads(execution, lm.placement.device != "cpu")) as projected:
         mine_to_files(tasks(projected.layers()), writer, corpus_dir, counts.vocab, mining, executor, total=total,
                       pending=pending, desc="mining", progress=progress)
     seconds = time.perf_counter() - started
@@ -153,16 +154,16 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
     return folder
 
 
-def projection_threads(execution: ExecutionConfig) -> tuple[int, bool]:
+def projection_threads(execution: ExecutionConfig, gpu: bool = False) -> tuple[int, bool]:
     """(torch threads, overlap) for the projection of a mining run.
 
-    Beside the mining, the projection takes the threads (``--threads``, else torch's choice) less
-    the processes that mine on this machine: a GEMM's threads that share a core with a busy
-    worker spin and wait (on 2 cores under 2 workers a 2-thread projection took 1.2-5x the CPU of
-    a 1-thread one). When the workers take every thread, one projection thread beside them keeps
-    2 cores busy; on more cores that single thread would become the whole run's critical path
-    (its CPU does not shrink with cores, the mining's does), so there the projection runs first
-    on all threads and the mining after it (``overlap`` False), as a run without overlap does.
+    The projection runs beside the mining (``overlap``) only where that takes no core from it:
+    on a GPU, or on the threads (``--threads``, else torch's choice) that the processes mining on
+    this machine leave. Where the workers take every thread (``--workers auto``), the projection
+    runs first on all threads and the mining after it. Measured on 2 idle cores, whole SmolLM2
+    Hi-C: one projection thread beside 2 workers made the 1-thread projection the run's critical
+    path, 223 s and 287 s against 202 s for projection then mining; a 2-thread projection beside
+    busy workers spins at its barriers (3x the CPU).
     """
     import torch
 
@@ -173,7 +174,7 @@ def projection_threads(execution: ExecutionConfig) -> tuple[int, bool]:
     else:
         miners = 1  # the serial executor mines in this process
     threads = torch.get_num_threads()
-    if threads - miners >= 1 or threads <= 2:
+    if gpu or threads - miners >= 1:
         return max(1, threads - miners), True
     return threads, False
 

@@ -121,7 +121,7 @@ def test_projection_beside_the_mining_runs_on_the_threads_the_workers_leave(inpu
         torch.set_num_threads(before)
 
 
-def test_projection_runs_first_on_all_threads_when_the_workers_fill_more_than_two():
+def test_projection_runs_first_on_all_threads_when_the_workers_take_them_all():
     import torch
 
     from superpose.pipeline import projection_threads
@@ -129,14 +129,15 @@ def test_projection_runs_first_on_all_threads_when_the_workers_fill_more_than_tw
     before = torch.get_num_threads()
     torch.set_num_threads(3)
     try:
-        # 3 workers take all 3 threads (a 3-core machine's settings; this one may have fewer cores,
-        # so a plain stand-in rather than a validated ExecutionConfig): one projection thread
-        # would be the critical path
+        # plain stand-ins rather than validated ExecutionConfigs: this machine may have fewer cores
         assert projection_threads(SimpleNamespace(executor="local", workers=3, address=None)) == (3, False)
-        assert projection_threads(SimpleNamespace(executor="local", workers=2, address=None)) == (1, True)
+        assert projection_threads(SimpleNamespace(executor="local", workers=1, address=None)) == (2, True)
         assert projection_threads(SimpleNamespace(executor="ray", workers=3, address=("h", 1))) == (3, True)
         torch.set_num_threads(2)
-        assert projection_threads(SimpleNamespace(executor="local", workers=2, address=None)) == (1, True)
+        # --workers auto on 2 cores: projection then mining (a 1-thread projection beside the
+        # workers was the critical path); on a GPU the projection needs no core of its own
+        assert projection_threads(SimpleNamespace(executor="local", workers=2, address=None)) == (2, False)
+        assert projection_threads(SimpleNamespace(executor="local", workers=2, address=None), gpu=True) == (1, True)
     finally:
         torch.set_num_threads(before)
 

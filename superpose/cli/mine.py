@@ -40,9 +40,8 @@ class MineArgs:
     mining: MiningConfig = field(default_factory=MiningConfig)
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
     placement: Placement = field(default_factory=Placement)
-    threads: int | None = option("torch threads for the projection (default: torch's choice); while the workers mine "
-                                 "beside it, it takes this less --workers (1 on 2 threads; when the workers take "
-                                 "every thread of a larger machine, the projection runs first, on all of them)",
+    threads: int | None = option("torch threads for the projection (default: torch's choice); the threads "
+                                 "--workers leaves run it beside the mining, else it runs first on all of them",
                                  None, metavar="N")
     cache_dir: str | None = option("cache of converted embedded models", None, metavar="DIR")
     overwrite: bool = option("replace a run with different parameters in --out", False)
