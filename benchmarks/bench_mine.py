@@ -254,16 +254,23 @@ def main() -> None:
         pools, topics = run["totals"]["pools"], run["totals"]["topics"]
         mining, projected = stages.mining, stages.projection
         projection_cpu = projected["cpu_s"] + projected["save_cpu_s"]
-        setup_cpu = parent_cpu - mining["parent_cpu_s"]
+        before_mining_cpu = parent_cpu - mining["parent_cpu_s"]
+        # beside: the projection ran in a thread during the mining stage; else before it, on all
+        # threads (its thread CPU is then the calling thread's only: torch's other threads are
+        # in projection_and_setup, the parent's CPU before the mining)
+        beside = projected.get("started_after_s", 0.0) >= mining["started_after_s"]
+        cpu_s = ({"projection_and_setup": round(before_mining_cpu + projection_cpu, 1),
+                  "setup": round(before_mining_cpu, 1), "projection": round(projection_cpu, 1),
+                  "mining_parent": round(mining["parent_cpu_s"] - projection_cpu, 2)} if beside else
+                 {"projection_and_setup": round(before_mining_cpu, 1),
+                  "projection_calling_thread": round(projection_cpu, 1),
+                  "mining_parent": round(mining["parent_cpu_s"], 2)})
         result.update({
-            "pools": pools, "topics": topics, "wall_s": round(wall, 1),
-            # the projection runs beside the mining: this is the set-up before both
+            "pools": pools, "topics": topics, "wall_s": round(wall, 1), "projection_beside_mining": beside,
+            # beside the mining: the set-up before both; else set-up and projection
             "projection_and_setup_s": round(wall - mining["wall_s"], 1), "mining_s": mining["wall_s"],
             "projection": projected,
-            "cpu_s": {"total": round(parent_cpu + workers_cpu, 1),
-                      "projection_and_setup": round(setup_cpu + projection_cpu, 1),
-                      "setup": round(setup_cpu, 1), "projection": round(projection_cpu, 1),
-                      "mining_parent": round(mining["parent_cpu_s"] - projection_cpu, 2),
+            "cpu_s": {"total": round(parent_cpu + workers_cpu, 1), **cpu_s,
                       "mining_workers": mining["workers_cpu_s"],
                       "mining_parent_writing_wall": round(stages.write_s, 2)},
             "busy": trace.summary(start["cores_available"]),

@@ -135,11 +135,18 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
     pending = sum(not writer.done(layer, neuron, polarity)
                   for layer in layer_list for neuron in unit_list for polarity in POLARITIES)
     started = time.perf_counter()
+    threads, overlap = projection_threads(execution, lm.placement.device != "cpu")
     with tqdm(total=len(layer_list) * len(unit_list), desc="projecting", unit="unit", disable=not progress,
-              file=sys.stderr) as bar, \
-            OverlappedProjection(project, bar.update,
-                                 *projection_threads(execution, lm.placement.device != "cpu")) as projected:
-        mine_to_files(tasks(projected.layers()), writer, corpus_dir, counts.vocab, mining, executor, total=total,
+              file=sys.stderr) as bar:
+        if overlap:
+            with OverlappedProjection(project, bar.update, threads) as projected:
+                mine_to_files(tasks(projected.layers()), writer, corpus_dir, counts.vocab, mining, executor,
+                              total=total, pending=pending, desc="mining", progress=progress)
+        else:  # projection first, in this thread, on all threads; no worker exists yet
+            paths: list[Path] = []
+            project(paths.append, bar.update)
+    if not overlap:
+        mine_to_files(tasks(iter(paths)), writer, corpus_dir, counts.vocab, mining, executor, total=total,
                       pending=pending, desc="mining", progress=progress)
     seconds = time.perf_counter() - started
     if layout == "shards":
@@ -184,9 +191,6 @@ class OverlappedProjection:
     each layer's file as soon as it is complete, so the workers mine one layer while the next is
     projected (both cores busy from the first layer to the last, not projection then mining).
 
-    ``overlap`` False: :meth:`layers` yields nothing until every layer is projected (the
-    projection first, then the mining: :func:`projection_threads`).
-
     The projection runs on ``threads`` torch threads, put back at the end. Never more, not even
     while the mining waits for a layer: a 2-thread team beside 2 busy workers spins at its
     barriers (a whole-model run that switched to 2 threads whenever the mining waited spent 3x
@@ -195,9 +199,8 @@ class OverlappedProjection:
     """
 
     def __init__(self, project: Callable[[Callable[[Path], None], Callable[[int], None]], None],
-                 on_units: Callable[[int], None], threads: int, overlap: bool = True) -> None:
+                 on_units: Callable[[int], None], threads: int) -> None:
         self._project, self._on_units, self._threads = project, on_units, threads
-        self._overlap = overlap
         self._ready: queue.Queue[Path | BaseException | None] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="superpose-projection", daemon=True)
@@ -231,8 +234,6 @@ class OverlappedProjection:
         self._on_units(n)
 
     def layers(self) -> Iterator[Path]:
-        if not self._overlap:
-            self._thread.join()
         while (item := self._ready.get()) is not None:
             if isinstance(item, BaseException):
                 raise item

@@ -142,23 +142,6 @@ def test_projection_runs_first_on_all_threads_when_the_workers_take_them_all():
         torch.set_num_threads(before)
 
 
-def test_projection_first_then_mining_gives_the_same_files(inputs, tmp_path):
-    from superpose.pipeline import OverlappedProjection
-
-    order = []
-
-    def project(on_layer, on_units):
-        for name in ("b", "a"):
-            order.append(f"projected {name}")
-            on_layer(Path(name))
-            on_units(1)
-
-    with OverlappedProjection(project, lambda n: None, 1, overlap=False) as projected:
-        for path in projected.layers():
-            order.append(f"mined {path.name}")
-    assert order == ["projected b", "projected a", "mined b", "mined a"]
-
-
 def test_projection_error_stops_the_run(inputs, tmp_path, monkeypatch):
     import threading
 
