@@ -112,10 +112,13 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
     else:
         writer = PaperWriter(folder, counts.vocab)
 
+    threads, overlap = projection_threads(execution, lm.placement.device != "cpu")
+
     def project(on_layer: Callable[[Path], None], on_units: Callable[[int], None]) -> None:
-        # Last layers first: in the Hi-C and Lo-C modes they run through the fewest blocks, so
-        # the workers get their first pools soonest and the last layer to mine is projected last.
-        project_to_files(lm, projection.mode, layer_list[::-1], out, neurons=unit_list, tau=projection.tau,
+        # Beside the mining, last layers first: in the Hi-C and Lo-C modes they run through the
+        # fewest blocks, so the workers get their first pools soonest. Before it, in layer order.
+        order = layer_list[::-1] if overlap else layer_list
+        project_to_files(lm, projection.mode, order, out, neurons=unit_list, tau=projection.tau,
                          corpus=CorpusWords.from_counts(counts, corpus_dir), overwrite=overwrite,
                          on_units=on_units, source=source, pooling=projection.pooling, on_layer=on_layer)
 
@@ -135,7 +138,6 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
     pending = sum(not writer.done(layer, neuron, polarity)
                   for layer in layer_list for neuron in unit_list for polarity in POLARITIES)
     started = time.perf_counter()
-    threads, overlap = projection_threads(execution, lm.placement.device != "cpu")
     with tqdm(total=len(layer_list) * len(unit_list), desc="projecting", unit="unit", disable=not progress,
               file=sys.stderr) as bar:
         if overlap:
