@@ -114,13 +114,13 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
 
     threads, overlap = projection_threads(execution, lm.placement.device != "cpu")
 
-    def project(on_layer: Callable[[Path], None], on_units: Callable[[int], None]) -> None:
+    def project(on_layer: Callable[[Path], None] | None, on_units: Callable[[int], None]) -> list[Path]:
         # Beside the mining, last layers first: in the Hi-C and Lo-C modes they run through the
         # fewest blocks, so the workers get their first pools soonest. Before it, in layer order.
         order = layer_list[::-1] if overlap else layer_list
-        project_to_files(lm, projection.mode, order, out, neurons=unit_list, tau=projection.tau,
-                         corpus=CorpusWords.from_counts(counts, corpus_dir), overwrite=overwrite,
-                         on_units=on_units, source=source, pooling=projection.pooling, on_layer=on_layer)
+        return project_to_files(lm, projection.mode, order, out, neurons=unit_list, tau=projection.tau,
+                                corpus=CorpusWords.from_counts(counts, corpus_dir), overwrite=overwrite,
+                                on_units=on_units, source=source, pooling=projection.pooling, on_layer=on_layer)
 
     def tasks(paths: Iterator[Path]) -> Iterator[Task]:
         """Unfinished unit-polarities, one layer file in memory at a time, as layers are projected."""
@@ -145,8 +145,7 @@ def mine(model: str, corpus_dir: str, out: str, *, projection: ProjectionConfig 
                 mine_to_files(tasks(projected.layers()), writer, corpus_dir, counts.vocab, mining, executor,
                               total=total, pending=pending, desc="mining", progress=progress)
         else:  # projection first, in this thread, on all threads; no worker exists yet
-            paths: list[Path] = []
-            project(paths.append, bar.update)
+            paths = project(None, bar.update)
     if not overlap:
         mine_to_files(tasks(iter(paths)), writer, corpus_dir, counts.vocab, mining, executor, total=total,
                       pending=pending, desc="mining", progress=progress)
@@ -200,7 +199,7 @@ class OverlappedProjection:
     failed or interrupted) stops the projection at its next batch and waits for it.
     """
 
-    def __init__(self, project: Callable[[Callable[[Path], None], Callable[[int], None]], None],
+    def __init__(self, project: Callable[[Callable[[Path], None], Callable[[int], None]], object],
                  on_units: Callable[[int], None], threads: int) -> None:
         self._project, self._on_units, self._threads = project, on_units, threads
         self._ready: queue.Queue[Path | BaseException | None] = queue.Queue()
