@@ -374,8 +374,9 @@ def test_the_embedded_smollm2_judge_answers_every_slot():
     from superpose.explainer.scorers.classifier import DETECTION, FUZZING
 
     texts = [e.text() for e in detection_examples(_unit(), params)]
-    assert lm.tokenizer.encode(judge._render(DETECTION.messages("fire", texts), True),
-                               add_special_tokens=False) + [judge._ids["["]] == \
+    rendered = lm.tokenizer.apply_chat_template(DETECTION.messages("fire", texts), tokenize=False,
+                                                add_generation_prompt=True)
+    assert lm.tokenizer.encode(str(rendered), add_special_tokens=False) + [judge._ids["["]] == \
         judge.prompt_ids(DETECTION.messages("fire", texts))[1]  # the split changes no token here
     # three prompts in turn: a new task cuts the cache back to the system message, a shorter
     # example list to the explanation (kept to three: each reference slot is a full forward pass)

@@ -37,6 +37,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -277,6 +278,7 @@ FUZZING = Task(
 TASKS = {t.name: t for t in (DETECTION, FUZZING)}
 
 
+@cache
 def prompt_id() -> str:
     """A short hash of the judge's wording (instructions, worked examples, framing), recorded
     with every score so that scores of another wording are never mixed in (``score`` resumes)."""
@@ -431,10 +433,6 @@ class LocalJudge(Judge):
         self._cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters \
             else "past_key_values"
 
-    def _render(self, messages: list[dict[str, str]], prompt: bool) -> str:
-        return str(self.tokenizer.apply_chat_template(messages, tokenize=False,
-                                                      add_generation_prompt=prompt))
-
     def prompt_ids(self, messages: list[dict[str, str]]) -> tuple[str, list[int]]:
         """The task's fixed text (system prompt and worked examples) and the prompt's token ids
         up to the answer's opening ``[``: the fixed text and the rest tokenised apart, so every
@@ -512,14 +510,19 @@ class LocalJudge(Judge):
         """
         fixed, base = self.prompt_ids(messages)
         context = self._contexts.setdefault(fixed, _Context())
-        guess = ((first or context.answer) + [self._ids["1"]] * n)[:n]
+        guess = self._guess(first or context.answer, n)
         probabilities: list[float | None] = [None] * n
         computed, passes = self._decode(context, base, guess, probabilities, 0)
         context.answer = self._choices(probabilities)
         return Verdict(probabilities, len(base), computed_tokens=computed, passes=passes)
 
     def _choices(self, probabilities: Sequence[float | None]) -> list[int]:
+        """The digit greedy decoding writes at each slot ("0" where there is no answer)."""
         return [self._ids["1"] if (p or 0) >= 0.5 else self._ids["0"] for p in probabilities]
+
+    def _guess(self, previous: list[int], n: int) -> list[int]:
+        """A prompt's first guess: the previous answer's digits, padded with ones, cut to ``n``."""
+        return (previous + [self._ids["1"]] * n)[:n]
 
     def _decode(self, context: _Context, base: list[int], guess: list[int],
                 probabilities: list[float | None], done: int) -> tuple[int, int]:
@@ -545,7 +548,7 @@ class LocalJudge(Judge):
                 if (one if p >= 0.5 else zero) != guess[k]:
                     # the next guess: this pass's own choices (read after the wrong digit; they
                     # usually hold, and each slot is checked again anyway)
-                    guess[k:] = [one if q >= 0.5 else zero for q in slots[k - start:]]
+                    guess[k:] = self._choices(slots[k - start:])
                     break
         return computed, passes
 
@@ -586,8 +589,8 @@ class LocalJudge(Judge):
         context = self._contexts.setdefault(fixed, _Context())
         if len(prompts) < 2 or any(f != fixed for f, _ in encoded):
             return super()._answer_many(prompts, sizes)
-        one, zero, comma = self._ids["1"], self._ids["0"], self._ids[","]
-        guesses = [(context.answer + [one] * n)[:n] for n in sizes]
+        comma = self._ids[","]
+        guesses = [self._guess(context.answer, n) for n in sizes]
         rows = [base + [t for d in g[:-1] for t in (d, comma)] for (_, base), g in zip(encoded, guesses, strict=True)]
         shared = min(len(base) for _, base in encoded) - 1
         while any(row[:shared] != rows[0][:shared] for row in rows):
@@ -618,7 +621,7 @@ class LocalJudge(Judge):
             read = logits[at:at + len(row) - len(base) + 1:2]  # the digit slots, commas skipped
             at += len(row) - len(base) + 1
             probs = [float(torch.sigmoid(r[1] - r[0])) for r in read]
-            choice = [one if p >= 0.5 else zero for p in probs]
+            choice = self._choices(probs)
             fed = len(row) - shared + (computed if i == 0 else 0)
             passes = 2 if i == 0 else 0  # the shared start's pass and the batch's, on the first row
             if choice[:-1] == guess[:n - 1]:  # every digit fed was the model's own choice
@@ -771,8 +774,13 @@ def judge_examples(task: Task, explanation: str, examples: Sequence[Example], ju
     details = {k: s.to_json() for k, s in metrics.items() if k != "balanced_accuracy"}
     details.update(
         n_true=sum(truth), n_false=len(truth) - sum(truth), cost=cost.to_json(),
-        judge={"model": judge.name, "method": judge.method, "prompt": prompt_id(), **asdict(params)})
+        judge=_settings(judge, params))
     return ClassifierScore(head.value, head.reason, details)
+
+
+def _settings(judge: Judge, params: ClassifierParams) -> dict[str, Any]:
+    """The judge and example settings recorded with a score (what ``score`` checks on resume)."""
+    return {"model": judge.name, "method": judge.method, "prompt": prompt_id(), **asdict(params)}
 
 
 def _score(task: Task, make: Callable[[Any, ClassifierParams], tuple[list[Example], int | None]],
@@ -782,8 +790,7 @@ def _score(task: Task, make: Callable[[Any, ClassifierParams], tuple[list[Exampl
     examples, seed = make(records, params)
     if not examples:
         details: dict[str, Any] = {k: undefined(empty).to_json() for k in ("f1", "accuracy", "auc")}
-        details["judge"] = {"model": judge.name, "method": judge.method, "prompt": prompt_id(),
-                            **asdict(params)}
+        details["judge"] = _settings(judge, params)
         return ClassifierScore(None, empty, details)
     score = judge_examples(task, explanation, examples, judge, params)
     score.details["order_seed"] = seed
