@@ -109,7 +109,7 @@ def test_extremes_cut_holds_every_tie_without_a_second_try(vocab, monkeypatch):
     scores[3, -1] = -100.0
     for tau in (1, 2, 37, -(-vocab // 16)):
         calls.clear()
-        both = project_module.extremes(scores, tau)
+        both = project_module._extremes_torch(scores, tau, (True, False))  # the torch path
         assert len(calls) == 2  # one cut per end
         if tau <= -(-vocab // 16):  # else every token is a candidate (a small vocabulary)
             assert max(calls) < 5 * vocab
