@@ -4,8 +4,9 @@ Runs `superpose mine` with default settings (``--layout auto``: shards, ``--work
 on ``--layers`` (default: all 30 layers of SmolLM2-135M, 92,160 unit-polarities) into a temporary
 folder, projection included, and records:
 
-* wall and CPU time per stage (set-up; the projection, which runs in a thread of this process
-  while the workers mine the layers already projected; mining: CPU of this process less the
+* wall and CPU time per stage (set-up; the projection, on all threads before the mining, or in a
+  thread of this process beside the workers where it takes no core from them (a GPU, or threads
+  that ``--workers`` leaves): ``projection_beside_mining``; mining: CPU of this process less the
   projection, and of the worker processes), pools per second, topics found, peak memory of the
   parent and of a worker;
 * how busy the cores were: the CPU seconds of this process and its workers in every second of
