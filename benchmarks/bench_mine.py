@@ -36,11 +36,12 @@ from pathlib import Path
 import numpy as np
 from harness import load_average, machine, parser, write_result
 
+import superpose.mining.store as mining_store
 import superpose.pipeline as pipeline
 import superpose.projection.run as projection_run
 from superpose.config import ExecutionConfig, MiningConfig
 from superpose.core.provenance import versions
-from superpose.mining.store import PaperWriter, ShardWriter
+from superpose.mining.store import PaperWriter
 
 
 def _cpu() -> tuple[float, float]:
@@ -104,12 +105,13 @@ class Stages:
     def __init__(self) -> None:
         self.mining: dict = {}
         self.projection: dict = {"cpu_s": 0.0, "save_cpu_s": 0.0}
-        self.write_s = 0.0
-        self._originals = (pipeline.mine_to_files, ShardWriter.add, PaperWriter.add,
+        self.write_s = 0.0  # wall seconds writing the tables (shards: in the writer's thread)
+        self.write_cpu_s = 0.0  # CPU seconds of the thread writing them
+        self._originals = (pipeline.mine_to_files, mining_store.write_shard, PaperWriter.add,
                            projection_run.project_to_files, projection_run.save_projection)
 
     def __enter__(self) -> Stages:
-        mine_to_files, shard_add, paper_add, project_to_files, save_projection = self._originals
+        mine_to_files, write_shard, paper_add, project_to_files, save_projection = self._originals
 
         def timed_projection(*args, **kwargs):
             import torch
@@ -140,21 +142,22 @@ class Stages:
                                parent_cpu_s=round(now_parent - parent, 2),
                                workers_cpu_s=round(now_workers - workers, 2))
 
-        def timing(add):
-            def wrapped(writer, *args, **kwargs):
-                started = time.perf_counter()
-                add(writer, *args, **kwargs)
+        def timing(write):
+            def wrapped(*args, **kwargs):
+                started, cpu = time.perf_counter(), time.thread_time()
+                write(*args, **kwargs)
                 self.write_s += time.perf_counter() - started
+                self.write_cpu_s += time.thread_time() - cpu
             return wrapped
 
         pipeline.mine_to_files = timed_mining
-        ShardWriter.add, PaperWriter.add = timing(shard_add), timing(paper_add)
+        mining_store.write_shard, PaperWriter.add = timing(write_shard), timing(paper_add)
         projection_run.project_to_files, projection_run.save_projection = timed_projection, timed_save
         self.t0 = time.perf_counter()
         return self
 
     def __exit__(self, *exc) -> None:
-        (pipeline.mine_to_files, ShardWriter.add, PaperWriter.add, projection_run.project_to_files,
+        (pipeline.mine_to_files, mining_store.write_shard, PaperWriter.add, projection_run.project_to_files,
          projection_run.save_projection) = self._originals
 
 
@@ -273,7 +276,8 @@ def main() -> None:
             "projection": projected,
             "cpu_s": {"total": round(parent_cpu + workers_cpu, 1), **cpu_s,
                       "mining_workers": mining["workers_cpu_s"],
-                      "mining_parent_writing_wall": round(stages.write_s, 2)},
+                      "mining_parent_writing_wall": round(stages.write_s, 2),
+                      "mining_parent_writing": round(stages.write_cpu_s, 2)},
             "busy": trace.summary(start["cores_available"]),
             "pools_per_s": round(pools / mining["wall_s"], 1),
             "mining_cpu_ms_per_pool": round(1000 * (mining["parent_cpu_s"] + mining["workers_cpu_s"]) / pools, 3),

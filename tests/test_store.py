@@ -88,6 +88,43 @@ def test_shards_resume_layer_by_layer(inputs, runs, tmp_path, monkeypatch):
         assert (folder / "shards" / name).read_bytes() == (runs["shards"] / "shards" / name).read_bytes()
 
 
+def test_shard_writer_writes_a_layer_beside_the_caller_and_close_waits(tmp_path, monkeypatch):
+    """A complete layer's shard is written by a helper thread: ``add`` returns while it is being
+    written (the caller goes on feeding the workers), the next layer waits for it, ``close`` waits
+    for the last one, and a write's error reaches the caller."""
+    import threading
+
+    from superpose.mining.pool import PoolResult
+
+    real, started, release, order = export_module.write_shard, threading.Event(), threading.Event(), []
+
+    def slow(folder, layer, *args):
+        started.set()
+        assert release.wait(10)
+        order.append(layer)
+        return real(folder, layer, *args)
+
+    monkeypatch.setattr(export_module, "write_shard", slow)
+    writer = export_module.ShardWriter(tmp_path, ["a", "b", "c"], "m", "hi-c", {0: 2, 1: 1})
+    result = PoolResult()
+    writer.add(0, 0, "pos", ["a", "b", "c"], result)
+    writer.add(0, 0, "neg", ["a", "b", "c"], result)  # layer 0 complete: returns while it is written
+    assert started.wait(10) and not export_module.shard_done(tmp_path, 0)
+    release.set()
+    writer.add(1, 0, "pos", ["a", "b", "c"], result)  # waits for layer 0, then hands over layer 1
+    writer.close()
+    assert order == [0, 1] and all(export_module.shard_done(tmp_path, layer) for layer in (0, 1))
+
+    def failing(folder, layer, *args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export_module, "write_shard", failing)
+    writer = export_module.ShardWriter(tmp_path / "other", ["a"], "m", "hi-c", {0: 1})
+    writer.add(0, 0, "pos", ["a"], result)
+    with pytest.raises(OSError, match="disk full"):
+        writer.close()
+
+
 def test_layout_auto_takes_shards_for_whole_models(tmp_path):
     assert resolve_layout("auto", tmp_path, 46_080) == "shards"
     assert resolve_layout("auto", tmp_path, 24) == "paper"

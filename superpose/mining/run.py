@@ -53,12 +53,16 @@ def mine_to_files(tasks: Iterable[Task], writer: PaperWriter | ShardWriter, corp
     found = 0
     with tqdm(total=total, initial=total - pending, desc=desc, unit="pool", disable=not progress,
               file=sys.stderr) as bar:
-        for task, result in executor.map_unordered(mine_task, partial(mining_setup, str(corpus_dir), config), tasks):
-            writer.add(task.layer, task.neuron, task.polarity, list(map(vocab.__getitem__, task.pool.tolist())),
-                       result)
-            found += len(result.topics)
-            bar.update(1)
-            bar.set_postfix(topics=found, refresh=False)
+        try:
+            for task, result in executor.map_unordered(mine_task, partial(mining_setup, str(corpus_dir), config),
+                                                       tasks):
+                writer.add(task.layer, task.neuron, task.polarity,
+                           list(map(vocab.__getitem__, task.pool.tolist())), result)
+                found += len(result.topics)
+                bar.update(1)
+                bar.set_postfix(topics=found, refresh=False)
+        finally:
+            writer.close()  # a layer whose last unit arrived is complete: its shard is finished, even on error
 
 
 __all__ = ["Task", "mine_task", "mine_to_files", "mining_setup"]

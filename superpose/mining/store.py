@@ -38,6 +38,7 @@ import os
 import re
 import zlib
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -213,12 +214,21 @@ class PaperWriter:
     def add(self, layer: int, neuron: int, polarity: str, pool_words: list[str], result: PoolResult) -> None:
         write_unit(self.folder, layer, neuron, polarity, pool_words, result, self.vocab)
 
+    def close(self) -> None:
+        """Nothing is pending: every unit is written by :meth:`add`."""
+
 
 class ShardWriter:
     """Collects a layer's results in memory and writes its shard when the layer's last unit arrives.
 
     ``expected`` gives, per layer, how many unit-polarities the run mines in it; resume works per
     layer (a layer whose shard exists is skipped whole; a layer cut short is mined again).
+
+    A shard is written by a helper thread, so the caller goes on handing tasks to the workers and
+    taking their results meanwhile (written in the caller, a layer's tables left the workers
+    without tasks for about half a second each). One shard is written at a time; :meth:`close`
+    waits for the last one, and a write's error is raised by the next :meth:`add` or by
+    :meth:`close`.
     """
 
     layout = "shards"
@@ -229,6 +239,8 @@ class ShardWriter:
         self._topics: dict[int, list[list]] = {}
         self._pools: dict[int, list[list]] = {}
         self._done: dict[int, bool] = {}
+        self._writer: ThreadPoolExecutor | None = None
+        self._writing: Future[None] | None = None
 
     def done(self, layer: int, neuron: int, polarity: str) -> bool:
         # Asked once per unit-polarity before its task is made; a layer's shard can only appear
@@ -242,7 +254,25 @@ class ShardWriter:
         self._topics.setdefault(layer, []).extend(topics)
         self._pools.setdefault(layer, []).append(pool)
         if len(self._pools[layer]) == self.expected.get(layer):
-            write_shard(self.folder, layer, self._topics.pop(layer), self._pools.pop(layer))
+            self._wait()
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-writer")
+            self._writing = self._writer.submit(write_shard, self.folder, layer, self._topics.pop(layer),
+                                                self._pools.pop(layer))
+
+    def _wait(self) -> None:
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
+
+    def close(self) -> None:
+        """Wait for the shard being written (raising its error, if any)."""
+        try:
+            self._wait()
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown(wait=True)
+                self._writer = None
 
 
 # ---------------------------------------------------------------------------------------------
