@@ -90,3 +90,17 @@ def test_inexact_weights_take_the_generic_path():
     assert not pool_module.exact_weights(w)
     assert not pool_module.exact_weights(np.zeros((2, 3)))
     assert not pool_module.exact_weights(np.zeros((3, 3), dtype=np.float32))
+
+
+def test_counts_scores_marked_exact_are_exact(tmp_path):
+    from superpose.corpus.store import load_corpus
+    from superpose.mining.clique.weights import finite_and_symmetric
+    from tests.mining_helpers import make_corpus
+
+    counts = load_corpus(make_corpus(tmp_path))
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        ids = rng.permutation(len(counts.vocab))[:int(rng.integers(2, len(counts.vocab)))]
+        scores = counts.scores(ids)
+        assert scores.exact
+        assert finite_and_symmetric(scores.npmi) and not np.diag(scores.npmi).any()

@@ -127,12 +127,19 @@ def _symmetric_npmi(pair: np.ndarray, single: np.ndarray, n_windows: int) -> np.
     return matrix
 
 
+def exact_npmi(counts: CorpusCounts) -> bool:
+    """Whether :func:`counts_npmi` takes the symmetric path, whose matrix is finite (1 where the
+    formula is not), exactly symmetric (one value per pair, written to both triangles) and zero on
+    the diagonal by construction."""
+    return counts.convention != "lim-lauw" and not counts.min_windows and counts.symmetric
+
+
 def counts_npmi(counts: CorpusCounts, ids: np.ndarray | list[int], pair: np.ndarray) -> np.ndarray:
     """Dense symmetric NPMI matrix over vocabulary ids from window counts, ``pair`` being
     ``counts.pair_counts(ids)`` (float64; diagonal set to 0, unused)."""
     ids = np.asarray(ids, dtype=np.int64)
     single = np.asarray(counts.word_windows, dtype=np.float64)[ids]
-    if counts.convention != "lim-lauw" and not counts.min_windows and counts.symmetric:
+    if exact_npmi(counts):
         return _symmetric_npmi(pair, single, counts.n_windows)
     matrix = npmi_from_counts(pair, single[:, None], single[None, :], counts.n_windows, counts.min_windows,
                               reference=counts.convention == "lim-lauw")

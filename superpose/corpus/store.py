@@ -38,7 +38,7 @@ import scipy.sparse as sp
 from superpose.config import CONVENTIONS
 from superpose.core.errors import SuperposeError
 from superpose.corpus.matrix import load_matrix
-from superpose.corpus.npmi import counts_npmi
+from superpose.corpus.npmi import counts_npmi, exact_npmi
 from superpose.corpus.npmi_source import NpmiSource, PairScores, corpus_convention
 from superpose.corpus.submatrix import dense_submatrix, is_symmetric
 
@@ -94,7 +94,7 @@ class CorpusCounts(NpmiSource):
 
     def scores(self, ids: np.ndarray | list[int]) -> PairScores:
         pair = self.pair_counts(ids)
-        return PairScores(counts_npmi(self, ids, pair), pair)
+        return PairScores(counts_npmi(self, ids, pair), pair, exact=exact_npmi(self))
 
 
 def save_counts(folder: Path, counts: CorpusCounts) -> None:

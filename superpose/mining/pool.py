@@ -47,7 +47,7 @@ def mine_pool(pool: np.ndarray, counts: NpmiSource, params: MiningConfig) -> Poo
         return PoolResult()
     scores = counts.scores(pool)
     weights, pair_counts = scores.npmi, scores.shared
-    if params.solver == "bnb" and exact_weights(weights):
+    if params.solver == "bnb" and (scores.exact or exact_weights(weights)):
         return _mine_exact(pool, np.ascontiguousarray(weights, dtype=np.float64), pair_counts, params)
     groups = star_heuristic(weights, (params.theta_l, params.theta_u), (params.kappa_l, params.kappa_u))
     isets, topics = [], []
