@@ -104,3 +104,16 @@ def test_counts_scores_marked_exact_are_exact(tmp_path):
         scores = counts.scores(ids)
         assert scores.exact
         assert finite_and_symmetric(scores.npmi) and not np.diag(scores.npmi).any()
+
+
+def test_results_pickle_compactly_and_intact():
+    import pickle
+
+    from superpose.mining.pool import PoolResult, Topic
+
+    result = PoolResult([[3, 1, 2], [7, 8]], [Topic((1, 2, 3), 0.25, "optimal", 0.0, 1),
+                                              Topic((7, 8, 9), 0.125, "time_limit", 0.5, -1)])
+    blob = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    back = pickle.loads(blob)
+    assert back == result and type(back.topics[0]) is Topic
+    assert b"never_cooccur" not in blob  # fields by position, not by name

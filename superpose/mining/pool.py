@@ -30,6 +30,10 @@ class Topic:
     gap: float
     never_cooccur: int  # pairs of the topic that share no window in the corpus (-1: not known, a matrix)
 
+    def __reduce__(self) -> tuple:
+        # fields in order, not a field-name dict: results travel from the workers by the thousand
+        return Topic, (self.words, self.score, self.status, self.gap, self.never_cooccur)
+
 
 @dataclass(frozen=True)
 class PoolResult:
@@ -37,6 +41,9 @@ class PoolResult:
 
     isets: list[list[int]] = field(default_factory=list)
     topics: list[Topic] = field(default_factory=list)
+
+    def __reduce__(self) -> tuple:
+        return PoolResult, (self.isets, self.topics)
 
 
 def mine_pool(pool: np.ndarray, counts: NpmiSource, params: MiningConfig) -> PoolResult:
