@@ -74,7 +74,8 @@ def mine_to_files(tasks: Iterable[Task], writer: PaperWriter | ShardWriter, corp
                        result)
             found += len(result.topics)
             bar.update(1)
-            bar.set_postfix(topics=found, refresh=False)
+            if not bar.disable:  # formatting the postfix costs a few microseconds a pool even unseen
+                bar.set_postfix(topics=found, refresh=False)
 
 
 __all__ = ["Task", "mine_numbered", "mine_task", "mine_to_files", "mining_setup"]
