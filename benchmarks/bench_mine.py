@@ -162,12 +162,13 @@ class Stages:
 
 
 def per_pool(layer_file: Path, corpus: str, params: MiningConfig, sample: int) -> dict:
-    """CPU per pool by step, in this process, on every ``sample``-th unit of one layer."""
+    """CPU per pool by step, in this process, on every ``sample``-th unit of one layer: the steps
+    of ``mine_pool``'s compiled path (the default solver on NPMI of counts)."""
     from superpose.corpus.npmi import npmi_matrix
     from superpose.corpus.store import load_corpus
-    from superpose.mining.clique.solve import solve_mekc
+    from superpose.mining.clique.bnb import MAX_NODES, solve_groups
     from superpose.mining.pool import mine_pool
-    from superpose.mining.shortlist import star_heuristic
+    from superpose.mining.shortlist import star_groups
     from superpose.projection.store import load_layer
 
     layer = load_layer(layer_file)
@@ -185,14 +186,11 @@ def per_pool(layer_file: Path, corpus: str, params: MiningConfig, sample: int) -
         t1 = time.thread_time()
         weights = npmi_matrix(counts, pool, pair)
         t2 = time.thread_time()
-        groups = star_heuristic(weights, (params.theta_l, params.theta_u), (params.kappa_l, params.kappa_u))
+        members, ends = star_groups(weights, (params.theta_l, params.theta_u), (params.kappa_l, params.kappa_u))
         t3 = time.thread_time()
-        for group in groups:
-            members = np.asarray(group)
-            solve_mekc(weights[np.ix_(members, members)], params.k, backend=params.solver,
-                       formulation=params.formulation, time_limit=params.time_limit)
+        solve_groups(weights, members, ends, params.k, MAX_NODES)
         t4 = time.thread_time()
-        solves += len(groups)
+        solves += len(ends)
         for name, value in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             steps[name] += value
     started = time.thread_time()

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from superpose.corpus.npmi import _symmetric_npmi, npmi_from_counts
 from superpose.corpus.store import CorpusCounts
-from superpose.corpus.submatrix import dense_submatrix, is_symmetric
+from superpose.corpus.submatrix import NARROW_COLUMNS, dense_submatrix, is_symmetric, lower_rows
 from superpose.mining.shortlist import star_heuristic, star_heuristic_reference
 
 
@@ -30,10 +30,28 @@ def test_submatrix_equals_scipy_fancy_indexing(seed: int) -> None:
     rng = np.random.default_rng(seed)
     pools = [rng.permutation(300)[: rng.integers(1, 120)] for _ in range(30)]
     pools += [np.array([7, 7, 3, 0, 7]), np.arange(300), np.array([299]), np.array([], dtype=np.int64)]
+    lower = lower_rows(matrix)
+    starts, columns = lower
+    assert columns.dtype == np.uint16 and len(columns) == (matrix.nnz + np.count_nonzero(matrix.diagonal())) // 2
     for ids in pools:
         expected = matrix[ids][:, ids].toarray()
-        found = dense_submatrix(matrix, ids, symmetric=True)
-        assert found.dtype == expected.dtype and np.array_equal(found, expected)
+        for found in (dense_submatrix(matrix, ids, symmetric=True), dense_submatrix(matrix, ids, True, lower)):
+            assert found.dtype == expected.dtype and np.array_equal(found, expected)
+
+
+def test_lower_rows_hold_each_row_up_to_its_diagonal() -> None:
+    matrix = _counts_matrix(50, 0.3, 1)
+    matrix.setdiag(np.arange(50) % 3)  # some stored diagonal entries, read from the lower part too
+    matrix.eliminate_zeros()
+    matrix.sort_indices()
+    starts, columns = lower_rows(matrix)
+    for word in range(50):
+        row = matrix.indices[matrix.indptr[word]:matrix.indptr[word + 1]]
+        assert columns[starts[word]:starts[word + 1]].tolist() == row[row <= word].tolist()
+    ids = np.array([4, 0, 17, 33, 49, 8])
+    assert np.array_equal(dense_submatrix(matrix, ids, True, (starts, columns)), matrix[ids][:, ids].toarray())
+    wide = sp.csr_matrix((NARROW_COLUMNS + 1, NARROW_COLUMNS + 1), dtype=np.int64)
+    assert lower_rows(wide) is None  # column ids would not fit uint16
 
 
 def test_submatrix_of_an_asymmetric_matrix_takes_scipys_path() -> None:

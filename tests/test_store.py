@@ -211,3 +211,20 @@ def test_truncated_xz_table_is_one_line_through_every_command(runs, tmp_path, ca
         err = capsys.readouterr().err.strip()
         assert "topics.csv.xz is truncated or corrupt" in err and len(err.splitlines()) == 1
     assert not (run / "summary.csv").exists() and not (tmp_path / "rep").exists() and not (run / "search").exists()
+
+
+def test_csv_lines_are_the_csv_modules_text():
+    import csv
+    import io
+
+    from superpose.mining.store import csv_lines
+
+    rows = [["model", "mode", "layer"], ["smollm2-135m", "hi-c", 3, 0, "pos", "a b | c d", "0.25"],
+            ["a", ""], ["", "b"], ["", ""], [""], ["x"], ["a,b", "c"], ['say "hi"', 1], ["line\nbreak", 2],
+            ["carriage\rreturn", 3], ["nul\0", 4], [True, 1], [1.5, 2], [None, "z"], ["é ü", -7], [" lead", "trail "],
+            ["a", "b,"], [",a", "b"]]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows(rows)
+    assert csv_lines(rows) == buffer.getvalue()
+    assert csv_lines([]) == ""

@@ -83,13 +83,16 @@ def _upper_terms(pair: np.ndarray, single: np.ndarray, n_windows: float, p_ab: n
     """``p_ab`` and ``p_ab / (p_a p_b)`` of each pair ``i < j`` in row order, by the same float
     operations as :func:`npmi_from_counts` (division, addition, multiplication are exactly rounded)."""
     n = single.shape[0]
+    p = np.empty(n)  # each word's p_a, divided once (the same double every time)
+    for i in range(n):
+        p[i] = single[i] / n_windows
     at = 0
     for i in range(n):
-        p_a = single[i] / n_windows
+        p_a = p[i]
         for j in range(i + 1, n):
             q = pair[i, j] / n_windows + EPSILON
             p_ab[at] = q
-            ratio[at] = q / (p_a * (single[j] / n_windows))
+            ratio[at] = q / (p_a * p[j])
             at += 1
 
 
@@ -97,10 +100,12 @@ def _upper_terms(pair: np.ndarray, single: np.ndarray, n_windows: float, p_ab: n
 def _fill_symmetric(pair: np.ndarray, n_windows: float, log_ratio: np.ndarray, log_p_ab: np.ndarray,
                     out: np.ndarray) -> None:
     """The NPMI of each pair ``i < j`` from its two logs, written to both triangles (1 where the
-    formula is not finite or the pair is in every window, as :func:`npmi_from_counts`)."""
+    formula is not finite or the pair is in every window, as :func:`npmi_from_counts`), and 0 on
+    the diagonal: every entry of ``out`` is written."""
     n = out.shape[0]
     at = 0
     for i in range(n):
+        out[i, i] = 0.0
         for j in range(i + 1, n):
             value = log_ratio[at] / -log_p_ab[at]
             if not (np.isfinite(value) and pair[i, j] < n_windows):
@@ -122,9 +127,16 @@ def _symmetric_npmi(pair: np.ndarray, single: np.ndarray, n_windows: int) -> np.
     with np.errstate(divide="ignore", invalid="ignore"):
         np.log(ratio, out=ratio)
         np.log(p_ab, out=p_ab)
-    matrix = np.zeros((n, n))
+    matrix = np.empty((n, n))
     _fill_symmetric(pair, float(n_windows), ratio, p_ab, matrix)
     return matrix
+
+
+def exact_npmi(counts: CorpusCounts) -> bool:
+    """Whether :func:`counts_npmi` takes the symmetric path, whose matrix is finite (1 where the
+    formula is not), exactly symmetric (one value per pair, written to both triangles) and zero on
+    the diagonal by construction."""
+    return counts.convention != "lim-lauw" and not counts.min_windows and counts.symmetric
 
 
 def counts_npmi(counts: CorpusCounts, ids: np.ndarray | list[int], pair: np.ndarray) -> np.ndarray:
@@ -132,7 +144,7 @@ def counts_npmi(counts: CorpusCounts, ids: np.ndarray | list[int], pair: np.ndar
     ``counts.pair_counts(ids)`` (float64; diagonal set to 0, unused)."""
     ids = np.asarray(ids, dtype=np.int64)
     single = np.asarray(counts.word_windows, dtype=np.float64)[ids]
-    if counts.convention != "lim-lauw" and not counts.min_windows and counts.symmetric:
+    if exact_npmi(counts):
         return _symmetric_npmi(pair, single, counts.n_windows)
     matrix = npmi_from_counts(pair, single[:, None], single[None, :], counts.n_windows, counts.min_windows,
                               reference=counts.convention == "lim-lauw")

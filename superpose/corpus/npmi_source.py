@@ -36,6 +36,8 @@ class PairScores:
 
     npmi: np.ndarray  # float64 [n, n], symmetric, diagonal 0 (unused)
     shared: np.ndarray | None  # windows containing both words (as NPMI saw them); None: not known
+    # npmi is float64, finite, exactly symmetric with a zero diagonal by construction (no need to check it)
+    exact: bool = False
 
 
 class NpmiSource(ABC):

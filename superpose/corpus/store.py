@@ -38,9 +38,9 @@ import scipy.sparse as sp
 from superpose.config import CONVENTIONS
 from superpose.core.errors import SuperposeError
 from superpose.corpus.matrix import load_matrix
-from superpose.corpus.npmi import counts_npmi
+from superpose.corpus.npmi import counts_npmi, exact_npmi
 from superpose.corpus.npmi_source import NpmiSource, PairScores, corpus_convention
-from superpose.corpus.submatrix import dense_submatrix, is_symmetric
+from superpose.corpus.submatrix import dense_submatrix, is_symmetric, lower_rows
 
 FORMAT_NAME = "superpose-corpus"
 FORMAT_VERSION = 1
@@ -84,17 +84,24 @@ class CorpusCounts(NpmiSource):
         pairs = self.pair_windows
         return pairs.format == "csr" and pairs.has_canonical_format and is_symmetric(pairs)
 
+    @cached_property
+    def lower_pairs(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The pair counts' rows up to the diagonal in narrow column ids (:func:`lower_rows`), built
+        on the first :meth:`pair_counts` (about 12 ms and 7 MB for the default corpus): a mining
+        worker asks for thousands of pools."""
+        return lower_rows(self.pair_windows) if self.symmetric else None
+
     def pair_counts(self, ids: np.ndarray | list[int]) -> np.ndarray:
         """Dense matrix of windows containing both words, for the given ids; under the lim-lauw
         convention a pair in fewer than :attr:`min_windows` windows counts 0 (never co-occurs)."""
-        pair = dense_submatrix(self.pair_windows, ids, self.symmetric)
+        pair = dense_submatrix(self.pair_windows, ids, self.symmetric, self.lower_pairs)
         if self.min_windows:
             pair[pair < self.min_windows] = 0
         return pair
 
     def scores(self, ids: np.ndarray | list[int]) -> PairScores:
         pair = self.pair_counts(ids)
-        return PairScores(counts_npmi(self, ids, pair), pair)
+        return PairScores(counts_npmi(self, ids, pair), pair, exact=exact_npmi(self))
 
 
 def save_counts(folder: Path, counts: CorpusCounts) -> None:

@@ -9,7 +9,7 @@ leaves only finished units, and running it again skips them.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
@@ -41,6 +41,13 @@ def mine_task(state: tuple[NpmiSource, MiningConfig], task: Task) -> tuple[Task,
     return task, mine_pool(task.pool, counts, config)
 
 
+def mine_numbered(state: tuple[NpmiSource, MiningConfig], item: tuple[int, Task]) -> tuple[int, PoolResult]:
+    """:func:`mine_task` of a numbered task, answered with the number: the parent keeps the tasks
+    in flight, so their pools do not travel back with the results."""
+    number, task = item
+    return number, mine_task(state, task)[1]
+
+
 def mine_to_files(tasks: Iterable[Task], writer: PaperWriter | ShardWriter, corpus_dir: str, vocab: list[str],
                   config: MiningConfig, executor: Executor, *, total: int, pending: int, desc: str,
                   progress: bool) -> None:
@@ -53,16 +60,25 @@ def mine_to_files(tasks: Iterable[Task], writer: PaperWriter | ShardWriter, corp
     found = 0
     with tqdm(total=total, initial=total - pending, desc=desc, unit="pool", disable=not progress,
               file=sys.stderr) as bar:
+        in_flight: dict[int, Task] = {}
+
+        def numbered() -> Iterator[tuple[int, Task]]:
+            for number, task in enumerate(tasks):
+                in_flight[number] = task
+                yield number, task
+
         try:
-            for task, result in executor.map_unordered(mine_task, partial(mining_setup, str(corpus_dir), config),
-                                                       tasks):
+            for number, result in executor.map_unordered(mine_numbered,
+                                                         partial(mining_setup, str(corpus_dir), config), numbered()):
+                task = in_flight.pop(number)
                 writer.add(task.layer, task.neuron, task.polarity,
                            list(map(vocab.__getitem__, task.pool.tolist())), result)
                 found += len(result.topics)
                 bar.update(1)
-                bar.set_postfix(topics=found, refresh=False)
+                if not bar.disable:  # formatting the postfix costs a few microseconds a pool even unseen
+                    bar.set_postfix(topics=found, refresh=False)
         finally:
             writer.close()  # a layer whose last unit arrived is complete: its shard is finished, even on error
 
 
-__all__ = ["Task", "mine_task", "mine_to_files", "mining_setup"]
+__all__ = ["Task", "mine_numbered", "mine_task", "mine_to_files", "mining_setup"]

@@ -175,6 +175,14 @@ def _star_groups(w: np.ndarray, theta_l: float, theta_u: float, kappa_l: int,
     return members[:filled], ends[:groups]
 
 
+def star_groups(w: np.ndarray, theta: Sequence[float], kappa: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`star_heuristic` of a checked matrix (``check_weights``' result, or a finite, exactly
+    symmetric float64 matrix: the diagonal is not read) as arrays: the groups' members back to
+    back, and where each group ends."""
+    theta_l, theta_u, kappa_l, kappa_u = _check_params(theta, kappa)
+    return _star_groups(w, theta_l, theta_u, kappa_l, kappa_u)
+
+
 def star_heuristic(
     weights: object,
     theta: Sequence[float] = (0.1, 1.0),
@@ -186,9 +194,7 @@ def star_heuristic(
     neighbours by decreasing weight to the centre (ties by increasing index). The diagonal of
     ``weights`` is ignored.
     """
-    w = check_weights(weights)
-    theta_l, theta_u, kappa_l, kappa_u = _check_params(theta, kappa)
-    members, ends = _star_groups(w, theta_l, theta_u, kappa_l, kappa_u)
+    members, ends = star_groups(check_weights(weights), theta, kappa)
     flat, bounds = members.tolist(), [0, *ends.tolist()]
     return [flat[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
 

@@ -24,6 +24,7 @@ from numba import njit
 from superpose.mining.clique.base import Solution
 
 PRUNE_TOLERANCE = 1e-12
+MAX_NODES = 20_000_000  # search nodes before the search gives up (then HiGHS proves the instance)
 
 
 @njit(cache=True)
@@ -117,13 +118,151 @@ def _search(w: np.ndarray, k: int, best_total: float, best_set: np.ndarray, max_
     return best_total, best_set, nodes, True
 
 
+@njit(cache=True)
+def _pairwise_block(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's pairwise sum of ``a[lo:lo + n]`` for ``n <= 128``: under 8 values one after
+    another, else in eight interleaved partial sums combined as a tree, then the rest."""
+    if n < 8:
+        res = -0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = lo + 8
+    stop = lo + n - n % 8
+    while i < stop:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < lo + n:
+        res += a[i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def numpy_sum(a: np.ndarray) -> float:
+    """``float(a.sum())`` of a contiguous float64 vector, compiled: numpy's pairwise summation
+    (blocks of up to 128 values; above that two halves, cut at a multiple of 8, summed apart and
+    added) started from the reduction's identity 0.0; the same additions in the same order, so the
+    same double (tests/test_mine_pool_compiled.py checks it bit for bit). The halves are walked
+    with an explicit stack: numba's cache cannot hold a recursive function."""
+    n = a.shape[0]
+    if n <= 128:
+        return 0.0 + _pairwise_block(a, 0, n)
+    los = np.empty(64, dtype=np.int64)
+    sizes = np.empty(64, dtype=np.int64)
+    left_done = np.zeros(64, dtype=np.bool_)
+    left = np.empty(64)
+    top = 0
+    los[0], sizes[0], left_done[0] = 0, n, False
+    while True:
+        lo, m = los[top], sizes[top]
+        if m > 128:  # split: the left half first
+            half = m // 2
+            half -= half % 8
+            left_done[top] = False
+            top += 1
+            los[top], sizes[top] = lo, half
+            continue
+        value = _pairwise_block(a, lo, m)
+        top -= 1
+        while top >= 0 and left_done[top]:  # right halves finished: add them to their left halves
+            value = left[top] + value
+            top -= 1
+        if top < 0:
+            return 0.0 + value
+        left[top], left_done[top] = value, True  # a left half finished: now its right half
+        half = sizes[top] // 2
+        half -= half % 8
+        lo, m = los[top] + half, sizes[top] - half
+        top += 1
+        los[top], sizes[top] = lo, m
+
+
+@njit(cache=True)
+def _clique_total(w: np.ndarray, chosen: np.ndarray, scratch: np.ndarray) -> float:
+    """``np.triu(w[chosen][:, chosen], 1).sum()`` (:func:`clique_weight`): the same row-major
+    matrix with zeros on and below the diagonal, summed as numpy sums it."""
+    m = chosen.shape[0]
+    for a in range(m):
+        for b in range(m):
+            scratch[a * m + b] = w[chosen[a], chosen[b]] if b > a else 0.0
+    return numpy_sum(scratch[:m * m])
+
+
+@njit(cache=True)
+def _order(w: np.ndarray, k: int) -> np.ndarray:
+    """:func:`order_words` compiled: each row sorted (values, so ties do not matter), its ``k - 1``
+    largest summed as numpy sums them, then a stable sort on the negated potentials."""
+    n = w.shape[0]
+    tops = np.empty(n)
+    top = np.empty(k - 1)
+    for i in range(n):
+        row = np.sort(w[i])
+        for j in range(k - 1):
+            top[j] = row[n - 1 - j]
+        tops[i] = -numpy_sum(top)
+    return np.argsort(tops, kind="mergesort")
+
+
+@njit(cache=True)
+def solve_groups(weights: np.ndarray, members: np.ndarray, ends: np.ndarray, k: int, max_nodes: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`branch_and_bound` (no start) of every group of a pool at once, as ``solve_mekc``
+    reports it: each group is ``weights`` (a checked matrix: finite, symmetric, zero diagonal)
+    restricted to ``members[ends[g - 1]:ends[g]]``. Returns per group the chosen positions in
+    ``members`` order (sorted; -1 when the group has fewer than ``k`` words), their total pair
+    weight (:func:`clique_weight`'s double) and whether the search finished (when it did not, the
+    caller asks ``solve_mekc``, which hands the group to HiGHS)."""
+    groups = ends.shape[0]
+    chosen = np.full((groups, k), -1, dtype=np.int64)
+    totals = np.full(groups, np.nan)
+    finished = np.ones(groups, dtype=np.bool_)
+    scratch = np.empty(k * k)
+    start = 0
+    for g in range(groups):
+        stop = ends[g]
+        n = stop - start
+        if n >= k:
+            sub = np.empty((n, n))
+            for a in range(n):
+                for b in range(n):
+                    sub[a, b] = weights[members[start + a], members[start + b]] if a != b else 0.0
+            if n == k:
+                pick = np.arange(k)
+            else:
+                order = _order(sub, k)
+                ordered = np.empty((n, n))
+                for a in range(n):
+                    for b in range(n):
+                        ordered[a, b] = sub[order[a], order[b]]
+                total, best, _nodes, done = _search(ordered, k, -np.inf, np.arange(k), max_nodes)
+                if not np.isfinite(total):
+                    best = np.arange(k)
+                pick = np.sort(order[best])
+                finished[g] = done
+            chosen[g] = pick
+            totals[g] = _clique_total(sub, pick, scratch)
+        start = stop
+    return chosen, totals, finished
+
+
 def order_words(weights: np.ndarray, k: int) -> np.ndarray:
     """Words by decreasing potential (sum of the k - 1 largest weights), ties by index."""
     tops = -np.sort(-weights, axis=1)[:, : k - 1].sum(axis=1)
     return np.lexsort((np.arange(len(weights)), -tops))
 
 
-def branch_and_bound(weights: np.ndarray, k: int, start: np.ndarray | None, max_nodes: int = 20_000_000
+def branch_and_bound(weights: np.ndarray, k: int, start: np.ndarray | None, max_nodes: int = MAX_NODES
                      ) -> tuple[np.ndarray, float, bool, int]:
     """Best k-subset of a symmetric matrix (diagonal ignored): (indices, total weight, proven, nodes)."""
     w = np.array(weights, dtype=np.float64)

@@ -11,7 +11,7 @@ SYMMETRY_ATOL = 1e-9
 
 
 @njit(cache=True)
-def _finite_and_symmetric(w: np.ndarray) -> bool:
+def finite_and_symmetric(w: np.ndarray) -> bool:
     """Every entry finite and ``w == w.T`` exactly, in one pass over the upper triangle (the
     common case, checked without the temporaries of ``isfinite`` and a transposed comparison)."""
     n = w.shape[0]
@@ -41,7 +41,7 @@ def check_weights(weights: object, name: str = "weights") -> np.ndarray:
         raise SuperposeError(f"{name} must be a square matrix, got shape {w.shape}")
     n = w.shape[0]
     np.fill_diagonal(w, 0.0)
-    if _finite_and_symmetric(w):
+    if finite_and_symmetric(w):
         return w
     if not np.isfinite(w).all():
         i, j = np.argwhere(~np.isfinite(w))[0]
