@@ -32,17 +32,15 @@ _T5 = np.float32(1.0 / math.factorial(5))
 _T4 = np.float32(1.0 / math.factorial(4))
 _T3 = np.float32(1.0 / math.factorial(3))
 _T2 = np.float32(1.0 / math.factorial(2))
-_POW2 = np.array([2.0 ** k for k in range(-126, 128)], dtype=np.float32)  # 2**k for the clamped k
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _exp32(x: np.float32) -> np.float32:
-    """exact.det_exp32 for one float32: clamp, Cody-Waite reduction, degree-6 Taylor, 2**k."""
-    if x < _LO:  # torch's clamp: NaN passes through
-        x = _LO
-    elif x > _HI:
-        x = _HI
-    k = np.float32(np.rint(x * _INV_LN2))  # float32 product, rounded half to even
+    """exact.det_exp32 for one float32: clamp, Cody-Waite reduction, degree-6 Taylor, 2**k.
+    Branch-free (selects), so that the loops calling it vectorise."""
+    x = _LO if x < _LO else x  # torch's clamp: NaN passes through
+    x = _HI if x > _HI else x
+    k = np.rint(x * _INV_LN2)  # float32 product, rounded half to even
     r = x - k * _LN2_A
     r = r - k * _LN2_B
     p = _T6 * r + _T5  # each * and + rounds to float32: the torch mul_ then add_
@@ -51,19 +49,21 @@ def _exp32(x: np.float32) -> np.float32:
     p = p * r + _T2
     p = p * r + _F1
     p = p * r + _F1
-    if k != k:  # NaN in, NaN out
-        return p
-    return p * _POW2[np.int32(k) + 126]  # torch builds the same power from its bits
+    # 2**k from its bits, as torch builds it (k in [-126, 127]; NaN: p is NaN already)
+    bits = np.int32((np.int32(k if k == k else _F0) + np.int32(127)) << np.int32(23))
+    return p * bits.view(np.float32)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in torch: no check
 def sigmoid32(x: np.ndarray, out: np.ndarray, times_x: bool) -> None:
     """``out = 1 / (exp32(-x) + 1)`` over 1-D float32 arrays (exact.det_sigmoid), times ``x``
     when ``times_x`` (SiLU: ``x * sigmoid(x)``)."""
-    for i in range(x.shape[0]):
-        v = x[i]
-        s = _F1 / (_exp32(-v) + _F1)
-        out[i] = v * s if times_x else s
+    if times_x:
+        for i in range(x.shape[0]):
+            out[i] = x[i] * (_F1 / (_exp32(-x[i]) + _F1))
+    else:
+        for i in range(x.shape[0]):
+            out[i] = _F1 / (_exp32(-x[i]) + _F1)
 
 
 @njit(cache=True, nogil=True)
@@ -88,26 +88,28 @@ def tree_sum_rows(x: np.ndarray, out: np.ndarray) -> None:
 
 @njit(cache=True, nogil=True)
 def quantize_rows(x: np.ndarray, bits: int, out: np.ndarray) -> bool:
-    """exact._quantize of the float32 rows ``x`` into float64 ``out``; False (``out`` unfinished)
-    when a row's largest magnitude is not finite (the torch path handles those).
+    """exact._quantize of the C-contiguous float32 rows ``x`` into float64 ``out``; False
+    (``out`` unfinished) when a row's largest magnitude is not finite (the torch path handles
+    those).
 
     Per row: ``2**e`` is the power of two above the largest magnitude, and each entry becomes
     ``rint(x * 2**(bits - e)) * 2**(e - bits)`` in float64; both powers of two and the first
     product are exact for float32 entries (e is in [-148, 128]), so this is the float64 path of
-    exact._quantize, which equals its float32 path.
+    exact._quantize, which equals its float32 path. The largest magnitude is found on the bits
+    (a non-negative float32 orders as its bit pattern), an integer maximum that vectorises.
     """
     rows, n = x.shape
+    pattern = x.view(np.int32)
     for i in range(rows):
-        amax = 0.0
+        row, top = pattern[i], np.int32(0)
         for j in range(n):
-            a = abs(np.float64(x[i, j]))
-            if not a <= amax:  # larger, or NaN
-                amax = a
-        if not amax < math.inf:
+            top = np.int32(max(top, row[j] & np.int32(0x7FFFFFFF)))
+        if top >= np.int32(0x7F800000):  # inf or NaN
             return False
-        e = math.frexp(amax)[1]  # amax < 2**e (e = 0 for an all-zero row, as torch.frexp)
+        e = math.frexp(np.float64(np.int32(top).view(np.float32)))[1]  # amax < 2**e (0 for a zero row)
         up = math.ldexp(1.0, bits - e)
         down = math.ldexp(1.0, e - bits)
+        src, dst = x[i], out[i]
         for j in range(n):
-            out[i, j] = np.rint(np.float64(x[i, j]) * up) * down
+            dst[j] = np.rint(np.float64(src[j]) * up) * down
     return True
