@@ -25,6 +25,10 @@ every number of a row from that row alone, with a fixed sequence of IEEE operati
 - Everything else the blocks do is element-wise ``+ - * /``, ``sqrt`` and casts, which IEEE 754
   rounds correctly wherever the element sits.
 
+On the CPU the rounding of the operands, the tree sums, sigmoid and SiLU run as compiled kernels
+(:mod:`superpose.projection.kernels`) doing the same operations per element, so the same bits;
+``compiled=False`` gives the torch expressions they replace.
+
 A function outside these lists raises, so a model that calls something new cannot silently lose
 the guarantee. The results equal the model's own float32 forward to about 1e-6 relative.
 """
