@@ -25,6 +25,10 @@ every number of a row from that row alone, with a fixed sequence of IEEE operati
 - Everything else the blocks do is element-wise ``+ - * /``, ``sqrt`` and casts, which IEEE 754
   rounds correctly wherever the element sits.
 
+On the CPU the rounding of the operands, the tree sums, sigmoid and SiLU run as compiled kernels
+(:mod:`superpose.projection.kernels`) doing the same operations per element, so the same bits;
+``compiled=False`` gives the torch expressions they replace.
+
 A function outside these lists raises, so a model that calls something new cannot silently lose
 the guarantee. The results equal the model's own float32 forward to about 1e-6 relative.
 """
@@ -41,10 +45,11 @@ import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
 from superpose.core.errors import SuperposeError
+from superpose.projection import kernels
 
 _MANTISSA = 53  # float64
 
-__all__ = ["BatchInvariant", "det_tanh64", "exact_linear", "operand_bits", "tree_sum"]
+__all__ = ["BatchInvariant", "det_sigmoid", "det_silu", "det_tanh64", "exact_linear", "operand_bits", "tree_sum"]
 
 
 def operand_bits(k: int) -> tuple[int, int]:
@@ -62,7 +67,13 @@ def pow2(k: torch.Tensor) -> torch.Tensor:
 _TINY32 = 2.0 ** -100  # rows of float32 whose largest magnitude is at least this are scaled in float32
 
 
-def _quantize(x: torch.Tensor, bits: int) -> torch.Tensor:
+def _compiled(x: torch.Tensor, *dtypes: torch.dtype) -> bool:
+    """Whether ``x`` can go through the compiled CPU kernels (superpose.projection.kernels),
+    which give the same bits as the torch expressions beside them."""
+    return x.device.type == "cpu" and x.dtype in dtypes and not x.requires_grad
+
+
+def _quantize(x: torch.Tensor, bits: int, *, compiled: bool = True) -> torch.Tensor:
     """Rows of ``x`` in float64, rounded (half to even) to ``bits`` bits below the power of two
     above the row's largest magnitude: every entry is a multiple of ``2**(e - bits)``, at most
     ``2**e`` in size.
@@ -71,7 +82,12 @@ def _quantize(x: torch.Tensor, bits: int) -> torch.Tensor:
     ``2**(bits - e)`` is a normal float32 (the row's largest magnitude is 0 or at least 2**-100),
     a product by a power of two is exact unless it falls below 2**-126, and such an entry rounds
     to (signed) zero on either path; the integers, at most ``2**bits``, are float32 numbers.
+    Float32 rows on the CPU take one compiled pass (``compiled=False``: the torch expression).
     """
+    if compiled and _compiled(x, torch.float32) and x.dim() == 2:
+        grid = torch.empty(x.shape, dtype=torch.float64)
+        if kernels.quantize_rows(x.contiguous().numpy(), bits, grid.numpy()):
+            return grid
     amax = x.abs().amax(dim=-1, keepdim=True)
     _, exponent = torch.frexp(amax.to(torch.float64))  # amax < 2**exponent
     if x.dtype == torch.float32 and bits <= 24 and bool(((amax == 0) | (amax >= _TINY32)).all()):
@@ -119,8 +135,14 @@ def exact_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
     return exact.reshape(*lead, -1).to(out_dtype or x.dtype)
 
 
-def tree_sum(x: torch.Tensor) -> torch.Tensor:
-    """Sum over the last dimension by a fixed pairwise tree (keepdim), the same for every row."""
+def tree_sum(x: torch.Tensor, *, compiled: bool = True) -> torch.Tensor:
+    """Sum over the last dimension by a fixed pairwise tree (keepdim), the same for every row;
+    on the CPU in one compiled pass (``compiled=False``: the torch expression)."""
+    if compiled and _compiled(x, torch.float32, torch.float64) and x.dim() >= 1 and x.shape[-1] > 1:
+        rows = x.reshape(-1, x.shape[-1]).contiguous()
+        out = torch.empty((len(rows),), dtype=x.dtype)
+        kernels.tree_sum_rows(rows.numpy(), out.numpy())
+        return out.reshape(*x.shape[:-1], 1)
     while x.shape[-1] > 1:
         n = x.shape[-1]
         half = n // 2
@@ -169,15 +191,35 @@ def det_exp32(x: torch.Tensor) -> torch.Tensor:
 _CHUNK = 1 << 16  # elements per piece of an element-wise evaluation: it stays in cache
 
 
-def det_sigmoid(x: torch.Tensor) -> torch.Tensor:
+def det_sigmoid(x: torch.Tensor, *, compiled: bool = True) -> torch.Tensor:
     """1 / (1 + exp(-x)) in float32 operations, evaluated piece by piece (the same operations on
-    every element, so the pieces change nothing but speed)."""
+    every element, so the pieces change nothing but speed); on the CPU in one compiled pass
+    (``compiled=False``: the torch expression)."""
     flat = x.to(torch.float32).reshape(-1)
+    if compiled and _compiled(flat, torch.float32):
+        return _sigmoid_kernel(flat, times_x=False).reshape(x.shape)
     out = torch.empty_like(flat)
     for start in range(0, len(flat), _CHUNK):
         piece = flat[start:start + _CHUNK]
         out[start:start + _CHUNK] = (det_exp32(-piece).add_(1.0)).reciprocal_()
     return out.reshape(x.shape)
+
+
+def det_silu(x: torch.Tensor, *, compiled: bool = True) -> torch.Tensor:
+    """x * sigmoid(x) in float32 operations; on the CPU in one compiled pass, the product fused
+    (``compiled=False``: the torch expression)."""
+    x32 = x.to(torch.float32)
+    if compiled and _compiled(x32, torch.float32):
+        return _sigmoid_kernel(x32.reshape(-1), times_x=True).reshape(x.shape)
+    return x32 * det_sigmoid(x32, compiled=False)
+
+
+def _sigmoid_kernel(flat: torch.Tensor, *, times_x: bool) -> torch.Tensor:
+    """sigmoid (times x) of a 1-D float32 CPU tensor by superpose.projection.kernels.sigmoid32."""
+    flat = flat.contiguous()
+    out = torch.empty_like(flat)
+    kernels.sigmoid32(flat.numpy(), out.numpy(), times_x)
+    return out
 
 
 def det_tanh(x: torch.Tensor) -> torch.Tensor:
@@ -324,8 +366,7 @@ def _unary(fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[tuple, dict]
 
 
 def _silu(args: tuple, kwargs: dict) -> torch.Tensor:
-    x = args[0]
-    return (x.to(torch.float32) * det_sigmoid(x)).to(x.dtype)
+    return det_silu(args[0]).to(args[0].dtype)
 
 
 def _gelu(args: tuple, kwargs: dict) -> torch.Tensor:
