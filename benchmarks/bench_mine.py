@@ -52,9 +52,23 @@ def _cpu() -> tuple[float, float]:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _tree_cpu(root: int) -> float:
-    """CPU seconds so far of process ``root`` and of its living children (from /proc)."""
-    total = 0.0
+def _peak_mb(pid: str) -> float:
+    """A living process's peak resident memory (VmHWM, reset by exec: a spawned worker's own, where
+    ``RUSAGE_CHILDREN`` would report the parent's memory at the fork), 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _tree_cpu(root: int) -> tuple[float, float]:
+    """(CPU seconds so far of process ``root`` and of its living children, the largest peak
+    resident memory of those children in MB), from /proc."""
+    total, peak = 0.0, 0.0
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -65,21 +79,25 @@ def _tree_cpu(root: int) -> float:
             continue
         if int(entry.name) == root or int(fields[1]) == root:  # fields[1]: the parent's pid
             total += (int(fields[11]) + int(fields[12])) / _TICK
-    return total
+            if int(entry.name) != root:
+                peak = max(peak, _peak_mb(entry.name))
+    return total, peak
 
 
 class BusyTrace:
-    """CPU seconds used by this process and its workers in each second (a sampler thread)."""
+    """CPU seconds used by this process and its workers in each second (a sampler thread), and
+    the workers' largest peak resident memory seen (``worker_peak_mb``)."""
 
     def __init__(self, period: float = 1.0) -> None:
-        self.period, self.samples = period, []
+        self.period, self.samples, self.worker_peak_mb = period, [], 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        pid, before, last = os.getpid(), _tree_cpu(os.getpid()), time.perf_counter()
+        pid, (before, _), last = os.getpid(), _tree_cpu(os.getpid()), time.perf_counter()
         while not self._stop.wait(self.period):
-            now, used = time.perf_counter(), _tree_cpu(pid)
+            now, (used, peak) = time.perf_counter(), _tree_cpu(pid)
+            self.worker_peak_mb = max(self.worker_peak_mb, peak)
             # a worker that exited between samples takes its CPU with it: never below 0
             self.samples.append(round(max(0.0, used - before) / (now - last), 2))
             before, last = used, now
@@ -280,7 +298,9 @@ def main() -> None:
             "pools_per_s": round(pools / mining["wall_s"], 1),
             "mining_cpu_ms_per_pool": round(1000 * (mining["parent_cpu_s"] + mining["workers_cpu_s"]) / pools, 3),
             "peak_mb_parent": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "peak_mb_worker": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+            # a worker's own peak (VmHWM, sampled every second); RUSAGE_CHILDREN's maxrss counts the
+            # parent's memory at the fork that started it, so it equalled the parent's peak
+            "peak_mb_worker": round(trace.worker_peak_mb),
             "load_average_after_whole_model": load_average(), "mining_stage": mining})
         print(json.dumps(result, indent=2), flush=True)
         projection = folder
