@@ -2,13 +2,14 @@
 
 A unit's pool starts from its ``tau`` highest and lowest scoring tokens, best first, equal scores
 by lower token id. :func:`extremes_cpu` finds them for float rows on the CPU without sorting a
-row: the row is cut into blocks of 16 consecutive tokens, and the ``tau``-th largest of the
-blocks' maxima is a score that at least ``tau`` tokens reach (each of those blocks' best). Every
-token of the answer, ties at the ``tau``-th score included, scores at least that, and only the
-blocks whose maximum reaches it can hold such a token; those blocks' tokens are the candidates.
-Among the candidates the ``tau``-th largest score is found by selection, the tokens above it are
-kept with the lowest ids among those equal to it, and only the ``tau`` kept tokens are sorted,
-stably (ties stay in id order). The smallest end is the same with minima.
+row: one vectorised pass takes the maximum and minimum of each block of 16 consecutive tokens;
+a cut is chosen among the blocks' maxima such that at least ``tau`` of them reach it (they are
+counted in 256 bins from the best end, so no selection or sort is needed), so at least ``tau``
+tokens reach it too, and every token of the answer, ties at the ``tau``-th score included, scores
+at least that. Only the blocks whose maximum reaches the cut can hold such a token; their tokens
+that reach it are the candidates (about 1,050 of 49,152 for real units at tau 900), in id order.
+A stable radix sort of the candidates' scores, which keeps equal scores in id order, gives the
+answer. The smallest end is the same with minima.
 
 The answer is a function of the row alone and equals a stable sort of the whole row
 (tests/test_ranking.py), so it is the same bits as the torch path in
@@ -35,29 +36,43 @@ def _keep(ids: np.ndarray, values: np.ndarray, n: int, tau: int, largest: bool,
     """The ``tau`` best of ``n`` candidates (in id order) into the outputs, best first, equal
     scores by lower id: a stable least-significant-digit radix sort of the scores' order keys
     (byte by byte), which keeps equal keys in id order."""
-    keys = np.empty(n, np.uint64)
-    for i in range(n):
-        key = _order_key(values[i])
-        keys[i] = ~key if largest else key
+    keys = _order_keys(values[:n], largest)
     order = np.arange(n)
+    spare_keys = np.empty(n, np.uint64)
     spare = np.empty(n, np.int64)
     counts = np.empty(257, np.int64)
     for shift in range(0, 64, 8):
         counts[:] = 0
         for i in range(n):
-            counts[((keys[order[i]] >> np.uint64(shift)) & np.uint64(255)) + 1] += 1
+            counts[((keys[i] >> np.uint64(shift)) & np.uint64(255)) + 1] += 1
         if counts.max() == n:  # every key has the same byte here: the order stands
             continue
         for d in range(1, 257):
             counts[d] += counts[d - 1]
-        for i in range(n):
-            d = (keys[order[i]] >> np.uint64(shift)) & np.uint64(255)
+        for i in range(n):  # keys move with their candidates: every pass reads them in order
+            d = (keys[i] >> np.uint64(shift)) & np.uint64(255)
+            spare_keys[counts[d]] = keys[i]
             spare[counts[d]] = order[i]
             counts[d] += 1
         order, spare = spare, order
+        keys, spare_keys = spare_keys, keys
     for i in range(tau):
         ids_out[i] = ids[order[i]]
         values_out[i] = values[order[i]]
+
+
+@njit(cache=True, nogil=True)
+def _order_keys(values: np.ndarray, largest: bool) -> np.ndarray:
+    """Unsigned integers in the order of the floats (ascending; descending for ``largest``), with
+    -0.0 equal to 0.0 and no NaN: the float64 bits, sign bit set for positives and every bit
+    flipped for negatives."""
+    bits = (values.astype(np.float64) + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into 0.0
+    keys = np.empty(bits.shape[0], np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    for i in range(bits.shape[0]):
+        key = ~bits[i] if bits[i] & sign else bits[i] | sign
+        keys[i] = ~key if largest else key
+    return keys
 
 
 @njit(cache=True, nogil=True)
@@ -122,13 +137,6 @@ def _cut(bound: np.ndarray, tau: int, largest: bool, counts: np.ndarray) -> floa
         if min(bins - 1, int(abs(best - v) * scale)) <= last:
             cut = min(cut, v) if largest else max(cut, v)
     return cut
-
-
-@njit(cache=True, nogil=True)
-def _order_key(v: float) -> np.uint64:
-    """An unsigned integer whose order is the order of the float (no NaN; -0.0 as 0.0)."""
-    bits = np.array([v + 0.0]).view(np.uint64)[0]  # + 0.0 turns -0.0 into 0.0
-    return ~bits if bits >> np.uint64(63) else bits | (np.uint64(1) << np.uint64(63))
 
 
 @njit(cache=True, nogil=True)
