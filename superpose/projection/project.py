@@ -12,7 +12,8 @@ dimension entering block ``l`` in the Lo modes:
 The blocks are the model's own modules run on a one-position sequence: the batch dimension
 holds many units, so a layer goes through in a few large matrix products. Only one batch of
 ``batch x vocabulary`` float32 logits (plain forward), or 256 MB of float64 scores (exact
-forward: the unembedding runs on a few rows of the batch at a time), exists at once;
+forward: the unembedding runs on as many rows of the batch as fit, a whole batch of 682 at a
+49k-token vocabulary), exists at once;
 :func:`project_layer` keeps the top and bottom ``tau`` token ids and logits of each unit
 (:func:`extremes`). On-disk format: :mod:`superpose.projection.store`.
 
