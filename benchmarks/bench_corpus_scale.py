@@ -39,7 +39,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import load_average, machine, parser, run_child, write_result
+from harness import hwm_mb, load_average, machine, parser, run_child, write_result
 
 WIKIPEDIA_TOKENS = 4_000_000_000
 HEAD = ('<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10">\n'
@@ -141,10 +141,8 @@ def _usage() -> dict:
     A forked worker's ``ru_maxrss`` starts at its parent's peak when it was forked, so
     ``worker_peak_mb`` is an upper bound."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    hwm = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
-               if line.startswith("VmHWM:"))
     return {"cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
-            "peak_mb": round(hwm / 1024), "worker_peak_mb": round(kids.ru_maxrss / 1024)}
+            "peak_mb": round(hwm_mb()), "worker_peak_mb": round(kids.ru_maxrss / 1024)}
 
 
 def child_build(path: str, workers: int, out: str) -> dict:

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from harness import load_average, machine, parser, write_result
+from harness import hwm_mb, load_average, machine, parser, write_result
 
 import superpose.mining.store as mining_store
 import superpose.pipeline as pipeline
@@ -52,19 +52,6 @@ def _cpu() -> tuple[float, float]:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _peak_mb(pid: str) -> float:
-    """A living process's peak resident memory (VmHWM, reset by exec: a spawned worker's own, where
-    ``RUSAGE_CHILDREN`` would report the parent's memory at the fork), 0 when it is gone."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def _tree_cpu(root: int) -> tuple[float, float]:
     """(CPU seconds so far of process ``root`` and of its living children, the largest peak
     resident memory of those children in MB), from /proc."""
@@ -80,7 +67,7 @@ def _tree_cpu(root: int) -> tuple[float, float]:
         if int(entry.name) == root or int(fields[1]) == root:  # fields[1]: the parent's pid
             total += (int(fields[11]) + int(fields[12])) / _TICK
             if int(entry.name) != root:
-                peak = max(peak, _peak_mb(entry.name))
+                peak = max(peak, hwm_mb(entry.name))  # a spawned worker's own peak
     return total, peak
 
 

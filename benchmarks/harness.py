@@ -126,6 +126,19 @@ def run_child(argv: Sequence[str]) -> tuple[dict[str, Any], float, float, float]
     return json.loads(lines[-1]), round(peak_mb, 1), round(wall, 3), round(float(cpu), 3)
 
 
+def hwm_mb(pid: int | str = "self") -> float:
+    """A living process's peak resident memory in MB (``VmHWM``, which starts afresh at exec,
+    where ``ru_maxrss`` carries the peak of the process that started it); 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def self_peak_mb() -> float:
     """This process's peak resident memory (for a child reporting its own)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
