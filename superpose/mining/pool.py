@@ -61,15 +61,23 @@ def mine_pool(pool: np.ndarray, counts: NpmiSource, params: MiningConfig) -> Poo
     for group in groups:
         members = np.asarray(group, dtype=np.int64)
         isets.append(pool[members].tolist())
-        result = solve_mekc(weights[members[:, None], members], params.k, backend=params.solver,
-                            formulation=params.formulation, time_limit=params.time_limit)
-        if not result.indices:
-            continue
-        chosen = members[list(result.indices)]
-        topics.append(Topic(tuple(sorted(pool[chosen].tolist())), float(result.score), result.status,
-                            float(result.gap), _never(pair_counts, chosen)))
+        topic = _solved(pool, weights, members, pair_counts, params)
+        if topic is not None:
+            topics.append(topic)
     topics.sort(key=lambda t: (-t.score, t.words))
     return PoolResult(isets, topics)
+
+
+def _solved(pool: np.ndarray, weights: np.ndarray, members: np.ndarray, pair_counts: np.ndarray | None,
+            params: MiningConfig) -> Topic | None:
+    """The topic of one iset (pool positions ``members``) by ``solve_mekc``; None when it has none."""
+    result = solve_mekc(weights[members[:, None], members], params.k, backend=params.solver,
+                        formulation=params.formulation, time_limit=params.time_limit)
+    if not result.indices:
+        return None
+    chosen = members[list(result.indices)]
+    return Topic(tuple(sorted(pool[chosen].tolist())), float(result.score), result.status, float(result.gap),
+                 _never(pair_counts, chosen))
 
 
 def exact_weights(weights: np.ndarray) -> bool:
@@ -98,16 +106,13 @@ def _mine_exact(pool: np.ndarray, weights: np.ndarray, pair_counts: np.ndarray |
             continue  # fewer than k words ("too_small"): no topic
         group = members[start:stop]
         if not finished[g]:  # the node budget ran out: solve_mekc hands it to HiGHS and says so
-            result = solve_mekc(weights[group[:, None], group], k, backend=params.solver,
-                                formulation=params.formulation, time_limit=params.time_limit)
-            if not result.indices:
-                continue
-            picked = group[list(result.indices)]
-            score, status, gap = float(result.score), result.status, float(result.gap)
-        else:
-            picked = group[chosen[g]]
-            score, status, gap = float(totals[g]) / pairs, "optimal", 0.0
-        topics.append(Topic(tuple(sorted(pool[picked].tolist())), score, status, gap, _never(pair_counts, picked)))
+            topic = _solved(pool, weights, group, pair_counts, params)
+            if topic is not None:
+                topics.append(topic)
+            continue
+        picked = group[chosen[g]]
+        topics.append(Topic(tuple(sorted(pool[picked].tolist())), float(totals[g]) / pairs, "optimal", 0.0,
+                            _never(pair_counts, picked)))
     topics.sort(key=lambda t: (-t.score, t.words))
     return PoolResult(isets, topics)
 
